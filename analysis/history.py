@@ -1,0 +1,28 @@
+"""As-of reconstruction: what was known on a date, and which dates to look at.
+
+Every observation carries its validity interval in data time, so the matrix
+a researcher would have seen on any past date is a filter, not a guess.
+"""
+
+from __future__ import annotations
+
+from datetime import date, timedelta
+
+import pandas as pd
+
+FREQUENCIES = {"monthly": "ME", "quarterly": "QE"}
+
+
+def asof_dates(first: date, last: date, frequency: str = "monthly") -> list[date]:
+    """Period ends from ``first`` up to ``last``, and ``last`` itself (the latest point)."""
+    ends = pd.date_range(first, last, freq=FREQUENCIES[frequency])
+    points = [d.date() for d in ends if d.date() < last]
+    return points + [last]
+
+
+def known_on(history: pd.DataFrame, as_of: date) -> pd.DataFrame:
+    """Rows of ``history`` (valid_from, valid_to) known at the end of ``as_of``."""
+    cutoff = pd.Timestamp(as_of + timedelta(days=1))
+    valid_to = history["valid_to"]
+    keep = (history["valid_from"] < cutoff) & (valid_to.isna() | (valid_to >= cutoff))
+    return history.loc[keep]

@@ -1,0 +1,125 @@
+"""The one typed settings object: environment variables (``BENCHWATCH_*``),
+an optional TOML file, and CLI overrides, validated once at start.
+
+Everything configurable lives here so that a bad value is caught before any
+work starts, with a message that names the setting to fix.
+"""
+
+from __future__ import annotations
+
+import os
+from pathlib import Path
+from typing import Any, Literal
+
+from pydantic import Field, ValidationError, field_validator, model_validator
+from pydantic_settings import (
+    BaseSettings,
+    PydanticBaseSettingsSource,
+    SettingsConfigDict,
+    TomlConfigSettingsSource,
+)
+
+REPO_ROOT = Path(__file__).resolve().parent.parent
+
+MissingPolicy = Literal["drop", "knn", "iterative"]
+
+
+class SettingsError(ValueError):
+    """A setting is invalid; the message names the setting and the fix."""
+
+
+def _config_file() -> Path:
+    # The config file location itself cannot come from the file, so this is the
+    # one environment variable read outside the settings object.
+    return Path(os.environ.get("BENCHWATCH_CONFIG", REPO_ROOT / "benchwatch.toml"))
+
+
+class Settings(BaseSettings):
+    model_config = SettingsConfigDict(
+        env_prefix="BENCHWATCH_",
+        extra="forbid",
+        validate_default=True,
+    )
+
+    db: Path = Field(
+        default=REPO_ROOT / "var" / "benchwatch.duckdb",
+        description="DuckDB file, the system of record.",
+    )
+    replay_dir: Path = Field(
+        default=REPO_ROOT.parent / "shared" / "data",
+        description="Recorded leaderboard snapshots replayed through the live parsers.",
+    )
+    archive_dir: Path | None = Field(
+        default=None,
+        description="Where raw live payloads are archived; defaults beside the database.",
+    )
+
+    capability_threshold: float = Field(0.70, gt=0.0, le=1.0)
+    hysteresis: float = Field(0.05, ge=0.0, lt=1.0)
+    min_models: int = Field(10, ge=3)
+
+    bootstrap_resamples: int = Field(1000, ge=0, le=100_000)
+    bootstrap_seed: int = Field(20240731, ge=0)
+    ci_level: float = Field(0.95, gt=0.5, lt=1.0)
+    missing_capability: MissingPolicy = "drop"
+    asof_frequency: Literal["monthly", "quarterly"] = "monthly"
+
+    upstream_base: str | None = Field(
+        default=None,
+        description="Point every live endpoint at this base URL (a mirror or a test upstream).",
+    )
+    http_timeout: float = Field(30.0, gt=0)
+    http_retries: int = Field(4, ge=0, le=10)
+
+    @field_validator("db")
+    @classmethod
+    def _db_parent_usable(cls, value: Path) -> Path:
+        parent = value.expanduser().resolve().parent
+        if parent.exists() and not os.access(parent, os.W_OK):
+            raise ValueError(f"directory {parent} is not writable")
+        if value.exists() and value.is_dir():
+            raise ValueError(f"{value} is a directory, not a database file")
+        return value.expanduser()
+
+    @model_validator(mode="after")
+    def _hysteresis_below_threshold(self) -> "Settings":
+        if self.hysteresis >= self.capability_threshold:
+            raise ValueError(
+                "hysteresis must be smaller than capability_threshold "
+                f"(got {self.hysteresis} >= {self.capability_threshold})"
+            )
+        return self
+
+    @property
+    def archive_path(self) -> Path:
+        return self.archive_dir or self.db.parent / "archive"
+
+    @classmethod
+    def settings_customise_sources(
+        cls,
+        settings_cls: type[BaseSettings],
+        init_settings: PydanticBaseSettingsSource,
+        env_settings: PydanticBaseSettingsSource,
+        dotenv_settings: PydanticBaseSettingsSource,
+        file_secret_settings: PydanticBaseSettingsSource,
+    ) -> tuple[PydanticBaseSettingsSource, ...]:
+        # CLI flags beat the environment, which beats the file.
+        return (
+            init_settings,
+            env_settings,
+            TomlConfigSettingsSource(settings_cls, toml_file=_config_file()),
+        )
+
+
+def load_settings(**overrides: Any) -> Settings:
+    """Build settings, turning pydantic's error into one that names the setting."""
+    clean = {k: v for k, v in overrides.items() if v is not None}
+    try:
+        return Settings(**clean)
+    except ValidationError as exc:
+        problems = []
+        for err in exc.errors():
+            name = ".".join(str(p) for p in err["loc"]) or "settings"
+            env = f"BENCHWATCH_{name.upper()}" if err["loc"] else "settings"
+            problems.append(f"setting '{name}' ({env}): {err['msg']} (got {err.get('input')!r})")
+        raise SettingsError("invalid configuration:\n  " + "\n  ".join(problems)) from None

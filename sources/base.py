@@ -1,0 +1,222 @@
+"""The source interface: every leaderboard is one module implementing ``Source``.
+
+A source turns upstream bytes into tidy rows. It gets those bytes either live
+(``fetch``, over HTTP) or from a recorded snapshot (``replay``); both hand the
+same ``Snapshot`` to the same ``parse``, so a replay exercises the live parser.
+"""
+
+from __future__ import annotations
+
+import hashlib
+from abc import ABC, abstractmethod
+from collections.abc import Iterable, Iterator, Mapping
+from dataclasses import dataclass, field
+from datetime import date, datetime
+from pathlib import Path
+from typing import TYPE_CHECKING, ClassVar, Literal
+from urllib.parse import urlsplit
+
+import numpy as np
+import pandas as pd
+
+if TYPE_CHECKING:
+    from sources.http import HttpClient
+
+OBSERVATION_COLUMNS = ["model", "benchmark", "value", "observed_at"]
+MODEL_COLUMNS = ["model", "model_set", "model_type", "display_name"]
+
+
+class SourceError(RuntimeError):
+    """A source could not be read; the message names the source and the location."""
+
+
+class ParseError(SourceError):
+    """The payload does not have the shape the parser expects.
+
+    The message names the source, the file or URL, and where it can the column
+    and the row, so an operator can find the offending bytes.
+    """
+
+    def __init__(
+        self,
+        source: str,
+        location: str,
+        problem: str,
+        column: str | None = None,
+        row: int | None = None,
+    ) -> None:
+        where = location
+        if column is not None:
+            where += f", column {column!r}"
+        if row is not None:
+            where += f", row {row}"
+        super().__init__(f"{source}: {where}: {problem}")
+        self.source, self.location, self.column, self.row = source, location, column, row
+
+
+@dataclass(frozen=True)
+class Previous:
+    """What the last successful fetch of a location returned, for conditional requests."""
+
+    etag: str | None = None
+    last_modified: str | None = None
+    content_hash: str | None = None
+
+
+@dataclass(frozen=True)
+class Snapshot:
+    """One unit of upstream state: the raw bytes of a recorded file or a live payload.
+
+    ``observed_at`` is data time: when this state was published upstream, which
+    is what as-of reconstruction keys on (not when Benchwatch read it).
+    """
+
+    source: str
+    label: str
+    observed_at: datetime
+    location: str
+    files: Mapping[str, bytes]
+    mode: Literal["replay", "live"] = "replay"
+    http_status: int | None = None
+    etag: str | None = None
+    last_modified: str | None = None
+    not_modified: bool = False
+
+    @property
+    def content_hash(self) -> str:
+        digest = hashlib.sha256()
+        for name in sorted(self.files):
+            digest.update(name.encode())
+            digest.update(b"\0")
+            digest.update(hashlib.sha256(self.files[name]).digest())
+        return digest.hexdigest()
+
+
+@dataclass
+class ParsedBatch:
+    """Tidy rows from one snapshot, plus the cleaning steps taken on the way."""
+
+    observations: pd.DataFrame
+    models: pd.DataFrame
+    warnings: list[str] = field(default_factory=list)
+
+
+class Source(ABC):
+    """One leaderboard. Subclasses set the class attributes and three methods."""
+
+    name: ClassVar[str]
+    license: ClassVar[str]
+    attribution: ClassVar[str]
+    homepage: ClassVar[str]
+    # Named base URLs of the live endpoints, the real ones.
+    endpoints: ClassVar[Mapping[str, str]]
+    # Whether the pooled "all" model set is meaningful. The paper never pools
+    # base and chat models, so a source split only that way sets this False.
+    pooled: ClassVar[bool] = True
+
+    def __init__(self, upstream_base: str | None = None) -> None:
+        # One knob points every endpoint of every source at a stand-in upstream
+        # (the loopback servers of the tests), keeping the real host as a path
+        # prefix so one server can play several hosts.
+        self.urls = {key: rebase(url, upstream_base) for key, url in self.endpoints.items()}
+
+    @abstractmethod
+    def replay(self, data_dir: Path, until: date | None = None) -> Iterator[Snapshot]:
+        """Recorded snapshots under ``data_dir``, oldest first, none after ``until``."""
+
+    @abstractmethod
+    def fetch(self, http: HttpClient, previous: Mapping[str, Previous]) -> Iterator[Snapshot]:
+        """The newest upstream state, with conditional requests keyed by location."""
+
+    @abstractmethod
+    def parse(self, snapshot: Snapshot) -> ParsedBatch:
+        """Bytes to tidy rows; raises ParseError naming what is wrong and where."""
+
+
+def rebase(url: str, upstream_base: str | None) -> str:
+    """``https://host/path`` -> ``{upstream_base}/host/path`` (unchanged if no base)."""
+    if not upstream_base:
+        return url
+    parts = urlsplit(url)
+    return f"{upstream_base.rstrip('/')}/{parts.netloc}{parts.path}".rstrip("/")
+
+
+def require_columns(
+    frame: pd.DataFrame, required: Iterable[str], source: str, location: str
+) -> None:
+    """Fail before anything is written when the payload lacks a column we map."""
+    missing = [c for c in required if c not in frame.columns]
+    if missing:
+        raise ParseError(
+            source,
+            location,
+            f"missing column(s) {missing}; found {list(frame.columns)[:30]}",
+            column=missing[0],
+        )
+
+
+def numeric_column(frame: pd.DataFrame, column: str, source: str, location: str) -> pd.Series:
+    """Coerce a score column to float, naming the first cell that is not a number."""
+    raw = frame[column]
+    values = pd.to_numeric(raw, errors="coerce")
+    bad = values.isna() & raw.notna() & (raw.astype(str).str.strip() != "")
+    if bad.any():
+        row = int(np.flatnonzero(bad.to_numpy())[0])
+        raise ParseError(
+            source, location, f"not a number: {str(raw.iloc[row])[:80]!r}", column=column, row=row
+        )
+    return values.astype(float)
+
+
+def tidy(
+    wide: pd.DataFrame,
+    model_column: str,
+    benchmark_columns: Mapping[str, str],
+    observed_at: pd.Series | datetime,
+    source: str,
+    location: str,
+) -> tuple[pd.DataFrame, list[str]]:
+    """Wide table (one row per model) to observation rows, dropping empty cells.
+
+    ``benchmark_columns`` maps the payload's column to the benchmark name stored
+    (the source's column name in the registry). Non-finite values are dropped
+    with a warning rather than stored.
+    """
+    warnings: list[str] = []
+    frames = []
+    for column, benchmark in benchmark_columns.items():
+        values = numeric_column(wide, column, source, location)
+        infinite = ~np.isfinite(values) & values.notna()
+        if infinite.any():
+            warnings.append(f"{column}: dropped {int(infinite.sum())} non-finite value(s)")
+            values = values.where(~infinite)
+        part = pd.DataFrame(
+            {
+                "model": wide[model_column].astype(str),
+                "benchmark": benchmark,
+                "value": values,
+                "observed_at": observed_at,
+            }
+        )
+        frames.append(part[part["value"].notna()])
+    if not frames:
+        return pd.DataFrame(columns=OBSERVATION_COLUMNS), warnings
+    out = pd.concat(frames, ignore_index=True)
+    out["observed_at"] = pd.to_datetime(out["observed_at"]).astype("datetime64[us]")
+    return out, warnings
+
+
+def dedupe_models(
+    wide: pd.DataFrame, model_column: str, order_column: str | None, what: str
+) -> tuple[pd.DataFrame, list[str]]:
+    """Keep one row per model (the earliest by ``order_column``), saying how many went."""
+    dupes = wide[model_column].duplicated(keep=False)
+    if not dupes.any():
+        return wide, []
+    ordered = wide.sort_values(order_column, kind="stable") if order_column else wide
+    kept = ordered.drop_duplicates(model_column, keep="first")
+    dropped = len(wide) - len(kept)
+    return kept, [
+        f"{dropped} duplicate row(s) for {int(wide.loc[dupes, model_column].nunique())} "
+        f"model(s) ({what}): kept the first seen"
+    ]

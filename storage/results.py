@@ -1,0 +1,128 @@
+"""Analysis runs and their results: written whole, read from the latest good run."""
+
+from __future__ import annotations
+
+from datetime import date
+
+import duckdb
+import pandas as pd
+
+from storage.db import transaction, utcnow
+
+RESULT_TABLES = {
+    "axes": ("capability_axes", ["run_id", "source", "model_set", "axis", "as_of", "n_models",
+                                 "n_dropped", "n_benchmarks", "explained_variance", "missing_policy"]),
+    "loadings": ("capability_loadings", ["run_id", "source", "model_set", "as_of", "benchmark", "loading"]),
+    "scores": ("capability_scores", ["run_id", "source", "model_set", "axis", "as_of", "model", "score"]),
+    "correlations": ("correlations", ["run_id", "source", "model_set", "axis", "benchmark", "as_of",
+                                      "rho", "ci_low", "ci_high", "n"]),
+}
+
+
+def last_run(con: duckdb.DuckDBPyConnection) -> dict | None:
+    """The newest successful run (status ok), or None before the first."""
+    row = con.execute(
+        "SELECT run_id, data_version, missing_policy, resamples, seed, ci_level, finished_at "
+        "FROM analysis_runs WHERE status = 'ok' ORDER BY run_id DESC LIMIT 1"
+    ).fetchone()
+    if row is None:
+        return None
+    keys = ["run_id", "data_version", "missing_policy", "resamples", "seed", "ci_level", "finished_at"]
+    return dict(zip(keys, row, strict=True))
+
+
+def save_run(
+    con: duckdb.DuckDBPyConnection,
+    started_at,
+    data_version: str,
+    params: dict,
+    frames: dict[str, pd.DataFrame],
+) -> int:
+    """Insert a run and all its result rows in one transaction; returns the run id."""
+    with transaction(con):
+        run_id = con.execute(
+            """
+            INSERT INTO analysis_runs (started_at, status, data_version, missing_policy, resamples, seed, ci_level)
+            VALUES (?, 'ok', ?, ?, ?, ?, ?) RETURNING run_id
+            """,
+            [started_at, data_version, params["policy"], params["resamples"], params["seed"],
+             params["ci_level"]],
+        ).fetchone()[0]
+        for key, (table, columns) in RESULT_TABLES.items():
+            frame = frames.get(key)
+            if frame is None or frame.empty:
+                continue
+            frame = frame.assign(run_id=run_id)[columns]
+            con.register("result_df", frame)
+            con.execute(f"INSERT INTO {table} ({', '.join(columns)}) SELECT {', '.join(columns)} FROM result_df")
+            con.unregister("result_df")
+        n = len(frames.get("correlations", []))
+        con.execute(
+            "UPDATE analysis_runs SET finished_at = ?, n_correlations = ? WHERE run_id = ?",
+            [utcnow(), n, run_id],
+        )
+    return int(run_id)
+
+
+def record_skipped_run(con: duckdb.DuckDBPyConnection, started_at, data_version: str, params: dict) -> int:
+    """Nothing changed since the last run: say so without recomputing."""
+    return int(con.execute(
+        """
+        INSERT INTO analysis_runs (started_at, finished_at, status, data_version, missing_policy,
+                                   resamples, seed, ci_level)
+        VALUES (?, ?, 'skipped', ?, ?, ?, ?, ?) RETURNING run_id
+        """,
+        [started_at, utcnow(), data_version, params["policy"], params["resamples"], params["seed"],
+         params["ci_level"]],
+    ).fetchone()[0])
+
+
+def correlations(
+    con: duckdb.DuckDBPyConnection,
+    source: str | None = None,
+    model_set: str | None = None,
+    as_of: date | str | None = None,
+    axis: str | None = None,
+    benchmark: str | None = None,
+) -> pd.DataFrame:
+    """Correlations of the latest good run, joined with what each benchmark is.
+
+    ``as_of=None`` gives each source's latest as-of point; ``"all"`` every point.
+    """
+    run = last_run(con)
+    if run is None:
+        return pd.DataFrame(columns=["source", "model_set", "axis", "benchmark", "as_of", "rho",
+                                     "ci_low", "ci_high", "n", "name", "category", "safety_area"])
+    filters, params = ["c.run_id = ?"], [run["run_id"]]
+    for column, value in (("source", source), ("model_set", model_set), ("axis", axis),
+                          ("benchmark", benchmark)):
+        if value is not None:
+            filters.append(f"c.{column} = ?")
+            params.append(value)
+    if as_of is None:
+        filters.append("c.as_of = (SELECT max(as_of) FROM correlations l "
+                       "WHERE l.run_id = c.run_id AND l.source = c.source)")
+    elif as_of != "all":
+        filters.append("c.as_of = ?::DATE")
+        params.append(as_of)
+    return con.execute(
+        f"""
+        SELECT c.source, c.model_set, c.axis, c.benchmark, c.as_of, c.rho, c.ci_low, c.ci_high, c.n,
+               b.name, b.category, b.safety_area
+        FROM correlations c
+        LEFT JOIN benchmarks b ON b.source = c.source AND b."column" = c.benchmark
+        WHERE {' AND '.join(filters)}
+        ORDER BY c.source, c.model_set, c.axis, c.benchmark, c.as_of
+        """,
+        params,
+    ).df()
+
+
+def capability_axes(con: duckdb.DuckDBPyConnection) -> pd.DataFrame:
+    run = last_run(con)
+    if run is None:
+        return pd.DataFrame()
+    return con.execute(
+        "SELECT * EXCLUDE (run_id) FROM capability_axes WHERE run_id = ? ORDER BY source, model_set, axis, as_of",
+        [run["run_id"]],
+    ).df()

@@ -1,0 +1,35 @@
+"""Shared fixtures: the recorded data, a fresh database file, an isolated Prefect home."""
+
+from __future__ import annotations
+
+import os
+import tempfile
+from pathlib import Path
+
+# Prefect reads its settings at import: isolate it before any test imports it.
+_PREFECT_HOME = tempfile.mkdtemp(prefix="benchwatch-prefect-")
+os.environ["PREFECT_HOME"] = _PREFECT_HOME
+os.environ.setdefault("PREFECT_SERVER_ANALYTICS_ENABLED", "false")
+os.environ.setdefault("PREFECT_SERVER_EPHEMERAL_STARTUP_TIMEOUT_SECONDS", "120")
+os.environ.setdefault("PREFECT_LOGGING_LEVEL", "WARNING")
+os.environ.pop("PREFECT_API_URL", None)
+os.environ["BENCHWATCH_CONFIG"] = os.path.join(_PREFECT_HOME, "no-benchwatch.toml")
+
+import pytest  # noqa: E402
+
+from benchwatch.settings import REPO_ROOT, Settings, load_settings  # noqa: E402
+
+DATA_DIR = Path(os.environ.get("BENCHWATCH_REPLAY_DIR", REPO_ROOT.parent / "shared" / "data"))
+
+
+@pytest.fixture(scope="session")
+def data_dir() -> Path:
+    if not (DATA_DIR / "safetywashing").is_dir():
+        pytest.fail(f"recorded data not found at {DATA_DIR}: ../shared/data must sit beside the repo")
+    return DATA_DIR
+
+
+@pytest.fixture
+def settings(tmp_path: Path, data_dir: Path) -> Settings:
+    """Settings for a fresh database; fewer resamples keep the suite fast."""
+    return load_settings(db=tmp_path / "bw.duckdb", replay_dir=data_dir, bootstrap_resamples=200)

@@ -1,0 +1,408 @@
+"""LMArena: replay of the recorded boards and Elo history, live fetch over loopback.
+
+The loopback upstream plays the dataset viewer's ``/parquet`` listing and a
+parquet file built with pyarrow from a recorded CSV board (converted here, in
+the test, independently of the parser), so "live" and "replay" of the same
+board must give the same rows.
+"""
+
+from __future__ import annotations
+
+import csv
+import io
+import json
+from datetime import date, datetime
+from pathlib import Path
+
+import pandas as pd
+import pyarrow as pa
+import pyarrow.parquet as pq
+import pytest
+
+from sources.base import ParseError, Previous, Snapshot
+from sources.http import FetchError, HttpClient
+from sources.lmarena import LMArena
+from tests.loopback import Fault, Route, Upstream
+
+DATA = Path(__file__).resolve().parents[3] / "shared" / "data"
+BOARDS = DATA / "lmarena" / "snapshots"
+LISTING = "/datasets-server.huggingface.co/parquet"
+HUB = "https://huggingface.co"
+REPO = "/datasets/lmarena-ai/leaderboard-dataset/resolve/refs%2Fconvert%2Fparquet"
+LATEST = f"/huggingface.co{REPO}/text/latest/0000.parquet"
+FULL = f"/huggingface.co{REPO}/text/full/0000.parquet"
+
+
+# -- helpers ------------------------------------------------------------------
+
+
+def raw_row(path: Path, model: str) -> dict[str, str]:
+    with path.open(newline="") as handle:
+        return next(row for row in csv.DictReader(handle) if row["model"] == model)
+
+
+def arena_rows(board: str, category: str = "overall") -> list[dict]:
+    """A recorded CSV board in the live dataset's schema (absolute CI bounds)."""
+    rows = []
+    with (BOARDS / f"lmarena_text_{board}.csv").open(newline="") as handle:
+        for rank, row in enumerate(csv.DictReader(handle), start=1):
+            plus, minus = row["95_pct_ci"].removeprefix("+").split("/-")
+            rating = float(row.get("arena_score") or row["arena_elo"])
+            rows.append({
+                "model_name": row["model"],
+                "organization": row["organization"],
+                "license": row["license"],
+                "rating": rating,
+                "rating_lower": rating - float(minus),
+                "rating_upper": rating + float(plus),
+                "variance": None,
+                "vote_count": int(row["votes"]),
+                "rank": rank,
+                "category": category,
+                "leaderboard_publish_date": board,
+            })
+    return rows
+
+
+def parquet(rows: list[dict], rename: dict[str, str] | None = None) -> bytes:
+    table = pa.Table.from_pylist(rows)
+    if rename:
+        table = table.rename_columns([rename.get(c, c) for c in table.column_names])
+    buffer = io.BytesIO()
+    pq.write_table(table, buffer)
+    return buffer.getvalue()
+
+
+def board_parquet(*boards: str) -> bytes:
+    """Overall rows of the boards, plus a 'coding' category the parser must skip."""
+    rows = []
+    for board in boards:
+        overall = arena_rows(board)
+        coding = [dict(r, category="coding", rating=r["rating"] + 50) for r in overall[:5]]
+        rows += overall + coding
+    return parquet(rows)
+
+
+def listing(latest_size: int, full_size: int = 1) -> bytes:
+    """The dataset viewer's /parquet envelope, with a config we do not read."""
+    def entry(config: str, split: str, size: int) -> dict:
+        return {"dataset": "lmarena-ai/leaderboard-dataset", "config": config, "split": split,
+                "url": f"{HUB}{REPO}/{config}/{split}/0000.parquet",
+                "filename": "0000.parquet", "size": size}
+    files = [entry("text", "full", full_size), entry("text", "latest", latest_size),
+             entry("text_style_control", "latest", 123)]
+    return json.dumps({"parquet_files": files, "pending": [], "failed": [],
+                       "partial": False}).encode()
+
+
+def serve(upstream: Upstream, latest: bytes, full: bytes = b"") -> None:
+    upstream.mount(LISTING, listing(len(latest), len(full)))
+    upstream.mount(LATEST, latest, "application/octet-stream")
+    if full:
+        upstream.mount(FULL, full, "application/octet-stream")
+
+
+def rows(batch) -> pd.DataFrame:
+    return batch.observations.sort_values(["model", "benchmark"]).reset_index(drop=True)
+
+
+def models(batch) -> pd.DataFrame:
+    return batch.models.sort_values("model").reset_index(drop=True)
+
+
+def replayed(label: str) -> Snapshot:
+    return next(s for s in LMArena().replay(DATA) if s.label == label)
+
+
+def previous_of(snapshot: Snapshot) -> dict[str, Previous]:
+    return {snapshot.location: Previous(snapshot.etag, snapshot.last_modified,
+                                        snapshot.content_hash)}
+
+
+@pytest.fixture
+def upstream():
+    server = Upstream().start()
+    yield server
+    server.stop()
+
+
+@pytest.fixture
+def sleeps() -> list[float]:
+    return []
+
+
+@pytest.fixture
+def http(sleeps):
+    with HttpClient(timeout=5, retries=2, sleep=sleeps.append) as client:
+        yield client
+
+
+def fetch_all(upstream: Upstream, http: HttpClient, previous=None, split="latest"):
+    return list(LMArena(upstream_base=upstream.url, split=split).fetch(http, previous or {}))
+
+
+# -- replay -------------------------------------------------------------------
+
+
+def test_replay_is_oldest_first_history_then_boards():
+    snapshots = list(LMArena().replay(DATA))
+    assert len(snapshots) == 42 + 88 + 1
+    assert [s.observed_at for s in snapshots] == sorted(s.observed_at for s in snapshots)
+    assert snapshots[0].label == "Elo history 2023-05-08"
+    assert snapshots[41].label == "Elo history 2024-06-17"
+    assert snapshots[42].label == "text leaderboard 2024-06-19"
+    assert snapshots[-2].label == "text leaderboard 2025-07-18"
+    assert snapshots[-1].observed_at == datetime(2025, 8, 4)
+    assert all(s.mode == "replay" and s.files for s in snapshots)
+    # each history snapshot carries its own row, so each has its own content hash
+    assert len({s.content_hash for s in snapshots}) == len(snapshots)
+
+    until = list(LMArena().replay(DATA, until=date(2024, 6, 19)))
+    assert len(until) == 43 and until[-1].label == "text leaderboard 2024-06-19"
+
+
+def test_replay_parses_every_snapshot():
+    source = LMArena()
+    for snapshot in source.replay(DATA):
+        batch = source.parse(snapshot)
+        obs = batch.observations
+        assert not obs.duplicated(["model", "benchmark"]).any(), snapshot.label
+        assert batch.models["model"].is_unique
+        assert set(batch.models["model_set"]) == {"all"}
+        assert set(batch.models["model_type"]) == {"chat"}
+        assert (obs["observed_at"] == snapshot.observed_at).all()
+        if snapshot.label.startswith("Elo history"):
+            assert set(obs["benchmark"]) == {"elo_online"}
+            assert (obs["value"] > 0).all()
+        else:
+            assert set(obs["benchmark"]) == {"rating", "rating_ci_low", "rating_ci_high", "votes"}
+            ratings = obs[obs["benchmark"] == "rating"]
+            assert 109 <= len(ratings) <= 265
+            assert len(ratings) == len(batch.models)
+
+
+@pytest.mark.parametrize(("board", "model", "literal"), [
+    ("2024-06-19", "GPT-4o-2024-05-13", (1287.0, 1284.0, 1290.0, 42046.0)),  # arena_elo
+    ("2024-07-07", "Claude 3.5 Sonnet", (1272.0, 1268.0, 1276.0, 23748.0)),  # arena_score
+    ("2025-07-18", "Gemini-2.5-Pro", (1474.0, 1470.0, 1479.0, 19209.0)),     # rank_stylectrl
+])
+def test_replay_known_board_values(board, model, literal):
+    path = BOARDS / f"lmarena_text_{board}.csv"
+    raw = raw_row(path, model)
+    plus, minus = (float(x) for x in raw["95_pct_ci"].removeprefix("+").split("/-"))
+    score = float(raw.get("arena_score") or raw["arena_elo"])
+    expected = dict(zip(("rating", "rating_ci_low", "rating_ci_high", "votes"),
+                        (score, score - minus, score + plus, float(raw["votes"]))))
+    assert tuple(expected.values()) == literal
+
+    batch = LMArena().parse(replayed(f"text leaderboard {board}"))
+    obs = batch.observations[batch.observations["model"] == model]
+    assert dict(zip(obs["benchmark"], obs["value"])) == expected
+    assert (obs["observed_at"] == datetime.fromisoformat(board)).all()
+
+
+def test_replay_history_values_come_from_their_row():
+    path = DATA / "lmarena" / "elo_history_overall_text_wide.csv"
+    with path.open(newline="") as handle:
+        table = {row[""]: row for row in csv.DictReader(handle)}
+    first = LMArena().parse(replayed("Elo history 2023-05-08")).observations
+    on_board = {k: float(v) for k, v in table["20230508"].items() if k and float(v) != 0}
+    assert dict(zip(first["model"], first["value"])) == on_board
+    assert len(first) == 13
+    assert first.set_index("model").loc["vicuna-13b", "value"] == pytest.approx(1083.2188207782)
+
+    last = LMArena().parse(replayed("Elo history 2024-06-17")).observations
+    assert len(last) == 109
+    assert last.set_index("model").loc["gpt-4o-2024-05-13", "value"] == pytest.approx(
+        float(table["20240617"]["gpt-4o-2024-05-13"]))
+
+
+def test_replay_duplicate_row_is_dropped_with_a_warning():
+    batch = LMArena().parse(replayed("text leaderboard 2025-08-04"))
+    assert len(batch.models) == 265  # 266 rows, Yi-34B-Chat listed twice
+    assert any("1 duplicate row(s)" in w for w in batch.warnings)
+
+
+def test_recorded_board_with_renamed_column_names_it(tmp_path):
+    content = (BOARDS / "lmarena_text_2025-07-18.csv").read_bytes().replace(b",votes,", b",n,", 1)
+    snapshot = Snapshot("lmarena", "x", datetime(2025, 7, 18), "board.csv", {"board.csv": content})
+    with pytest.raises(ParseError) as error:
+        LMArena().parse(snapshot)
+    assert error.value.column == "votes"
+
+
+def test_recorded_board_with_a_broken_interval_names_the_cell():
+    content = (BOARDS / "lmarena_text_2025-07-18.csv").read_bytes().replace(b"+5/-4", b"5-4", 1)
+    snapshot = Snapshot("lmarena", "x", datetime(2025, 7, 18), "b.csv", {"b.csv": content})
+    with pytest.raises(ParseError) as error:
+        LMArena().parse(snapshot)
+    assert (error.value.column, error.value.row) == ("95_pct_ci", 0)
+
+
+# -- live ---------------------------------------------------------------------
+
+
+def test_live_latest_gives_the_same_rows_as_replay(upstream, http):
+    serve(upstream, board_parquet("2025-07-18"))
+    [snapshot] = fetch_all(upstream, http)
+    assert snapshot.mode == "live" and not snapshot.not_modified
+    assert snapshot.observed_at == datetime(2025, 7, 18)
+    assert snapshot.location == f"{upstream.url}{LISTING}?dataset=lmarena-ai%2Fleaderboard-dataset&config=text"
+    assert snapshot.etag == upstream.routes[LISTING].etag
+    assert list(snapshot.files) == [f"{upstream.url}{LATEST}"]
+    assert upstream.requests_to(LISTING) == [200] and upstream.requests_to(LATEST) == [200]
+
+    live = LMArena().parse(snapshot)
+    replay = LMArena().parse(replayed("text leaderboard 2025-07-18"))
+    pd.testing.assert_frame_equal(rows(live), rows(replay))
+    pd.testing.assert_frame_equal(models(live), models(replay))
+    assert live.warnings == []
+
+
+def test_live_full_split_yields_one_snapshot_per_board(upstream, http):
+    serve(upstream, board_parquet("2025-07-18"), full=board_parquet("2025-07-16", "2025-07-18"))
+    snapshots = fetch_all(upstream, http, split="full")
+    assert [s.observed_at for s in snapshots] == [datetime(2025, 7, 16), datetime(2025, 7, 18)]
+    assert upstream.requests_to(FULL) == [200] and upstream.requests_to(LATEST) == []
+    for snapshot in snapshots:
+        live = LMArena().parse(snapshot)
+        replay = LMArena().parse(replayed(f"text leaderboard {snapshot.observed_at:%Y-%m-%d}"))
+        pd.testing.assert_frame_equal(rows(live), rows(replay))
+
+
+def test_unchanged_refetch_is_one_conditional_request(upstream, http):
+    serve(upstream, board_parquet("2025-07-18"))
+    [first] = fetch_all(upstream, http)
+    [again] = fetch_all(upstream, http, previous_of(first))
+    assert again.not_modified and again.files == {} and again.http_status == 304
+    assert upstream.requests_to(LISTING) == [200, 304]
+    assert upstream.requests_to(LATEST) == [200]
+
+
+def test_unchanged_file_set_without_etag_is_not_modified(upstream, http):
+    serve(upstream, board_parquet("2025-07-18"))
+    body = upstream.routes[LISTING].body
+    upstream.routes[LISTING] = Route(body)  # a listing without validators
+    [first] = fetch_all(upstream, http)
+    assert first.etag.startswith('"files-')
+    # same files, differently serialised listing: still nothing to download
+    upstream.routes[LISTING] = Route(json.dumps(json.loads(body), indent=2).encode())
+    [again] = fetch_all(upstream, http, previous_of(first))
+    assert again.not_modified and again.http_status == 200
+    assert upstream.requests_to(LISTING) == [200, 200]
+    assert upstream.requests_to(LATEST) == [200]
+
+
+def test_changed_refetch_yields_the_new_board(upstream, http):
+    serve(upstream, board_parquet("2025-07-16"))
+    [first] = fetch_all(upstream, http)
+    serve(upstream, board_parquet("2025-07-18"))
+    [second] = fetch_all(upstream, http, previous_of(first))
+    assert not second.not_modified
+    assert (first.observed_at, second.observed_at) == (datetime(2025, 7, 16), datetime(2025, 7, 18))
+    obs = LMArena().parse(second).observations.set_index(["model", "benchmark"])["value"]
+    assert obs[("Gemini-2.5-Pro", "rating")] == 1474.0
+    assert obs[("Grok-4-0709", "votes")] == 5725.0  # new on the 2025-07-18 board
+
+
+def test_429_with_retry_after_then_success(upstream, http, sleeps):
+    serve(upstream, board_parquet("2025-07-18"))
+    upstream.inject(LISTING, Fault("status", 429, headers={"Retry-After": "7"}))
+    [snapshot] = fetch_all(upstream, http)
+    assert sleeps == [7.0]
+    assert upstream.requests_to(LISTING) == [429, 200]
+    assert len(LMArena().parse(snapshot).models) == 218
+
+
+def test_500_then_success(upstream, http, sleeps):
+    serve(upstream, board_parquet("2025-07-18"))
+    upstream.inject(LATEST, Fault("status", 500, body=b"upstream error"))
+    [snapshot] = fetch_all(upstream, http)
+    assert upstream.requests_to(LATEST) == [500, 200]
+    assert len(sleeps) == 1
+    assert snapshot.observed_at == datetime(2025, 7, 18)
+
+
+def test_truncated_body_is_retried_then_fails_for_good(upstream, http):
+    serve(upstream, board_parquet("2025-07-18"))
+    upstream.inject(LATEST, Fault("truncate"))
+    [snapshot] = fetch_all(upstream, http)
+    assert upstream.requests_to(LATEST) == [200, 200]
+    assert len(LMArena().parse(snapshot).models) == 218
+
+    upstream.inject(LATEST, *[Fault("truncate")] * 3)
+    with pytest.raises(FetchError) as error:
+        fetch_all(upstream, http)
+    assert LATEST in str(error.value)
+
+
+def test_cut_parquet_served_whole_names_the_file(upstream, http):
+    content = board_parquet("2025-07-18")
+    serve(upstream, content[: len(content) // 2])
+    with pytest.raises(ParseError) as error:
+        fetch_all(upstream, http)
+    assert error.value.location == f"{upstream.url}{LATEST}"
+
+
+def test_html_page_instead_of_the_listing(upstream, http):
+    serve(upstream, board_parquet("2025-07-18"))
+    upstream.inject(LISTING, Fault("html"))
+    with pytest.raises(ParseError) as error:
+        fetch_all(upstream, http)
+    assert f"{upstream.url}{LISTING}" in str(error.value)
+    assert "not JSON" in str(error.value)
+
+
+def test_html_page_instead_of_the_parquet(upstream, http):
+    serve(upstream, board_parquet("2025-07-18"))
+    upstream.inject(LATEST, Fault("html"))
+    with pytest.raises(ParseError) as error:
+        fetch_all(upstream, http)
+    assert error.value.location == f"{upstream.url}{LATEST}"
+
+
+def test_renamed_column_names_it(upstream, http):
+    serve(upstream, parquet(arena_rows("2025-07-18"), rename={"rating": "score"}))
+    with pytest.raises(ParseError) as error:
+        fetch_all(upstream, http)
+    assert error.value.column == "rating"
+    assert error.value.location == f"{upstream.url}{LATEST}"
+
+
+def test_bad_publish_date_names_the_row(upstream, http):
+    board = arena_rows("2025-07-18")
+    board[3]["leaderboard_publish_date"] = "last week"
+    serve(upstream, parquet(board))
+    with pytest.raises(ParseError) as error:
+        fetch_all(upstream, http)
+    assert (error.value.column, error.value.row) == ("leaderboard_publish_date", 3)
+
+
+def test_empty_listing(upstream, http):
+    upstream.mount(LISTING, json.dumps({"parquet_files": [], "pending": [], "failed": [],
+                                        "partial": False}).encode())
+    with pytest.raises(ParseError) as error:
+        fetch_all(upstream, http)
+    assert "no parquet file for config 'text', split 'latest'" in str(error.value)
+    assert upstream.requests_to(LATEST) == []
+
+
+def test_empty_parquet(upstream, http):
+    empty = pa.Table.from_pylist(arena_rows("2025-07-18")).slice(0, 0)
+    buffer = io.BytesIO()
+    pq.write_table(empty, buffer)
+    serve(upstream, buffer.getvalue())
+    with pytest.raises(ParseError) as error:
+        fetch_all(upstream, http)
+    assert "no rows" in str(error.value)
+
+
+def test_non_finite_rating_is_dropped_with_a_warning(upstream, http):
+    board = arena_rows("2025-07-18")
+    board[0]["rating"] = float("inf")
+    serve(upstream, parquet(board))
+    [snapshot] = fetch_all(upstream, http)
+    batch = LMArena().parse(snapshot)
+    assert any("non-finite" in w for w in batch.warnings)
+    top = batch.observations[batch.observations["model"] == "Gemini-2.5-Pro"]
+    assert "rating" not in set(top["benchmark"]) and "votes" in set(top["benchmark"])

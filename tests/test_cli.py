@@ -1,0 +1,110 @@
+"""The CLI contract, end to end: the README's first command on the recorded data,
+then every read command's JSON shape against the database it wrote."""
+
+from __future__ import annotations
+
+import json
+import os
+import subprocess
+import sys
+from pathlib import Path
+
+import duckdb
+import pytest
+
+BENCHWATCH = [sys.executable, "-m", "benchwatch.cli"]
+
+
+def run(*args: str, env: dict | None = None, check: bool = True) -> subprocess.CompletedProcess:
+    result = subprocess.run([*BENCHWATCH, *args], capture_output=True, text=True,
+                            env={**os.environ, **(env or {})}, timeout=600)
+    if check and result.returncode != 0:
+        raise AssertionError(f"benchwatch {' '.join(args)} exited {result.returncode}:\n"
+                             f"{result.stdout[-3000:]}\n{result.stderr[-3000:]}")
+    return result
+
+
+@pytest.fixture(scope="session")
+def full_db(tmp_path_factory, data_dir) -> Path:
+    """A full replay refresh of every source, as the README's first command runs it."""
+    db = tmp_path_factory.mktemp("cli") / "benchwatch.duckdb"
+    result = run("refresh", "--db", str(db), "--replay", str(data_dir),
+                 env={"BENCHWATCH_BOOTSTRAP_RESAMPLES": "200"})
+    assert "Most capability-correlated safety benchmarks" in result.stdout
+    return db
+
+
+def as_json(*args: str) -> list | dict:
+    return json.loads(run(*args).stdout)
+
+
+def test_refresh_stores_every_source_and_the_summary(full_db):
+    con = duckdb.connect(str(full_db), read_only=True)
+    sources = dict(con.execute("SELECT source, count(*) FROM observations GROUP BY 1").fetchall())
+    assert sources["safetywashing-paper"] == 9473 and sources["open-llm-leaderboard-v1"] == 40368
+    assert {"open-llm-leaderboard-v2", "helm-safety", "helm-capabilities", "lmarena", "epoch"} <= set(sources)
+    sets = {r[0] for r in con.execute(
+        "SELECT DISTINCT model_set FROM correlations WHERE source = 'open-llm-leaderboard-v1'").fetchall()}
+    assert sets == {"all", "chat", "fine-tuned", "merges", "pretrained"}
+
+
+def test_truthfulqa_history_on_the_v1_leaderboard(full_db):
+    rows = as_json("correlations", "--source", "open-llm-leaderboard-v1", "--as-of", "all",
+                   "--format", "json", "--db", str(full_db))
+    assert {"source", "model_set", "axis", "benchmark", "as_of", "rho", "ci_low", "ci_high", "n"} <= set(rows[0])
+    series = sorted((r["as_of"], r["rho"], r["n"]) for r in rows
+                    if r["model_set"] == "all" and r["benchmark"] == "truthfulqa" and r["n"] >= 100)
+    assert len(series) >= 9
+    assert series[-1][0] == "2024-06-19" and series[-1][2] == 6728
+    # TruthfulQA drifted toward tracking capabilities over the leaderboard's life.
+    assert series[0][1] < 0.6 < 0.75 < series[-1][1]
+
+
+def test_correlations_default_to_each_sources_latest_point(full_db):
+    rows = as_json("correlations", "--format", "json", "--db", str(full_db))
+    latest = {r["source"]: r["as_of"] for r in rows}
+    assert latest["safetywashing-paper"] == "2024-10-01"
+    assert latest["open-llm-leaderboard-v1"] == "2024-06-19"
+    assert len({(r["source"], r["as_of"]) for r in rows}) == len(latest)
+
+
+def test_alerts_json_shape(full_db):
+    alerts = as_json("alerts", "--format", "json", "--db", str(full_db))
+    assert alerts, "the paper's data alone has capability-tracking benchmarks"
+    needed = {"key", "rule", "source", "benchmark", "model_set", "axis", "severity", "state", "fired_at",
+              "value", "threshold"}
+    assert needed <= set(alerts[0])
+    truthful = [a for a in alerts if a["source"] == "open-llm-leaderboard-v1" and a["model_set"] == "all"]
+    assert truthful and truthful[0]["state"] == "firing" and truthful[0]["value"] >= 0.70
+    assert truthful[0]["fired_at"] < "2024-06-19"  # dated when it would have fired
+
+
+def test_second_refresh_adds_nothing_and_skips_analysis(full_db):
+    con = duckdb.connect(str(full_db), read_only=True)
+    before = con.execute("SELECT count(*), max(fetch_id) FROM observations").fetchone()
+    con.close()
+    result = run("refresh", "--db", str(full_db), "--source", "open-llm-leaderboard-v1",
+                 env={"BENCHWATCH_BOOTSTRAP_RESAMPLES": "200"})
+    assert "skipped (nothing new)" in result.stdout
+    con = duckdb.connect(str(full_db), read_only=True)
+    assert con.execute("SELECT count(*), max(fetch_id) FROM observations").fetchone() == before
+
+
+def test_reproduce_paper_json(data_dir):
+    result = as_json("reproduce-paper", "--data", str(data_dir), "--format", "json")
+    assert result["base"]["n_models"] == 27 and result["chat"]["n_models"] == 26
+    assert round(100 * result["chat"]["correlations"]["truthfulqa_mc1"], 1) == 81.2
+    assert round(100 * result["chat"]["explained_variance"], 1) == 70.8
+    assert len(result["chat"]["correlations"]) == 166
+
+
+def test_bad_setting_is_named(tmp_path):
+    result = run("correlations", "--db", str(tmp_path / "x.duckdb"), check=False,
+                 env={"BENCHWATCH_CAPABILITY_THRESHOLD": "1.7"})
+    assert result.returncode == 2
+    assert "capability_threshold" in result.stderr and "BENCHWATCH_CAPABILITY_THRESHOLD" in result.stderr
+
+
+def test_unknown_source_is_a_clear_error(tmp_path):
+    result = run("refresh", "--db", str(tmp_path / "x.duckdb"), "--source", "nope", check=False)
+    assert result.returncode == 2 and "unknown source 'nope'" in result.stderr
