@@ -9,15 +9,17 @@ from __future__ import annotations
 
 import os
 from pathlib import Path
-from typing import Any, Literal
+from typing import Annotated, Any, Literal
 
-from pydantic import Field, ValidationError, field_validator, model_validator
+from pydantic import Field, SecretStr, ValidationError, field_validator, model_validator
 from pydantic_settings import (
     BaseSettings,
+    NoDecode,
     PydanticBaseSettingsSource,
     SettingsConfigDict,
     TomlConfigSettingsSource,
 )
+from pydantic_settings import SettingsError as PydanticSettingsError
 
 REPO_ROOT = Path(__file__).resolve().parent.parent
 
@@ -58,6 +60,23 @@ class Settings(BaseSettings):
     hysteresis: float = Field(0.05, ge=0.0, lt=1.0)
     min_models: int = Field(10, ge=3)
 
+    drift_threshold: float = Field(0.20, gt=0.0, le=2.0)
+    drift_window_days: int = Field(180, ge=1)
+    drift_min_models: int = Field(10, ge=3)
+    source_failing_after: int = Field(3, ge=1)
+    notify_urls: Annotated[list[SecretStr], NoDecode] = Field(
+        default_factory=list,
+        description="Apprise URLs (Slack, mailto, Discord, json:// webhooks...); secrets are redacted.",
+    )
+    renotify_hours: float | None = Field(None, gt=0, description="Re-notify a long-firing alert; off by default.")
+    dashboard_url: str = Field("http://127.0.0.1:8501", description="Base URL used in notification links.")
+
+    dashboard_host: str = "127.0.0.1"
+    dashboard_port: int = Field(8501, ge=1, le=65535)
+
+    task_runner: Literal["threads", "dask"] = "threads"
+    dask_address: str | None = Field(None, description="A running Dask scheduler; none starts a local cluster.")
+
     bootstrap_resamples: int = Field(1000, ge=0, le=100_000)
     bootstrap_seed: int = Field(20240731, ge=0)
     ci_level: float = Field(0.95, gt=0.5, lt=1.0)
@@ -80,6 +99,14 @@ class Settings(BaseSettings):
         if value.exists() and value.is_dir():
             raise ValueError(f"{value} is a directory, not a database file")
         return value.expanduser()
+
+    @field_validator("notify_urls", mode="before")
+    @classmethod
+    def _split_urls(cls, value: object) -> object:
+        # BENCHWATCH_NOTIFY_URLS="json://host/hook mailto://..." (spaces or commas)
+        if isinstance(value, str) and not value.lstrip().startswith("["):
+            return [part for part in value.replace(",", " ").split() if part]
+        return value
 
     @model_validator(mode="after")
     def _hysteresis_below_threshold(self) -> "Settings":
@@ -116,6 +143,8 @@ def load_settings(**overrides: Any) -> Settings:
     clean = {k: v for k, v in overrides.items() if v is not None}
     try:
         return Settings(**clean)
+    except PydanticSettingsError as exc:
+        raise SettingsError(f"invalid configuration: {exc}") from None
     except ValidationError as exc:
         problems = []
         for err in exc.errors():

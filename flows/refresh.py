@@ -21,6 +21,7 @@ from sources import SOURCES
 from sources.http import HttpClient
 from storage.db import connect, writer_lock
 from storage.observations import sync_benchmarks
+from storage.publish import publish
 
 # A refresh that finds the writer lock taken waits this long for it.
 WRITER_WAIT_SECONDS = 600.0
@@ -72,6 +73,7 @@ def refresh(
         run_id = analyze_task(con, settings)
         transitions = alerts_task(con, settings, run_id)
         top = pipeline.summary(con)
+        publish(con, settings.db)
     create_table_artifact(
         key="refresh-summary",
         table=[{"source": r.source, "status": r.status, "snapshots": r.snapshots,

@@ -18,6 +18,7 @@ import pandas as pd
 from sources.base import MODEL_COLUMNS, ParsedBatch, Previous, Snapshot
 from storage.db import transaction, utcnow
 
+
 @dataclass
 class IngestResult:
     fetch_id: int

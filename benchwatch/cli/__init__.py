@@ -1,0 +1,6 @@
+"""``benchwatch``: each module of this package registers its commands on ``app``."""
+
+from benchwatch.cli import read, refresh  # noqa: F401 - importing registers the commands
+from benchwatch.cli.app import app
+
+__all__ = ["app"]

@@ -1,0 +1,3 @@
+from benchwatch.cli import app
+
+app()

@@ -1,0 +1,76 @@
+"""``benchwatch refresh``: one pass of the refresh flow."""
+
+from __future__ import annotations
+
+from typing import Annotated, Optional
+
+import pandas as pd
+import typer
+
+from benchwatch.cli.app import (
+    DbOption,
+    Format,
+    app,
+    emit,
+    err,
+    out,
+    parse_date,
+    prefect_defaults,
+    settings_or_exit,
+)
+from storage.db import StorageError
+
+
+@app.command()
+def refresh(
+    source: Annotated[Optional[list[str]], typer.Option("--source", help="Only these sources (repeatable).")] = None,
+    replay: Annotated[Optional[str], typer.Option(
+        "--replay", help="Replay recorded snapshots (the default), optionally from DIR.",
+        is_flag=False, flag_value="")] = None,
+    live: Annotated[bool, typer.Option("--live", help="Fetch from the real upstreams over the internet.")] = False,
+    until: Annotated[Optional[str], typer.Option("--until", help="Replay only data up to this date (YYYY-MM-DD).")] = None,
+    db: DbOption = None,
+) -> None:
+    """One pass of the refresh flow: ingest, analyze, evaluate alerts, summarize."""
+    if live and replay is not None:
+        err.print("--live and --replay are exclusive")
+        raise typer.Exit(2)
+    settings = settings_or_exit(db=db, replay_dir=replay or None)
+    until_date = parse_date(until, "--until")
+    from sources import SOURCES
+
+    unknown = [name for name in source or [] if name not in SOURCES]
+    if unknown:
+        err.print(f"unknown source {unknown[0]!r}; known sources: {', '.join(SOURCES)}")
+        raise typer.Exit(2)
+    prefect_defaults()
+    from flows.refresh import refresh as refresh_flow
+
+    try:
+        result = refresh_flow(
+            sources=source, mode="live" if live else "replay", until=until_date,
+            db=str(settings.db), replay_dir=str(settings.replay_dir),
+        )
+    except (ValueError, StorageError) as exc:
+        err.print(str(exc), markup=False)
+        raise typer.Exit(1) from None
+    _print_refresh(result)
+    if any(r.status == "failed" for r in result["reports"]):
+        raise typer.Exit(1)
+
+
+def _print_refresh(result: dict) -> None:
+    reports = pd.DataFrame([{
+        "source": r.source, "status": r.status, "snapshots": r.snapshots,
+        "rows added": r.rows_added, "revised": r.rows_revised, "error": r.error or "",
+    } for r in result["reports"]])
+    emit(reports, Format.table, title="Sources")
+    top = result["top"]
+    if len(top):
+        shown = top[["source", "model_set", "axis", "name", "rho", "ci_low", "ci_high", "n"]].rename(
+            columns={"name": "benchmark"})
+        emit(shown, Format.table, percent=("rho", "ci_low", "ci_high"),
+              title="Most capability-correlated safety benchmarks (latest data)")
+    run = result["run_id"]
+    out.print(f"analysis run: {run if run is not None else 'skipped (nothing new)'}; "
+              f"new alert transitions: {len(result['transitions'])}")
