@@ -97,27 +97,29 @@ class OpenLLMLeaderboardV1(Source):
                            http_status=info.status, etag=sha, not_modified=True)
             return
         files: dict[str, bytes] = {}
-        for dataset in ("results", "requests"):
-            for path in self._tree(http, hub, dataset):
+        # Results: one folder per model, one file per evaluation (keep the newest).
+        # Requests: one folder per organization, one file per submitted model.
+        for dataset, newest_only in (("results", True), ("requests", False)):
+            for path in self._tree(http, hub, dataset, newest_only):
                 url = f"{hub}/datasets/open-llm-leaderboard-old/{dataset}/resolve/main/{path}"
                 files[f"{dataset}/{path}"] = http.get(url).content
         yield Snapshot(self.name, sha or "live", datetime.now(UTC).replace(tzinfo=None), info_url, files,
                        mode="live", http_status=info.status, etag=sha)
 
-    def _tree(self, http: HttpClient, hub: str, dataset: str) -> list[str]:
-        """Newest JSON file per model directory, following the tree's pagination."""
+    def _tree(self, http: HttpClient, hub: str, dataset: str, newest_only: bool) -> list[str]:
+        """JSON files of a dataset repo (only the newest per folder if asked), across pages."""
         url: str | None = f"{hub}/api/datasets/open-llm-leaderboard-old/{dataset}/tree/main"
         params: dict[str, str | int] | None = {"recursive": "true"}
-        newest: dict[str, str] = {}
+        files: dict[str, str] = {}
         while url:
             page = http.get(url, params=params)
             for entry in self._json(page.content, url):
                 path = entry.get("path", "")
                 if entry.get("type") == "file" and path.endswith(".json"):
-                    folder = str(PurePosixPath(path).parent)
-                    newest[folder] = max(newest.get(folder, ""), path)
+                    key = str(PurePosixPath(path).parent) if newest_only else path
+                    files[key] = max(files.get(key, ""), path)
             url, params = page.next_url, None
-        return sorted(newest.values())
+        return sorted(files.values())
 
     def _json(self, content: bytes, location: str) -> object:
         try:

@@ -51,11 +51,20 @@ def archive_snapshot(root: Path, snapshot: Snapshot) -> Path:
 
 
 def archived_snapshots(root: Path, source: str) -> Iterator[Snapshot]:
-    """Every archived live snapshot of ``source``, oldest data first, as it was fetched."""
-    manifests = []
+    """The newest archived live snapshot of each location of ``source``, as it was fetched.
+
+    Only the newest: observations are append-only, so re-parsing an older
+    payload would "revise" values back to their past state. Re-parsing the
+    newest payload with today's parser records, as revisions, exactly what
+    the parser now reads differently.
+    """
+    newest: dict[str, dict] = {}
     for path in (root / "manifests" / source).glob("*.json"):
-        manifests.append(json.loads(path.read_text()))
-    for manifest in sorted(manifests, key=lambda m: m["observed_at"]):
+        manifest = json.loads(path.read_text())
+        current = newest.get(manifest["location"])
+        if current is None or manifest["observed_at"] > current["observed_at"]:
+            newest[manifest["location"]] = manifest
+    for manifest in sorted(newest.values(), key=lambda m: m["observed_at"]):
         files = {
             name: gzip.decompress((root / "blobs" / digest[:2] / f"{digest}.gz").read_bytes())
             for name, digest in manifest["files"].items()

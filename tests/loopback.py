@@ -24,6 +24,7 @@ class Route:
     content_type: str = "application/json"
     etag: str | None = None
     last_modified: str | None = None
+    headers: dict[str, str] | None = None
 
 
 @dataclass
@@ -53,10 +54,21 @@ class Upstream:
         self._server: ThreadingHTTPServer | None = None
         self._thread: threading.Thread | None = None
 
-    def mount(self, path: str, body: bytes, content_type: str = "application/json") -> None:
-        """Serve ``body`` at ``path`` with a content-derived ETag and a fixed Last-Modified."""
+    def mount(
+        self,
+        path: str,
+        body: bytes,
+        content_type: str = "application/json",
+        headers: dict[str, str] | None = None,
+    ) -> None:
+        """Serve ``body`` at ``path`` with a content-derived ETag and a fixed Last-Modified.
+
+        ``path`` may include a query string to serve one page of a paginated
+        listing; ``headers`` adds response headers such as ``Link``.
+        """
         etag = '"' + hashlib.sha256(body).hexdigest()[:32] + '"'
-        self.routes[path] = Route(body, content_type, etag, formatdate(1_700_000_000, usegmt=True))
+        self.routes[path] = Route(body, content_type, etag, formatdate(1_700_000_000, usegmt=True),
+                                  headers)
 
     def inject(self, path: str, *faults: Fault) -> None:
         self.faults[path].extend(faults)
@@ -122,7 +134,8 @@ class Upstream:
             self._record(path, query, 304)
             self._send(handler, 304, b"", route.content_type, {"ETag": route.etag})
             return
-        headers = {"ETag": route.etag or "", "Last-Modified": route.last_modified or ""}
+        headers = {"ETag": route.etag or "", "Last-Modified": route.last_modified or "",
+                   **(route.headers or {})}
         if fault is not None and fault.kind == "truncate":
             self._record(path, query, 200)
             handler.send_response(200)

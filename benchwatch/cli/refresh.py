@@ -28,12 +28,14 @@ def refresh(
         "--replay", help="Replay recorded snapshots (the default), optionally from DIR.",
         is_flag=False, flag_value="")] = None,
     live: Annotated[bool, typer.Option("--live", help="Fetch from the real upstreams over the internet.")] = False,
+    reparse: Annotated[bool, typer.Option(
+        "--reparse", help="Parse the newest archived live payload again with today's parser.")] = False,
     until: Annotated[Optional[str], typer.Option("--until", help="Replay only data up to this date (YYYY-MM-DD).")] = None,
     db: DbOption = None,
 ) -> None:
     """One pass of the refresh flow: ingest, analyze, evaluate alerts, summarize."""
-    if live and replay is not None:
-        err.print("--live and --replay are exclusive")
+    if sum([live, replay is not None, reparse]) > 1:
+        err.print("--live, --replay and --reparse are exclusive")
         raise typer.Exit(2)
     settings = settings_or_exit(db=db, replay_dir=replay or None)
     until_date = parse_date(until, "--until")
@@ -48,7 +50,7 @@ def refresh(
 
     try:
         result = refresh_flow(
-            sources=source, mode="live" if live else "replay", until=until_date,
+            sources=source, mode="live" if live else "reparse" if reparse else "replay", until=until_date,
             db=str(settings.db), replay_dir=str(settings.replay_dir),
         )
     except (ValueError, StorageError) as exc:
