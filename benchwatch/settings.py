@@ -94,8 +94,9 @@ class Settings(BaseSettings):
     @classmethod
     def _db_parent_usable(cls, value: Path) -> Path:
         parent = value.expanduser().resolve().parent
-        if parent.exists() and not os.access(parent, os.W_OK):
-            raise ValueError(f"directory {parent} is not writable")
+        existing = next(p for p in (parent, *parent.parents) if p.exists())
+        if not existing.is_dir() or not os.access(existing, os.W_OK):
+            raise ValueError(f"cannot create or write the database: {existing} is not a writable directory")
         if value.exists() and value.is_dir():
             raise ValueError(f"{value} is a directory, not a database file")
         return value.expanduser()

@@ -108,3 +108,14 @@ def test_bad_setting_is_named(tmp_path):
 def test_unknown_source_is_a_clear_error(tmp_path):
     result = run("refresh", "--db", str(tmp_path / "x.duckdb"), "--source", "nope", check=False)
     assert result.returncode == 2 and "unknown source 'nope'" in result.stderr
+
+
+@pytest.mark.parametrize(("env", "setting"), [
+    ({"BENCHWATCH_DB": "/proc/1/x/benchwatch.duckdb"}, "BENCHWATCH_DB"),
+    ({"BENCHWATCH_HYSTERESIS": "0.9"}, "hysteresis"),
+    ({"BENCHWATCH_MISSING_CAPABILITY": "mean"}, "BENCHWATCH_MISSING_CAPABILITY"),
+    ({"BENCHWATCH_BOOTSTRAP_RESAMPLES": "lots"}, "BENCHWATCH_BOOTSTRAP_RESAMPLES"),
+])
+def test_bad_configuration_is_a_clear_error_at_start(env, setting):
+    result = run("sources", check=False, env=env)
+    assert result.returncode == 2 and setting in result.stderr and "Traceback" not in result.stderr

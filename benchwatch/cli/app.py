@@ -29,7 +29,7 @@ alerts_app = typer.Typer(invoke_without_command=True, help="Alerts raised by the
 app.add_typer(alerts_app, name="alerts")
 # Tables stay readable when piped: wide rows are not folded to 80 columns.
 out = Console(width=None if sys.stdout.isatty() else 160)
-err = Console(stderr=True)
+err = Console(stderr=True, soft_wrap=True)
 
 
 class Format(str, Enum):
