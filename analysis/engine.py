@@ -1,19 +1,21 @@
 """Per-source analysis: every model set, every as-of date, every axis.
 
 Takes a source's observation history and its registry rows and returns the
-frames storage keeps (axes, loadings, scores, correlations). Pure: the flow
-reads the inputs and writes the outputs.
+frames storage keeps (axes, loadings, scores, correlations, and at the last
+as-of date the capability-adjusted residuals of every safety benchmark). Pure:
+the flow reads the inputs and writes the outputs.
 """
 
 from __future__ import annotations
 
 from collections.abc import Iterable
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 from datetime import date
 
 import numpy as np
 import pandas as pd
 
+from analysis.adjusted import residuals_frame
 from analysis.history import known_on
 from analysis.method import MissingPolicy, capability_axis, spearman_with_ci
 
@@ -39,6 +41,8 @@ class Results:
     loadings: pd.DataFrame
     scores: pd.DataFrame
     correlations: pd.DataFrame
+    # Capability-adjusted safety at the last as-of date (``analysis.adjusted``).
+    residuals: pd.DataFrame = field(default_factory=pd.DataFrame)
 
     @classmethod
     def concat(cls, parts: Iterable["Results"]) -> "Results":
@@ -46,7 +50,7 @@ class Results:
         def cat(name: str) -> pd.DataFrame:
             frames = [getattr(p, name) for p in parts if len(getattr(p, name))]
             return pd.concat(frames, ignore_index=True) if frames else pd.DataFrame()
-        return cls(cat("axes"), cat("loadings"), cat("scores"), cat("correlations"))
+        return cls(cat("axes"), cat("loadings"), cat("scores"), cat("correlations"), cat("residuals"))
 
 
 def oriented_matrix(long: pd.DataFrame, registry: pd.DataFrame) -> pd.DataFrame:
@@ -132,8 +136,23 @@ def analyze_source(
             wide = wide_all.loc[wide_all.index.intersection(members)]
             axes, correlations, facts = analyze_matrix(wide, registry, params)
             keys = {"source": source, "model_set": set_name, "as_of": as_of}
-            parts.append(_results(keys, axes, correlations, facts, len(wide), params))
+            result = _results(keys, axes, correlations, facts, len(wide), params)
+            if as_of == dates[-1]:
+                result.residuals = safety_residuals(wide, registry, axes, keys)
+            parts.append(result)
     return Results.concat(parts)
+
+
+def safety_residuals(
+    wide: pd.DataFrame, registry: pd.DataFrame, axes: dict[str, pd.Series], keys: dict
+) -> pd.DataFrame:
+    """Each model's rank residual on every axis, for the safety columns of ``wide``."""
+    category = registry.set_index("column")["category"].reindex(wide.columns)
+    safety = wide.loc[:, category == "safety"]
+    if safety.shape[1] == 0 or not axes:
+        return pd.DataFrame()
+    rows = residuals_frame(safety, axes)
+    return rows.assign(**keys) if len(rows) else pd.DataFrame()
 
 
 def _results(

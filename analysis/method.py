@@ -21,11 +21,22 @@ import numpy as np
 import pandas as pd
 from scipy.stats import rankdata
 
+from analysis.bootstrap import (
+    SortedColumns,
+    count_blocks,
+    exact_rho,
+    linearized_rho,
+    resample_ranks,
+    sort_columns,
+)
+
 MissingPolicy = Literal["drop", "knn", "iterative"]
+Bootstrap = Literal["auto", "exact", "linearized"]
 MIN_PAIRS = 3
-# Bootstrap work is done in blocks of at most this many resampled cells, to
-# bound memory whatever the number of models.
-BOOTSTRAP_BLOCK_CELLS = 4_000_000
+# Above this many models a group's bootstrap uses the linearized formulation
+# (analysis/bootstrap.py): there the exact one costs most and the two agree
+# to well under 0.01 (benchmarks/bootstrap_agreement.py).
+EXACT_MAX_MODELS = 500
 
 
 def zscore(values: np.ndarray) -> np.ndarray:
@@ -44,14 +55,6 @@ def informative_columns(values: np.ndarray) -> np.ndarray:
         warnings.simplefilter("ignore", RuntimeWarning)
         spread = np.nanmax(values, axis=0) - np.nanmin(values, axis=0)
     return (counts > 1) & (spread > 0)
-
-
-def _pearson_columns(a: np.ndarray, b: np.ndarray) -> np.ndarray:
-    """Pearson r between matching columns of a and b (rows are observations)."""
-    a = a - a.mean(axis=0)
-    b = b - b.mean(axis=0)
-    with np.errstate(invalid="ignore", divide="ignore"):
-        return (a * b).sum(axis=0) / np.sqrt((a * a).sum(axis=0) * (b * b).sum(axis=0))
 
 
 def spearman_matrix(values: np.ndarray) -> np.ndarray:
@@ -150,24 +153,12 @@ def weighted_ranks(values: np.ndarray, weights: np.ndarray) -> np.ndarray:
     (w_i + 1) / 2, with tied values pooled into one group. This gives exactly
     the ranks of the materialized resample, from one sort, in O(B n).
     """
-    order = np.argsort(values, kind="stable")
-    sorted_values = values[order]
-    new_group = np.r_[True, sorted_values[1:] != sorted_values[:-1]]
-    starts = np.flatnonzero(new_group)
-    group_of_sorted = np.cumsum(new_group) - 1
-    group_weight = np.add.reduceat(weights[:, order], starts, axis=1)
-    group_rank = np.cumsum(group_weight, axis=1) - group_weight + (group_weight + 1) / 2
-    ranks = np.empty(weights.shape, dtype=float)
-    ranks[:, order] = group_rank[:, group_of_sorted]
-    return ranks
-
-
-def _weighted_pearson_rows(a: np.ndarray, b: np.ndarray, w: np.ndarray, n: int) -> np.ndarray:
-    ma = (w * a).sum(axis=1, keepdims=True) / n
-    mb = (w * b).sum(axis=1, keepdims=True) / n
-    da, db = a - ma, b - mb
-    with np.errstate(invalid="ignore", divide="ignore"):
-        return (w * da * db).sum(axis=1) / np.sqrt((w * da * da).sum(axis=1) * (w * db * db).sum(axis=1))
+    sort = sort_columns(np.asarray(values, dtype=float)[:, None])
+    order = sort.order[0]
+    ordered = np.ascontiguousarray(np.asarray(weights).T, dtype=float)[order]
+    ranks = np.empty_like(ordered)
+    ranks[order] = resample_ranks(ordered, sort.first[0], sort.last[0], sort.ties)
+    return ranks.T
 
 
 def resample_counts(n: int, resamples: int, seed: int) -> np.ndarray:
@@ -176,9 +167,15 @@ def resample_counts(n: int, resamples: int, seed: int) -> np.ndarray:
     The draws are ``default_rng(seed).integers(0, n, (resamples, n))``, the
     same index draws a straightforward loop would materialize.
     """
-    draws = np.random.default_rng(seed).integers(0, n, size=(resamples, n))
-    offsets = (np.arange(resamples) * n)[:, None]
-    return np.bincount((draws + offsets).ravel(), minlength=resamples * n).reshape(resamples, n)
+    return np.concatenate(count_blocks(n, resamples, seed, max(1, resamples)))
+
+
+def _rank_correlation(x: SortedColumns, y: SortedColumns) -> np.ndarray:
+    """Spearman rho of each y column with x: Pearson r of their centered average ranks."""
+    centre = (x.ranks.shape[1] + 1) / 2.0
+    rx, ry = x.ranks[0] - centre, y.ranks - centre
+    with np.errstate(invalid="ignore", divide="ignore"):
+        return (ry @ rx) / np.sqrt((rx @ rx) * np.einsum("kn,kn->k", ry, ry))
 
 
 def spearman_with_ci(
@@ -187,13 +184,20 @@ def spearman_with_ci(
     resamples: int,
     seed: int,
     level: float = 0.95,
+    *,
+    bootstrap: Bootstrap = "auto",
 ) -> pd.DataFrame:
     """Spearman rho of each benchmark column with ``axis``, pairwise deletion,
     with a percentile bootstrap interval over models and the pair count n.
 
-    Columns with the same usable models are ranked and resampled together.
+    Columns with the same usable models are ranked and resampled together;
+    each such group resamples its n models with
+    ``default_rng(seed).integers(0, n, (resamples, n))``. ``bootstrap="auto"``
+    computes the resamples' rho exactly up to ``EXACT_MAX_MODELS`` models and
+    by the linearized formulation above (see ``analysis/bootstrap.py``);
+    ``"exact"`` and ``"linearized"`` force one. The point estimate is always exact.
     """
-    n_rows, n_cols = benchmarks.shape
+    n_cols = benchmarks.shape[1]
     usable = np.isfinite(benchmarks) & np.isfinite(axis)[:, None]
     rho = np.full(n_cols, np.nan)
     low = np.full(n_cols, np.nan)
@@ -205,22 +209,14 @@ def spearman_with_ci(
         n = len(rows)
         if n < MIN_PAIRS:
             continue
-        x = axis[rows]
-        y = benchmarks[np.ix_(rows, columns)]
-        rho[columns] = _pearson_columns(rankdata(y, axis=0), rankdata(x)[:, None])
+        x = sort_columns(axis[rows][:, None])
+        y = sort_columns(benchmarks[np.ix_(rows, columns)])
+        rho[columns] = _rank_correlation(x, y)
         if resamples <= 0:
             continue
-        boot = np.empty((resamples, len(columns)))
-        weights_all = resample_counts(n, resamples, seed)
-        block = max(1, BOOTSTRAP_BLOCK_CELLS // n)
-        for start in range(0, resamples, block):
-            w = weights_all[start:start + block]
-            rx = weighted_ranks(x, w)
-            for k in range(len(columns)):
-                ry = weighted_ranks(y[:, k], w)
-                boot[start:start + block, k] = _weighted_pearson_rows(rx, ry, w, n)
+        exact = bootstrap == "exact" or (bootstrap == "auto" and n <= EXACT_MAX_MODELS)
+        boot = (exact_rho if exact else linearized_rho)(x, y, resamples, seed)
         with warnings.catch_warnings():
             warnings.simplefilter("ignore", RuntimeWarning)
-            low[columns] = np.nanquantile(boot, tail, axis=0)
-            high[columns] = np.nanquantile(boot, 1.0 - tail, axis=0)
+            low[columns], high[columns] = np.nanquantile(boot, [tail, 1.0 - tail], axis=0)
     return pd.DataFrame({"rho": rho, "ci_low": low, "ci_high": high, "n": counts})

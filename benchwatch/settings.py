@@ -64,6 +64,16 @@ class Settings(BaseSettings):
     drift_window_days: int = Field(180, ge=1)
     drift_min_models: int = Field(10, ge=3)
     source_failing_after: int = Field(3, ge=1)
+    revised_min_share: float = Field(
+        0.05, gt=0.0, le=1.0,
+        description="scores-revised fires when a fetch revises this share of a benchmark's values "
+                    "(and at least min_models models).",
+    )
+    revised_ignore_sources: list[str] = Field(
+        default_factory=lambda: ["lmarena"],
+        description="Sources whose values move by design (LMArena refits every rating): no scores-revised.",
+    )
+    notify_failing_after: int = Field(3, ge=1, description="channel-failing fires after this many failed rounds.")
     notify_urls: Annotated[list[SecretStr], NoDecode] = Field(
         default_factory=list,
         description="Apprise URLs (Slack, mailto, Discord, json:// webhooks...); secrets are redacted.",

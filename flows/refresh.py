@@ -17,6 +17,8 @@ from prefect.cache_policies import NO_CACHE
 from benchwatch import pipeline
 from benchwatch.registry import load_registry
 from benchwatch.settings import Settings, load_settings
+from flows.alerts import alerts_artifact, emit_alert_events, notify_task
+from flows.fanout import run_analysis
 from sources import SOURCES
 from sources.http import HttpClient
 from storage.db import connect, writer_lock
@@ -35,11 +37,6 @@ def ingest_task(con, name: str, settings: Settings, mode: str, until: date | Non
     if report.status == "failed":
         logger.error("%s failed: %s", name, report.error)
     return report
-
-
-@task(name="analyze", cache_policy=NO_CACHE)
-def analyze_task(con, settings: Settings) -> int | None:
-    return pipeline.analyze(con, settings, progress=get_run_logger().info)
 
 
 @task(name="evaluate-alerts", cache_policy=NO_CACHE)
@@ -70,10 +67,13 @@ def refresh(
             http = stack.enter_context(HttpClient(settings.http_timeout, settings.http_retries))
         sync_benchmarks(con, load_registry())
         reports = [ingest_task(con, name, settings, mode, until, http) for name in names]
-        run_id = analyze_task(con, settings)
+        run_id = run_analysis(con, settings)
         transitions = alerts_task(con, settings, run_id)
+        delivery = notify_task(con, settings, run_id)
         top = pipeline.summary(con)
         publish(con, settings.db)
+    emit_alert_events([*transitions, *delivery.transitions])
+    alerts_artifact(transitions, delivery)
     create_table_artifact(
         key="refresh-summary",
         table=[{"source": r.source, "status": r.status, "snapshots": r.snapshots,
@@ -86,5 +86,6 @@ def refresh(
         "reports": reports,
         "run_id": run_id,
         "transitions": transitions,
+        "delivery": delivery,
         "top": top,
     }

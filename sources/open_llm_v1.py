@@ -13,11 +13,12 @@ reconstructs the leaderboard's history month by month.
 
 from __future__ import annotations
 
+import csv
 import io
 import json
 import re
 from collections.abc import Iterator, Mapping
-from datetime import UTC, date, datetime
+from datetime import UTC, date, datetime, time
 from pathlib import Path, PurePosixPath
 
 import pandas as pd
@@ -63,6 +64,18 @@ MMLU_SUBJECTS = 57
 RESULT_STAMP = re.compile(r"results_(\d{4}-\d{2}-\d{2})T(\d{2}-\d{2}-\d{2})")
 
 
+def _rows_submitted_by(content: bytes, until: date) -> bytes:
+    """The header and the table's lines whose submission date is on or before ``until``."""
+    lines = content.decode("utf-8").splitlines(keepends=True)
+    date_index = next(csv.reader([lines[0]])).index("date")
+    kept = [lines[0]]
+    for line in lines[1:]:
+        submitted = next(csv.reader([line]))[date_index][:10]
+        if submitted and submitted <= until.isoformat():
+            kept.append(line)
+    return "".join(kept).encode("utf-8")
+
+
 def model_set_of(type_label: object) -> tuple[str, str | None]:
     """'🟢 pretrained' or 'pretrained' -> ('pretrained', 'base'); unknown -> ('unknown', None)."""
     text = str(type_label or "").lower()
@@ -80,11 +93,24 @@ class OpenLLMLeaderboardV1(Source):
     endpoints = {"hub": "https://huggingface.co"}
 
     def replay(self, data_dir: Path, until: date | None = None) -> Iterator[Snapshot]:
+        """The final table; with ``until`` before it, only the rows submitted by then.
+
+        The archive is one table whose rows carry their submission dates, so the
+        leaderboard as it stood on ``until`` is the table cut at that date (the
+        recorded lines kept byte for byte, dated ``until``). A later replay then
+        brings the rest as new data, as the live leaderboard did.
+        """
         path = Path(data_dir) / RECORDED
         if not path.is_file():
             raise ParseError(self.name, str(path), "recorded file is missing")
-        yield Snapshot(self.name, RECORDED_AT.date().isoformat(), RECORDED_AT, str(path),
-                       {path.name: path.read_bytes()})
+        content = path.read_bytes()
+        if until is None or until >= RECORDED_AT.date():
+            yield Snapshot(self.name, RECORDED_AT.date().isoformat(), RECORDED_AT, str(path),
+                           {path.name: content})
+            return
+        cut = _rows_submitted_by(content, until)
+        yield Snapshot(self.name, f"{RECORDED_AT.date()} cut at {until}", datetime.combine(until, time()),
+                       str(path), {path.name: cut})
 
     def fetch(self, http: HttpClient, previous: Mapping[str, Previous]) -> Iterator[Snapshot]:
         hub = self.urls["hub"]

@@ -130,59 +130,43 @@ def ingest(
     recorded_at = utcnow()
     incoming = batch.observations[["model", "benchmark", "value", "observed_at"]].copy()
     incoming["observed_at"] = pd.to_datetime(incoming["observed_at"]).astype("datetime64[us]")
+    parsed = len(incoming)
+    # One row per key, the first seen by data time: DuckDB would otherwise keep
+    # an arbitrary one of two conflicting rows without complaint.
+    incoming = incoming.sort_values("observed_at", kind="stable").drop_duplicates(["model", "benchmark"])
     models = _models_frame(batch.models)
     with transaction(con):
         fetch_id = record_fetch(con, source, snapshot.mode, "ok", started_at, snapshot,
                                 warnings=batch.warnings)
         con.register("incoming_df", incoming)
         con.register("models_df", models)
-        # One row per key inside the batch: DuckDB would otherwise keep an
-        # arbitrary one of two conflicting rows without complaint.
-        con.execute(
-            """
-            CREATE OR REPLACE TEMP TABLE incoming AS
-            SELECT model, benchmark, value, observed_at FROM incoming_df
-            QUALIFY row_number() OVER (PARTITION BY model, benchmark ORDER BY observed_at) = 1
-            """
-        )
-        con.execute(
-            """
-            CREATE OR REPLACE TEMP TABLE revised AS
-            SELECT o.observation_id, i.model, i.benchmark, i.value,
-                   greatest(i.observed_at, ?::TIMESTAMP, o.valid_from) AS revised_from
-            FROM incoming i JOIN observations o
-              ON o.source = ? AND o.model = i.model AND o.benchmark = i.benchmark
-             AND o.valid_to IS NULL
-            WHERE is_revision(o.value, i.value)
-            """,
-            [snapshot.observed_at, source],
-        )
-        added = con.execute(
-            """
-            INSERT INTO observations (source, model, benchmark, value, valid_from, fetch_id, recorded_at)
-            SELECT ?, i.model, i.benchmark, i.value, i.observed_at, ?, ?
-            FROM incoming i
-            WHERE NOT EXISTS (
-                SELECT 1 FROM observations o
-                WHERE o.source = ? AND o.model = i.model AND o.benchmark = i.benchmark
-                  AND o.valid_to IS NULL)
-            """,
-            [source, fetch_id, recorded_at, source],
-        ).fetchone()[0]
-        con.execute(
-            """
-            UPDATE observations SET valid_to = r.revised_from, revised_by = ?
-            FROM revised r WHERE observations.observation_id = r.observation_id
-            """,
-            [fetch_id],
-        )
+        # Close the open rows this batch revises (a changed value at the
+        # published precision; the cheap ``<>`` spares ``is_revision`` the
+        # equal values). A closed row's valid_to is its successor's valid_from.
         revised = con.execute(
             """
-            INSERT INTO observations (source, model, benchmark, value, valid_from, fetch_id, recorded_at)
-            SELECT ?, model, benchmark, value, revised_from, ?, ? FROM revised
+            UPDATE observations o
+            SET valid_to = greatest(i.observed_at, ?::TIMESTAMP, o.valid_from), revised_by = ?
+            FROM incoming_df i
+            WHERE o.source = ? AND o.valid_to IS NULL AND o.model = i.model AND o.benchmark = i.benchmark
+              AND o.value <> i.value AND is_revision(o.value, i.value)
             """,
-            [source, fetch_id, recorded_at],
+            [snapshot.observed_at, fetch_id, source],
         ).fetchone()[0]
+        # Then every key without an open row is written: the new ones, and the
+        # revised ones, which start where their just-closed predecessor ends.
+        written = con.execute(
+            """
+            INSERT INTO observations (source, model, benchmark, value, valid_from, fetch_id, recorded_at)
+            SELECT ?, i.model, i.benchmark, i.value, coalesce(o.valid_to, i.observed_at), ?, ?
+            FROM incoming_df i
+            LEFT JOIN (SELECT model, benchmark, valid_to, revised_by FROM observations
+                       WHERE source = ? AND (valid_to IS NULL OR revised_by = ?)) o USING (model, benchmark)
+            WHERE o.model IS NULL OR o.revised_by = ?
+            """,
+            [source, fetch_id, recorded_at, source, fetch_id, fetch_id],
+        ).fetchone()[0]
+        added = written - revised
         con.execute(
             """
             INSERT INTO models
@@ -197,11 +181,11 @@ def ingest(
         con.execute(
             "UPDATE fetches SET rows_parsed = ?, rows_added = ?, rows_revised = ?, finished_at = ? "
             "WHERE fetch_id = ?",
-            [len(incoming), int(added), int(revised), utcnow(), fetch_id],
+            [parsed, int(added), int(revised), utcnow(), fetch_id],
         )
         con.unregister("incoming_df")
         con.unregister("models_df")
-    return IngestResult(fetch_id, "ok", len(incoming), int(added), int(revised), batch.warnings)
+    return IngestResult(fetch_id, "ok", parsed, int(added), int(revised), batch.warnings)
 
 
 def observations_as_of(

@@ -1,4 +1,4 @@
-"""Read commands: the paper reproduction, correlations, sources, alerts."""
+"""Read commands: the paper reproduction, correlations, sources."""
 
 from __future__ import annotations
 
@@ -12,7 +12,6 @@ import typer
 from benchwatch.cli.app import (
     DbOption,
     Format,
-    alerts_app,
     app,
     emit,
     err,
@@ -99,32 +98,5 @@ def sources(
     if fmt is Format.table:
         emit(frame[["name", "fetches", "last_status", "last_fetched_at", "observations", "revisions",
                      "models", "benchmarks", "latest_data", "last_error"]], fmt)
-    else:
-        emit(frame, fmt)
-
-
-@alerts_app.callback()
-def alerts(
-    ctx: typer.Context,
-    state: Annotated[str, typer.Option("--state", help="firing, resolved or all.")] = "all",
-    fmt: Annotated[Format, typer.Option("--format")] = Format.table,
-    db: DbOption = None,
-) -> None:
-    """Alerts and their state."""
-    if ctx.invoked_subcommand is not None:
-        return
-    from storage.alerts import list_alerts
-
-    if state not in ("firing", "resolved", "all"):
-        err.print(f"--state must be firing, resolved or all, not {state!r}")
-        raise typer.Exit(2)
-    settings = settings_or_exit(db=db)
-    with read_db(settings) as con:
-        frame = list_alerts(con, state).rename(columns={"alert_key": "key"})
-    for column in ("fired_at", "resolved_at"):
-        frame[column] = pd.to_datetime(frame[column]).dt.strftime("%Y-%m-%d")
-    if fmt is Format.table:
-        emit(frame[["state", "severity", "source", "model_set", "axis", "benchmark", "value",
-                     "threshold", "n", "fired_at", "resolved_at"]], fmt, percent=("value", "threshold"))
     else:
         emit(frame, fmt)

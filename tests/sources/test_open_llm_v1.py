@@ -4,7 +4,7 @@ archived results/requests datasets served on loopback from the same rows."""
 from __future__ import annotations
 
 import json
-from datetime import datetime
+from datetime import date, datetime
 
 import pandas as pd
 import pytest
@@ -167,3 +167,17 @@ def test_renamed_column_in_the_table_is_named(data_dir, tmp_path):
     source = OpenLLMLeaderboardV1()
     with pytest.raises(ParseError, match=r"column 'truthfulqa'"):
         source.parse(next(source.replay(tmp_path)))
+
+
+def test_replay_until_cuts_the_table_at_the_submission_date(data_dir):
+    source = OpenLLMLeaderboardV1()
+    [cut] = list(source.replay(data_dir, until=date(2023, 12, 31)))
+    batch = source.parse(cut)
+    assert batch.observations["observed_at"].max() <= datetime(2023, 12, 31, 23, 59, 59)
+    assert cut.observed_at == datetime(2023, 12, 31)
+    raw = pd.read_csv(data_dir / RECORDED)
+    submitted = pd.to_datetime(raw["date"], format="ISO8601", utc=True).dt.tz_localize(None)
+    early = raw[submitted < datetime(2024, 1, 1)]
+    assert len(batch.models) == early["model"].nunique()
+    [full] = list(source.replay(data_dir))
+    assert full.content_hash != cut.content_hash

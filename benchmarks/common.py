@@ -1,0 +1,155 @@
+"""What every benchmark script shares: figures, the machine, a replay database.
+
+Each script prints its figures as a table for a person and, last, one line
+``FIGURES <json>`` that ``run_all.py`` collects. Benchmarks print numbers;
+they never assert on time (tests do not time anything either).
+"""
+
+from __future__ import annotations
+
+import json
+import os
+import platform
+import resource
+import sys
+import time
+from collections.abc import Iterator
+from contextlib import contextmanager
+from dataclasses import asdict, dataclass
+from datetime import date
+from pathlib import Path
+
+REPO = Path(__file__).resolve().parent.parent
+MARKER = "FIGURES "
+
+
+@dataclass
+class Figure:
+    """One measured number, its peer where there is one, and the target it answers."""
+
+    name: str
+    value: float
+    unit: str
+    peer: float | None = None
+    peer_name: str = ""
+    # How the value compares with its peer, in the direction the target states
+    # (a speed-up: peer / value; a multiple of a floor: value / peer).
+    ratio: float | None = None
+    target: str = ""
+    met: bool | None = None
+
+
+def machine() -> str:
+    """One line naming the machine the figures come from."""
+    cpu = platform.processor() or platform.machine()
+    try:
+        for line in Path("/proc/cpuinfo").read_text().splitlines():
+            if line.startswith("model name"):
+                cpu = line.split(":", 1)[1].strip()
+                break
+    except OSError:
+        pass
+    load = f", load average {os.getloadavg()[0]:.1f}"
+    return f"{date.today()}, {os.cpu_count()} cores ({cpu}), Python {platform.python_version()}{load}"
+
+
+@contextmanager
+def stopwatch() -> Iterator[dict[str, float]]:
+    """Wall and CPU seconds of the block (CPU counts every thread of the process)."""
+    out: dict[str, float] = {}
+    wall, cpu = time.perf_counter(), time.process_time()
+    try:
+        yield out
+    finally:
+        out["wall"] = time.perf_counter() - wall
+        out["cpu"] = time.process_time() - cpu
+
+
+def peak_rss_mib() -> float:
+    """Peak resident memory of this process so far (Linux reports KiB)."""
+    return resource.getrusage(resource.RUSAGE_SELF).ru_maxrss / 1024
+
+
+def emit(title: str, figures: list[Figure]) -> None:
+    """Print the figures for a person, then the machine-readable line for run_all."""
+    print(f"\n{title}  [{machine()}]")
+    print(table(figures))
+    print(MARKER + json.dumps([asdict(f) for f in figures]))
+    sys.stdout.flush()
+
+
+def fmt(value: float | None, unit: str = "") -> str:
+    if value is None:
+        return ""
+    if unit == "s":
+        return f"{value:.3g} s" if value < 100 else f"{value:.0f} s"
+    if unit in ("", "x"):
+        return f"{value:.3g}"
+    return f"{value:.4g} {unit}"
+
+
+def table(figures: list[Figure] | list[dict]) -> str:
+    """A plain-text table: figure, value, peer, ratio, target, met."""
+    rows = [["figure", "value", "peer", "ratio", "target", "met"]]
+    for f in figures:
+        f = {"unit": "", "peer": None, "peer_name": "", "ratio": None, "target": "", "met": None} | (
+            f if isinstance(f, dict) else asdict(f))
+        peer = f"{fmt(f['peer'], f['unit'])} ({f['peer_name']})" if f["peer"] is not None else ""
+        ratio = f"{f['ratio']:.3g}x" if f["ratio"] is not None else ""
+        met = "" if f["met"] is None else ("yes" if f["met"] else "NO")
+        rows.append([str(f["name"]), fmt(f["value"], f["unit"]), peer, ratio, str(f["target"]), met])
+    widths = [max(len(r[i]) for r in rows) for i in range(len(rows[0]))]
+    lines = ["  ".join(cell.ljust(w) for cell, w in zip(row, widths, strict=True)).rstrip() for row in rows]
+    lines.insert(1, "  ".join("-" * w for w in widths))
+    return "\n".join(lines)
+
+
+def replay_database(path: Path, replay_dir: Path | None = None) -> dict[str, float]:
+    """A fresh database holding a full replay of every recorded source (no analysis).
+
+    Returns the seconds each source took (parse and write), for the ingest figure.
+    """
+    from benchwatch import pipeline
+    from benchwatch.registry import load_registry
+    from benchwatch.settings import load_settings
+    from sources import SOURCES
+    from storage.db import connect
+    from storage.observations import sync_benchmarks
+
+    for stale in (path, Path(str(path) + ".wal")):
+        stale.unlink(missing_ok=True)
+    overrides = {"db": path} | ({"replay_dir": replay_dir} if replay_dir else {})
+    settings = load_settings(**overrides)
+    con = connect(settings.db)
+    sync_benchmarks(con, load_registry())
+    seconds = {}
+    for name in SOURCES:
+        start = time.perf_counter()
+        report = pipeline.ingest_source(con, name, settings)
+        if report.status == "failed":
+            raise RuntimeError(f"replay of {name} failed: {report.error}")
+        seconds[name] = time.perf_counter() - start
+    con.execute("CHECKPOINT")
+    con.close()
+    return seconds
+
+
+def analyze_and_publish(path: Path) -> None:
+    """Add what a refresh adds after ingest: an analysis run, alerts, the published copy."""
+    from benchwatch import pipeline
+    from benchwatch.settings import load_settings
+    from storage.db import connect
+    from storage.publish import publish
+
+    settings = load_settings(db=path)
+    con = connect(path)
+    run_id = pipeline.analyze(con, settings, force=True)
+    pipeline.evaluate_alerts(con, settings, run_id)
+    publish(con, path)
+    con.close()
+
+
+def default_replay_dir() -> Path:
+    from benchwatch.settings import load_settings
+
+    return Path(load_settings().replay_dir)

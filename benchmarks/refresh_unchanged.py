@@ -1,0 +1,191 @@
+"""Figure 4: a refresh that finds nothing new, against loopback upstreams.
+
+Every source's upstream is played on 127.0.0.1 (``tests/loopback.py``) with
+the wire formats the source tests build (``tests/sources/test_*.py``). A
+first live refresh fills a fresh database; the second finds everything
+unchanged. Counted on the second: the requests (and how many were answered
+304 Not Modified), the rows written, and whether the analysis was skipped
+(it is when ``data_version`` and the parameters are unchanged).
+
+Timed: the second refresh as plain pipeline functions (what the flow's
+tasks call), and the Prefect flow ``refresh`` in a fresh process, split
+into Prefect's start-up (a trivial flow, which starts the temporary API
+server) and the refresh flow run after it.
+
+    python benchmarks/refresh_unchanged.py
+"""
+
+from __future__ import annotations
+
+import json
+import os
+import subprocess
+import sys
+import tempfile
+import time
+from datetime import datetime
+from pathlib import Path
+
+from common import REPO, Figure, emit
+
+sys.path.insert(0, str(REPO))  # tests/ (loopback server, wire-format builders)
+
+RESAMPLES = 100  # the first refresh analyzes; the figure is about the second, which must not
+V1_ROWS = 100
+
+CHILD = """
+import json, sys, time
+start = time.perf_counter()
+from prefect import flow
+
+@flow
+def nothing() -> None:
+    return None
+
+nothing()
+startup = time.perf_counter() - start
+from flows.refresh import refresh
+begin = time.perf_counter()
+result = refresh(mode="live", db=sys.argv[1], replay_dir=sys.argv[2])
+print(json.dumps({"startup": startup, "refresh": time.perf_counter() - begin,
+                  "run_id": result["run_id"],
+                  "statuses": [r.status for r in result["reports"]]}))
+"""
+
+
+def mount_everything(upstream, data: Path) -> None:
+    """Every source's upstream, as the source tests serve it."""
+    import pandas as pd
+
+    from sources.helm import HelmSafety
+    from sources.open_llm_v1 import RECORDED
+    from sources.safetywashing import FILES
+    from tests.sources import (
+        test_epoch,
+        test_helm,
+        test_lmarena,
+        test_open_llm_v1,
+        test_open_llm_v2,
+    )
+    from tests.sources.test_safetywashing import RAW
+
+    for name in FILES.values():
+        upstream.mount(f"{RAW}/{name}", (data / "safetywashing" / name).read_bytes(), "text/csv")
+    rows = pd.read_csv(data / RECORDED)
+    rows = rows[~rows["model"].duplicated(keep=False) & rows["type"].notna() & rows["date"].notna()]
+    test_open_llm_v1.serve_rows(upstream, rows.iloc[::50].head(V1_ROWS).reset_index(drop=True), sha="v1")
+    test_open_llm_v2.serve_parquet(upstream, test_open_llm_v2.parquet_bytes(
+        test_open_llm_v2.contents_table(test_open_llm_v2.raw("2025-03-21"))))
+    releases = list(HelmSafety().replay(data))
+    test_helm.mount_safety(upstream, [s.label.split()[0] for s in releases],
+                           {s.label.split()[0]: s.observed_at for s in releases})
+    mount_helm_capabilities(upstream, test_helm)
+    test_lmarena.serve(upstream, test_lmarena.board_parquet("2025-07-18"))
+    test_epoch.serve(upstream, test_epoch.zip_of(test_epoch.folder_files(test_epoch.APRIL)),
+                     datetime(2026, 4, 19))
+
+
+def mount_helm_capabilities(upstream, test_helm) -> None:
+    """HELM Capabilities beside Safety: one index listing both projects."""
+    raw = json.loads(test_helm.CAPABILITIES_JSON.read_bytes())["models"]
+    headers = [" - ".join(test_helm.CAPABILITY_HEADERS[k]) for k in test_helm.CAPABILITY_HEADERS]
+    accuracy = test_helm.helm_table(headers, [(label, [scores.get(k) for k in test_helm.CAPABILITY_HEADERS])
+                                              for label, scores in raw.items()])
+    index = json.loads(upstream.routes[test_helm.INDEX].body)
+    index.append({"title": "Capabilities", "description": "", "id": "capabilities", "releases": ["v1.0.0"]})
+    upstream.mount(test_helm.INDEX, test_helm.to_bytes(index))
+    upstream.mount(test_helm.release_path("capabilities", "v1.0.0", "summary.json"),
+                   test_helm.to_bytes({"release": "v1.0.0", "suites": ["v1.0.0"], "date": "2025-11-25"}))
+    upstream.mount(test_helm.release_path("capabilities", "v1.0.0", "groups/json/core_scenarios_accuracy.json"),
+                   test_helm.to_bytes(accuracy))
+
+
+def refresh_plain(settings) -> dict:
+    """The refresh flow's steps as plain functions: ingest live, analyze, alerts, publish."""
+    from benchwatch import pipeline
+    from benchwatch.registry import load_registry
+    from sources import SOURCES
+    from sources.http import HttpClient
+    from storage.db import connect, writer_lock
+    from storage.observations import sync_benchmarks
+    from storage.publish import publish
+
+    with writer_lock(settings.db), HttpClient(settings.http_timeout, settings.http_retries) as http:
+        con = connect(settings.db)
+        sync_benchmarks(con, load_registry())
+        reports = [pipeline.ingest_source(con, name, settings, "live", http=http) for name in SOURCES]
+        run_id = pipeline.analyze(con, settings)
+        pipeline.evaluate_alerts(con, settings, run_id)
+        publish(con, settings.db)
+        con.close()
+    return {"reports": reports, "run_id": run_id}
+
+
+def counts(db: Path) -> dict[str, int]:
+    import duckdb
+
+    con = duckdb.connect(str(db), read_only=True)
+    tables = ["observations", "models", "correlations", "capability_scores", "analysis_runs", "fetches"]
+    out = {t: con.execute(f"SELECT count(*) FROM {t}").fetchone()[0] for t in tables}
+    out["ok_runs"] = con.execute("SELECT count(*) FROM analysis_runs WHERE status = 'ok'").fetchone()[0]
+    con.close()
+    return out
+
+
+def main() -> None:
+    from benchwatch.settings import load_settings
+    from tests.loopback import Upstream
+
+    upstream = Upstream().start()
+    try:
+        with tempfile.TemporaryDirectory() as tmp:
+            data = Path(load_settings().replay_dir)
+            mount_everything(upstream, data)
+            db = Path(tmp) / "live.duckdb"
+            settings = load_settings(db=db, upstream_base=upstream.url, bootstrap_resamples=RESAMPLES)
+            first = refresh_plain(settings)
+            failed = [(r.source, r.error) for r in first["reports"] if r.status == "failed"]
+            if failed:
+                raise RuntimeError(f"first live refresh failed: {failed}")
+            before = counts(db)
+            upstream.log.clear()
+            start = time.perf_counter()
+            second = refresh_plain(settings)
+            plain = time.perf_counter() - start
+            after = counts(db)
+            log = list(upstream.log)
+
+            upstream.log.clear()
+            env = dict(os.environ, BENCHWATCH_UPSTREAM_BASE=upstream.url,
+                       BENCHWATCH_BOOTSTRAP_RESAMPLES=str(RESAMPLES), PREFECT_HOME=str(Path(tmp) / "prefect"),
+                       PREFECT_SERVER_ANALYTICS_ENABLED="false", PREFECT_LOGGING_LEVEL="WARNING",
+                       PREFECT_SERVER_EPHEMERAL_STARTUP_TIMEOUT_SECONDS="120")
+            env.pop("PREFECT_API_URL", None)
+            child = subprocess.run([sys.executable, "-c", CHILD, str(db), str(data)], env=env, cwd=REPO,
+                                   capture_output=True, text=True, check=True)
+            flow = json.loads(child.stdout.strip().splitlines()[-1])
+            flow_log = list(upstream.log)
+    finally:
+        upstream.stop()
+    written = {t: after[t] - before[t] for t in ("observations", "models", "correlations", "capability_scores")}
+    not_modified = sum(1 for _, _, status in log if status == 304)
+    others = sorted({f"{path} -> {status}" for path, _, status in log if status != 304})
+    print(f"second refresh: {len(log)} requests, {not_modified} answered 304; others: {others}")
+    print(f"rows written: {written}; fetch log rows: {after['fetches'] - before['fetches']} "
+          f"({', '.join(r.status for r in second['reports'])}); analysis run: {second['run_id']}")
+    print(f"flow run in a fresh process: {len(flow_log)} requests, statuses {flow['statuses']}, "
+          f"analysis run {flow['run_id']}")
+    nothing_written = not any(written.values()) and second["run_id"] is None and after["ok_runs"] == before["ok_runs"]
+    emit("4. Refresh with nothing new (loopback upstreams, every source live)", [
+        Figure("refresh, plain pipeline functions (no Prefect)", plain, "s"),
+        Figure("refresh flow run, after Prefect has started", flow["refresh"], "s"),
+        Figure("Prefect start-up (temporary API server, trivial flow)", flow["startup"], "s"),
+        Figure("requests sent / answered 304 Not Modified", len(log), "", peer=not_modified,
+               peer_name="304", target="only conditional requests", met=not others),
+        Figure("data rows written (observations, models, results)", sum(written.values()), "",
+               target="0, analysis skipped", met=nothing_written and flow["run_id"] is None),
+    ])
+
+
+if __name__ == "__main__":
+    main()

@@ -1,0 +1,90 @@
+"""Run every benchmark and print one table of the figures.
+
+    python benchmarks/run_all.py [--quick] [--only NAME ...]
+
+Each script runs in its own process (its output is shown as it goes); the
+ones that need a full replay database share one built here. ``--quick``
+runs the notebook reference with 100 resamples and skips the largest
+scaling points; the README's figures come from a run without it.
+``dashboard_render.py`` (the dashboard's own benchmark) runs when present.
+"""
+
+from __future__ import annotations
+
+import argparse
+import json
+import shutil
+import subprocess
+import sys
+import tempfile
+import time
+from pathlib import Path
+
+from common import MARKER, analyze_and_publish, machine, replay_database, table
+
+HERE = Path(__file__).resolve().parent
+
+
+def scripts(db: Path, quick: bool) -> dict[str, list[str]]:
+    """Name -> command line, in the order of the issue's figures."""
+    return {
+        "analysis": ["analysis_vs_reference.py", "--db", str(db), *(["--resamples", "100"] if quick else [])],
+        "scaling": ["scaling.py", *(["--quick"] if quick else [])],
+        "agreement": ["bootstrap_agreement.py", "--db", str(db)],
+        "ingest": ["ingest_floor.py"],
+        "refresh": ["refresh_unchanged.py"],
+        "dashboard": ["dashboard_render.py", "--db", str(db.with_name("analyzed.duckdb"))],
+    }
+
+
+def run(command: list[str]) -> tuple[list[dict], int, float]:
+    """Run one script, echo its output, return its figures, exit code and seconds."""
+    start = time.perf_counter()
+    process = subprocess.Popen([sys.executable, *command], cwd=HERE, stdout=subprocess.PIPE, text=True)
+    figures: list[dict] = []
+    assert process.stdout is not None
+    for line in process.stdout:
+        if line.startswith(MARKER):
+            figures += json.loads(line[len(MARKER):])
+        else:
+            print(line, end="", flush=True)
+    return figures, process.wait(), time.perf_counter() - start
+
+
+def main() -> None:
+    parser = argparse.ArgumentParser(description=__doc__.split("\n\n")[0])
+    parser.add_argument("--quick", action="store_true")
+    parser.add_argument("--only", nargs="*", help="names: analysis scaling agreement ingest refresh dashboard")
+    args = parser.parse_args()
+    started = machine()
+    all_figures: list[dict] = []
+    failures = []
+    with tempfile.TemporaryDirectory() as tmp:
+        db = Path(tmp) / "replay.duckdb"
+        chosen = {k: v for k, v in scripts(db, args.quick).items() if not args.only or k in args.only}
+        if {"analysis", "agreement", "dashboard"} & set(chosen):
+            print("building a full replay database ...", flush=True)
+            replay_database(db)
+        if "dashboard" in chosen and (HERE / "dashboard_render.py").is_file():
+            print("analyzing and publishing a copy of it for the dashboard ...", flush=True)
+            shutil.copyfile(db, db.with_name("analyzed.duckdb"))
+            analyze_and_publish(db.with_name("analyzed.duckdb"))
+        for name, command in chosen.items():
+            if not (HERE / command[0]).is_file():
+                print(f"\n[{name}] {command[0]} not present, skipped")
+                continue
+            print(f"\n===== {name}: {' '.join(command)}", flush=True)
+            figures, code, seconds = run(command)
+            print(f"[{name}] exit {code}, {seconds:.0f} s")
+            if code:
+                failures.append(name)
+            all_figures += figures
+    print(f"\nBenchwatch performance figures\nstarted: {started}\nfinished: {machine()}")
+    print(table(all_figures))
+    if failures:
+        print(f"failed: {', '.join(failures)}")
+        sys.exit(1)
+
+
+if __name__ == "__main__":
+    main()

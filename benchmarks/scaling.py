@@ -1,0 +1,148 @@
+"""Figure 2: the scaling curve of the analysis on synthetic leaderboards.
+
+Each point is a synthetic source of N models x C benchmarks seen at D as-of
+dates (models arrive evenly, so date d knows the first N(d+1)/D models),
+analyzed with 1,000 resamples exactly as the engine analyzes one model set
+at one date (``analysis.engine.analyze_matrix``: PC1 of the capability
+columns, then every other column's rho and interval against PC1 and against
+a compute column). One subprocess per point, so peak memory is the point's
+own (``ru_maxrss``). Columns are complete (a leaderboard's models have all
+its benchmarks); values are rounded to 3 decimals, so ranks have ties.
+
+The fitted growth exponent is the slope of log(time) against log(models),
+log(benchmarks) and log(as-of dates) along each axis of the grid (the work
+is their product); the smallest point of each axis, where fixed costs
+dominate, is left out of the fit.
+
+    python benchmarks/scaling.py [--quick]
+"""
+
+from __future__ import annotations
+
+import argparse
+import json
+import os
+import resource
+import subprocess
+import sys
+import time
+from pathlib import Path
+
+import numpy as np
+from common import Figure, emit
+
+RESAMPLES = 1000
+TARGET = (10_000, 300, 36)
+LIMIT_SECONDS, LIMIT_MIB = 60.0, 4096.0
+GRID = {
+    "models": [(n, 300, 36) for n in (100, 1_000, 5_000, 10_000, 20_000)],
+    "benchmarks": [(10_000, c, 36) for c in (10, 50, 100, 300, 500)],
+    "as-of dates": [(10_000, 300, d) for d in (1, 6, 12, 36, 60)],
+}
+LARGEST = (20_000, 500, 60)
+
+
+def synthetic(models: int, benchmarks: int, seed: int = 0):
+    """A capability factor drives capability columns strongly, others with any sign."""
+    import pandas as pd
+
+    rng = np.random.default_rng(seed)
+    ability = rng.normal(size=models)
+    n_cap = max(2, min(12, benchmarks // 2))
+    loading = rng.uniform(-1.0, 1.0, benchmarks)
+    loading[:n_cap] = rng.uniform(0.5, 1.0, n_cap)
+    values = np.round(ability[:, None] * loading + rng.normal(size=(models, benchmarks)), 3)
+    values[:, -1] = np.round(2 * ability + rng.normal(size=models), 3)
+    columns = [f"b{j:03d}" for j in range(benchmarks)]
+    category = ["capability"] * n_cap + ["safety"] * (benchmarks - n_cap - 1) + ["compute"]
+    registry = pd.DataFrame({"source": "synthetic", "column": columns, "category": category,
+                             "direction": 1})
+    return values, columns, registry
+
+
+def run_point(models: int, benchmarks: int, dates: int) -> dict:
+    """In the child: analyze every as-of date; time, CPU time and memory."""
+    import pandas as pd
+
+    from analysis.engine import Params, analyze_matrix
+
+    values, columns, registry = synthetic(models, benchmarks)
+    index = pd.Index([f"m{i:05d}" for i in range(models)])
+    params = Params(resamples=RESAMPLES, seed=20240731)
+    baseline = peak_mib()
+    arrived = (np.arange(models) * dates) // models
+    cells = correlations = 0
+    wall, cpu = time.perf_counter(), time.process_time()
+    for day in range(dates):
+        known = int((arrived <= day).sum())
+        wide = pd.DataFrame(values[:known], index=index[:known], columns=columns)
+        _, result, _ = analyze_matrix(wide, registry, params)
+        cells += known * benchmarks
+        correlations += len(result)
+    return {"models": models, "benchmarks": benchmarks, "dates": dates, "cells": cells,
+            "correlations": correlations, "seconds": time.perf_counter() - wall,
+            "cpu_seconds": time.process_time() - cpu, "peak_mib": peak_mib(),
+            "baseline_mib": baseline}
+
+
+def peak_mib() -> float:
+    return resource.getrusage(resource.RUSAGE_SELF).ru_maxrss / 1024
+
+
+def measure(point: tuple[int, int, int]) -> dict:
+    out = subprocess.run([sys.executable, __file__, "--point", *map(str, point)], check=True,
+                         capture_output=True, text=True, cwd=Path(__file__).parent)
+    return json.loads(out.stdout.strip().splitlines()[-1])
+
+
+def slope(points: list[dict], key: str) -> float:
+    """Growth exponent of time along one axis: slope of log time vs log of that axis."""
+    x = np.log([p[key] for p in points])
+    y = np.log([p["seconds"] for p in points])
+    return float(np.polyfit(x, y, 1)[0])
+
+
+def main() -> None:
+    parser = argparse.ArgumentParser(description=__doc__.split("\n\n")[0])
+    parser.add_argument("--point", nargs=3, type=int, metavar=("MODELS", "BENCHMARKS", "DATES"))
+    parser.add_argument("--quick", action="store_true", help="skip the 20,000-model and largest points")
+    args = parser.parse_args()
+    if args.point:
+        print(json.dumps(run_point(*args.point)))
+        return
+    points = sorted({p for axis in GRID.values() for p in axis} | ({LARGEST} if not args.quick else set()))
+    if args.quick:
+        points = [p for p in points if p[0] < 20_000]
+    results = {}
+    print(f"{'models':>7} {'bench':>6} {'dates':>6} {'wall s':>8} {'cpu s':>8} {'peak MiB':>9}  "
+          f"(base MiB)  correlations", file=sys.stderr)
+    for point in points:
+        r = results[point] = measure(point)
+        print(f"{r['models']:>7} {r['benchmarks']:>6} {r['dates']:>6} {r['seconds']:>8.2f} "
+              f"{r['cpu_seconds']:>8.2f} {r['peak_mib']:>9.0f}  ({r['baseline_mib']:.0f})  "
+              f"{r['correlations']}", file=sys.stderr)
+    print(json.dumps({"points": list(results.values())}), file=sys.stderr)
+    keys = {"models": "models", "benchmarks": "benchmarks", "as-of dates": "dates"}
+    figures = []
+    for axis, grid in GRID.items():
+        along = [results[p] for p in grid if p in results]
+        figures.append(Figure(f"growth exponent of time in {axis} ({along[0][keys[axis]]}.."
+                              f"{along[-1][keys[axis]]})", slope(along[1:], keys[axis]), "",
+                              target="<= 1 (linear; + log for the rank sort)",
+                              met=slope(along[1:], keys[axis]) <= 1.15))
+    target = results[TARGET]
+    figures += [
+        Figure("10,000 models x 300 benchmarks x 36 dates x 1,000 resamples", target["seconds"], "s",
+               target=f"<= {LIMIT_SECONDS:.0f} s", met=target["seconds"] <= LIMIT_SECONDS),
+        Figure("  same point, peak memory", target["peak_mib"], "MiB", target=f"<= {LIMIT_MIB:.0f} MiB",
+               met=target["peak_mib"] <= LIMIT_MIB),
+    ]
+    if LARGEST in results:
+        largest = results[LARGEST]
+        figures += [Figure("20,000 x 500 x 60 x 1,000", largest["seconds"], "s"),
+                    Figure("  same point, peak memory", largest["peak_mib"], "MiB")]
+    emit(f"2. Scaling on synthetic leaderboards ({RESAMPLES} resamples, {os.cpu_count()} cores)", figures)
+
+
+if __name__ == "__main__":
+    main()

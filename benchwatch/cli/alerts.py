@@ -1,0 +1,185 @@
+"""``benchwatch alerts``: list alerts, acknowledge, silence, see history, test the channels.
+
+Listing reads the database read-only. ``ack`` and ``silence`` write under the
+writer lock (the same storage functions the dashboard calls) and republish
+the read-only copy so readers see the change at once.
+"""
+
+from __future__ import annotations
+
+import json
+from collections.abc import Iterator
+from contextlib import contextmanager
+from enum import Enum
+from typing import Annotated, Optional
+
+import duckdb
+import pandas as pd
+import typer
+
+from benchwatch.cli.app import (
+    DbOption,
+    Format,
+    alerts_app,
+    emit,
+    err,
+    out,
+    parse_date,
+    read_db,
+    settings_or_exit,
+)
+from benchwatch.settings import Settings
+
+# An ack or silence waits this long for a running refresh to release the database.
+WRITER_WAIT_SECONDS = 30.0
+JSON_COLUMNS = ["key", "rule", "source", "benchmark", "model_set", "axis", "severity", "state", "fired_at",
+                "raised_at", "resolved_at", "value", "threshold", "ci_low", "ci_high", "n", "notified",
+                "delivery", "acked_at", "silenced_until", "message", "details", "link"]
+TABLE_COLUMNS = ["state", "severity", "rule", "source", "model_set", "axis", "benchmark", "value", "threshold",
+                 "n", "fired_at", "resolved_at", "delivery"]
+
+
+class State(str, Enum):
+    firing = "firing"
+    resolved = "resolved"
+    all = "all"
+
+
+@contextmanager
+def _writer(settings: Settings) -> Iterator[duckdb.DuckDBPyConnection]:
+    """A writer connection under the lock; the read-only copy is republished on success."""
+    from storage.db import StorageError, WriterBusy, connect, writer_lock
+    from storage.publish import publish
+
+    if not settings.db.exists():
+        err.print(f"database {settings.db} does not exist yet: run `benchwatch refresh` first", markup=False)
+        raise typer.Exit(1)
+    try:
+        with writer_lock(settings.db, WRITER_WAIT_SECONDS):
+            con = connect(settings.db)
+            try:
+                yield con
+                publish(con, settings.db)
+            finally:
+                con.close()
+    except (WriterBusy, StorageError) as exc:
+        err.print(str(exc), markup=False)
+        raise typer.Exit(1) from None
+
+
+def _frame(con: duckdb.DuckDBPyConnection, state: str, settings: Settings) -> pd.DataFrame:
+    from alerts.messages import dashboard_link
+    from storage.alerts import list_alerts
+
+    frame = list_alerts(con, state).rename(columns={"alert_key": "key"})
+    frame["details"] = frame["details"].map(lambda d: json.loads(d) if isinstance(d, str) else None)
+    frame["link"] = [dashboard_link(settings.dashboard_url, row) for row in frame.to_dict("records")]
+    for column in ("fired_at", "resolved_at"):
+        frame[column] = pd.to_datetime(frame[column]).dt.strftime("%Y-%m-%d")
+    return frame
+
+
+@alerts_app.callback()
+def alerts(
+    ctx: typer.Context,
+    state: Annotated[State, typer.Option("--state", help="firing, resolved or all.")] = State.all,
+    fmt: Annotated[Format, typer.Option("--format")] = Format.table,
+    db: DbOption = None,
+) -> None:
+    """Alerts and their state (fired_at / resolved_at are data time; raised_at wall time)."""
+    if ctx.invoked_subcommand is not None:
+        return
+    settings = settings_or_exit(db=db)
+    with read_db(settings) as con:
+        frame = _frame(con, state.value, settings)
+    # Values are rules' own units (rho, rows revised, failures), so the table shows them as stored.
+    emit(frame[TABLE_COLUMNS] if fmt is Format.table else frame[JSON_COLUMNS], fmt)
+
+
+@alerts_app.command()
+def ack(
+    key: Annotated[str, typer.Argument(help="The alert key, as `benchwatch alerts --format json` shows it.")],
+    by: Annotated[Optional[str], typer.Option("--by", help="Who acknowledges (recorded).")] = None,
+    db: DbOption = None,
+) -> None:
+    """Acknowledge a firing alert: no reminders, no retries of its firing message."""
+    from storage.alerts import AlertNotFound, ack_alert
+
+    settings = settings_or_exit(db=db)
+    with _writer(settings) as con:
+        try:
+            row = ack_alert(con, key, by)
+        except AlertNotFound:
+            err.print(f"no alert with key {key!r}", markup=False)
+            raise typer.Exit(1) from None
+        except ValueError as exc:
+            err.print(str(exc), markup=False)
+            raise typer.Exit(1) from None
+    out.print(f"acknowledged {key} at {row['acked_at']:%Y-%m-%d %H:%M} UTC", markup=False, highlight=False)
+
+
+@alerts_app.command()
+def silence(
+    key: Annotated[str, typer.Argument(help="The alert key.")],
+    until: Annotated[str, typer.Option("--until", help="Silence through the end of this date (UTC).")],
+    db: DbOption = None,
+) -> None:
+    """Send nothing about an alert until a date; its changes are still recorded."""
+    from storage.alerts import AlertNotFound, silence_alert
+
+    settings = settings_or_exit(db=db)
+    day = parse_date(until, "--until")
+    with _writer(settings) as con:
+        try:
+            row = silence_alert(con, key, day)
+        except AlertNotFound:
+            err.print(f"no alert with key {key!r}", markup=False)
+            raise typer.Exit(1) from None
+    out.print(f"silenced {key} through {day} (until {row['silenced_until']:%Y-%m-%d %H:%M} UTC)",
+              markup=False, highlight=False)
+
+
+@alerts_app.command()
+def history(
+    key: Annotated[Optional[str], typer.Argument(help="One alert's key (default: every alert).")] = None,
+    fmt: Annotated[Format, typer.Option("--format")] = Format.table,
+    db: DbOption = None,
+) -> None:
+    """Every transition, acknowledgement and silence, with its numbers and disposition."""
+    from storage.alerts import alert_history
+
+    settings = settings_or_exit(db=db)
+    with read_db(settings) as con:
+        frame = alert_history(con, key)
+    frame["data_time"] = pd.to_datetime(frame["data_time"]).dt.strftime("%Y-%m-%d")
+    if fmt is Format.table:
+        emit(frame[["event_id", "state", "data_time", "rule", "key", "value", "n", "disposition"]], fmt)
+    else:
+        emit(frame, fmt)
+
+
+@alerts_app.command("test-notify")
+def test_notify(db: DbOption = None) -> None:
+    """Send a test message to every configured channel (BENCHWATCH_NOTIFY_URLS) and report each."""
+    from alerts.service import test_notify as send_tests
+    from storage.db import WriterBusy, connect, writer_lock
+
+    settings = settings_or_exit(db=db)
+    if not settings.notify_urls:
+        err.print("no notification channels configured: set BENCHWATCH_NOTIFY_URLS or notify_urls")
+        raise typer.Exit(1)
+    try:
+        with writer_lock(settings.db, WRITER_WAIT_SECONDS):
+            con = connect(settings.db)
+            try:
+                results = send_tests(settings, con)
+            finally:
+                con.close()
+    except WriterBusy as exc:
+        err.print(str(exc), markup=False)
+        raise typer.Exit(1) from None
+    frame = pd.DataFrame([{"channel": r.channel, "result": "sent" if r.ok else "failed",
+                           "error": r.error or ""} for r in results])
+    emit(frame, Format.table)
+    if not all(r.ok for r in results):
+        raise typer.Exit(1)

@@ -1,0 +1,118 @@
+"""Altair charts: frames in, chart specs out (no Streamlit, no I/O).
+
+Every chart gives its numbers in tooltips, which Vega renders as text.
+"""
+
+from __future__ import annotations
+
+import altair as alt
+import pandas as pd
+
+RHO_SCALE = alt.Scale(domain=[-1, 1])
+
+
+def _series_label(frame: pd.DataFrame) -> pd.Series:
+    return frame["model_set"].astype(str) + " · " + frame["axis"].astype(str)
+
+
+def trend(series: pd.DataFrame, events: pd.DataFrame, threshold: float, hysteresis: float) -> alt.LayerChart:
+    """Correlation over data time: a line per axis and model set, its bootstrap band, the
+    alert threshold band, and a marker where an alert fired or resolved."""
+    data = series.assign(series=_series_label(series), as_of=pd.to_datetime(series["as_of"]))
+    x = alt.X("as_of:T", title="data as of")
+    color = alt.Color("series:N", title="model set · axis")
+    tooltip = [alt.Tooltip("series:N", title="model set · axis"), alt.Tooltip("as_of:T", title="as of"),
+               alt.Tooltip("rho:Q", format=".3f"), alt.Tooltip("ci_low:Q", format=".3f", title="CI low"),
+               alt.Tooltip("ci_high:Q", format=".3f", title="CI high"), alt.Tooltip("n:Q")]
+    label = f"alert zone (fires ≥ {threshold:.2f}, resolves < {threshold - hysteresis:.2f})"
+    band = pd.DataFrame({"low": [threshold - hysteresis], "high": [1.0], "label": [label]})
+    layers = [
+        alt.Chart(band).mark_rect(color="#d62728", opacity=0.08).encode(
+            y=alt.Y("low:Q", scale=RHO_SCALE), y2="high:Q", tooltip=alt.Tooltip("label:N", title="band")),
+        alt.Chart(pd.DataFrame({"rho": [threshold]})).mark_rule(color="#d62728", strokeDash=[6, 3]).encode(
+            y=alt.Y("rho:Q", scale=RHO_SCALE)),
+        alt.Chart(data).mark_area(opacity=0.15).encode(
+            x=x, y=alt.Y("ci_low:Q", scale=RHO_SCALE, title="capabilities correlation (Spearman rho)"),
+            y2="ci_high:Q", fill=alt.Fill("series:N", legend=None)),
+        alt.Chart(data).mark_line(point=True).encode(
+            x=x, y=alt.Y("rho:Q", scale=RHO_SCALE), color=color, tooltip=tooltip),
+    ]
+    if not events.empty:
+        marks = events.assign(data_time=pd.to_datetime(events["data_time"]),
+                              series=_series_label(events))
+        layers.append(alt.Chart(marks).mark_point(shape="triangle-up", size=200, filled=True, opacity=1).encode(
+            x="data_time:T", y=alt.Y("value:Q", scale=RHO_SCALE),
+            color=alt.Color("state:N", title="alert", scale=alt.Scale(domain=["firing", "resolved"],
+                                                                      range=["#d62728", "#2ca02c"])),
+            tooltip=[alt.Tooltip("state:N", title="alert"), alt.Tooltip("series:N", title="model set · axis"),
+                     alt.Tooltip("data_time:T", title="data time"), alt.Tooltip("value:Q", format=".3f")]))
+    # Series colors and alert-state colors are different things: separate scales.
+    return alt.layer(*layers).resolve_scale(color="independent").properties(height=340)
+
+
+def landscape(latest: pd.DataFrame, bands) -> alt.LayerChart:
+    """Every safety benchmark's current correlation as a dot per source, colored by class,
+    with the class thresholds as rules: where the benchmarks sit at a glance."""
+    classes = ["capability-tracking", "correlated", "separable", "inverse"]
+    data = latest.assign(series=latest["model_set"].astype(str) + " · " + latest["axis"].astype(str))
+    dots = alt.Chart(data).mark_circle(size=70, opacity=0.75).encode(
+        x=alt.X("rho:Q", scale=RHO_SCALE, title="capabilities correlation (Spearman rho), newest as-of point"),
+        y=alt.Y("source:N", title=None, axis=alt.Axis(labelLimit=240)),
+        yOffset=alt.YOffset("jitter:Q"),
+        color=alt.Color("class:N", scale=alt.Scale(domain=classes,
+                                                   range=["#d62728", "#ff7f0e", "#2ca02c", "#1f77b4"])),
+        tooltip=[alt.Tooltip("name:N", title="benchmark"), alt.Tooltip("series:N", title="model set · axis"),
+                 alt.Tooltip("rho:Q", format=".3f"), alt.Tooltip("ci_low:Q", format=".3f", title="CI low"),
+                 alt.Tooltip("ci_high:Q", format=".3f", title="CI high"), alt.Tooltip("n:Q"),
+                 alt.Tooltip("class:N")],
+    ).transform_calculate(jitter="random() * 16 - 8")
+    rules = alt.Chart(pd.DataFrame({"rho": [bands.inverse, bands.correlated, bands.tracking]})).mark_rule(
+        strokeDash=[4, 3], color="gray").encode(x="rho:Q")
+    return alt.layer(rules, dots).properties(height=max(140, 48 * data["source"].nunique()))
+
+
+def scatter(points: pd.DataFrame, x_title: str, y_title: str, log_x: bool = False) -> alt.Chart:
+    """A point per model: capability-axis value against the benchmark; name on hover."""
+    x_scale = alt.Scale(type="log") if log_x else alt.Scale(zero=False)
+    return alt.Chart(points).mark_circle(size=60, opacity=0.7).encode(
+        x=alt.X("axis_value:Q", title=x_title, scale=x_scale),
+        y=alt.Y("value:Q", title=y_title, scale=alt.Scale(zero=False)),
+        tooltip=[alt.Tooltip("model:N"), alt.Tooltip("display_name:N", title="name"),
+                 alt.Tooltip("axis_value:Q", title=x_title, format=".4g"),
+                 alt.Tooltip("value:Q", title=y_title, format=".4g")],
+    ).properties(height=380)
+
+
+def explained_variance(axes: pd.DataFrame) -> alt.Chart:
+    """PC1's share of capability variance over data time, a line per model set."""
+    data = axes.assign(as_of=pd.to_datetime(axes["as_of"]))
+    return alt.Chart(data).mark_line(point=True).encode(
+        x=alt.X("as_of:T", title="data as of"),
+        y=alt.Y("explained_variance:Q", title="PC1 explained variance", scale=alt.Scale(domain=[0, 1]),
+                axis=alt.Axis(format="%")),
+        color=alt.Color("model_set:N", title="model set"),
+        tooltip=[alt.Tooltip("model_set:N", title="model set"), alt.Tooltip("as_of:T", title="as of"),
+                 alt.Tooltip("explained_variance:Q", format=".1%", title="explained variance"),
+                 alt.Tooltip("n_models:Q", title="models"), alt.Tooltip("n_benchmarks:Q", title="benchmarks")],
+    ).properties(height=300)
+
+
+def loadings_bar(loadings: pd.DataFrame) -> alt.Chart:
+    """PC1 loadings at one date, largest first."""
+    return alt.Chart(loadings).mark_bar().encode(
+        x=alt.X("loading:Q", title="PC1 loading"),
+        y=alt.Y("name:N", sort="-x", title=None, axis=alt.Axis(labelLimit=260)),
+        tooltip=[alt.Tooltip("name:N", title="benchmark"), alt.Tooltip("loading:Q", format=".3f")],
+    ).properties(height=max(160, 26 * len(loadings)))
+
+
+def loadings_over_time(loadings: pd.DataFrame) -> alt.Chart:
+    """How each benchmark's PC1 loading moved as models were added."""
+    data = loadings.assign(as_of=pd.to_datetime(loadings["as_of"]))
+    return alt.Chart(data).mark_line(point=True).encode(
+        x=alt.X("as_of:T", title="data as of"),
+        y=alt.Y("loading:Q", title="PC1 loading"),
+        color=alt.Color("name:N", title="benchmark"),
+        tooltip=[alt.Tooltip("name:N", title="benchmark"), alt.Tooltip("as_of:T", title="as of"),
+                 alt.Tooltip("loading:Q", format=".3f")],
+    ).properties(height=300)

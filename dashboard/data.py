@@ -1,0 +1,81 @@
+"""Reading the published copy: one consistent snapshot per render, cached by version.
+
+The writer publishes a complete, checkpointed copy with an atomic rename
+(``storage.publish``). A render pins the copy's version (inode, mtime, size)
+when it starts; every frame it shows is either cached under that version or
+read through a connection verified to be that version. If a refresh replaces
+the copy mid-render, the first read that notices raises ``StaleSnapshot`` and
+the app reruns on the new copy, so a page never mixes two refreshes.
+
+Caching is keyed on the version, so a new refresh is seen on the next render
+without any TTL wait; the TTL only bounds memory.
+"""
+
+from __future__ import annotations
+
+import os
+from dataclasses import dataclass
+from pathlib import Path
+from typing import Any
+
+import duckdb
+import streamlit as st
+
+from storage import views
+from storage.publish import published_path
+
+CACHE_TTL_SECONDS = 3600
+CACHE_ENTRIES = 512
+
+
+class StaleSnapshot(RuntimeError):
+    """The published copy changed since this render started; rerun on the new one."""
+
+
+def version_of(path: Path) -> str | None:
+    """Identity of the file now at ``path`` (a new publish always changes it), or None."""
+    try:
+        stat = os.stat(path)
+    except FileNotFoundError:
+        return None
+    return f"{stat.st_ino}-{stat.st_mtime_ns}-{stat.st_size}"
+
+
+@dataclass
+class Snapshot:
+    """The published copy as it was when this render started."""
+
+    path: Path
+    version: str
+    _con: duckdb.DuckDBPyConnection | None = None
+
+    @classmethod
+    def of(cls, db: Path) -> Snapshot | None:
+        path = published_path(Path(db))
+        version = version_of(path)
+        return None if version is None else cls(path, version)
+
+    def connection(self) -> duckdb.DuckDBPyConnection:
+        """A read-only connection to this version; raises StaleSnapshot if it was replaced."""
+        if self._con is None:
+            con = duckdb.connect(str(self.path), read_only=True)
+            if version_of(self.path) != self.version:
+                con.close()
+                raise StaleSnapshot(f"{self.path} was republished during this render")
+            self._con = con
+        return self._con
+
+    def read(self, view: str, *args: Any) -> Any:
+        """``storage.views.<view>(con, *args)`` for this version, cached."""
+        return _cached_view(str(self.path), self.version, view, args, self)
+
+    def close(self) -> None:
+        if self._con is not None:
+            self._con.close()
+            self._con = None
+
+
+@st.cache_data(ttl=CACHE_TTL_SECONDS, max_entries=CACHE_ENTRIES, show_spinner=False)
+def _cached_view(path: str, version: str, view: str, args: tuple, _snapshot: Snapshot) -> Any:
+    # path and version are the cache key; _snapshot (unhashed) supplies the connection.
+    return getattr(views, view)(_snapshot.connection(), *args)

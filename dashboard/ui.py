@@ -1,0 +1,117 @@
+"""Shared page pieces: tables with CSV download, URL-bound pickers, safe text.
+
+Upstream strings (model names, errors, warnings) are only ever shown through
+``st.dataframe``, ``st.text`` or chart tooltips, which render text. Where a
+heading or caption must include a name, ``escape_markdown`` neutralises every
+character Streamlit's markdown would act on.
+"""
+
+from __future__ import annotations
+
+import re
+from collections.abc import Callable, Sequence
+from typing import Any
+from urllib.parse import urlencode
+
+import pandas as pd
+import streamlit as st
+
+from sources import SOURCES
+
+_FORMULA_STARTS = ("=", "+", "-", "@", "\t", "\r")
+_MARKDOWN_SPECIALS = re.compile(r"([\\`*_{}\[\]()#+\-.!|<>~$:=^&])")
+
+
+def escape_markdown(text: object) -> str:
+    """``text`` as literal characters in ``st.markdown`` (no links, HTML, LaTeX, emoji codes)."""
+    return _MARKDOWN_SPECIALS.sub(r"\\\1", str(text)).replace("\n", " ")
+
+
+def percent(label: str, help: str | None = None) -> Any:
+    """A rho column (stored -1..1) displayed as a percentage, like the paper's tables."""
+    return st.column_config.NumberColumn(label, format="percent", help=help)
+
+
+def table(
+    frame: pd.DataFrame,
+    name: str,
+    key: str,
+    empty: str = "Nothing to show.",
+    column_config: dict | None = None,
+    height: int | str = "auto",
+) -> None:
+    """A read-only table and a button that downloads exactly its rows as CSV."""
+    if frame.empty:
+        st.info(empty)
+        return
+    st.dataframe(frame, hide_index=True, column_config=column_config, key=f"table-{key}",
+                 height=height)
+    st.download_button(
+        f"Download {name} (CSV, {len(frame):,} rows)",
+        data=lambda: csv_text(frame),
+        file_name=f"benchwatch-{key}.csv",
+        mime="text/csv",
+        key=f"csv-{key}",
+        on_click="ignore",
+    )
+
+
+def csv_text(frame: pd.DataFrame) -> str:
+    """The rows as CSV, with text cells that a spreadsheet would run as a formula made inert.
+
+    Model names and upstream messages are untrusted: a cell starting with
+    ``=``, ``+``, ``-``, ``@`` (or a tab or carriage return) gets a leading
+    apostrophe, the usual CSV-injection guard. Numbers are left as they are.
+    """
+    safe = frame.copy()
+    for column in safe.columns:
+        if safe[column].dtype == object or pd.api.types.is_string_dtype(safe[column]):
+            safe[column] = safe[column].map(
+                lambda v: "'" + v if isinstance(v, str) and v[:1] in _FORMULA_STARTS else v)
+    return safe.to_csv(index=False)
+
+
+def pick(
+    label: str,
+    options: Sequence[Any],
+    key: str,
+    default: Any = None,
+    format_func: Callable[[Any], str] = str,
+    help: str | None = None,
+) -> Any:
+    """A selectbox whose value lives in the URL (``?key=value``), so the view can be shared."""
+    options = list(options)
+    if not options:
+        return None
+    if key in st.session_state and st.session_state[key] not in options:
+        # A value carried over from another page (or an old link) that this page cannot show.
+        del st.session_state[key]
+    index = options.index(default) if default in options else 0
+    return st.selectbox(label, options, index=index, key=key, format_func=format_func, help=help,
+                        bind="query-params")
+
+
+def page_link(page: str, **params: str) -> str:
+    """A relative link to a page with its pickers set: what an alert or a row links to."""
+    return f"{page}?{urlencode(params)}"
+
+
+def attribution_note(names: Sequence[str] | None = None) -> None:
+    """Credit each source as its licence asks, as plain text."""
+    names = list(names) if names is not None else list(SOURCES)
+    lines = []
+    for name in names:
+        cls = SOURCES.get(name)
+        if cls is not None:
+            lines.append(f"{name}: {cls.attribution} — licence: {cls.license}")
+    if lines:
+        st.caption("Data sources and attribution")
+        st.text("\n".join(lines))
+
+
+def run_note(run: dict) -> str:
+    """Where the correlations on a page come from, in one line."""
+    finished = pd.Timestamp(run["finished_at"]).strftime("%Y-%m-%d %H:%M UTC") if run["finished_at"] else "?"
+    return (f"Spearman rho from analysis run {run['run_id']} (finished {finished}): "
+            f"{run['resamples']} bootstrap resamples, {run['ci_level']:.0%} percentile intervals, "
+            f"missing capability values: {run['missing_policy']}.")

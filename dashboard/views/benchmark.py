@@ -1,0 +1,175 @@
+"""Benchmark: one benchmark's correlation over time, its models, and its provenance."""
+
+from __future__ import annotations
+
+import pandas as pd
+import streamlit as st
+
+from dashboard import charts, ui
+from dashboard.classify import CORRELATED, INVERSE, SEPARABLE, TRACKING
+from dashboard.context import Context, current
+from sources import SOURCES
+
+POOLED = "all"
+BADGE_COLORS = {TRACKING: "red", CORRELATED: "orange", SEPARABLE: "green", INVERSE: "blue"}
+
+
+def choose(ctx: Context, index: pd.DataFrame) -> tuple[str, str, str, str]:
+    """Source, benchmark, axis and model set, from the URL or the pickers.
+
+    With nothing in the URL, the page opens on the newest firing alert's series.
+    """
+    targets = index[index["category"].isin(["safety", "other"])]
+    alerts = ctx.read("alerts")
+    firing = alerts[(alerts["state"] == "firing") & alerts["benchmark"].notna()]
+    first = firing.iloc[0] if len(firing) else targets.iloc[0]
+    cols = st.columns(4)
+    with cols[0]:
+        source = ui.pick("Source", sorted(targets["source"].unique()), key="source", default=first["source"])
+    of_source = targets[targets["source"] == source]
+    names = (of_source.sort_values(["category", "name"], ascending=[False, True])
+             .drop_duplicates("benchmark").set_index("benchmark"))
+    same_source = first["source"] == source
+    with cols[1]:
+        benchmark = ui.pick("Benchmark", list(names.index), key="benchmark",
+                            default=first["benchmark"] if same_source else None,
+                            format_func=lambda b: f"{names.at[b, 'name']} ({names.at[b, 'category']})")
+    series = of_source[of_source["benchmark"] == benchmark]
+    same = same_source and first["benchmark"] == benchmark
+    with cols[2]:
+        axis = ui.pick("Capability axis", sorted(series["axis"].unique()), key="axis",
+                       default=first["axis"] if same else "pc1")
+    sets = sorted(series.loc[series["axis"] == axis, "model_set"].unique())
+    with cols[3]:
+        model_set = ui.pick("Model set", sets, key="model_set", default=first["model_set"] if same else POOLED)
+    return source, benchmark, axis, model_set
+
+
+def headline(ctx: Context, info: dict, chosen: pd.DataFrame) -> None:
+    st.header(ui.escape_markdown(info["name"]))
+    area = f" · safety area: {info['safety_area']}" if info.get("safety_area") else ""
+    st.caption(ui.escape_markdown(f"{info['source']} column “{info['column']}” · {info['category']}{area}"))
+    if chosen.empty:
+        st.info("No correlation for this axis and model set.")
+        return
+    last = chosen.iloc[-1]
+    cols = st.columns([1, 1.4, 1, 1])
+    cols[0].metric("capabilities correlation", _pct(last["rho"]),
+                   help="Spearman rho with the capability axis, x100 (the paper's convention).")
+    cols[1].metric(f"{ctx.run['ci_level']:.0%} bootstrap CI", f"{_pct(last['ci_low'])} – {_pct(last['ci_high'])}")
+    cols[2].metric("models (n)", f"{int(last['n']):,}")
+    cols[3].metric("as of", pd.Timestamp(last["as_of"]).strftime("%Y-%m-%d"))
+    label = ctx.bands.classify(last["rho"])
+    if label is not None:
+        st.badge(label, color=BADGE_COLORS[label])
+    st.caption("Classes: " + ctx.bands.describe())
+
+
+def trend(ctx: Context, series: pd.DataFrame, events: pd.DataFrame, axis: str, model_set: str) -> None:
+    st.subheader("Correlation over data time")
+    minimum = ctx.settings.min_models
+    left, right = st.columns(2)
+    only = left.toggle("Only the chosen axis and model set", value=False, key="only_chosen")
+    thin = right.toggle(f"Show points with fewer than {minimum} models", value=False, key="show_thin",
+                        help="The alert rules ignore them (min_models); they are noisy.")
+    if only:
+        series = series[(series["axis"] == axis) & (series["model_set"] == model_set)]
+        events = events[(events["axis"] == axis) & (events["model_set"] == model_set)]
+    if not thin:
+        series = series[series["n"] >= minimum]
+    events = events[events["state"].isin(["firing", "resolved"]) & events["data_time"].notna()]
+    if series.empty:
+        st.info(f"No correlation point with at least {minimum} models for this benchmark.")
+        return
+    st.altair_chart(charts.trend(series, events, ctx.settings.capability_threshold,
+                                 ctx.settings.hysteresis), width="stretch")
+    st.caption(f"Shaded: the alert zone (fires at rho ≥ {ctx.settings.capability_threshold:.2f}, resolves "
+               f"below {ctx.settings.capability_threshold - ctx.settings.hysteresis:.2f}); bands: bootstrap "
+               "interval; triangles: alerts fired (red) and resolved (green). " + ui.run_note(ctx.run))
+    ui.table(series, "correlation series", "benchmark-series", height=250, column_config={
+        "rho": ui.percent("rho"), "ci_low": ui.percent("CI low"), "ci_high": ui.percent("CI high"),
+        "as_of": st.column_config.DateColumn("as of")})
+
+
+def scatter(ctx: Context, info: dict, chosen: pd.DataFrame, axis: str, model_set: str) -> None:
+    st.subheader("Models: benchmark against the capability axis")
+    if chosen.empty:
+        st.info("Pick an axis and model set that have a correlation.")
+        return
+    dates = [pd.Timestamp(d).strftime("%Y-%m-%d") for d in chosen["as_of"]]
+    as_of = ui.pick("As of", dates[::-1], key="as_of", default=dates[-1])
+    points = ctx.read("scatter", ctx.run["run_id"], info["source"], info["column"], model_set, axis, as_of)
+    row = chosen.iloc[dates.index(as_of)]
+    st.caption(f"{len(points):,} models known on {as_of} (the correlation used n = {int(row['n']):,}, "
+               f"rho = {_pct(row['rho'])}). The benchmark is shown as published, scale {info['scale']}, "
+               f"{'higher' if info['direction'] == 1 else 'lower'} = safer.")
+    if points.empty:
+        st.info("No per-model values are stored for this axis at this date.")
+        return
+    x_title = "capabilities score (PC1)" if axis == "pc1" else f"{axis} axis"
+    if axis == "compute":
+        x_title = "training compute (FLOP, log scale)"
+    st.altair_chart(charts.scatter(points, x_title, info["name"], log_x=axis == "compute"), width="stretch")
+    ui.table(points.rename(columns={"axis_value": axis}), "models at this date", "benchmark-models", height=250)
+
+
+def adjusted(ctx: Context, info: dict, axis: str, model_set: str) -> None:
+    st.subheader("Capability-adjusted ranking")
+    ranking = ctx.read("adjusted_ranking", ctx.run["run_id"], info["source"], info["column"], model_set, axis)
+    if ranking.empty:
+        st.info("No capability-adjusted residuals for this benchmark, axis and model set (they are computed "
+                "for safety benchmarks, at the latest as-of point).")
+        return
+    first = ranking.iloc[0]
+    st.caption(f"Each model's residual after a {first['method']} regression of the benchmark (oriented, higher "
+               f"= safer) on the {axis} axis, as of {pd.Timestamp(first['as_of']):%Y-%m-%d}, n = {int(first['n'])}: "
+               "a positive residual is a model safer than its capabilities predict. Ranks are percentiles (0-1).")
+    ui.table(ranking, "capability-adjusted ranking", "adjusted", height=300, column_config={
+        "residual": st.column_config.NumberColumn("residual", format="%+.3f"),
+        "fitted": st.column_config.NumberColumn("fitted", format="%.3f"),
+        "value_rank": st.column_config.NumberColumn("benchmark rank", format="%.3f"),
+        "axis_rank": st.column_config.NumberColumn("axis rank", format="%.3f"),
+        "as_of": st.column_config.DateColumn("as of")})
+
+
+def provenance(info: dict) -> None:
+    st.subheader("Provenance")
+    cls = SOURCES.get(info["source"])
+    rows = {
+        "source": info["source"], "column": info["column"], "benchmark id": info["benchmark_id"],
+        "name": info["name"], "category": info["category"], "safety area": info.get("safety_area") or "",
+        "metric": info.get("metric") or "", "direction": "higher = safer" if info["direction"] == 1
+        else "lower = safer (negated before correlating)", "scale": info["scale"],
+        "licence": cls.license if cls else "", "attribution": cls.attribution if cls else "",
+        "homepage": cls.homepage if cls else "",
+    }
+    ui.table(pd.DataFrame({"field": list(rows), "value": [str(v) for v in rows.values()]}),
+             "provenance", "provenance")
+
+
+def _pct(value: float) -> str:
+    return "—" if pd.isna(value) else f"{100 * value:.1f}"
+
+
+def render(ctx: Context) -> None:
+    ctx.require_data()
+    index = ctx.read("correlation_index", ctx.run["run_id"])
+    if index[index["category"].isin(["safety", "other"])].empty:
+        st.info("No benchmark has a correlation in this run.")
+        return
+    source, benchmark, axis, model_set = choose(ctx, index)
+    info = ctx.read("benchmark_info", source, benchmark) or {
+        "source": source, "column": benchmark, "benchmark_id": benchmark, "name": benchmark,
+        "category": "not in the registry", "direction": 1, "scale": "unknown"}
+    series = ctx.read("benchmark_series", ctx.run["run_id"], source, benchmark)
+    chosen = series[(series["axis"] == axis) & (series["model_set"] == model_set)].reset_index(drop=True)
+    events = ctx.read("alert_events", None, source, benchmark)
+    headline(ctx, info, chosen)
+    trend(ctx, series, events, axis, model_set)
+    scatter(ctx, info, chosen, axis, model_set)
+    adjusted(ctx, info, axis, model_set)
+    provenance(info)
+    ui.attribution_note([source])
+
+
+render(current())

@@ -1,0 +1,113 @@
+"""Data: sources and their fetch log, revisions, model identity, and the paper reproduction."""
+
+from __future__ import annotations
+
+from pathlib import Path
+
+import streamlit as st
+
+from benchwatch.paper import reproduce
+from dashboard import reproduction, ui
+from dashboard.context import Context, current
+from sources import SOURCES
+from sources.base import SourceError
+
+ALL = ""
+
+
+@st.cache_data(show_spinner="Reproducing the paper's numbers…", max_entries=4)
+def paper_result(data_dir: str) -> dict:
+    """The method on the paper's matrices; the files are static, so cache per folder."""
+    return reproduce(Path(data_dir))
+
+
+def sources_tab(ctx: Context) -> None:
+    status = ctx.read("sources")
+    if not status.empty:
+        status = status.assign(
+            license=status["name"].map(lambda n: SOURCES[n].license if n in SOURCES else ""),
+            attribution=status["name"].map(lambda n: SOURCES[n].attribution if n in SOURCES else ""),
+            homepage=status["name"].map(lambda n: SOURCES[n].homepage if n in SOURCES else ""))
+    ui.table(status, "sources", "data-sources", empty="No source has been fetched yet.", column_config={
+        "homepage": st.column_config.LinkColumn("homepage")})
+    source = ui.pick("Fetch log of", [ALL, *SOURCES], key="log_source", default=ALL,
+                     format_func=lambda s: s or "every source")
+    log = ctx.read("fetch_log", source or None)
+    st.caption("Newest first (at most 1,000 rows). A replay reads a recorded snapshot; a live fetch "
+               "records its HTTP status and validators; a failed fetch keeps its error.")
+    ui.table(log, "fetch log", "fetch-log", height=350, empty="No fetch recorded for this source.",
+             column_config={"started_at": st.column_config.DatetimeColumn("started (UTC)", format="YYYY-MM-DD HH:mm:ss"),
+                            "finished_at": st.column_config.DatetimeColumn("finished (UTC)", format="YYYY-MM-DD HH:mm:ss"),
+                            "observed_at": st.column_config.DateColumn("data date")})
+
+
+def revisions_tab(ctx: Context) -> None:
+    batches = ctx.read("revision_batches")
+    st.caption("A revision is a published value that a later fetch changed (a retroactive rescoring): the "
+               "old row is closed, the new one opened, both kept. Re-publishing with more digits is not one.")
+    ui.table(batches, "revision batches", "revision-batches", height=300, empty="No published value was ever revised.",
+             column_config={"observed_at": st.column_config.DateColumn("data date")})
+    if batches.empty:
+        return
+    labels = {int(r.fetch_id): f"fetch {r.fetch_id}: {r.source} {r.snapshot} ({r.values_revised:,} values)"
+              for r in batches.itertuples()}
+    fetch_id = ui.pick("Values revised by", list(labels), key="revision_fetch",
+                       default=int(batches.sort_values("values_revised").iloc[-1]["fetch_id"]),
+                       format_func=labels.get)
+    ui.table(ctx.read("revisions", fetch_id), "revised values", "revised-values", height=350, column_config={
+        "published": st.column_config.DateColumn("published"), "revised": st.column_config.DateColumn("revised")})
+
+
+def models_tab(ctx: Context) -> None:
+    st.caption("Each source names models its own way; the analysis resolves every (source, model) to one "
+               "canonical id (exact, normalized by rule, or a curated alias) so axes can join sources. "
+               "A model no other source shares is unmatched: it never enters a cross-source correlation.")
+    summary = ctx.read("identity_summary")
+    ui.table(summary, "model matching per source", "identity-summary", empty="No model identity stored yet: "
+             "the next analysis run resolves them.", column_config={
+                 "matched_fraction": st.column_config.NumberColumn("matched elsewhere", format="percent")})
+    if not summary.empty:
+        source = ui.pick("Unmatched models of", list(summary["source"]), key="unmatched_source",
+                         default="helm-safety")
+        ui.table(ctx.read("unmatched_models", source), "unmatched models", "unmatched-models", height=300,
+                 empty="Every model of this source is matched to another source.")
+    st.caption("Models per source and model set")
+    ui.table(ctx.read("models_per_source"), "models per source", "models-per-source")
+
+
+def paper_tab(ctx: Context) -> None:
+    st.caption("The paper's method on the paper's own matrices (data/safetywashing), next to the values "
+               "the paper reports. Percentages.")
+    try:
+        result = paper_result(str(ctx.settings.replay_dir))
+    except (SourceError, OSError) as exc:
+        st.warning("The paper's matrices cannot be read, so the reproduction is unavailable.")
+        st.text(str(exc))
+        return
+    reported = reproduction.reported()
+    check = reproduction.check(result, reported)
+    agree = int(check["agrees"].sum())
+    st.metric("reported figures reproduced (±0.1)", f"{agree} / {len(check)}")
+    ui.table(check, "paper check", "paper-check")
+    for model_set, facts in result.items():
+        st.text(f"{model_set}: {facts['n_models']} models, PC1 explains "
+                f"{100 * facts['explained_variance']:.1f}% of capability variance")
+    ui.table(reproduction.correlations(result, reported), "paper reproduction", "paper-reproduction")
+
+
+def render(ctx: Context) -> None:
+    st.title("Data")
+    ctx.require_data()
+    tabs = st.tabs(["Sources and fetches", "Revisions", "Models", "Paper reproduction"])
+    with tabs[0]:
+        sources_tab(ctx)
+    with tabs[1]:
+        revisions_tab(ctx)
+    with tabs[2]:
+        models_tab(ctx)
+    with tabs[3]:
+        paper_tab(ctx)
+    ui.attribution_note()
+
+
+render(current())

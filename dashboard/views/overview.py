@@ -1,0 +1,149 @@
+"""Overview: open alerts, every safety benchmark's current capabilities correlation, freshness."""
+
+from __future__ import annotations
+
+import pandas as pd
+import streamlit as st
+
+from dashboard import charts, ui
+from dashboard.alert_table import split_value
+from dashboard.classify import CLASSES
+from dashboard.context import Context, current
+from sources import SOURCES
+
+ANY_SET = "any"
+
+
+def latest_per_series(history: pd.DataFrame, bands) -> pd.DataFrame:
+    """The newest point of each (source, benchmark, model set, axis) series, with its trend."""
+    if history.empty:
+        return pd.DataFrame()
+    keys = ["source", "benchmark", "model_set", "axis"]
+    grouped = history.groupby(keys, sort=False)
+    latest = grouped.tail(1).set_index(keys)
+    latest["trend"] = grouped["rho"].agg(lambda s: [None if pd.isna(v) else float(v) for v in s])
+    latest["points"] = grouped.size()
+    latest = latest.reset_index()
+    latest["class"] = latest["rho"].map(bands.classify)
+    latest["link"] = [ui.page_link("benchmark", source=r.source, benchmark=r.benchmark, axis=r.axis,
+                                   model_set=r.model_set) for r in latest.itertuples()]
+    columns = ["name", "class", "rho", "ci_low", "ci_high", "n", "trend", "source", "model_set", "axis",
+               "as_of", "points", "safety_area", "link", "benchmark"]
+    return latest[columns].sort_values(["rho", "name"], ascending=[False, True], na_position="last")
+
+
+def open_alerts(ctx: Context) -> None:
+    st.subheader("Open alerts")
+    alerts = ctx.read("alerts")
+    firing = split_value(alerts[alerts["state"] == "firing"])
+    if firing.empty:
+        st.success("No alert is firing.")
+        return
+    shown = firing[["rule", "source", "benchmark", "model_set", "axis", "rho", "ci_low", "ci_high", "n", "value",
+                    "threshold", "severity", "fired_at", "raised_at", "message"]]
+    st.caption(f"{len(firing)} firing alert(s), dated at the data time they fired; "
+               "the Alerts page has their history, and acknowledges or silences them.")
+    ui.table(shown, "open alerts", "open-alerts", height=250, column_config={
+        "rho": ui.percent("rho"), "ci_low": ui.percent("CI low"), "ci_high": ui.percent("CI high"),
+        "threshold": ui.percent("threshold"), "fired_at": st.column_config.DateColumn("fired (data time)"),
+        "raised_at": st.column_config.DatetimeColumn("raised (UTC)", format="YYYY-MM-DD HH:mm")})
+
+
+def benchmarks_table(ctx: Context) -> None:
+    st.subheader("Safety benchmarks: capabilities correlation now")
+    index = ctx.read("correlation_index", ctx.run["run_id"])
+    axes = sorted(index["axis"].dropna().unique())
+    sets = sorted(index["model_set"].dropna().unique())
+    left, middle, right = st.columns(3)
+    with left:
+        axis = ui.pick("Capability axis", axes, key="axis", default="pc1",
+                       help="pc1: the paper's capabilities score within each source; compute: training FLOP.")
+    with middle:
+        model_set = ui.pick("Model set", [ANY_SET, *sets], key="model_set", default=ANY_SET,
+                            format_func=lambda s: "every model set" if s == ANY_SET else s)
+    with right:
+        source = ui.pick("Source", ["", *sorted(index["source"].unique())], key="source", default="",
+                         format_func=lambda s: s or "every source")
+    history = ctx.read("safety_history", ctx.run["run_id"], axis,
+                       None if model_set == ANY_SET else model_set, source or None)
+    latest = latest_per_series(history, ctx.bands)
+    if latest.empty:
+        st.info("No safety benchmark has a correlation on this axis and model set.")
+        return
+    counts = latest["class"].value_counts()
+    for column, name in zip(st.columns(len(CLASSES)), CLASSES, strict=True):
+        column.metric(name, int(counts.get(name, 0)))
+    st.altair_chart(charts.landscape(latest, ctx.bands), width="stretch")
+    st.caption("Classes: " + ctx.bands.describe() + ". The trend is the correlation at each as-of "
+               "date, oldest to newest; the CI is the bootstrap percentile interval.")
+    ui.table(latest, "safety benchmarks", "safety-benchmarks", column_config={
+        "name": st.column_config.TextColumn("benchmark"),
+        "rho": ui.percent("rho", "Spearman rho with the capability axis (×100)"),
+        "ci_low": ui.percent("CI low"), "ci_high": ui.percent("CI high"),
+        "as_of": st.column_config.DateColumn("as of"),
+        "trend": st.column_config.LineChartColumn("trend", y_min=-1.0, y_max=1.0),
+        "benchmark": st.column_config.TextColumn("column"),
+        "link": st.column_config.LinkColumn("details", display_text="open ↗"),
+        "safety_area": st.column_config.TextColumn("safety area"),
+        "points": st.column_config.NumberColumn("as-of points"),
+    })
+    st.caption(ui.run_note(ctx.run))
+
+
+def freshness(ctx: Context) -> None:
+    st.subheader("Sources")
+    status = ctx.read("sources")
+    now = pd.Timestamp.now(tz="UTC").tz_localize(None)
+    known = set(status["name"]) if not status.empty else set()
+    never = [name for name in SOURCES if name not in known]
+    if not status.empty:
+        status = status.assign(age=(now - pd.to_datetime(status["last_fetched_at"])).map(_age))
+        failing = status[status["last_status"] == "failed"]
+        if len(failing):
+            st.warning("Source failing (its last fetch failed): " + ", ".join(failing["name"])
+                       + ". Its data is shown as of its last good fetch; the error is in the table.")
+    if never:
+        st.info("Never fetched yet: " + ", ".join(never))
+    ui.table(status[["name", "last_status", "last_fetched_at", "age", "fetches", "failed_fetches",
+                     "observations", "revisions", "models", "latest_data", "last_error"]]
+             if not status.empty else status,
+             "source freshness", "sources", empty="No source has been fetched yet.", column_config={
+                 "last_fetched_at": st.column_config.DatetimeColumn("last fetch (UTC)", format="YYYY-MM-DD HH:mm"),
+                 "latest_data": st.column_config.DateColumn("newest data"),
+                 "last_error": st.column_config.TextColumn("last error")})
+
+
+def last_run(ctx: Context) -> None:
+    st.subheader("Last run")
+    attempt, good = ctx.runs["attempt"], ctx.run
+    left, middle, right = st.columns(3)
+    left.metric("analysis run shown", f"#{good['run_id']}")
+    middle.metric("correlations in it", f"{good['n_stored']:,}")
+    right.metric("last attempt", f"#{attempt['run_id']} {attempt['status']}")
+    finished = attempt["finished_at"] or attempt["started_at"]
+    st.caption(f"Last attempt finished {pd.Timestamp(finished):%Y-%m-%d %H:%M} UTC; a skipped run means "
+               "nothing changed since the run shown. Data version: "
+               f"{ui.escape_markdown(attempt['data_version'])}.")
+
+
+def _age(delta: pd.Timedelta) -> str:
+    if pd.isna(delta):
+        return ""
+    hours = delta.total_seconds() / 3600
+    return f"{hours:.0f} h" if hours < 48 else f"{hours / 24:.0f} d"
+
+
+def render(ctx: Context) -> None:
+    if "benchmark" in st.query_params:
+        # A link to one benchmark (an alert notification, say) that landed on the front page.
+        st.switch_page("views/benchmark.py", query_params=st.query_params.to_dict())
+    st.title("Benchwatch")
+    ctx.require_data()
+    open_alerts(ctx)
+    benchmarks_table(ctx)
+    freshness(ctx)
+    last_run(ctx)
+    ui.attribution_note()
+
+
+render(current())

@@ -1,0 +1,342 @@
+"""Every query the dashboard runs, against the published read-only copy.
+
+The dashboard never writes SQL of its own: each page asks for one of these
+frames. They take an open connection (the caller opens the published copy
+read-only and keeps one connection per render, so every frame on a page comes
+from the same complete refresh) and return plain pandas frames or dicts.
+
+The published copy always has the current schema: the writer migrates its
+database before it publishes.
+"""
+
+from __future__ import annotations
+
+from datetime import date
+
+import duckdb
+import pandas as pd
+
+from storage.alerts import list_alerts
+from storage.observations import source_status
+from storage.results import last_run
+
+
+def runs(con: duckdb.DuckDBPyConnection) -> dict:
+    """The newest good run (what every page shows) and the newest attempt of any status."""
+    attempt = con.execute(
+        "SELECT run_id, status, started_at, finished_at, data_version, error "
+        "FROM analysis_runs ORDER BY run_id DESC LIMIT 1"
+    ).fetchone()
+    keys = ["run_id", "status", "started_at", "finished_at", "data_version", "error"]
+    good = last_run(con)
+    if good is not None:
+        good["n_stored"] = con.execute(
+            "SELECT count(*) FROM correlations WHERE run_id = ?", [good["run_id"]]
+        ).fetchone()[0]
+        good["n_correlations"] = con.execute(
+            "SELECT n_correlations FROM analysis_runs WHERE run_id = ?", [good["run_id"]]
+        ).fetchone()[0]
+    return {"good": good, "attempt": dict(zip(keys, attempt, strict=True)) if attempt else None}
+
+
+def correlation_index(con: duckdb.DuckDBPyConnection, run_id: int) -> pd.DataFrame:
+    """Which (source, benchmark, model set, axis) series a run has, with what each benchmark is."""
+    return con.execute(
+        """
+        SELECT c.source, c.benchmark, b.name, b.category, b.safety_area, c.model_set, c.axis,
+               count(*) AS points, max(c.as_of) AS latest
+        FROM correlations c
+        LEFT JOIN benchmarks b ON b.source = c.source AND b."column" = c.benchmark
+        WHERE c.run_id = ?
+        GROUP BY ALL
+        ORDER BY c.source, c.benchmark, c.model_set, c.axis
+        """,
+        [run_id],
+    ).df()
+
+
+def safety_history(
+    con: duckdb.DuckDBPyConnection, run_id: int, axis: str | None = None,
+    model_set: str | None = None, source: str | None = None,
+) -> pd.DataFrame:
+    """Every as-of point of every safety benchmark's correlation in a run, oldest first."""
+    filters, params = ["c.run_id = ?", "b.category = 'safety'"], [run_id]
+    for column, value in (("axis", axis), ("model_set", model_set), ("source", source)):
+        if value is not None:
+            filters.append(f"c.{column} = ?")
+            params.append(value)
+    return con.execute(
+        f"""
+        SELECT c.source, c.benchmark, b.name, b.safety_area, c.model_set, c.axis, c.as_of,
+               c.rho, c.ci_low, c.ci_high, c.n
+        FROM correlations c
+        JOIN benchmarks b ON b.source = c.source AND b."column" = c.benchmark
+        WHERE {' AND '.join(filters)}
+        ORDER BY c.source, c.benchmark, c.model_set, c.axis, c.as_of
+        """,
+        params,
+    ).df()
+
+
+def benchmark_series(
+    con: duckdb.DuckDBPyConnection, run_id: int, source: str, benchmark: str
+) -> pd.DataFrame:
+    """One benchmark's correlation over data time, for every axis and model set."""
+    return con.execute(
+        """
+        SELECT model_set, axis, as_of, rho, ci_low, ci_high, n
+        FROM correlations
+        WHERE run_id = ? AND source = ? AND benchmark = ?
+        ORDER BY model_set, axis, as_of
+        """,
+        [run_id, source, benchmark],
+    ).df()
+
+
+def benchmark_info(con: duckdb.DuckDBPyConnection, source: str, benchmark: str) -> dict | None:
+    """The registry row of a benchmark: what it is, its metric, direction and scale."""
+    frame = con.execute(
+        'SELECT * FROM benchmarks WHERE source = ? AND "column" = ?', [source, benchmark]
+    ).df()
+    return None if frame.empty else frame.iloc[0].to_dict()
+
+
+def alerts(con: duckdb.DuckDBPyConnection) -> pd.DataFrame:
+    """Every alert, firing first, with its numbers, operator actions and delivery state."""
+    return list_alerts(con, "all")
+
+
+def alert_events(
+    con: duckdb.DuckDBPyConnection, key: str | None = None, source: str | None = None,
+    benchmark: str | None = None,
+) -> pd.DataFrame:
+    """Alert events (transitions, acks, silences) with the alert they belong to, in order."""
+    filters, params = ["true"], []
+    for column, value in (("e.alert_key", key), ("a.source", source), ("a.benchmark", benchmark)):
+        if value is not None:
+            filters.append(f"{column} = ?")
+            params.append(value)
+    return con.execute(
+        f"""
+        SELECT e.*, a.source, a.benchmark, a.model_set, a.axis
+        FROM alert_events e LEFT JOIN alerts a USING (alert_key)
+        WHERE {' AND '.join(filters)}
+        ORDER BY e.event_id
+        """,
+        params,
+    ).df()
+
+
+def sources(con: duckdb.DuckDBPyConnection) -> pd.DataFrame:
+    """Each source ever fetched: its fetch log summary and what it holds."""
+    return source_status(con)
+
+
+def fetch_log(con: duckdb.DuckDBPyConnection, source: str | None = None, limit: int = 1000) -> pd.DataFrame:
+    """The newest fetches (replay reads and live requests), newest first."""
+    where, params = ("WHERE source = ?", [source]) if source else ("", [])
+    return con.execute(
+        f"""
+        SELECT fetch_id, source, mode, snapshot, status, started_at, finished_at, http_status,
+               observed_at, rows_parsed, rows_added, rows_revised, error,
+               len(warnings) AS n_warnings, array_to_string(warnings, ' | ') AS warnings
+        FROM fetches {where}
+        ORDER BY fetch_id DESC
+        LIMIT ?
+        """,
+        [*params, limit],
+    ).df()
+
+
+def revision_batches(con: duckdb.DuckDBPyConnection) -> pd.DataFrame:
+    """Each fetch that revised published values: how many, over which models and benchmarks."""
+    return con.execute(
+        """
+        SELECT f.fetch_id, f.source, f.snapshot, f.observed_at, count(*) AS values_revised,
+               count(DISTINCT o.model) AS models, count(DISTINCT o.benchmark) AS n_benchmarks,
+               string_agg(DISTINCT o.benchmark, ', ' ORDER BY o.benchmark) AS benchmarks
+        FROM observations o JOIN fetches f ON f.fetch_id = o.revised_by
+        GROUP BY ALL
+        ORDER BY f.fetch_id
+        """
+    ).df()
+
+
+def revisions(con: duckdb.DuckDBPyConnection, fetch_id: int) -> pd.DataFrame:
+    """The values one fetch revised: old and new value side by side, largest change first."""
+    return con.execute(
+        """
+        SELECT o.model, o.benchmark, o.value AS old_value, n.value AS new_value,
+               n.value - o.value AS change, o.valid_from AS published, o.valid_to AS revised
+        FROM observations o
+        LEFT JOIN observations n
+          ON n.source = o.source AND n.model = o.model AND n.benchmark = o.benchmark
+         AND n.fetch_id = o.revised_by AND n.valid_from = o.valid_to
+        WHERE o.revised_by = ?
+        ORDER BY abs(n.value - o.value) DESC NULLS LAST, o.model, o.benchmark
+        """,
+        [fetch_id],
+    ).df()
+
+
+def capability_axes(con: duckdb.DuckDBPyConnection, run_id: int, source: str | None = None) -> pd.DataFrame:
+    """Each axis per source, model set and as-of date: models, dropped, explained variance,
+    and where a cross-source axis came from."""
+    where, params = ("AND source = ?", [run_id, source]) if source else ("", [run_id])
+    return con.execute(
+        f"""
+        SELECT source, model_set, axis, as_of, n_models, n_dropped, n_benchmarks, explained_variance,
+               missing_policy, axis_sources, min_coverage
+        FROM capability_axes WHERE run_id = ? {where}
+        ORDER BY source, model_set, axis, as_of
+        """,
+        params,
+    ).df()
+
+
+def capability_loadings(
+    con: duckdb.DuckDBPyConnection, run_id: int, source: str, model_set: str
+) -> pd.DataFrame:
+    """PC1 loadings of one source and model set at every as-of date, with benchmark names.
+
+    A loading on another source's column (``source:column``) belongs to the
+    joint axis (``pc1-joint``, PC1 over capability benchmarks joined across
+    sources); a bare column name to the source's own ``pc1``.
+    """
+    return con.execute(
+        """
+        WITH l AS (
+            SELECT as_of, benchmark, loading, strpos(benchmark, ':') > 0 AS joint,
+                   CASE WHEN strpos(benchmark, ':') > 0 THEN split_part(benchmark, ':', 1) ELSE source END
+                       AS column_source,
+                   CASE WHEN strpos(benchmark, ':') > 0 THEN substr(benchmark, strpos(benchmark, ':') + 1)
+                        ELSE benchmark END AS column_name
+            FROM capability_loadings WHERE run_id = ? AND source = ? AND model_set = ?)
+        SELECT l.as_of, CASE WHEN l.joint THEN 'pc1-joint' ELSE 'pc1' END AS axis, l.benchmark,
+               coalesce(b.name, l.column_name) || CASE WHEN l.joint THEN ' (' || l.column_source || ')' ELSE '' END
+                   AS name,
+               l.loading
+        FROM l LEFT JOIN benchmarks b ON b.source = l.column_source AND b."column" = l.column_name
+        ORDER BY l.as_of, axis, l.loading DESC
+        """,
+        [run_id, source, model_set],
+    ).df()
+
+
+def capability_ranking(
+    con: duckdb.DuckDBPyConnection, run_id: int, source: str, model_set: str, axis: str, as_of: date
+) -> pd.DataFrame:
+    """Models by capabilities score (highest first) at one as-of date."""
+    return con.execute(
+        """
+        SELECT row_number() OVER (ORDER BY s.score DESC, s.model) AS rank, s.model,
+               m.display_name, s.score
+        FROM capability_scores s
+        LEFT JOIN models m ON m.source = s.source AND m.model = s.model
+        WHERE s.run_id = ? AND s.source = ? AND s.model_set = ? AND s.axis = ? AND s.as_of = ?::DATE
+        ORDER BY rank
+        """,
+        [run_id, source, model_set, axis, as_of],
+    ).df()
+
+
+def scatter(
+    con: duckdb.DuckDBPyConnection, run_id: int, source: str, benchmark: str, model_set: str,
+    axis: str, as_of: date,
+) -> pd.DataFrame:
+    """Each model's capability-axis value and benchmark value as known at ``as_of``.
+
+    The axis value is the stored capabilities score; an axis with no stored
+    scores (training compute) is the source's compute column as published.
+    The benchmark value is as published (not oriented), known by the end of
+    ``as_of``: published by then and not yet revised, the analysis's rule.
+    """
+    return con.execute(
+        """
+        WITH members AS (
+            SELECT model, display_name FROM models WHERE source = $source AND ($set = 'all' OR model_set = $set)),
+        known AS (
+            SELECT o.model, o.benchmark, o.value FROM observations o
+            WHERE o.source = $source AND o.valid_from < ($as_of::DATE + INTERVAL 1 DAY)
+              AND (o.valid_to IS NULL OR o.valid_to >= ($as_of::DATE + INTERVAL 1 DAY))),
+        stored AS (
+            SELECT model, score FROM capability_scores
+            WHERE run_id = $run AND source = $source AND model_set = $set AND axis = $axis
+              AND as_of = $as_of::DATE),
+        compute AS (
+            SELECT k.model, k.value AS score FROM known k
+            JOIN benchmarks b ON b.source = $source AND b."column" = k.benchmark AND b.category = 'compute'
+            WHERE $axis = 'compute' AND NOT EXISTS (SELECT 1 FROM stored)),
+        axis_values AS (SELECT * FROM stored UNION ALL SELECT * FROM compute)
+        SELECT m.model, m.display_name, a.score AS axis_value, k.value
+        FROM members m
+        JOIN axis_values a USING (model)
+        JOIN known k ON k.model = m.model AND k.benchmark = $benchmark
+        ORDER BY a.score DESC, m.model
+        """,
+        {"source": source, "set": model_set, "as_of": as_of, "run": run_id, "axis": axis,
+         "benchmark": benchmark},
+    ).df()
+
+
+def adjusted_ranking(
+    con: duckdb.DuckDBPyConnection, run_id: int, source: str, benchmark: str, model_set: str, axis: str,
+) -> pd.DataFrame:
+    """Models by capability-adjusted residual (safer than their capabilities predict first).
+
+    The residuals are the analysis's (``adjusted_residuals``: a rank-on-rank
+    regression of the oriented benchmark on the axis, at the latest as-of
+    point), with the models' display names.
+    """
+    return con.execute(
+        """
+        SELECT row_number() OVER (ORDER BY r.residual DESC, r.model) AS rank, r.model, m.display_name,
+               r.canonical_id, r.value, r.axis_value, r.value_rank, r.axis_rank, r.fitted, r.residual, r.n,
+               r.method, r.as_of
+        FROM adjusted_residuals r
+        LEFT JOIN models m ON m.source = r.source AND m.model = r.model
+        WHERE r.run_id = ? AND r.source = ? AND r.benchmark = ? AND r.model_set = ? AND r.axis = ?
+        ORDER BY rank
+        """,
+        [run_id, source, benchmark, model_set, axis],
+    ).df()
+
+
+def identity_summary(con: duckdb.DuckDBPyConnection) -> pd.DataFrame:
+    """Per source: models, how they were matched, and how many share an id with another source."""
+    return con.execute(
+        """
+        WITH shared AS (
+            SELECT canonical_id FROM model_aliases GROUP BY canonical_id HAVING count(DISTINCT source) > 1)
+        SELECT a.source, count(*) AS models,
+               count(*) FILTER (a.match_rule = 'exact') AS exact,
+               count(*) FILTER (a.match_rule = 'normalized') AS normalized,
+               count(*) FILTER (a.match_rule = 'alias') AS alias,
+               count(s.canonical_id) AS matched_elsewhere,
+               count(s.canonical_id) / count(*) AS matched_fraction
+        FROM model_aliases a LEFT JOIN shared s USING (canonical_id)
+        GROUP BY a.source ORDER BY a.source
+        """
+    ).df()
+
+
+def unmatched_models(con: duckdb.DuckDBPyConnection, source: str) -> pd.DataFrame:
+    """A source's models whose canonical id no other source has (they never join across sources)."""
+    return con.execute(
+        """
+        SELECT a.model, m.display_name, a.canonical_id, a.kind, a.match_rule, a.match_detail
+        FROM model_aliases a
+        LEFT JOIN models m ON m.source = a.source AND m.model = a.model
+        WHERE a.source = ? AND NOT EXISTS (
+            SELECT 1 FROM model_aliases o WHERE o.canonical_id = a.canonical_id AND o.source <> a.source)
+        ORDER BY a.model
+        """,
+        [source],
+    ).df()
+
+
+def models_per_source(con: duckdb.DuckDBPyConnection) -> pd.DataFrame:
+    """How many models each source names, per model set."""
+    return con.execute(
+        "SELECT source, model_set, count(*) AS models FROM models GROUP BY ALL ORDER BY source, model_set"
+    ).df()

@@ -1,0 +1,101 @@
+"""The rehearsal: `--until`, then plain refreshes, delivered to a webhook and a mailbox once each.
+
+Every refresh here is the pipeline's plain functions (ingest, analyze,
+evaluate, deliver) on the Safetywashing paper and the Open LLM Leaderboard
+v2 snapshots. The rehearsal starts from ``refresh --replay --until
+2024-09-30`` (a backfill: v2's July and September 2024 snapshots, of which
+September revised 114 values, so ``scores-revised`` is already firing) and
+then brings the rest of the history in as new data:
+
+- until 2024-12-15: the paper (published 2024-10-01: every safety
+  benchmark at rho >= 0.70 fires capability-tracking) and v2's November
+  MATH rescoring (834 values: scores-revised fires again);
+- plain: v2's Dec 2024 snapshot (new layout: schema-changed fires; nothing
+  material revised: scores-revised resolves), Feb 2025 (layout stable:
+  schema-changed resolves; 2,289 MATH values rescored: fires), Mar 2025
+  (resolves).
+
+Only the rehearsal test analyzes the paper (seconds per run); the others
+replay v2 alone.
+"""
+
+from __future__ import annotations
+
+from collections import Counter
+from datetime import date
+
+import pandas as pd
+
+from alerts.rules import capability_tracking
+from storage import alerts as alert_store
+from storage import results as result_store
+from storage.db import connect
+from tests.alerts.support import (
+    LATER_CHANGES,
+    MC1_CHAT,
+    PAPER,
+    SCORES,
+    V2,
+    make_settings,
+    news,
+    refresh,
+    urls,
+)
+
+
+def test_rehearsal_delivers_each_new_change_exactly_once(db, data_dir, receivers):
+    hook, mail = receivers
+    settings = make_settings(db, data_dir, urls(hook, mail))
+    con = connect(db)
+
+    first, delivery = refresh(con, settings, date(2024, 12, 15), (PAPER, V2))
+    told = news(first)
+    history = result_store.correlations(con, as_of="all", source=PAPER)
+    paper_firing = capability_tracking(history, 0.70, 0.05, min_models=10)
+    assert len(paper_firing) > 50
+    assert Counter(told) == Counter([("FIRING", SCORES)] + [("FIRING", t.key) for t in paper_firing])
+    assert ("FIRING", MC1_CHAT) in told
+    # One digest per channel, announcing every change once.
+    assert len(hook.received) == 1 and len(mail.messages) == 1
+    assert Counter(hook.changes()) == Counter(mail.changes()) == Counter(told)
+    assert all(count == 1 for count in Counter(hook.changes()).values())
+    digest = hook.received[0]["message"]
+    assert "capability-tracking: truthfulqa_mc1 (safetywashing-paper, chat, pc1) rho 0.81 since 2024-10-01" in digest
+    assert "http://dash.example/bw/?source=safetywashing-paper&benchmark=truthfulqa_mc1&axis=pc1&model_set=chat" \
+        in digest
+    assert "MATH Lvl 5 834 of" in digest
+    assert delivery.events_sent == 2 * len(told) and delivery.events_failed == 0
+
+    again, delivery = refresh(con, settings, date(2024, 12, 15), (PAPER, V2))
+    assert again == [] and delivery.attempts == []
+    assert len(hook.received) == 1 and len(mail.messages) == 1
+
+    rest, delivery = refresh(con, settings, None, (PAPER, V2))
+    assert news(rest) == LATER_CHANGES
+    # Five changes: one message each, in order; the resolution of November's firing among them.
+    assert hook.changes()[len(told):] == LATER_CHANGES
+    assert sorted(mail.changes()[len(told):]) == sorted(LATER_CHANGES)
+    resolved = hook.received[2]
+    assert resolved["title"] == "[Benchwatch RESOLVED info] scores-revised: open-llm-leaderboard-v2"
+    assert "revised nothing material" in resolved["message"] and resolved["type"] == "success"
+    rescored = hook.received[4]
+    assert "2356 published value(s) of 2291 model(s) across 6 benchmark(s)" in rescored["message"]
+    assert "MATH Lvl 5 2289 of 2577" in rescored["message"]
+
+    third, delivery = refresh(con, settings, None, (PAPER, V2))
+    assert third == [] and delivery.attempts == []
+    assert len(hook.received) == 6 and len(mail.messages) == 6
+
+    listed = alert_store.list_alerts(con).set_index("alert_key")
+    assert listed.loc[MC1_CHAT, "delivery"] == "sent" and pd.notna(listed.loc[MC1_CHAT, "notified"])
+    assert listed.loc[SCORES, ["state", "delivery"]].tolist() == ["resolved", "sent"]
+    attempts = alert_store.notifications(con)
+    assert set(attempts["status"]) == {"sent"} and len(attempts) == 2 * (len(told) + 5)
+    assert mail.logins and set(mail.logins) == {b"bwuser"}
+
+    # Minimum n on real data: the paper has at most 27 models per column, so a minimum of 28
+    # keeps every one of these alerts quiet.
+    safety = history[history["category"] == "safety"]
+    assert safety["n"].max() == 27
+    assert capability_tracking(history, 0.70, 0.05, min_models=28) == []
+    con.close()

@@ -1,0 +1,159 @@
+"""The rules as pure functions: each guard (hysteresis, minimum n, bootstrap noise, streaks) is
+checked on a series where leaving it out would change the transitions."""
+
+from __future__ import annotations
+
+from datetime import date, datetime
+
+import pandas as pd
+
+from alerts.rules import (
+    capability_tracking,
+    channel_failing,
+    drift,
+    schema_changed,
+    schema_notes,
+    scores_revised,
+    source_failing,
+)
+
+
+def series(points: list[tuple], benchmark: str = "truthfulqa") -> pd.DataFrame:
+    """(as_of, rho, ci_low, ci_high, n) points of one safety benchmark."""
+    return pd.DataFrame([{"source": "src", "benchmark": benchmark, "axis": "pc1", "model_set": "chat",
+                          "category": "safety", "as_of": date.fromisoformat(d), "rho": rho,
+                          "ci_low": lo, "ci_high": hi, "n": n} for d, rho, lo, hi, n in points])
+
+
+def states(transitions) -> list[tuple[str, str]]:
+    return [(t.state, t.data_time.isoformat()) for t in transitions]
+
+
+def test_hysteresis_keeps_an_alert_firing_between_the_two_thresholds():
+    # 0.68 and 0.66 are below 0.70 but not below 0.70 - 0.05: without hysteresis this would
+    # resolve on Feb 1 and fire again on Mar 1.
+    points = series([("2024-01-01", 0.72, 0.6, 0.8, 50), ("2024-02-01", 0.68, 0.6, 0.8, 50),
+                     ("2024-03-01", 0.71, 0.6, 0.8, 50), ("2024-04-01", 0.66, 0.6, 0.8, 50),
+                     ("2024-05-01", 0.64, 0.5, 0.7, 50)])
+    got = capability_tracking(points, threshold=0.70, hysteresis=0.05, min_models=10)
+    assert states(got) == [("firing", "2024-01-01"), ("resolved", "2024-05-01")]
+    assert got[0].value == 0.72 and got[0].n == 50 and got[0].threshold == 0.70
+    assert got[1].value == 0.64
+    flapping = capability_tracking(points, threshold=0.70, hysteresis=0.0, min_models=10)
+    assert len(flapping) == 4
+
+
+def test_points_with_too_few_models_neither_fire_nor_resolve():
+    points = series([("2024-01-01", 0.95, 0.5, 1.0, 6), ("2024-02-01", 0.75, 0.7, 0.8, 40),
+                     ("2024-03-01", 0.20, -0.5, 0.8, 5), ("2024-04-01", 0.72, 0.6, 0.8, 45)])
+    got = capability_tracking(points, threshold=0.70, hysteresis=0.05, min_models=10)
+    # The 6-model 0.95 does not fire (Feb does); the 5-model 0.20 does not resolve.
+    assert states(got) == [("firing", "2024-02-01")]
+    assert got[0].n == 40
+    assert states(capability_tracking(points, 0.70, 0.05, min_models=3)) == [
+        ("firing", "2024-01-01"), ("resolved", "2024-03-01"), ("firing", "2024-04-01")]
+
+
+def test_severity_is_critical_when_the_whole_interval_is_above_the_threshold():
+    points = series([("2024-01-01", 0.80, 0.72, 0.88, 100)], "a")
+    points = pd.concat([points, series([("2024-01-01", 0.80, 0.55, 0.90, 100)], "b")])
+    got = {t.benchmark: t.severity for t in capability_tracking(points, 0.70, 0.05, 10)}
+    assert got == {"a": "critical", "b": "warning"}
+
+
+def test_drift_needs_the_rise_to_clear_both_intervals():
+    # +0.25 in 4 months: fires when the intervals are separated (0.62 > 0.55), not when they overlap.
+    separated = series([("2023-09-30", 0.50, 0.45, 0.55, 700), ("2024-01-31", 0.75, 0.62, 0.80, 3000)])
+    overlapping = series([("2023-09-30", 0.50, 0.30, 0.70, 40), ("2024-01-31", 0.75, 0.60, 0.85, 60)])
+    got = drift(separated, rise=0.20, window_days=180, min_models=10, hysteresis=0.05)
+    assert states(got) == [("firing", "2024-01-31")]
+    assert got[0].details["from_rho"] == 0.50 and abs(got[0].details["rise"] - 0.25) < 1e-9
+    assert got[0].details["criterion"] == "intervals do not overlap"
+    assert drift(overlapping, 0.20, 180, 10, 0.05) == []
+
+
+def test_drift_looks_back_only_over_its_window_and_resolves_when_the_rise_leaves_it():
+    points = series([("2023-01-31", 0.40, 0.35, 0.45, 500), ("2023-09-30", 0.55, 0.50, 0.60, 800),
+                     ("2023-10-31", 0.62, 0.57, 0.67, 900), ("2024-06-30", 0.66, 0.61, 0.71, 1000)])
+    # Sep 2023 is 242 days after Jan: outside a 180-day window, so +0.15/+0.22 never count...
+    assert drift(points, 0.20, 180, 10, 0.05) == []
+    # ...but inside a 365-day window Oct 2023 (+0.22 over Jan) fires, and by Jun 2024 the
+    # window holds only Sep/Oct 2023 (+0.11 < 0.15): resolved.
+    assert states(drift(points, 0.20, 365, 10, 0.05)) == [("firing", "2023-10-31"), ("resolved", "2024-06-30")]
+
+
+def fetch_log(rows: list[tuple]) -> pd.DataFrame:
+    """(source, status, day, error, warnings, models_revised) rows, in fetch order."""
+    return pd.DataFrame([{"source": s, "fetch_id": i + 1, "snapshot": day, "status": status,
+                          "started_at": datetime(2026, 1, 1), "observed_at": pd.Timestamp(day) if day else pd.NaT,
+                          "error": error, "warnings": warnings, "rows_revised": 0, "models_revised": models}
+                         for i, (s, status, day, error, warnings, models) in enumerate(rows)])
+
+
+def test_source_failing_fires_on_the_nth_failure_in_a_row_and_resolves_on_the_next_good_fetch():
+    log = fetch_log([("helm", "failed", None, "HttpError: 503", [], None),
+                     ("helm", "failed", None, "HttpError: 503", [], None),
+                     ("helm", "ok", "2025-01-02", None, [], None),
+                     ("helm", "failed", None, "HttpError: 503", [], None),
+                     ("helm", "failed", None, "HttpError: 503", [], None),
+                     ("helm", "failed", None, "HttpError: 502", [], None),
+                     ("helm", "failed", None, "HttpError: 502", [], None),
+                     ("helm", "unchanged", None, None, [], None)])
+    got = source_failing(log, after=3)
+    assert [(t.state, t.fetch_id) for t in got] == [("firing", 6), ("resolved", 8)]
+    assert got[0].value == 3.0 and "HttpError: 502" in got[0].message
+
+
+V2_GRADIO = "older layout mapped: Gradio page scrape (2024-07 to 2024-12-10)"
+V2_SPACE = "older layout mapped: Space API /api/leaderboard/formatted, flattened (2024-12-11 to 2025-03)"
+
+
+def test_schema_changed_on_a_new_layout_and_on_a_parse_error_naming_a_column():
+    log = fetch_log([("v2", "ok", "2024-07-13", None, [V2_GRADIO, "2 duplicate row(s)"], None),
+                     ("v2", "ok", "2024-11-26", None, [V2_GRADIO, "5 row(s) without a date"], None),
+                     ("v2", "ok", "2024-12-31", None, [V2_SPACE], None),
+                     ("v2", "ok", "2025-02-24", None, [V2_SPACE], None),
+                     ("v2", "failed", None, "ParseError: v2: rows.json, column 'MATH Lvl 5': not a number", [],
+                      None),
+                     ("v2", "ok", "2025-03-21", None, [V2_SPACE], None)])
+    got = schema_changed(log)
+    assert [(t.state, t.fetch_id, t.severity) for t in got] == [
+        ("firing", 3, "warning"), ("resolved", 4, "info"), ("firing", 5, "critical"), ("resolved", 6, "info")]
+    assert got[0].details == {"before": [V2_GRADIO], "after": [V2_SPACE]}
+    # Row-count notes are not part of the shape.
+    assert schema_notes([V2_GRADIO, "5 row(s) without a date"]) == (V2_GRADIO,)
+
+
+def test_scores_revised_needs_a_material_share_and_enough_models_and_refires_per_rescoring():
+    log = fetch_log([("v2", "ok", "2024-07-13", None, [], None),
+                     ("v2", "ok", "2024-09-27", None, [], 6),
+                     ("v2", "ok", "2024-11-26", None, [], 836),
+                     ("v2", "ok", "2024-12-31", None, [], 6),
+                     ("v2", "ok", "2025-02-24", None, [], 2291),
+                     ("arena", "ok", "2025-02-24", None, [], 300)])
+    revisions = pd.DataFrame([
+        {"fetch_id": 2, "benchmark": "BBH", "revised": 6, "models": 6, "base": 40},   # 15% but 6 models
+        {"fetch_id": 3, "benchmark": "MATH Lvl 5", "revised": 834, "models": 834, "base": 6800},
+        {"fetch_id": 3, "benchmark": "BBH", "revised": 16, "models": 16, "base": 6800},
+        {"fetch_id": 4, "benchmark": "BBH", "revised": 6, "models": 6, "base": 7000},
+        {"fetch_id": 5, "benchmark": "MATH Lvl 5", "revised": 2289, "models": 2289, "base": 2577},
+        {"fetch_id": 6, "benchmark": "rating", "revised": 300, "models": 300, "base": 300},
+    ])
+    got = scores_revised(log, revisions, min_share=0.05, min_models=10, ignore=["arena"])
+    assert [(t.state, t.fetch_id, t.refire) for t in got] == [
+        ("firing", 3, False), ("resolved", 4, False), ("firing", 5, False)]
+    assert got[0].value == 850 and got[0].n == 836
+    assert got[0].details["material"] == ["MATH Lvl 5"]
+    assert "MATH Lvl 5 834 of 6800" in got[0].message
+    # Two rescorings in a row: the second is told too (a refire), not merged into the first.
+    back_to_back = scores_revised(log[log["fetch_id"] != 4], revisions, 0.05, 10, ["arena"])
+    assert [(t.state, t.fetch_id, t.refire) for t in back_to_back] == [("firing", 3, False), ("firing", 5, True)]
+
+
+def test_channel_failing_counts_rounds_not_messages():
+    rounds = pd.DataFrame([{"channel_id": "c1", "channel": "json://127.0.0.1:9/hook", "round_id": r,
+                            "attempted_at": datetime(2026, 1, r), "failed": failed, "error": "refused"}
+                           for r, failed in [(1, True), (2, True), (3, True), (4, True), (5, False)]])
+    got = channel_failing(rounds, after=3)
+    assert [(t.state, t.data_time.day, t.round_id) for t in got] == [("firing", 3, 3), ("resolved", 5, 5)]
+    assert got[0].key == "channel-failing:notify:c1::"

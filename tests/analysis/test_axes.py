@@ -1,0 +1,158 @@
+"""Cross-source axes on a small joined history whose every number can be checked by hand
+or against pandas + scipy."""
+
+from __future__ import annotations
+
+from datetime import date
+
+import numpy as np
+import pandas as pd
+import pytest
+from scipy.stats import spearmanr
+
+from analysis.axes import (
+    analyze_cross_source,
+    axis_vector,
+    cross_dates,
+    joint_capabilities,
+    newest_values,
+    target_sets,
+    with_identity,
+)
+from analysis.engine import Params
+
+T1, T2, T3 = pd.Timestamp("2025-01-10"), pd.Timestamp("2025-03-10"), pd.Timestamp("2026-03-09")
+REGISTRY = pd.DataFrame([
+    ("helm-safety", "harm", "safety", 1), ("helm-safety", "refusals", "safety", -1),
+    ("epoch", "eci", "axis", 1), ("epoch", "training_compute_flop", "compute", 1),
+    ("epoch", "gpqa", "capability", 1), ("epoch", "math", "capability", 1),
+    ("helm-capabilities", "mmlu_pro", "capability", 1),
+    ("lmarena", "rating", "axis", 1), ("safetywashing-paper", "FLOP", "compute", 1),
+], columns=["source", "column", "category", "direction"])
+MODELS = [f"m{i}" for i in range(10)]
+
+
+def rows(source: str, benchmark: str, values: dict, valid_from=T1, valid_to=pd.NaT, kind="chat",
+         names: dict | None = None) -> pd.DataFrame:
+    return pd.DataFrame({
+        "model": [(names or {}).get(m, f"{source}/{m}") for m in values],
+        "canonical_id": list(values), "kind": kind, "model_set": "all", "model_type": None,
+        "benchmark": benchmark, "value": [float(v) for v in values.values()],
+        "valid_from": valid_from, "valid_to": valid_to,
+    })
+
+
+@pytest.fixture
+def joined() -> dict[str, pd.DataFrame]:
+    rng = np.random.default_rng(4)
+    skill = dict(zip(MODELS, rng.normal(size=10), strict=True))
+    harm = {m: 0.5 * s + rng.normal(scale=0.5) for m, s in skill.items()}
+    first_release = {m: v for m, v in harm.items() if m < "m6"}
+    return {
+        "helm-safety": pd.concat([
+            rows("helm-safety", "harm", first_release, valid_from=T1),
+            rows("helm-safety", "harm", {m: v for m, v in harm.items() if m >= "m6"}, valid_from=T2),
+            rows("helm-safety", "refusals", {m: -s for m, s in skill.items()}, valid_from=T2),
+        ], ignore_index=True),
+        "epoch": pd.concat([
+            rows("epoch", "eci", {m: 120 + 10 * s for m, s in skill.items() if m != "m9"}, valid_from=T3),
+            rows("epoch", "training_compute_flop", {m: 10 ** (24 + s) for m, s in skill.items()
+                                                    if m in ("m0", "m1", "m2")}, valid_from=T3),
+            rows("epoch", "gpqa", {m: s + rng.normal(scale=0.2) for m, s in skill.items()}, valid_from=T1),
+            rows("epoch", "math", {m: s + rng.normal(scale=0.2) for m, s in skill.items()
+                                   if m != "m0"}, valid_from=T1),
+        ], ignore_index=True),
+        "helm-capabilities": rows("helm-capabilities", "mmlu_pro", {"m0": 0.5, "m1": 0.6}, valid_from=T1),
+        "lmarena": pd.concat([
+            # m0 is listed under two names: its display name (old) and its key (newer).
+            rows("lmarena", "rating", {m: 1200 + 50 * s for m, s in skill.items()}, valid_from=T1,
+                 names={"m0": "M0 display"}),
+            rows("lmarena", "rating", {"m0": 1500.0}, valid_from=T2, names={"m0": "m0-key"}),
+        ], ignore_index=True),
+        "safetywashing-paper": rows("safetywashing-paper", "FLOP", {"m0": 1e20, "m3": 5e24, "m4": 7e24},
+                                    valid_from=T1),
+    }
+
+
+def test_with_identity_adds_canonical_ids_and_drops_unresolved_models():
+    history = pd.DataFrame({"model": ["A", "B"], "benchmark": "x", "value": [1.0, 2.0]})
+    identity = pd.DataFrame({"model": ["A"], "canonical_id": ["a-1"], "kind": ["chat"]})
+    out = with_identity(history, identity)
+    assert out[["model", "canonical_id", "kind"]].values.tolist() == [["A", "a-1", "chat"]]
+
+
+def test_newest_published_value_wins_for_one_canonical_id(joined):
+    values = newest_values(joined["lmarena"]).set_index("canonical_id")["value"]
+    assert values["m0"] == 1500.0 and len(values) == 10
+
+
+def latest(joined: dict[str, pd.DataFrame]) -> dict[str, pd.DataFrame]:
+    return {source: newest_values(frame) for source, frame in joined.items()}
+
+
+def test_compute_takes_epoch_first_and_the_paper_for_the_rest(joined):
+    members = pd.Index(MODELS)
+    vector, used = axis_vector(latest(joined), (("epoch", "training_compute_flop"),
+                                                ("safetywashing-paper", "FLOP")), members)
+    assert sorted(vector.index) == ["m0", "m1", "m2", "m3", "m4"]
+    assert vector["m0"] != 1e20 and vector["m3"] == 5e24  # epoch's m0, the paper's m3
+    assert used == ["epoch:training_compute_flop", "safetywashing-paper:FLOP"]
+
+
+def test_joint_capabilities_keeps_columns_that_cover_enough_models(joined):
+    joint = joint_capabilities(latest(joined), REGISTRY, pd.Index(MODELS), min_coverage=0.5)
+    assert list(joint.columns) == ["epoch:gpqa", "epoch:math"]  # mmlu_pro covers 2 of 10
+    assert joint["epoch:math"].isna().sum() == 1
+
+
+def test_model_sets_follow_the_source_split_or_else_the_kind():
+    helm = pd.DataFrame({"canonical_id": ["a", "b"], "model_set": "all", "kind": "chat"})
+    assert {k: list(v) for k, v in target_sets(helm, pooled=True).items()} == {"chat": ["a", "b"]}
+    mixed = pd.DataFrame({"canonical_id": ["a", "b", "c"], "model_set": "all",
+                          "kind": ["chat", "base", None]})
+    assert {k: list(v) for k, v in target_sets(mixed, pooled=True).items()} == {
+        "base": ["b"], "chat": ["a"], "all": ["a", "b", "c"]}
+    paper = pd.DataFrame({"canonical_id": ["a", "b"], "model_set": ["base", "chat"], "kind": "chat"})
+    assert {k: list(v) for k, v in target_sets(paper, pooled=False).items()} == {"base": ["a"], "chat": ["b"]}
+
+
+def test_cross_dates_are_releases_plus_the_newest_date_for_a_source_without_own_axes():
+    releases = [date(2025, 1, 10), date(2025, 3, 10)]
+    assert cross_dates(releases, date(2025, 3, 10), date(2026, 3, 9), has_own_axes=False) == [
+        date(2025, 1, 10), date(2025, 3, 10), date(2026, 3, 9)]
+    assert cross_dates(releases, date(2025, 3, 10), date(2026, 3, 9), has_own_axes=True) == releases
+
+
+def test_axes_as_of_each_date_from_what_was_known_then(joined):
+    dates = [T1.date(), T2.date(), T3.date()]
+    results = analyze_cross_source("helm-safety", joined, REGISTRY, True, dates, Params(resamples=50, seed=1))
+    corr = results.correlations
+    at = {d: set(corr.loc[corr["as_of"] == d, "axis"]) for d in dates}
+    # ECI and Epoch FLOP exist only from T3; the paper's FLOP and Arena from T1.
+    assert at[T1.date()] == {"arena", "compute", "pc1-joint"}
+    assert at[T3.date()] == {"arena", "compute", "eci", "pc1-joint"}
+    assert set(corr["model_set"]) == {"chat"}
+    first = corr[(corr["as_of"] == T1.date()) & (corr["axis"] == "arena") & (corr["benchmark"] == "harm")]
+    assert first["n"].tolist() == [6]  # only the first release's models were known
+    axes = results.axes.set_index(["axis", "as_of"])
+    assert axes.loc[("compute", T1.date()), "axis_sources"] == "safetywashing-paper:FLOP"
+    assert axes.loc[("eci", T3.date()), ["n_models", "missing_policy"]].tolist() == [9, "pairwise"]
+    assert axes.loc[("pc1-joint", T3.date()), "axis_sources"] == "epoch:gpqa, epoch:math"
+    assert axes.loc[("pc1-joint", T3.date()), "missing_policy"] == "drop"
+    # Residuals only at the last date, named by the target's own model names.
+    assert set(results.residuals["as_of"]) == {T3.date()}
+    assert set(results.residuals["model"]) <= set(joined["helm-safety"]["model"])
+
+
+def test_joined_correlations_equal_a_merge_and_scipy(joined):
+    results = analyze_cross_source("helm-safety", joined, REGISTRY, True, [T3.date()], Params(resamples=0))
+    got = results.correlations.set_index(["axis", "benchmark"])
+    safety = joined["helm-safety"].pivot(index="canonical_id", columns="benchmark", values="value")
+    for axis, source, column in [("eci", "epoch", "eci"), ("arena", "lmarena", "rating")]:
+        frame = joined[source][joined[source]["benchmark"] == column]
+        frame = frame.sort_values("valid_from").drop_duplicates("canonical_id", keep="last")
+        merged = safety.merge(frame[["canonical_id", "value"]], left_index=True, right_on="canonical_id")
+        for benchmark, sign in [("harm", 1), ("refusals", -1)]:
+            expected = spearmanr(sign * merged[benchmark], merged["value"]).statistic
+            assert got.loc[(axis, benchmark), "rho"] == pytest.approx(expected, abs=1e-12)
+            assert got.loc[(axis, benchmark), "n"] == len(merged)

@@ -1,0 +1,115 @@
+"""The bootstrap machinery: the same resamples however they are blocked, the exact
+path equal to a Python loop over materialized resamples, and the linearized path
+(used above EXACT_MAX_MODELS models) within 0.01 of the exact one on recorded data."""
+
+from __future__ import annotations
+
+import warnings
+
+import numpy as np
+import pandas as pd
+import pytest
+from scipy.stats import spearmanr
+
+from analysis.bootstrap import count_blocks, exact_rho, linearized_rho, sort_columns
+from analysis.engine import oriented_matrix
+from analysis.method import (
+    EXACT_MAX_MODELS,
+    capability_axis,
+    resample_counts,
+    spearman_with_ci,
+)
+from benchwatch.registry import load_registry
+from sources.open_llm_v1 import OpenLLMLeaderboardV1
+
+RESAMPLES = 1000
+SEED = 20240731
+
+
+def test_counts_are_the_loop_draws_whatever_the_block_size():
+    draws = np.random.default_rng(7).integers(0, 37, size=(50, 37))
+    expected = np.stack([np.bincount(row, minlength=37) for row in draws])
+    for block in (1, 3, 50, 64):
+        assert (np.concatenate(count_blocks(37, 50, 7, block)) == expected).all()
+    assert (resample_counts(37, 50, 7) == expected).all()
+
+
+def test_exact_bootstrap_equals_a_loop_with_ties_and_missing_values():
+    rng = np.random.default_rng(4)
+    axis = rng.integers(0, 8, 45).astype(float)  # heavy ties on both sides
+    bench = np.column_stack([axis + rng.integers(0, 4, 45), -axis + rng.integers(0, 6, 45),
+                             rng.integers(0, 3, 45)]).astype(float)
+    bench[[0, 4], 0] = np.nan
+    bench[[2], 1] = np.nan
+    out = spearman_with_ci(bench, axis, resamples=200, seed=9, bootstrap="exact")
+    for j in range(3):
+        ok = np.isfinite(bench[:, j])
+        y, x = bench[ok, j], axis[ok]
+        draws = np.random.default_rng(9).integers(0, len(y), size=(200, len(y)))
+        with warnings.catch_warnings():
+            warnings.simplefilter("ignore")  # scipy warns on constant resamples (rho is NaN)
+            loop = np.array([spearmanr(y[d], x[d]).statistic for d in draws])
+        assert out["ci_low"][j] == pytest.approx(np.nanquantile(loop, 0.025), abs=1e-12)
+        assert out["ci_high"][j] == pytest.approx(np.nanquantile(loop, 0.975), abs=1e-12)
+
+
+def test_linearized_resamples_give_one_when_the_benchmark_is_a_monotone_function_of_the_axis():
+    rng = np.random.default_rng(2)
+    x = np.round(rng.normal(size=600), 1)  # ties
+    y = np.exp(x)[:, None]
+    boot = linearized_rho(sort_columns(x[:, None]), sort_columns(y), 300, seed=1)
+    assert boot == pytest.approx(np.ones_like(boot), abs=1e-6)
+
+
+def test_linearized_is_first_order_exact_on_a_large_sample():
+    rng = np.random.default_rng(8)
+    x = rng.normal(size=3000)
+    y = np.round(np.column_stack([x + rng.normal(size=3000), -0.3 * x + rng.normal(size=3000)]), 2)
+    sx, sy = sort_columns(x[:, None]), sort_columns(y)
+    exact = exact_rho(sx, sy, 400, seed=5)
+    linear = linearized_rho(sx, sy, 400, seed=5)
+    # Per resample the difference is second order: ~1/n against a spread of ~1/sqrt(n).
+    assert np.abs(linear - exact).max() < 0.003
+    assert np.abs(exact.std(axis=0) - linear.std(axis=0)).max() < 0.1 * exact.std(axis=0).min()
+
+
+def test_auto_is_exact_up_to_the_threshold_and_linearized_above():
+    rng = np.random.default_rng(3)
+    for n, expected in ((EXACT_MAX_MODELS, "exact"), (EXACT_MAX_MODELS + 1, "linearized")):
+        x = rng.normal(size=n)
+        y = (x + rng.normal(size=n))[:, None]
+        auto = spearman_with_ci(y, x, 100, seed=1)
+        forced = spearman_with_ci(y, x, 100, seed=1, bootstrap=expected)
+        pd.testing.assert_frame_equal(auto, forced)
+
+
+@pytest.fixture(scope="module")
+def v1_sets(data_dir) -> dict[str, tuple[np.ndarray, np.ndarray]]:
+    """Open LLM Leaderboard v1 as recorded: per model set, TruthfulQA and the PC1 score."""
+    source = OpenLLMLeaderboardV1()
+    batch = source.parse(next(source.replay(data_dir)))
+    registry = load_registry()
+    registry = registry[registry["source"] == source.name]
+    long = batch.observations.merge(batch.models[["model", "model_set"]], on="model")
+    category = registry.set_index("column")["category"]
+    out = {}
+    for model_set, rows in [("all", long), *long.groupby("model_set")]:
+        wide = oriented_matrix(rows, registry)
+        kind = category.reindex(wide.columns).to_numpy()
+        axis = capability_axis(wide.loc[:, kind == "capability"])
+        if axis is None or len(axis.scores) <= EXACT_MAX_MODELS:
+            continue
+        targets = wide.loc[:, kind == "safety"]
+        out[str(model_set)] = (targets.to_numpy(float), axis.scores.reindex(targets.index).to_numpy(float))
+    return out
+
+
+def test_linearized_bounds_agree_with_the_exact_bootstrap_on_recorded_data(v1_sets):
+    assert len(v1_sets) >= 3  # all, pretrained, fine-tuned, chat... each above the threshold
+    for model_set, (targets, axis) in v1_sets.items():
+        exact = spearman_with_ci(targets, axis, RESAMPLES, SEED, bootstrap="exact")
+        linear = spearman_with_ci(targets, axis, RESAMPLES, SEED, bootstrap="linearized")
+        assert (exact["rho"] == linear["rho"]).all()
+        assert (exact["n"] > EXACT_MAX_MODELS).all()
+        gap = np.abs(np.r_[exact["ci_low"] - linear["ci_low"], exact["ci_high"] - linear["ci_high"]])
+        assert gap.max() < 0.01, (model_set, gap)

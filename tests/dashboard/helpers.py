@@ -1,0 +1,136 @@
+"""Helpers of the dashboard tests: a writer pass, the app under AppTest, the app served."""
+
+from __future__ import annotations
+
+import contextlib
+import shutil
+import socket
+import subprocess
+import sys
+import time
+import urllib.request
+from collections.abc import Iterator, Sequence
+from dataclasses import dataclass
+from datetime import date
+from pathlib import Path
+
+import pytest
+from streamlit.testing.v1 import AppTest
+
+from benchwatch import pipeline
+from benchwatch.registry import load_registry
+from benchwatch.settings import REPO_ROOT, Settings
+from sources import SOURCES
+from storage.db import connect, writer_lock
+from storage.observations import sync_benchmarks
+from storage.publish import publish, published_path
+
+APP = REPO_ROOT / "dashboard" / "app.py"
+ARTIFACTS = REPO_ROOT / "artifacts" / "dashboard"
+RESAMPLES = 20
+# AppTest's per-run timeout: a cold page on a 2-core machine shared with other jobs.
+RUN_TIMEOUT = 180
+
+
+def refresh(settings: Settings, sources: Sequence[str] | None = None, until: date | None = None) -> int | None:
+    """One writer pass, as the flow does it: ingest, analyze, alerts, publish (under the lock)."""
+    with writer_lock(settings.db, wait_seconds=60):
+        con = connect(settings.db)
+        try:
+            sync_benchmarks(con, load_registry())
+            for name in sources or list(SOURCES):
+                report = pipeline.ingest_source(con, name, settings, until=until)
+                assert report.status != "failed", report.error
+            run_id = pipeline.analyze(con, settings)
+            pipeline.evaluate_alerts(con, settings, run_id)
+            publish(con, settings.db)
+        finally:
+            con.close()
+    return run_id
+
+
+def app_test(db: Path, monkeypatch: pytest.MonkeyPatch, query: dict | None = None,
+             page: str | None = None) -> AppTest:
+    """The app pointed at ``db`` (through BENCHWATCH_DB, as the CLI does), run.
+
+    On the front page ``query`` is the URL a browser opens. On another page
+    (AppTest reaches it only by switching after a first run, when the URL has
+    already been read) each entry is picked in its selectbox, in order, as a
+    user would.
+    """
+    monkeypatch.setenv("BENCHWATCH_DB", str(db))
+    at = AppTest.from_file(str(APP), default_timeout=RUN_TIMEOUT)
+    if page is None:
+        at.query_params.update(query or {})
+        return at.run()
+    at.run()
+    at.switch_page(page)
+    at.run()
+    for key, value in (query or {}).items():
+        at.selectbox(key=key).set_value(value).run()
+    return at
+
+
+def free_port() -> int:
+    with socket.socket() as sock:
+        sock.bind(("127.0.0.1", 0))
+        return sock.getsockname()[1]
+
+
+@dataclass
+class ServedApp:
+    """A running ``benchwatch dashboard``."""
+
+    url: str
+    process: subprocess.Popen
+
+    def get(self, path: str) -> tuple[int, str]:
+        with urllib.request.urlopen(f"{self.url}{path}", timeout=30) as response:
+            return response.status, response.read().decode()
+
+
+@contextlib.contextmanager
+def served(db: Path, log: Path) -> Iterator[ServedApp]:
+    """``benchwatch dashboard`` on a free loopback port, healthy, until the block ends."""
+    port = free_port()
+    with open(log, "w") as out:
+        process = subprocess.Popen(
+            [sys.executable, "-m", "benchwatch.cli", "dashboard", "--host", "127.0.0.1",
+             "--port", str(port), "--db", str(db)],
+            stdout=out, stderr=subprocess.STDOUT)
+        try:
+            app = ServedApp(f"http://127.0.0.1:{port}", process)
+            _wait_healthy(app, log)
+            yield app
+        finally:
+            process.terminate()
+            try:
+                process.wait(timeout=30)
+            except subprocess.TimeoutExpired:
+                process.kill()
+                process.wait()
+
+
+def _wait_healthy(app: ServedApp, log: Path, attempts: int = 600) -> None:
+    """Poll the health endpoint until the server answers (a readiness wait, not a timing check)."""
+    for _ in range(attempts):
+        if app.process.poll() is not None:
+            raise RuntimeError(f"dashboard exited: {log.read_text()}")
+        try:
+            with urllib.request.urlopen(f"{app.url}/_stcore/health", timeout=2) as response:
+                if response.read() == b"ok":
+                    return
+        except OSError:
+            time.sleep(0.2)
+    raise RuntimeError(f"dashboard never became healthy: {log.read_text()}")
+
+
+def copy_database(db: Path, target_dir: Path) -> Path:
+    """A private copy of a database and its published copy, for tests that write."""
+    target = target_dir / db.name
+    shutil.copyfile(db, target)
+    shutil.copyfile(published_path(db), published_path(target))
+    return target
+
+
+CHROMIUM = shutil.which("chromium") or "/usr/bin/chromium"

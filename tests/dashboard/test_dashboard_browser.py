@@ -1,0 +1,113 @@
+"""The app served by ``benchwatch dashboard`` on loopback, driven by Debian's chromium.
+
+Screenshots of the Overview and a Benchmark page are taken once the Altair
+charts have rendered, and kept under ``artifacts/dashboard/``.
+"""
+
+from __future__ import annotations
+
+import re
+
+import pytest
+
+from dashboard.classify import Bands
+from tests.dashboard.helpers import ARTIFACTS, served
+
+CHART = ".vega-embed canvas, .vega-embed svg.marks"
+TRUTHFULQA = "/benchmark?source=open-llm-leaderboard-v1&benchmark=truthfulqa&axis=pc1&model_set=all"
+
+
+@pytest.fixture(scope="module")
+def app(dashboard_db, tmp_path_factory):
+    with served(dashboard_db, tmp_path_factory.mktemp("served") / "dashboard.log") as running:
+        yield running
+
+
+@pytest.fixture
+def page(browser):
+    context = browser.new_context(viewport={"width": 1440, "height": 900})
+    tab = context.new_page()
+    yield tab
+    context.close()
+
+
+def wait_rendered(page, charts: int) -> None:
+    """Until the script run is over and ``charts`` Vega charts have drawn their canvas or svg."""
+    page.wait_for_selector("[data-testid='stMetric']", timeout=120_000)
+    page.wait_for_function(
+        "n => document.querySelectorAll('.vega-embed canvas, .vega-embed svg.marks').length >= n",
+        arg=charts, timeout=120_000)
+    page.wait_for_function(
+        "() => !document.querySelector('[data-testid=\"stStatusWidget\"]')", timeout=120_000)
+
+
+def screenshot(page, name: str) -> None:
+    """The whole page: the main area scrolls inside the window, so grow the window to fit it."""
+    height = page.evaluate("() => document.querySelector('[data-testid=\"stMain\"]').scrollHeight")
+    page.set_viewport_size({"width": 1440, "height": min(int(height) + 40, 8000)})
+    page.wait_for_function(
+        "n => document.querySelectorAll('.vega-embed canvas, .vega-embed svg.marks').length >= n",
+        arg=1, timeout=60_000)
+    ARTIFACTS.mkdir(parents=True, exist_ok=True)
+    page.screenshot(path=str(ARTIFACTS / name))
+
+
+def metric(page, label: str) -> str:
+    box = page.locator("[data-testid='stMetric']", has_text=label).first
+    return box.locator("[data-testid='stMetricValue']").inner_text().strip()
+
+
+def test_overview_in_a_browser(app, page, published):
+    page.goto(app.url)
+    wait_rendered(page, charts=1)
+    assert page.locator("[data-testid='stException']").count() == 0
+    for heading in ("Benchwatch", "Open alerts", "Safety benchmarks: capabilities correlation now", "Sources",
+                    "Last run"):
+        assert page.get_by_role("heading", name=heading).count() == 1, heading
+    run_id, n = published.execute(
+        "SELECT run_id, n_correlations FROM analysis_runs WHERE status = 'ok' ORDER BY run_id DESC").fetchone()
+    assert metric(page, "analysis run shown") == f"#{run_id}"
+    assert metric(page, "correlations in it") == f"{n:,}"
+    assert page.locator("[data-testid='stDataFrame']").count() == 3
+    assert page.get_by_text("Data sources and attribution").count() == 1
+    assert page.get_by_text(re.compile("Beeching et al")).count() >= 1
+    screenshot(page, "overview.png")
+
+
+def test_benchmark_page_in_a_browser(app, page, published):
+    page.goto(app.url + TRUTHFULQA)
+    wait_rendered(page, charts=2)
+    assert page.locator("[data-testid='stException']").count() == 0
+    assert page.get_by_role("heading", name="TruthfulQA MC2 (0-shot)").count() == 1
+    rho, n = published.execute(
+        "SELECT rho, n FROM correlations WHERE source = 'open-llm-leaderboard-v1' AND benchmark = 'truthfulqa' "
+        "AND axis = 'pc1' AND model_set = 'all' ORDER BY as_of DESC LIMIT 1").fetchone()
+    assert metric(page, "capabilities correlation") == f"{100 * rho:.1f}"
+    assert metric(page, "models (n)") == f"{n:,}"
+    for heading in ("Correlation over data time", "Models: benchmark against the capability axis",
+                    "Capability-adjusted ranking", "Provenance"):
+        assert page.get_by_role("heading", name=heading).count() == 1, heading
+    assert page.locator(".vega-embed").count() == 2
+    screenshot(page, "benchmark.png")
+
+
+def test_a_picker_writes_the_url_so_the_view_can_be_shared(app, page, published):
+    page.goto(app.url)
+    wait_rendered(page, charts=1)
+    page.locator("[data-testid='stSelectbox']", has_text="Model set").click()
+    page.get_by_role("option", name="chat", exact=True).click()
+    page.wait_for_url(re.compile(r"model_set=chat"), timeout=60_000)
+    shared = page.url
+    fresh = page.context.new_page()  # someone else opening the shared link
+    fresh.goto(shared)
+    wait_rendered(fresh, charts=1)
+    rho = published.execute(
+        """
+        SELECT c.rho FROM correlations c JOIN benchmarks b ON b.source = c.source AND b."column" = c.benchmark
+        WHERE b.category = 'safety' AND c.axis = 'pc1' AND c.model_set = 'chat'
+        QUALIFY row_number() OVER (PARTITION BY c.source, c.benchmark ORDER BY c.as_of DESC) = 1
+        """).df()["rho"]
+    bands = Bands(0.70)
+    counts = rho.map(bands.classify).value_counts()
+    for name in ("capability-tracking", "correlated", "separable", "inverse"):
+        assert metric(fresh, name) == str(counts.get(name, 0)), name

@@ -1,0 +1,329 @@
+"""Every page under AppTest on a database built from the recorded data.
+
+Each test checks that the numbers on the page are the database's (the
+published copy the app reads), that the widgets change what is shown, and
+that no page raises.
+"""
+
+from __future__ import annotations
+
+from typing import ClassVar
+
+import duckdb
+import numpy as np
+import pandas as pd
+import pytest
+from scipy.stats import spearmanr
+
+from dashboard.classify import Bands
+from tests.dashboard.helpers import app_test, copy_database
+
+V1 = "open-llm-leaderboard-v1"
+PAPER = "safetywashing-paper"
+
+
+def frame_by_column(at, column: str) -> pd.DataFrame:
+    """The one dataframe on the page that has ``column``."""
+    frames = [df.value for df in at.dataframe if column in df.value.columns]
+    assert len(frames) == 1, f"{len(frames)} tables with column {column!r}"
+    return frames[0]
+
+
+def metrics(at) -> dict[str, str]:
+    return {m.label: m.value for m in at.metric}
+
+
+def no_exception(at) -> None:
+    assert not at.exception, [e.value for e in at.exception]
+
+
+def latest_safety(published: duckdb.DuckDBPyConnection, axis: str, model_set: str | None = None) -> pd.DataFrame:
+    """Newest point of each safety series of the latest run, straight from SQL."""
+    return published.execute(
+        """
+        SELECT c.* FROM correlations c JOIN benchmarks b ON b.source = c.source AND b."column" = c.benchmark
+        WHERE b.category = 'safety' AND c.axis = ? AND (? IS NULL OR c.model_set = ?)
+          AND c.run_id = (SELECT max(run_id) FROM analysis_runs WHERE status = 'ok')
+        QUALIFY row_number() OVER (PARTITION BY c.source, c.benchmark, c.model_set ORDER BY c.as_of DESC) = 1
+        """,
+        [axis, model_set, model_set],
+    ).df()
+
+
+class TestOverview:
+    def test_shows_every_safety_benchmark_with_the_database_numbers(self, dashboard_db, published, monkeypatch):
+        at = app_test(dashboard_db, monkeypatch)
+        no_exception(at)
+        table = frame_by_column(at, "trend")
+        expected = latest_safety(published, "pc1")
+        assert len(table) == len(expected) == 293
+        merged = table.merge(expected, on=["source", "benchmark", "model_set"], suffixes=("", "_db"))
+        assert len(merged) == len(expected)
+        np.testing.assert_allclose(merged["rho"], merged["rho_db"])
+        np.testing.assert_allclose(merged["ci_low"], merged["ci_low_db"])
+        assert (merged["n"] == merged["n_db"]).all()
+        truthful = table[(table["source"] == V1) & (table["model_set"] == "chat")].iloc[0]
+        db_row = expected[(expected["source"] == V1) & (expected["model_set"] == "chat")].iloc[0]
+        assert truthful["rho"] == pytest.approx(db_row["rho"]) and truthful["n"] == 1355
+        assert truthful["class"] == "capability-tracking"
+        # The sparkline is the whole series, oldest first.
+        series = published.execute(
+            "SELECT rho FROM correlations WHERE source = ? AND benchmark = 'truthfulqa' AND model_set = 'chat' "
+            "AND axis = 'pc1' ORDER BY as_of", [V1]).fetchall()
+        np.testing.assert_allclose(truthful["trend"], [r[0] for r in series])
+        # Class counts are the bands applied to the database's rho.
+        bands = Bands(0.70)
+        counts = expected["rho"].map(bands.classify).value_counts()
+        shown = metrics(at)
+        for name in ("capability-tracking", "correlated", "separable", "inverse"):
+            assert shown[name] == str(counts.get(name, 0))
+
+    def test_open_alerts_sources_and_last_run(self, dashboard_db, published, monkeypatch):
+        at = app_test(dashboard_db, monkeypatch)
+        firing = published.execute(
+            "SELECT alert_key, value FROM alerts WHERE state = 'firing' AND rule = 'capability-tracking'").df()
+        alerts = frame_by_column(at, "severity")
+        assert set(alerts["rule"]) >= {"capability-tracking"}
+        tracking = alerts[alerts["rule"] == "capability-tracking"]
+        assert len(tracking) == len(firing) > 0
+        np.testing.assert_allclose(np.sort(tracking["rho"]), np.sort(firing["value"]))
+        assert tracking["value"].isna().all()  # a rho is shown as rho, never as a count
+        sources = frame_by_column(at, "last_status")
+        status = published.execute("SELECT source, count(*) AS fetches FROM fetches GROUP BY 1").df()
+        assert dict(zip(sources["name"], sources["fetches"])) == dict(zip(status["source"], status["fetches"]))
+        run_id, n = published.execute(
+            "SELECT run_id, n_correlations FROM analysis_runs WHERE status = 'ok' ORDER BY run_id DESC").fetchone()
+        shown = metrics(at)
+        assert shown["analysis run shown"] == f"#{run_id}"
+        assert shown["correlations in it"] == f"{n:,}"
+        assert len(at.get("vega_lite_chart")) == 1
+
+    def test_pickers_filter_the_table(self, dashboard_db, published, monkeypatch):
+        at = app_test(dashboard_db, monkeypatch)
+        at.selectbox(key="model_set").set_value("chat").run()
+        no_exception(at)
+        table = frame_by_column(at, "trend")
+        assert set(table["model_set"]) == {"chat"}
+        assert len(table) == len(latest_safety(published, "pc1", "chat"))
+        at.selectbox(key="axis").set_value("compute").run()
+        table = frame_by_column(at, "trend")
+        assert set(table["axis"]) == {"compute"} and set(table["model_set"]) == {"chat"}
+        assert len(table) == len(latest_safety(published, "compute", "chat")) > 144  # the paper's and HELM's
+
+    def test_a_shared_url_opens_the_same_view(self, dashboard_db, monkeypatch):
+        at = app_test(dashboard_db, monkeypatch, query={"axis": "compute", "model_set": "base"})
+        table = frame_by_column(at, "trend")
+        assert set(table["axis"]) == {"compute"} and set(table["model_set"]) == {"base"}
+        assert at.selectbox(key="axis").value == "compute"
+
+
+class TestBenchmark:
+    QUERY: ClassVar[dict] = {"source": V1, "benchmark": "truthfulqa", "axis": "pc1", "model_set": "chat"}
+
+    def series(self, published, model_set="chat"):
+        return published.execute(
+            "SELECT as_of, rho, ci_low, ci_high, n FROM correlations WHERE source = ? AND benchmark = "
+            "'truthfulqa' AND axis = 'pc1' AND model_set = ? ORDER BY as_of", [V1, model_set]).df()
+
+    def test_headline_and_trend_are_the_database_series(self, dashboard_db, published, monkeypatch):
+        # A shared link (source, benchmark, axis, model set in the URL) to the front page lands here.
+        at = app_test(dashboard_db, monkeypatch, query=self.QUERY)
+        no_exception(at)
+        assert at.header[0].value == "TruthfulQA MC2 \\(0\\-shot\\)"
+        last = self.series(published).iloc[-1]
+        shown = metrics(at)
+        assert shown["capabilities correlation"] == f"{100 * last['rho']:.1f}"
+        assert shown["models (n)"] == f"{int(last['n']):,}"
+        assert shown["95% bootstrap CI"] == f"{100 * last['ci_low']:.1f} – {100 * last['ci_high']:.1f}"
+        trend = frame_by_column(at, "ci_high")
+        every = published.execute(
+            "SELECT count(*) FROM correlations WHERE source = ? AND benchmark = 'truthfulqa' AND n >= 10",
+            [V1]).fetchone()[0]
+        assert len(trend) == every  # all axes and model sets, points with at least min_models
+        charts = at.get("vega_lite_chart")
+        assert len(charts) == 2  # the trend and the scatter
+
+    def test_toggles_change_the_series_shown(self, dashboard_db, published, monkeypatch):
+        at = app_test(dashboard_db, monkeypatch, query=self.QUERY, page="views/benchmark.py")
+        at.toggle(key="only_chosen").set_value(True).run()
+        trend = frame_by_column(at, "ci_high")
+        assert set(trend["model_set"]) == {"chat"} and len(trend) == len(self.series(published))
+        at.selectbox(key="model_set").set_value("merges").run()
+        thin = published.execute("SELECT count(*) FROM correlations WHERE source = ? AND benchmark = 'truthfulqa' "
+                                 "AND model_set = 'merges' AND axis = 'pc1' AND n < 10", [V1]).fetchone()[0]
+        assert thin == 1
+        assert len(frame_by_column(at, "ci_high")) == len(self.series(published, "merges")) - thin
+        at.toggle(key="show_thin").set_value(True).run()
+        assert len(frame_by_column(at, "ci_high")) == len(self.series(published, "merges"))
+
+    def test_scatter_is_the_models_the_correlation_used(self, dashboard_db, published, monkeypatch):
+        at = app_test(dashboard_db, monkeypatch, query=self.QUERY, page="views/benchmark.py")
+        series = self.series(published)
+        # An earlier as-of date: the models known then, and their Spearman rho is the stored one.
+        as_of = pd.Timestamp(series["as_of"].iloc[3]).strftime("%Y-%m-%d")
+        at.selectbox(key="as_of").set_value(as_of).run()
+        no_exception(at)
+        points = frame_by_column(at, "pc1")
+        assert len(points) == series["n"].iloc[3] == 452
+        rho = spearmanr(points["pc1"], points["value"]).statistic
+        assert rho == pytest.approx(series["rho"].iloc[3], abs=1e-12)
+
+    def test_provenance(self, dashboard_db, monkeypatch):
+        at = app_test(dashboard_db, monkeypatch, query=self.QUERY, page="views/benchmark.py")
+        provenance = frame_by_column(at, "field").set_index("field")["value"]
+        assert provenance["source"] == V1 and provenance["benchmark id"] == "truthfulqa_mc2"
+        assert provenance["direction"] == "higher = safer" and provenance["scale"] == "0-100"
+        assert "Beeching" in provenance["attribution"]
+
+    def test_capability_adjusted_ranking_is_the_stored_residuals(self, dashboard_db, published, monkeypatch):
+        at = app_test(dashboard_db, monkeypatch, query=self.QUERY, page="views/benchmark.py")
+        ranking = frame_by_column(at, "residual")
+        stored = published.execute(
+            "SELECT model, residual FROM adjusted_residuals WHERE source = ? AND benchmark = 'truthfulqa' "
+            "AND model_set = 'chat' AND axis = 'pc1' ORDER BY residual DESC, model", [V1]).df()
+        assert len(ranking) == len(stored) == 1355
+        assert list(ranking["model"]) == list(stored["model"])
+        np.testing.assert_allclose(ranking["residual"], stored["residual"])
+        assert list(ranking["rank"]) == list(range(1, len(stored) + 1))
+
+    def test_a_link_to_the_front_page_lands_on_the_benchmark(self, dashboard_db, monkeypatch):
+        # Alert notifications link to <dashboard_url>/?source=...&benchmark=...
+        at = app_test(dashboard_db, monkeypatch, query=self.QUERY)
+        no_exception(at)
+        assert at.header[0].value.startswith("TruthfulQA MC2")
+
+
+class TestCapabilities:
+    def test_axes_loadings_and_ranking_are_the_database(self, dashboard_db, published, monkeypatch):
+        at = app_test(dashboard_db, monkeypatch, query={"source": PAPER, "model_set": "chat"},
+                      page="views/capabilities.py")
+        no_exception(at)
+        axes = frame_by_column(at, "explained_variance")
+        pc1 = axes[(axes["model_set"] == "chat") & (axes["axis"] == "pc1")]
+        assert round(100 * pc1["explained_variance"].iloc[0], 1) == 70.8
+        loadings = frame_by_column(at, "loading")
+        assert set(loadings["axis"]) == {"pc1"}
+        stored = published.execute(
+            "SELECT benchmark, loading FROM capability_loadings WHERE source = ? AND model_set = 'chat' "
+            "AND benchmark NOT LIKE '%:%'", [PAPER]).df()
+        assert dict(zip(loadings["benchmark"], loadings["loading"])) == pytest.approx(
+            dict(zip(stored["benchmark"], stored["loading"])))
+        ranking = frame_by_column(at, "rank")
+        scores = published.execute(
+            "SELECT model, score FROM capability_scores WHERE source = ? AND model_set = 'chat' AND axis = 'pc1' "
+            "ORDER BY score DESC", [PAPER]).df()
+        assert len(ranking) == 26 and list(ranking["model"]) == list(scores["model"])
+        assert len(at.get("vega_lite_chart")) == 2  # explained variance, loadings (one date: no trend)
+
+    def test_joint_axis_has_the_other_sources_columns(self, dashboard_db, published, monkeypatch):
+        at = app_test(dashboard_db, monkeypatch, query={"source": PAPER, "axis": "pc1-joint", "model_set": "chat"},
+                      page="views/capabilities.py")
+        no_exception(at)
+        loadings = frame_by_column(at, "loading")
+        stored = published.execute(
+            "SELECT count(*) FROM capability_loadings WHERE source = ? AND model_set = 'chat' "
+            "AND benchmark LIKE '%:%'", [PAPER]).fetchone()[0]
+        assert set(loadings["axis"]) == {"pc1-joint"} and len(loadings) == stored > 12
+        assert loadings["name"].str.contains(r"\(open-llm-leaderboard-v[12]\)").any()
+
+    def test_model_set_picker(self, dashboard_db, monkeypatch):
+        at = app_test(dashboard_db, monkeypatch, query={"source": PAPER, "model_set": "chat"},
+                      page="views/capabilities.py")
+        at.selectbox(key="model_set").set_value("base").run()
+        assert len(frame_by_column(at, "rank")) == 27
+        at.selectbox(key="source").set_value(V1).run()
+        no_exception(at)
+        assert len(at.get("vega_lite_chart")) == 3  # v1 has eleven dates: the loadings' trend too
+        # v1 has no "base" set: the picker falls back, and the dates picker lists v1's as-of points.
+        assert at.selectbox(key="model_set").value in {"all", "chat", "fine-tuned", "merges", "pretrained"}
+        assert len(at.selectbox(key="scores_as_of").options) >= 7
+
+
+class TestAlerts:
+    def test_history_filters_and_numbers(self, dashboard_db, published, monkeypatch):
+        at = app_test(dashboard_db, monkeypatch, page="views/alerts.py")
+        no_exception(at)
+        stored = published.execute("SELECT alert_key, rule, state, source, value, n FROM alerts").df()
+        table = frame_by_column(at, "silenced_until")
+        assert len(table) == len(stored)
+        at.selectbox(key="alert_source").set_value(V1).run()
+        table = frame_by_column(at, "silenced_until")
+        assert set(table["source"]) == {V1} and len(table) == (stored["source"] == V1).sum() >= 4
+        key = "capability-tracking:open-llm-leaderboard-v1:truthfulqa:pc1:chat"
+        at.selectbox(key="alert").set_value(key).run()
+        row = stored.set_index("alert_key").loc[key]
+        assert metrics(at)["rho at its last change"] == f"{100 * row['value']:.1f}"
+        assert metrics(at)["n"] == f"{int(row['n']):,}"
+        history = frame_by_column(at, "disposition")
+        events = published.execute("SELECT state, data_time FROM alert_events WHERE alert_key = ? ORDER BY event_id",
+                                   [key]).df()
+        assert list(history["state"]) == list(events["state"])
+
+    def test_ack_and_silence_write_through_storage_and_republish(self, dashboard_db, tmp_path, monkeypatch):
+        db = copy_database(dashboard_db, tmp_path)
+        key = "capability-tracking:open-llm-leaderboard-v1:truthfulqa:pc1:chat"
+        at = app_test(db, monkeypatch, query={"alert": key}, page="views/alerts.py")
+        at.button(key="ack").click().run()
+        no_exception(at)
+        assert any("Acknowledged" in s.value for s in at.success)
+        acked = frame_by_column(at, "silenced_until").set_index("alert_key").loc[key, "acked_at"]
+        assert pd.notna(acked)  # the page re-read the republished copy
+        at.date_input(key="silence_until").set_value(pd.Timestamp("2030-01-31").date()).run()
+        at.button(key="silence").click().run()
+        no_exception(at)
+        history = frame_by_column(at, "disposition")
+        assert {"acknowledged", "silenced"} <= set(history["state"])
+        writer = duckdb.connect(str(db), read_only=True)
+        try:
+            acked_at, by, until = writer.execute(
+                "SELECT acked_at, acked_by, silenced_until FROM alerts WHERE alert_key = ?", [key]).fetchone()
+        finally:
+            writer.close()
+        assert acked_at is not None and by == "dashboard" and str(until).startswith("2030-02-01")
+
+
+class TestData:
+    def test_sources_fetches_and_revisions(self, dashboard_db, published, monkeypatch):
+        at = app_test(dashboard_db, monkeypatch, page="views/data.py")
+        no_exception(at)
+        sources = frame_by_column(at, "attribution")
+        assert len(sources) == 7 and sources["license"].str.len().gt(0).all()
+        log = frame_by_column(at, "rows_parsed")
+        assert len(log) == published.execute("SELECT count(*) FROM fetches").fetchone()[0]
+        batches = frame_by_column(at, "values_revised")
+        stored = published.execute("SELECT revised_by, count(*) FROM observations WHERE revised_by IS NOT NULL "
+                                   "GROUP BY 1").fetchall()
+        assert dict(zip(batches["fetch_id"], batches["values_revised"])) == dict(stored)
+        # The Open LLM Leaderboard v2 MATH rescorings are among them.
+        v2 = batches[batches["source"] == "open-llm-leaderboard-v2"]
+        assert v2["benchmarks"].str.contains("MATH Lvl 5").any()
+        at.selectbox(key="log_source").set_value("open-llm-leaderboard-v2").run()
+        assert set(frame_by_column(at, "rows_parsed")["source"]) == {"open-llm-leaderboard-v2"}
+        fetch_id = int(v2.sort_values("values_revised").iloc[-1]["fetch_id"])
+        at.selectbox(key="revision_fetch").set_value(fetch_id).run()
+        revised = frame_by_column(at, "old_value")
+        assert len(revised) == dict(stored)[fetch_id]
+        assert revised["new_value"].notna().all()
+
+    def test_paper_reproduction_beside_the_reported_values(self, dashboard_db, monkeypatch):
+        at = app_test(dashboard_db, monkeypatch, page="views/data.py")
+        check = frame_by_column(at, "agrees")
+        assert check["agrees"].all() and len(check) == 5
+        computed = {(r.quantity, r.model_set, r.benchmark): round(r.computed, 1) for r in check.itertuples()}
+        assert computed == {
+            ("explained_variance", "base", ""): 78.3, ("explained_variance", "chat", ""): 70.8,
+            ("capabilities_correlation", "chat", "truthfulqa_mc1"): 81.2,
+            ("capabilities_correlation", "base", "truthfulqa_mc1"): 69.7,
+            ("capabilities_correlation", "chat", "wmdp"): -88.6,
+        }
+        assert metrics(at)["reported figures reproduced (±0.1)"] == "5 / 5"
+        table = frame_by_column(at, "chat (paper)")
+        assert len(table) == 166
+
+
+@pytest.mark.parametrize("page", [None, "views/benchmark.py", "views/capabilities.py", "views/alerts.py",
+                                  "views/data.py"])
+def test_no_data_yet_is_a_clear_empty_state(page, tmp_path, monkeypatch):
+    at = app_test(tmp_path / "never-refreshed.duckdb", monkeypatch, page=page)
+    no_exception(at)
+    assert any("No data yet" in i.value for i in at.info)
