@@ -128,43 +128,18 @@ def analyze(
 ) -> int | None:
     """Recompute every source's correlations at every as-of date, unless nothing changed.
 
-    Every model is first resolved to its canonical id (``resolve_identities``),
-    then every source is analysed on its own and against the other sources'
-    axes (``cross_source_analysis``). Returns the new run id, or None when the
-    data, parameters and identity rules (aliases.csv) equal the last run's
-    (recorded as a skipped run).
+    The serial form of the flow's fan-out: the same plan, units and save.
+    Every model is resolved to its canonical id, every source is analysed on
+    its own and against the other sources' axes. Returns the new run id, or
+    None when the data, parameters and identity rules (aliases.csv) equal the
+    last run's (recorded as a skipped run).
     """
-    started = utcnow()
-    params = params_of(settings)
-    version = obs.data_version(con)
-    last = result_store.last_run(con)
-    param_dict = {"policy": params.policy, "resamples": params.resamples, "seed": params.seed,
-                  "ci_level": params.ci_level}
-    if (not force and last is not None and last["data_version"] == version
-            and all(last[k if k != "policy" else "missing_policy"] == v for k, v in param_dict.items())
-            and identity_store.run_identity_version(con, last["run_id"]) == identity_version()):
-        result_store.record_skipped_run(con, started, version, param_dict)
-        progress("analysis: nothing new since the last run, skipped")
+    plan = plan_analysis(con, settings, progress, force)
+    if plan is None:
         return None
     registry = load_registry()
-    identity = resolve_identities(con, progress)
-    parts = []
-    for name, cls in SOURCES.items():
-        span = obs.data_span(con, name)
-        if span is None:
-            continue
-        dates = asof_dates(span[0].date(), span[1].date(), settings.asof_frequency)
-        progress(f"analysis: {name}, {len(dates)} as-of date(s)")
-        history = obs.history_frame(con, name)
-        parts.append(analyze_source(name, history, registry, cls.pooled, dates, params))
-    parts.append(cross_source_analysis(con, params, identity, progress))
-    results = Results.concat(parts)
-    frames = {"axes": results.axes, "loadings": results.loadings, "scores": results.scores,
-              "correlations": results.correlations}
-    run_id = result_store.save_run(con, started, version, param_dict, frames)
-    save_identity_results(con, run_id, results, identity)
-    progress(f"analysis: run {run_id}, {len(results.correlations)} correlations")
-    return run_id
+    parts = [analyze_unit(unit, registry, plan.params) for unit in plan.units]
+    return save_analysis(con, plan, parts, progress)
 
 
 def evaluate_alerts(
