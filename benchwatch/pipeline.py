@@ -158,10 +158,11 @@ def notify_alerts(
     return alert_service.deliver(con, settings, run_id, progress)
 
 
-def summary(con: duckdb.DuckDBPyConnection, per_source: int = 5) -> pd.DataFrame:
-    """The most capability-correlated safety benchmarks of each source at its latest point."""
+def summary(con: duckdb.DuckDBPyConnection, min_models: int, per_source: int = 5) -> pd.DataFrame:
+    """The most capability-correlated safety benchmarks of each source at its latest point,
+    among correlations over at least ``min_models`` models (the alert rules' floor)."""
     latest = result_store.correlations(con)
-    latest = latest[(latest["category"] == "safety") & latest["rho"].notna()]
+    latest = latest[(latest["category"] == "safety") & latest["rho"].notna() & (latest["n"] >= min_models)]
     ranked = latest.sort_values("rho", ascending=False)
     return ranked.groupby("source", sort=False).head(per_source).sort_values(["source", "rho"],
                                                                             ascending=[True, False])

@@ -70,7 +70,7 @@ def refresh(
         run_id = run_analysis(con, settings)
         transitions = alerts_task(con, settings, run_id)
         delivery = notify_task(con, settings, run_id)
-        top = pipeline.summary(con)
+        top = pipeline.summary(con, settings.min_models)
         publish(con, settings.db)
     emit_alert_events([*transitions, *delivery.transitions])
     alerts_artifact(transitions, delivery)

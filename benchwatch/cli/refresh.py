@@ -74,5 +74,10 @@ def _print_refresh(result: dict) -> None:
         emit(shown, Format.table, percent=("rho", "ci_low", "ci_high"),
               title="Most capability-correlated safety benchmarks (latest data)")
     run = result["run_id"]
+    changes = result["transitions"]
+    told = sum(t.disposition == "notify" for t in changes)
+    backfill = sum(t.disposition == "backfill" for t in changes)
+    sent = sum(d.ok for d in result["delivery"].attempts)
     out.print(f"analysis run: {run if run is not None else 'skipped (nothing new)'}; "
-              f"new alert transitions: {len(result['transitions'])}")
+              f"alert changes: {len(changes)} ({backfill} backfill, recorded only; {told} new); "
+              f"notifications sent: {sent}")
