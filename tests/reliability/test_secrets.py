@@ -1,0 +1,132 @@
+"""A refresh with a secret in ``BENCHWATCH_NOTIFY_URLS`` leaves it nowhere: not in the logs,
+the database, the published copy, the dashboard, the alerts artifact or any error message.
+
+The channel points at a closed loopback port, so every delivery fails and the
+error path (the one most likely to echo a URL) is the one exercised.
+"""
+
+from __future__ import annotations
+
+import logging
+import socket
+from pathlib import Path
+
+import duckdb
+import pytest
+
+from alerts import service as alert_service
+from alerts.messages import run_summary
+from benchwatch import pipeline
+from benchwatch.registry import load_registry
+from benchwatch.settings import load_settings
+from storage.db import connect, writer_lock
+from storage.observations import sync_benchmarks
+from storage.publish import publish, published_path
+from tests.dashboard.helpers import app_test
+
+SECRET = "s3cr3tT0ken"
+PASSWORD = "hunter2pw"
+
+
+def closed_port() -> int:
+    with socket.socket() as probe:
+        probe.bind(("127.0.0.1", 0))
+        return probe.getsockname()[1]
+
+
+def text_cells(db: Path) -> list[str]:
+    """Every VARCHAR (and VARCHAR[]) cell of every table."""
+    con = duckdb.connect(str(db), read_only=True)
+    try:
+        columns = con.execute(
+            "SELECT table_name, column_name FROM information_schema.columns "
+            "WHERE data_type LIKE 'VARCHAR%' AND table_schema = 'main'").fetchall()
+        cells = []
+        for table, column in columns:
+            cells += [str(v) for (v,) in con.execute(
+                f'SELECT "{column}" FROM "{table}" WHERE "{column}" IS NOT NULL').fetchall()]
+        return cells
+    finally:
+        con.close()
+
+
+@pytest.fixture(scope="module")
+def run(tmp_path_factory: pytest.TempPathFactory, data_dir: Path) -> dict:
+    tmp = tmp_path_factory.mktemp("secrets")
+    port = closed_port()
+    urls = f"json://user:{SECRET}@127.0.0.1:{port}/hook?token={SECRET} mailto://bw:{PASSWORD}@127.0.0.1:{port}"
+    mp = pytest.MonkeyPatch()
+    mp.setenv("BENCHWATCH_NOTIFY_URLS", urls)
+    settings = load_settings(db=tmp / "bw.duckdb", replay_dir=data_dir, bootstrap_resamples=20)
+    assert len(settings.notify_urls) == 2
+    handler = _Collect()
+    logging.getLogger().addHandler(handler)
+    logging.getLogger().setLevel(logging.DEBUG)
+    lines: list[str] = []
+    try:
+        with writer_lock(settings.db):
+            con = connect(settings.db)
+            sync_benchmarks(con, load_registry())
+            for name in ("safetywashing-paper", "helm-safety"):
+                pipeline.ingest_source(con, name, settings, progress=lines.append)
+            run_id = pipeline.analyze(con, settings, progress=lines.append)
+            transitions = pipeline.evaluate_alerts(con, settings, run_id)
+            delivery = pipeline.notify_alerts(con, settings, run_id, progress=lines.append)
+            tests = alert_service.test_notify(settings, con)
+            publish(con, settings.db)
+            con.close()
+    finally:
+        logging.getLogger().removeHandler(handler)
+    yield {"settings": settings, "logs": handler.lines + lines, "transitions": transitions,
+           "delivery": delivery, "tests": tests, "mp": mp}
+    mp.undo()
+
+
+class _Collect(logging.Handler):
+    def __init__(self) -> None:
+        super().__init__(logging.DEBUG)
+        self.lines: list[str] = []
+
+    def emit(self, record: logging.LogRecord) -> None:
+        self.lines.append(self.format(record))
+
+
+def leaks(texts: list[str]) -> list[str]:
+    return [t[:200] for t in texts if SECRET in t or PASSWORD in t]
+
+
+def test_deliveries_failed_and_were_recorded(run: dict) -> None:
+    assert run["tests"] and all(not d.ok and d.error for d in run["tests"])
+    con = duckdb.connect(str(run["settings"].db), read_only=True)
+    failed = con.execute("SELECT count(*) FROM notifications WHERE status = 'failed'").fetchone()[0]
+    con.close()
+    assert failed >= 2
+
+
+def test_no_secret_in_logs_or_error_messages(run: dict, capfd: pytest.CaptureFixture) -> None:
+    out, err = capfd.readouterr()
+    errors = [d.error or "" for d in [*run["tests"], *run["delivery"].attempts]]
+    channels = [d.channel for d in [*run["tests"], *run["delivery"].attempts]]
+    assert leaks(run["logs"] + [out, err] + errors + channels) == []
+    assert leaks([repr(run["settings"]), str(run["settings"].model_dump())]) == []
+
+
+def test_no_secret_in_any_text_column_of_the_database_or_its_published_copy(run: dict) -> None:
+    db = run["settings"].db
+    cells = text_cells(db)
+    assert any("****" in c for c in cells)  # the channels are there, redacted
+    assert leaks(cells) == [] and leaks(text_cells(published_path(db))) == []
+
+
+def test_no_secret_in_the_alerts_artifact(run: dict) -> None:
+    markdown = run_summary([*run["transitions"], *run["delivery"].transitions],
+                           [*run["delivery"].attempts, *run["tests"]])
+    assert leaks([markdown]) == []
+
+
+def test_no_secret_on_the_dashboard(run: dict, monkeypatch: pytest.MonkeyPatch) -> None:
+    for page in (None, "views/alerts.py"):
+        at = app_test(run["settings"].db, monkeypatch, page=page)
+        assert not at.exception
+        shown = [str(getattr(e, "value", "")) for e in at.main] + [str(e.value) for e in at.dataframe]
+        assert shown and leaks(shown) == []
