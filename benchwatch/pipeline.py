@@ -26,7 +26,7 @@ from benchwatch.registry import load_registry
 from benchwatch.settings import Settings
 from identity.resolve import identity_version, resolve
 from sources import SOURCES, build
-from sources.base import Snapshot, Source
+from sources.base import Snapshot, Source, enforce_scales
 from sources.http import HttpClient
 from storage import identity as identity_store
 from storage import observations as obs
@@ -88,6 +88,8 @@ def ingest_source(
     """
     report = SourceReport(name, "unchanged")
     source = build(name, settings.upstream_base)
+    registry = load_registry()
+    scales = dict(registry.loc[registry["source"] == name, ["column", "scale"]].itertuples(index=False))
     fetch_mode = "replay" if mode == "replay" else "live"
     started = utcnow()
     try:
@@ -100,7 +102,7 @@ def ingest_source(
                 continue
             if mode == "live":
                 archive_snapshot(settings.archive_path, snapshot)
-            batch = source.parse(snapshot)
+            batch = enforce_scales(source.parse(snapshot), scales, name, snapshot.location)
             result = obs.ingest(con, name, snapshot, batch, started)
             report.snapshots += 1
             report.rows_added += result.rows_added

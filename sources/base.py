@@ -133,6 +133,54 @@ class Source(ABC):
         """Bytes to tidy rows; raises ParseError naming what is wrong and where."""
 
 
+# Bounds of the published scales that have bounds (Elo, FLOP, counts, indexes have none).
+SCALE_BOUNDS = {"0-1": (0.0, 1.0), "0-100": (0.0, 100.0), "0-10": (0.0, 10.0),
+                "1-10": (1.0, 10.0), "0-5000": (0.0, 5000.0)}
+
+
+def check_scale(
+    values: pd.Series, scale: str, source: str, location: str, column: str, notes: list[str]
+) -> pd.Series:
+    """Hold a score column to its published scale.
+
+    Most values outside it means the upstream changed scale (0-1 became 0-100):
+    the fetch fails, naming the column, rather than storing numbers that mean
+    something else. A few strays are dropped, and the warning says which.
+    """
+    if scale not in SCALE_BOUNDS:
+        return values
+    low, high = SCALE_BOUNDS[scale]
+    outside = values.notna() & ~values.between(low, high)
+    if 2 * int(outside.sum()) > int(values.notna().sum()):
+        row = int(np.flatnonzero(outside.to_numpy())[0])
+        raise ParseError(
+            source, location,
+            f"{int(outside.sum())} of {int(values.notna().sum())} values outside the "
+            f"published {scale} scale (e.g. {values.iloc[row]}): the scale changed upstream",
+            column=column, row=row,
+        )
+    if outside.any():
+        notes.append(f"{column}: dropped {int(outside.sum())} value(s) outside the {scale} "
+                     f"scale: {values[outside].head(3).tolist()}")
+        values = values.where(~outside)
+    return values
+
+
+def enforce_scales(batch: ParsedBatch, scales: Mapping[str, str], source: str, location: str) -> ParsedBatch:
+    """Every benchmark of a parsed batch checked against the registry's published scale."""
+    observations = batch.observations
+    if observations.empty:
+        return batch
+    warnings = list(batch.warnings)
+    checked = observations["value"].copy()
+    for benchmark, index in observations.groupby("benchmark").groups.items():
+        scale = scales.get(str(benchmark), "")
+        checked.loc[index] = check_scale(observations.loc[index, "value"], scale, source, location,
+                                         str(benchmark), warnings)
+    kept = observations.assign(value=checked)
+    return ParsedBatch(kept[kept["value"].notna()].reset_index(drop=True), batch.models, warnings)
+
+
 def rebase(url: str, upstream_base: str | None) -> str:
     """``https://host/path`` -> ``{upstream_base}/host/path`` (unchanged if no base)."""
     if not upstream_base:

@@ -69,6 +69,7 @@ from sources.base import (
     Previous,
     Snapshot,
     Source,
+    check_scale,
     numeric_column,
     require_columns,
 )
@@ -89,12 +90,6 @@ DISPLAY = "Display name"
 COMPUTE_KEY = "training_compute_flop"
 # Model metadata beyond the contract's models frame, for the lead to store.
 EXTRA_MODEL_COLUMNS = ["release_date", "organization"]
-
-# Bounds of the published scales that have bounds. Elo, minutes, FLOP and the
-# ECI index have none.
-SCALE_BOUNDS = {"0-1": (0.0, 1.0), "0-100": (0.0, 100.0), "0-10": (0.0, 10.0),
-                "0-5000": (0.0, 5000.0)}
-
 
 @dataclass(frozen=True)
 class Table:
@@ -374,23 +369,7 @@ class EpochBenchmarks(Source):
         if infinite.any():
             notes.append(f"{column}: dropped {int(infinite.sum())} non-finite value(s)")
             values = values.where(~infinite)
-        if scale not in SCALE_BOUNDS:
-            return values
-        low, high = SCALE_BOUNDS[scale]
-        outside = values.notna() & ~values.between(low, high)
-        if 2 * int(outside.sum()) > int(values.notna().sum()):
-            row = int(np.flatnonzero(outside.to_numpy())[0])
-            raise ParseError(
-                self.name, location,
-                f"{int(outside.sum())} of {int(values.notna().sum())} values outside the "
-                f"published {scale} scale (e.g. {values.iloc[row]}): the scale changed upstream",
-                column=column, row=row,
-            )
-        if outside.any():
-            notes.append(f"{column}: dropped {int(outside.sum())} value(s) outside the {scale} "
-                         f"scale: {values[outside].head(3).tolist()}")
-            values = values.where(~outside)
-        return values
+        return check_scale(values, scale, self.name, location, column, notes)
 
     @staticmethod
     def _dates(raw: pd.Series, column: str, notes: list[str]) -> pd.Series:

@@ -20,11 +20,10 @@ import pandas as pd
 import pytest
 from pandas.testing import assert_frame_equal
 
-from sources.base import ParseError, Previous, Snapshot
+from sources.base import SCALE_BOUNDS, ParseError, Previous, Snapshot
 from sources.epoch import (
     COMPUTE_KEY,
     ECI_FILE,
-    SCALE_BOUNDS,
     TABLES,
     EpochBenchmarks,
     benchmark_key,

@@ -185,3 +185,30 @@ def test_read_only_open_while_empty_database_is_a_clear_error(tmp_path):
 def test_a_revision_is_a_change_at_the_coarser_published_precision(tmp_path, old, new, revised):
     con = connect(tmp_path / "db.duckdb")
     assert con.execute("SELECT is_revision(?::DOUBLE, ?::DOUBLE)", [old, new]).fetchone()[0] is revised
+
+
+def test_a_scale_flip_fails_the_fetch_and_strays_are_dropped(settings, tmp_path):
+    """The registry's published scale holds for every source (here: the paper's 0-1 MMLU)."""
+    folder = tmp_path / "data" / "safetywashing"
+    folder.mkdir(parents=True)
+    for name in ("benchmarks_base_models.csv", "benchmarks_chat_models.csv"):
+        frame = pd.read_csv(settings.replay_dir / "safetywashing" / name)
+        if name.startswith("benchmarks_base"):
+            frame["mmlu"] = frame["mmlu"] * 100  # 0-1 became 0-100 upstream
+        else:
+            frame.loc[0, "truthfulqa_mc1"] = 1.7  # one stray value
+        frame.to_csv(folder / name, index=False)
+    settings = settings.model_copy(update={"replay_dir": tmp_path / "data"})
+    con = connect(settings.db)
+    report = pipeline.ingest_source(con, "safetywashing-paper", settings)
+    assert report.status == "failed"
+    assert "column 'mmlu'" in report.error and "published 0-1 scale" in report.error
+    assert con.execute("SELECT count(*) FROM observations").fetchone()[0] == 0
+
+    frame = pd.read_csv(settings.replay_dir / "safetywashing" / "benchmarks_base_models.csv")
+    frame["mmlu"] = frame["mmlu"] / 100
+    frame.to_csv(folder / "benchmarks_base_models.csv", index=False)
+    report = pipeline.ingest_source(con, "safetywashing-paper", settings)
+    assert report.status == "ok"
+    assert any("truthfulqa_mc1: dropped 1 value(s) outside the 0-1 scale" in w for w in report.warnings)
+    assert report.rows_added == 9473 - 1
