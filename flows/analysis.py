@@ -8,15 +8,13 @@ milliseconds, so extra triggers are harmless.
 
 from __future__ import annotations
 
-import contextlib
-
 from prefect import flow
 
 from benchwatch.settings import load_settings
 from flows.alerts import alerts_artifact, emit_alert_events, notify_task
 from flows.fanout import run_analysis
-from flows.refresh import WRITER_WAIT_SECONDS, alerts_task
-from storage.db import connect, writer_lock
+from flows.refresh import alerts_task
+from flows.session import writer_session
 from storage.publish import publish
 
 
@@ -24,10 +22,7 @@ from storage.publish import publish
 def analyze_and_alert(db: str | None = None, force: bool = False) -> dict:
     """Analysis fan-out on the configured task runner, then the alert rules and notifications."""
     settings = load_settings(db=db)
-    with contextlib.ExitStack() as stack:
-        stack.enter_context(writer_lock(settings.db, WRITER_WAIT_SECONDS))
-        con = connect(settings.db)
-        stack.callback(con.close)
+    with writer_session(settings) as (con, _):
         run_id = run_analysis(con, settings, force=force)
         transitions = alerts_task(con, settings, run_id)
         delivery = notify_task(con, settings, run_id)

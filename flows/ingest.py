@@ -8,7 +8,6 @@ emits nothing, so an unchanged upstream costs no recompute.
 
 from __future__ import annotations
 
-import contextlib
 from dataclasses import asdict
 from datetime import date
 from typing import Literal
@@ -16,13 +15,10 @@ from typing import Literal
 from prefect import flow
 from prefect.events import emit_event
 
-from benchwatch.registry import load_registry
 from benchwatch.settings import load_settings
-from flows.refresh import WRITER_WAIT_SECONDS, ingest_task
+from flows.refresh import ingest_task
+from flows.session import writer_session
 from sources import SOURCES
-from sources.http import HttpClient
-from storage.db import connect, writer_lock
-from storage.observations import sync_benchmarks
 from storage.publish import publish
 
 SOURCE_UPDATED = "benchwatch.source.updated"
@@ -44,14 +40,7 @@ def ingest(
     if source not in SOURCES:
         raise ValueError(f"unknown source {source!r}; known sources: {', '.join(SOURCES)}")
     settings = load_settings(db=db, replay_dir=replay_dir)
-    with contextlib.ExitStack() as stack:
-        stack.enter_context(writer_lock(settings.db, WRITER_WAIT_SECONDS))
-        con = connect(settings.db)
-        stack.callback(con.close)
-        http = None
-        if mode == "live":
-            http = stack.enter_context(HttpClient(settings.http_timeout, settings.http_retries))
-        sync_benchmarks(con, load_registry())
+    with writer_session(settings, live=mode == "live") as (con, http):
         report = ingest_task(con, source, settings, mode, until, http)
         publish(con, settings.db)
     if report.rows_added or report.rows_revised:

@@ -7,7 +7,6 @@ does not stop the others.
 
 from __future__ import annotations
 
-import contextlib
 from datetime import date
 
 from prefect import flow, get_run_logger, task
@@ -15,18 +14,13 @@ from prefect.artifacts import create_table_artifact
 from prefect.cache_policies import NO_CACHE
 
 from benchwatch import pipeline
-from benchwatch.registry import load_registry
 from benchwatch.settings import Settings, load_settings
 from flows.alerts import alerts_artifact, emit_alert_events, notify_task
 from flows.fanout import run_analysis
+from flows.session import writer_session
 from sources import SOURCES
 from sources.http import HttpClient
-from storage.db import connect, writer_lock
-from storage.observations import sync_benchmarks
 from storage.publish import publish
-
-# A refresh that finds the writer lock taken waits this long for it.
-WRITER_WAIT_SECONDS = 600.0
 
 
 @task(name="ingest-source", cache_policy=NO_CACHE)
@@ -58,14 +52,7 @@ def refresh(
     for name in names:
         if name not in SOURCES:
             raise ValueError(f"unknown source {name!r}; known sources: {', '.join(SOURCES)}")
-    with contextlib.ExitStack() as stack:
-        stack.enter_context(writer_lock(settings.db, WRITER_WAIT_SECONDS))
-        con = connect(settings.db)
-        stack.callback(con.close)
-        http = None
-        if mode == "live":
-            http = stack.enter_context(HttpClient(settings.http_timeout, settings.http_retries))
-        sync_benchmarks(con, load_registry())
+    with writer_session(settings, live=mode == "live") as (con, http):
         reports = [ingest_task(con, name, settings, mode, until, http) for name in names]
         run_id = run_analysis(con, settings)
         transitions = alerts_task(con, settings, run_id)

@@ -41,7 +41,7 @@ def test_rehearsal_through_the_cli_and_the_flow_then_operate_the_alerts(tmp_path
         backfill = runner.invoke(app, ["refresh", "--source", V2, "--until", "2024-09-30", "--db", str(db),
                                        "--replay", str(data_dir)])
         assert backfill.exit_code == 0, backfill.output
-        assert "new alert transitions: 1" in backfill.output
+        assert "alert changes: 1 (1 backfill, recorded only; 0 new); notifications sent: 0" in backfill.output
         assert hook.received == []
 
         state = refresh_flow(sources=[V2], until=None, db=str(db), replay_dir=str(data_dir),
