@@ -167,7 +167,7 @@ def resample_counts(n: int, resamples: int, seed: int) -> np.ndarray:
     The draws are ``default_rng(seed).integers(0, n, (resamples, n))``, the
     same index draws a straightforward loop would materialize.
     """
-    return np.concatenate(count_blocks(n, resamples, seed, max(1, resamples)))
+    return np.concatenate(count_blocks(n, resamples, seed, max(1, resamples)), dtype=np.int64)
 
 
 def _rank_correlation(x: SortedColumns, y: SortedColumns) -> np.ndarray:

@@ -11,8 +11,12 @@ its benchmarks); values are rounded to 3 decimals, so ranks have ties.
 
 The fitted growth exponent is the slope of log(time) against log(models),
 log(benchmarks) and log(as-of dates) along each axis of the grid (the work
-is their product); the smallest point of each axis, where fixed costs
-dominate, is left out of the fit.
+is their product), on wall time and on CPU time (the machine is shared: wall
+time also counts waiting for other processes). Left out of the fits: the
+smallest point of each axis, where fixed costs dominate, and along models
+the points where most as-of dates have at most ``EXACT_MAX_MODELS`` models,
+which use the exact bootstrap (O(B n) per column but at a much higher cost
+per cell than the matrix product; their times are in the table).
 
     python benchmarks/scaling.py [--quick]
 """
@@ -39,6 +43,8 @@ GRID = {
     "benchmarks": [(10_000, c, 36) for c in (10, 50, 100, 300, 500)],
     "as-of dates": [(10_000, 300, d) for d in (1, 6, 12, 36, 60)],
 }
+# Where each axis's fit starts (see above).
+FIT_FROM = {"models": 5_000, "benchmarks": 50, "as-of dates": 6}
 LARGEST = (20_000, 500, 60)
 
 
@@ -95,10 +101,10 @@ def measure(point: tuple[int, int, int]) -> dict:
     return json.loads(out.stdout.strip().splitlines()[-1])
 
 
-def slope(points: list[dict], key: str) -> float:
+def slope(points: list[dict], key: str, clock: str) -> float:
     """Growth exponent of time along one axis: slope of log time vs log of that axis."""
     x = np.log([p[key] for p in points])
-    y = np.log([p["seconds"] for p in points])
+    y = np.log([p[clock] for p in points])
     return float(np.polyfit(x, y, 1)[0])
 
 
@@ -115,25 +121,27 @@ def main() -> None:
         points = [p for p in points if p[0] < 20_000]
     results = {}
     print(f"{'models':>7} {'bench':>6} {'dates':>6} {'wall s':>8} {'cpu s':>8} {'peak MiB':>9}  "
-          f"(base MiB)  correlations", file=sys.stderr)
+          f"(base MiB)  correlations")
     for point in points:
         r = results[point] = measure(point)
         print(f"{r['models']:>7} {r['benchmarks']:>6} {r['dates']:>6} {r['seconds']:>8.2f} "
               f"{r['cpu_seconds']:>8.2f} {r['peak_mib']:>9.0f}  ({r['baseline_mib']:.0f})  "
-              f"{r['correlations']}", file=sys.stderr)
+              f"{r['correlations']}", flush=True)
     print(json.dumps({"points": list(results.values())}), file=sys.stderr)
     keys = {"models": "models", "benchmarks": "benchmarks", "as-of dates": "dates"}
     figures = []
     for axis, grid in GRID.items():
-        along = [results[p] for p in grid if p in results]
-        figures.append(Figure(f"growth exponent of time in {axis} ({along[0][keys[axis]]}.."
-                              f"{along[-1][keys[axis]]})", slope(along[1:], keys[axis]), "",
-                              target="<= 1 (linear; + log for the rank sort)",
-                              met=slope(along[1:], keys[axis]) <= 1.15))
+        key = keys[axis]
+        along = [results[p] for p in grid if p in results and results[p][key] >= FIT_FROM[axis]]
+        wall, cpu = slope(along, key, "seconds"), slope(along, key, "cpu_seconds")
+        figures.append(Figure(f"growth exponent in {axis} ({along[0][key]}..{along[-1][key]}), wall; CPU",
+                              wall, "", peer=cpu, peer_name="CPU",
+                              target="<= 1 (linear; + log for the rank sort)", met=min(wall, cpu) <= 1.1))
     target = results[TARGET]
     figures += [
-        Figure("10,000 models x 300 benchmarks x 36 dates x 1,000 resamples", target["seconds"], "s",
-               target=f"<= {LIMIT_SECONDS:.0f} s", met=target["seconds"] <= LIMIT_SECONDS),
+        Figure("10,000 models x 300 benchmarks x 36 dates x 1,000 resamples, wall; CPU", target["seconds"], "s",
+               peer=target["cpu_seconds"], peer_name="CPU", target=f"<= {LIMIT_SECONDS:.0f} s",
+               met=target["seconds"] <= LIMIT_SECONDS),
         Figure("  same point, peak memory", target["peak_mib"], "MiB", target=f"<= {LIMIT_MIB:.0f} MiB",
                met=target["peak_mib"] <= LIMIT_MIB),
     ]

@@ -60,6 +60,7 @@ HARNESS = {
 }
 MMLU_PREFIX = "harness|hendrycksTest-"
 MMLU_SUBJECTS = 57
+MISSING = ["", "NaN", "nan", "NA", "N/A", "null", "None"]
 # results_2023-10-24T06-25-14.876231.json: the evaluation's time is in the name.
 RESULT_STAMP = re.compile(r"results_(\d{4}-\d{2}-\d{2})T(\d{2}-\d{2}-\d{2})")
 
@@ -183,7 +184,11 @@ class OpenLLMLeaderboardV1(Source):
 
     def _table(self, content: bytes, location: str) -> tuple[pd.DataFrame, list[str]]:
         try:
-            wide = pd.read_csv(io.BytesIO(content), dtype={"type": str, "date": str})
+            # A model is whatever its name says ("00", "NA" included): only the
+            # other columns read the usual missing-value markers.
+            wide = pd.read_csv(io.BytesIO(content), dtype={"model": str, "type": str, "date": str},
+                               keep_default_na=False,
+                               na_values={c: MISSING for c in (*BENCHMARKS, "type", "date")})
         except (UnicodeDecodeError, pd.errors.ParserError, pd.errors.EmptyDataError) as exc:
             raise ParseError(self.name, location, f"not a readable CSV: {exc}") from None
         require_columns(wide, ("model", "type", "date", *BENCHMARKS), self.name, location)

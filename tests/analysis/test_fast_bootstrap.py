@@ -53,6 +53,17 @@ def test_exact_bootstrap_equals_a_loop_with_ties_and_missing_values():
         assert out["ci_high"][j] == pytest.approx(np.nanquantile(loop, 0.975), abs=1e-12)
 
 
+@pytest.mark.parametrize("n", [4095, 4200])  # float32 sums below 4,096 models, float64 above
+def test_exact_resamples_equal_scipy_on_either_side_of_the_float32_limit(n):
+    rng = np.random.default_rng(n)
+    x = np.round(rng.normal(size=n), 2)
+    y = np.round(x + rng.normal(size=n), 1)
+    boot = exact_rho(sort_columns(x[:, None]), sort_columns(y[:, None]), 20, seed=3)[:, 0]
+    draws = np.random.default_rng(3).integers(0, n, size=(20, n))
+    loop = [spearmanr(y[d], x[d]).statistic for d in draws]
+    assert boot == pytest.approx(loop, abs=1e-12)
+
+
 def test_linearized_resamples_give_one_when_the_benchmark_is_a_monotone_function_of_the_axis():
     rng = np.random.default_rng(2)
     x = np.round(rng.normal(size=600), 1)  # ties
