@@ -119,3 +119,16 @@ def test_unknown_source_is_a_clear_error(tmp_path):
 def test_bad_configuration_is_a_clear_error_at_start(env, setting):
     result = run("sources", check=False, env=env)
     assert result.returncode == 2 and setting in result.stderr and "Traceback" not in result.stderr
+
+
+def test_sources_json_shows_every_source_and_the_v2_rescorings(full_db):
+    rows = {r["name"]: r for r in as_json("sources", "--format", "json", "--db", str(full_db))}
+    needed = {"name", "fetches", "last_status", "last_fetched_at", "last_error", "observations",
+              "revisions", "models", "benchmarks"}
+    assert needed <= set(rows["epoch"])
+    assert set(rows) == {"safetywashing-paper", "open-llm-leaderboard-v1", "open-llm-leaderboard-v2",
+                         "helm-safety", "helm-capabilities", "lmarena", "epoch"}
+    assert all(r["observations"] > 0 and r["last_status"] in ("ok", "unchanged") for r in rows.values())
+    v2 = rows["open-llm-leaderboard-v2"]
+    # the two MATH rescorings: hundreds of models revised, not zero and not every row
+    assert 1000 < v2["revisions"] < v2["observations"] / 2
