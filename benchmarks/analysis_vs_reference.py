@@ -20,6 +20,8 @@ import shutil
 import sys
 import tempfile
 import warnings
+from collections.abc import Iterator
+from contextlib import contextmanager
 from pathlib import Path
 
 import duckdb
@@ -112,6 +114,20 @@ def inputs(con: duckdb.DuckDBPyConnection, frequency: str) -> list[tuple]:
     return out
 
 
+@contextmanager
+def replay_inputs(db: Path | None, frequency: str) -> Iterator[tuple[Path, list[tuple]]]:
+    """A full replay database (``db``, or one built in a temporary folder) and its analysis inputs."""
+    with tempfile.TemporaryDirectory() as tmp:
+        if db is None:
+            db = Path(tmp) / "replay.duckdb"
+            print("building a full replay database ...", file=sys.stderr)
+            replay_database(db)
+        con = duckdb.connect(str(db), read_only=True)
+        work = inputs(con, frequency)
+        con.close()
+        yield db, work
+
+
 def full_recompute_seconds(db: Path, resamples: int) -> float:
     """``pipeline.analyze(force=True)`` on a copy: every axis (cross-source too) and the write."""
     from benchwatch import pipeline
@@ -143,15 +159,7 @@ def main() -> None:
     resamples = args.resamples if args.resamples is not None else settings.bootstrap_resamples
     params = Params(policy="drop", resamples=resamples, seed=settings.bootstrap_seed,
                     ci_level=settings.ci_level)
-    with tempfile.TemporaryDirectory() as tmp:
-        db = args.db
-        if db is None:
-            db = Path(tmp) / "replay.duckdb"
-            print("building a full replay database ...", file=sys.stderr)
-            replay_database(db)
-        con = duckdb.connect(str(db), read_only=True)
-        work = inputs(con, settings.asof_frequency)
-        con.close()
+    with replay_inputs(args.db, settings.asof_frequency) as (db, work):
         registry = load_registry()
 
         with stopwatch() as engine_clock:

@@ -15,17 +15,14 @@ number of models, and the time of each way.
 from __future__ import annotations
 
 import argparse
-import sys
-import tempfile
 import time
 import warnings
 from pathlib import Path
 
-import duckdb
 import numpy as np
 import pandas as pd
-from analysis_vs_reference import inputs
-from common import Figure, emit, replay_database
+from analysis_vs_reference import replay_inputs
+from common import Figure, emit
 
 BUCKETS = [2, 20, 50, 100, 200, 500, 1000, 2000, 10_000]
 
@@ -87,50 +84,43 @@ def main() -> None:
     settings = load_settings()
     params = Params(resamples=settings.bootstrap_resamples, seed=settings.bootstrap_seed,
                     ci_level=settings.ci_level)
-    with tempfile.TemporaryDirectory() as tmp:
-        db = args.db
-        if db is None:
-            db = Path(tmp) / "replay.duckdb"
-            print("building a full replay database ...", file=sys.stderr)
-            replay_database(db)
-        con = duckdb.connect(str(db), read_only=True)
-        work = inputs(con, settings.asof_frequency)
-        con.close()
-    calls = []
-    original = engine.spearman_with_ci
+    # The recorded data's bootstrap calls are captured while the temporary database exists.
+    with replay_inputs(args.db, settings.asof_frequency) as (_, work):
+        calls = []
+        original = engine.spearman_with_ci
 
-    def recording(benchmarks, axis, *rest, **options):
-        calls.append((benchmarks.copy(), axis.copy()))
-        return original(benchmarks, axis, 0, params.seed, params.ci_level)
+        def recording(benchmarks, axis, *rest, **options):
+            calls.append((benchmarks.copy(), axis.copy()))
+            return original(benchmarks, axis, 0, params.seed, params.ci_level)
 
-    engine.spearman_with_ci = recording
-    registry = load_registry()
-    try:
-        for name, history, pooled, dates in work:
-            analyze_source(name, history, registry, pooled, dates, params)
-    finally:
-        engine.spearman_with_ci = original
-    clocks: dict[str, float] = {}
-    frame = pd.concat([bounds(b, a, params.resamples, params.seed, params.ci_level, clocks)
-                       for b, a in calls], ignore_index=True)
-    frame["models"] = pd.cut(frame["n"], BUCKETS)
-    by_size = frame.groupby("models", observed=True).agg(
-        correlations=("n", "size"), linearized=("linearized", "max"), fixed_ranks=("fixed ranks", "max"))
-    print("largest |bound - exact bound| by number of models:")
-    print(by_size.to_string(float_format=lambda v: f"{v:.4f}"))
-    print("seconds: " + ", ".join(f"{k} {v:.2f}" for k, v in clocks.items()))
-    used = frame[frame["n"] > EXACT_MAX_MODELS]
-    worst = float(used["linearized"].max()) if len(used) else 0.0
-    worst_fixed = float(used["fixed ranks"].max()) if len(used) else 0.0
-    emit("2b. Linearized vs exact bootstrap on the recorded data (same resamples)", [
-        Figure(f"max |bound diff|, linearized, n > {EXACT_MAX_MODELS} ({len(used)} correlations)", worst, "",
-               target="<= 0.01", met=worst <= 0.01),
-        Figure(f"  same, fixed-rank weighted Pearson (not used), n > {EXACT_MAX_MODELS}", worst_fixed, ""),
-        Figure("max |bound diff|, linearized, every n (not used below the threshold)",
-               float(frame["linearized"].max()), ""),
-        Figure("time of every bootstrap, linearized", clocks["linearized"], "s", peer=clocks["exact"],
-               peer_name="exact", ratio=clocks["exact"] / clocks["linearized"]),
-    ])
+        engine.spearman_with_ci = recording
+        registry = load_registry()
+        try:
+            for name, history, pooled, dates in work:
+                analyze_source(name, history, registry, pooled, dates, params)
+        finally:
+            engine.spearman_with_ci = original
+        clocks: dict[str, float] = {}
+        frame = pd.concat([bounds(b, a, params.resamples, params.seed, params.ci_level, clocks)
+                           for b, a in calls], ignore_index=True)
+        frame["models"] = pd.cut(frame["n"], BUCKETS)
+        by_size = frame.groupby("models", observed=True).agg(
+            correlations=("n", "size"), linearized=("linearized", "max"), fixed_ranks=("fixed ranks", "max"))
+        print("largest |bound - exact bound| by number of models:")
+        print(by_size.to_string(float_format=lambda v: f"{v:.4f}"))
+        print("seconds: " + ", ".join(f"{k} {v:.2f}" for k, v in clocks.items()))
+        used = frame[frame["n"] > EXACT_MAX_MODELS]
+        worst = float(used["linearized"].max()) if len(used) else 0.0
+        worst_fixed = float(used["fixed ranks"].max()) if len(used) else 0.0
+        emit("2b. Linearized vs exact bootstrap on the recorded data (same resamples)", [
+            Figure(f"max |bound diff|, linearized, n > {EXACT_MAX_MODELS} ({len(used)} correlations)", worst, "",
+                   target="<= 0.01", met=worst <= 0.01),
+            Figure(f"  same, fixed-rank weighted Pearson (not used), n > {EXACT_MAX_MODELS}", worst_fixed, ""),
+            Figure("max |bound diff|, linearized, every n (not used below the threshold)",
+                   float(frame["linearized"].max()), ""),
+            Figure("time of every bootstrap, linearized", clocks["linearized"], "s", peer=clocks["exact"],
+                   peer_name="exact", ratio=clocks["exact"] / clocks["linearized"]),
+        ])
 
 
 if __name__ == "__main__":

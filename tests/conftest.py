@@ -18,6 +18,7 @@ os.environ["BENCHWATCH_CONFIG"] = os.path.join(_PREFECT_HOME, "no-benchwatch.tom
 import pytest  # noqa: E402
 
 from benchwatch.settings import REPO_ROOT, Settings, load_settings  # noqa: E402
+from tests.loopback import Upstream  # noqa: E402
 
 DATA_DIR = Path(os.environ.get("BENCHWATCH_REPLAY_DIR", REPO_ROOT.parent / "shared" / "data"))
 
@@ -33,3 +34,11 @@ def data_dir() -> Path:
 def settings(tmp_path: Path, data_dir: Path) -> Settings:
     """Settings for a fresh database; fewer resamples keep the suite fast."""
     return load_settings(db=tmp_path / "bw.duckdb", replay_dir=data_dir, bootstrap_resamples=200)
+
+
+@pytest.fixture
+def upstream() -> Upstream:
+    """An empty loopback upstream on 127.0.0.1 for one test; tests mount what it serves."""
+    server = Upstream().start()
+    yield server
+    server.stop()

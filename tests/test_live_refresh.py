@@ -11,17 +11,9 @@ from benchwatch import pipeline
 from sources.http import HttpClient
 from sources.open_llm_v1 import RECORDED
 from storage.db import connect
-from tests.loopback import Upstream
 from tests.sources.test_open_llm_v1 import serve_rows
 
 V1 = "open-llm-leaderboard-v1"
-
-
-@pytest.fixture
-def upstream():
-    server = Upstream().start()
-    yield server
-    server.stop()
 
 
 @pytest.fixture(scope="module")

@@ -90,13 +90,6 @@ def serve_rows(upstream: Upstream, rows: pd.DataFrame, sha: str, page_size: int 
             upstream.mount(tree + query, json.dumps(page).encode(), headers=link)
 
 
-@pytest.fixture
-def upstream():
-    server = Upstream().start()
-    yield server
-    server.stop()
-
-
 @pytest.fixture(scope="module")
 def sample(data_dir):
     raw = pd.read_csv(data_dir / RECORDED)
