@@ -72,6 +72,10 @@ def _snapshots(
     return source.fetch(http, obs.previous_fetches(con, source.name))
 
 
+# Parsed rows held before a write: bounds memory on a long replay.
+PENDING_ROWS = 1_000_000
+
+
 def ingest_source(
     con: duckdb.DuckDBPyConnection,
     name: str,
@@ -83,14 +87,17 @@ def ingest_source(
 ) -> SourceReport:
     """Read a source and write what is new; a failure is recorded, never raised.
 
-    Each snapshot is its own all-or-nothing write, so a failure on the fifth
-    snapshot keeps the first four and records the fifth as failed.
+    Parsed snapshots are written together (one transaction per run of them),
+    and what parsed before a failure is written before the failure is
+    recorded: a broken fifth snapshot keeps the first four.
     """
     report = SourceReport(name, "unchanged")
     source = build(name, settings.upstream_base)
     registry = load_registry()
     scales = dict(registry.loc[registry["source"] == name, ["column", "scale"]].itertuples(index=False))
     fetch_mode = "replay" if mode == "replay" else "live"
+    seen = obs.ingested_hashes(con, name) if mode != "reparse" else set()
+    pending: list[obs.Pending] = []
     started = utcnow()
     try:
         for snapshot in _snapshots(con, source, settings, mode, until, http):
@@ -98,21 +105,23 @@ def ingest_source(
             if snapshot.not_modified:
                 obs.record_fetch(con, name, fetch_mode, "unchanged", started, snapshot)
                 continue
-            if mode != "reparse" and obs.already_ingested(con, name, snapshot.content_hash):
+            if snapshot.content_hash in seen:
                 continue
             if mode == "live":
                 archive_snapshot(settings.archive_path, snapshot)
             batch = enforce_scales(source.parse(snapshot), scales, name, snapshot.location)
-            result = obs.ingest(con, name, snapshot, batch, started)
-            report.snapshots += 1
-            report.rows_added += result.rows_added
-            report.rows_revised += result.rows_revised
-            report.warnings += [f"{snapshot.label}: {w}" for w in result.warnings]
-            report.status = "ok"
-            progress(f"{name} {snapshot.label}: +{result.rows_added} rows, "
-                     f"{result.rows_revised} revised")
+            pending.append(obs.Pending(snapshot, batch, started))
+            if mode != "reparse":
+                seen.add(snapshot.content_hash)
+            if sum(p.rows for p in pending) >= PENDING_ROWS:
+                _write(con, name, pending, report, progress)
+        _write(con, name, pending, report, progress)
     except Exception as exc:  # a source's failure must not stop the others
         report.status, report.error = "failed", f"{type(exc).__name__}: {exc}"
+        try:
+            _write(con, name, pending, report, progress)
+        except Exception as write_exc:  # the database itself refused: keep the first error
+            report.error += f"; writing the snapshots parsed before it also failed: {write_exc}"
         obs.record_fetch(con, name, fetch_mode, "failed", started, error=report.error,
                          http_status=getattr(exc, "status", None),
                          location=getattr(exc, "location", None) or getattr(exc, "url", None))
@@ -122,6 +131,24 @@ def ingest_source(
         obs.record_fetch(con, name, fetch_mode, "unchanged", started,
                          location=str(settings.replay_dir))
     return report
+
+
+def _write(
+    con: duckdb.DuckDBPyConnection, name: str, pending: list[obs.Pending], report: SourceReport,
+    progress: Progress,
+) -> None:
+    """Write the pending snapshots, count them in the report, and empty the list."""
+    results = obs.ingest_many(con, name, pending)
+    for item, result in zip(pending, results, strict=True):
+        label = item.snapshot.label
+        report.snapshots += 1
+        report.rows_added += result.rows_added
+        report.rows_revised += result.rows_revised
+        report.warnings += [f"{label}: {w}" for w in result.warnings]
+        if report.status != "failed":
+            report.status = "ok"
+        progress(f"{name} {label}: +{result.rows_added} rows, {result.rows_revised} revised")
+    pending.clear()
 
 
 def analyze(

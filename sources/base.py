@@ -206,6 +206,8 @@ def require_columns(
 def numeric_column(frame: pd.DataFrame, column: str, source: str, location: str) -> pd.Series:
     """Coerce a score column to float, naming the first cell that is not a number."""
     raw = frame[column]
+    if raw.dtype.kind in "iuf":  # already numbers: nothing to name
+        return raw.astype(float)
     values = pd.to_numeric(raw, errors="coerce")
     bad = values.isna() & raw.notna() & (raw.astype(str).str.strip() != "")
     if bad.any():
@@ -228,29 +230,27 @@ def tidy(
 
     ``benchmark_columns`` maps the payload's column to the benchmark name stored
     (the source's column name in the registry). Non-finite values are dropped
-    with a warning rather than stored.
+    with a warning rather than stored. One matrix, one mask: a leaderboard with
+    hundreds of columns costs what one with a few does.
     """
-    warnings: list[str] = []
-    frames = []
-    for column, benchmark in benchmark_columns.items():
-        values = numeric_column(wide, column, source, location)
-        infinite = ~np.isfinite(values) & values.notna()
-        if infinite.any():
-            warnings.append(f"{column}: dropped {int(infinite.sum())} non-finite value(s)")
-            values = values.where(~infinite)
-        part = pd.DataFrame(
-            {
-                "model": wide[model_column].astype(str),
-                "benchmark": benchmark,
-                "value": values,
-                "observed_at": observed_at,
-            }
-        )
-        frames.append(part[part["value"].notna()])
-    if not frames:
-        return pd.DataFrame(columns=OBSERVATION_COLUMNS), warnings
-    out = pd.concat(frames, ignore_index=True)
-    out["observed_at"] = pd.to_datetime(out["observed_at"]).astype("datetime64[us]")
+    columns = list(benchmark_columns)
+    if not columns or wide.empty:
+        return pd.DataFrame(columns=OBSERVATION_COLUMNS), []
+    values = np.column_stack([numeric_column(wide, c, source, location).to_numpy() for c in columns])
+    infinite = np.isinf(values)
+    warnings = [f"{columns[j]}: dropped {int(infinite[:, j].sum())} non-finite value(s)"
+                for j in np.flatnonzero(infinite.any(axis=0))]
+    # Column-major, so the rows of one benchmark stay in the payload's order.
+    cols, rows = np.nonzero(np.isfinite(values).T)
+    stamps = (np.asarray(observed_at)[rows] if isinstance(observed_at, pd.Series)
+              else np.full(len(rows), np.datetime64(pd.Timestamp(observed_at).as_unit("us"))))
+    out = pd.DataFrame({
+        "model": wide[model_column].astype(str).to_numpy()[rows],
+        "benchmark": np.asarray([benchmark_columns[c] for c in columns], dtype=object)[cols],
+        "value": values[rows, cols],
+        "observed_at": pd.to_datetime(stamps),
+    })
+    out["observed_at"] = out["observed_at"].astype("datetime64[us]")
     return out, warnings
 
 

@@ -377,8 +377,8 @@ class LMArena(Source):
             raise ParseError(self.name, location, f"not a YYYYMMDD date: {stamps.iloc[row]!r}",
                              column=str(date_column), row=row)
         cells = table.iloc[:, 1:].copy()
-        for column in cells.columns:
-            if cells[column].dtype.kind not in "if":  # names the first bad cell, if any
+        for column, dtype in cells.dtypes.items():
+            if dtype.kind not in "if":  # names the first bad cell, if any
                 cells[column] = numeric_column(table, column, self.name, location)
         values = cells.to_numpy(dtype=float)
         rows, columns = ((values != 0) & ~pd.isna(values)).nonzero()

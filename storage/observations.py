@@ -3,7 +3,8 @@
 Observations are append-only. A value that differs from the open row for the
 same (source, model, benchmark) closes that row (``valid_to``, ``revised_by``)
 and opens a new one, so a retroactive rescoring is kept as history. Each
-snapshot is written in one transaction: it lands whole or not at all.
+snapshot lands whole or not at all: a run of snapshots is written in one
+transaction.
 """
 
 from __future__ import annotations
@@ -13,9 +14,11 @@ from dataclasses import dataclass, field
 from datetime import date, datetime
 
 import duckdb
+import numpy as np
 import pandas as pd
 
 from sources.base import MODEL_COLUMNS, ParsedBatch, Previous, Snapshot
+from storage import revisions
 from storage.db import transaction, utcnow
 
 
@@ -64,11 +67,14 @@ def previous_fetches(con: duckdb.DuckDBPyConnection, source: str) -> dict[str, P
     return {loc: Previous(etag, lm, h) for loc, etag, lm, h in rows}
 
 
-def already_ingested(con: duckdb.DuckDBPyConnection, source: str, content_hash: str) -> bool:
-    return bool(con.execute(
-        "SELECT count(*) FROM fetches WHERE source = ? AND content_hash = ? AND status = 'ok'",
-        [source, content_hash],
-    ).fetchone()[0])
+def ingested_hashes(con: duckdb.DuckDBPyConnection, source: str) -> set[str]:
+    """Content hashes of every payload of ``source`` already written: seen bytes are skipped."""
+    rows = con.execute(
+        "SELECT DISTINCT content_hash FROM fetches WHERE source = ? AND status = 'ok' "
+        "AND content_hash IS NOT NULL",
+        [source],
+    ).fetchall()
+    return {row[0] for row in rows}
 
 
 def record_fetch(
@@ -82,13 +88,15 @@ def record_fetch(
     http_status: int | None = None,
     location: str | None = None,
     warnings: list[str] | None = None,
+    counts: tuple[int, int, int] = (0, 0, 0),
 ) -> int:
-    """A fetch that wrote no observations: failed, or unchanged upstream."""
+    """One row of the fetch log; ``counts`` are rows parsed, added and revised."""
     row = con.execute(
         """
         INSERT INTO fetches (source, mode, snapshot, location, started_at, finished_at, status,
-                             http_status, etag, last_modified, content_hash, observed_at, error, warnings)
-        VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?) RETURNING fetch_id
+                             http_status, etag, last_modified, content_hash, observed_at, error, warnings,
+                             rows_parsed, rows_added, rows_revised)
+        VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?) RETURNING fetch_id
         """,
         [
             source, mode,
@@ -100,23 +108,41 @@ def record_fetch(
             snapshot.last_modified if snapshot else None,
             snapshot.content_hash if snapshot and snapshot.files else None,
             snapshot.observed_at if snapshot else None,
-            error, warnings or [],
+            error, warnings or [], *counts,
         ],
     ).fetchone()
     return int(row[0])
 
 
 def _models_frame(models: pd.DataFrame) -> pd.DataFrame:
-    """The fixed model columns plus any extra ones folded into a JSON metadata column."""
-    models = models.drop_duplicates("model", keep="first")
-    extra = [c for c in models.columns if c not in MODEL_COLUMNS]
+    """One row per model: the newest snapshot's fixed columns and extra ones (folded into
+    a JSON metadata column), and ``first_part``, the snapshot that first listed it."""
+    first_part = models.groupby("model", sort=False)["_part"].min()
+    # Within a snapshot the first row of a model counts; across snapshots the newest.
+    models = (models.drop_duplicates(["model", "_part"], keep="first")
+              .drop_duplicates("model", keep="last").reset_index(drop=True))
+    extra = [c for c in models.columns if c not in MODEL_COLUMNS and c != "_part"]
     out = models.reindex(columns=MODEL_COLUMNS).astype(object).where(models.notna(), None)
     out["metadata"] = (
         [json.dumps({k: v for k, v in rec.items() if pd.notna(v)}, default=str)
          for rec in models[extra].to_dict("records")]
         if extra else None
     )
+    out["first_part"] = first_part.loc[models["model"]].to_numpy()
     return out
+
+
+@dataclass(frozen=True)
+class Pending:
+    """A parsed snapshot waiting to be written."""
+
+    snapshot: Snapshot
+    batch: ParsedBatch
+    started_at: datetime
+
+    @property
+    def rows(self) -> int:
+        return len(self.batch.observations)
 
 
 def ingest(
@@ -127,65 +153,98 @@ def ingest(
     started_at: datetime,
 ) -> IngestResult:
     """Write one parsed snapshot: new values, revisions, models, and its fetch row."""
+    return ingest_many(con, source, [Pending(snapshot, batch, started_at)])[0]
+
+
+def ingest_many(
+    con: duckdb.DuckDBPyConnection, source: str, pending: list[Pending]
+) -> list[IngestResult]:
+    """Write a run of parsed snapshots, oldest first, in one transaction.
+
+    The same rows as writing them one by one (``storage.revisions`` walks the
+    chain), at the cost of a handful of statements rather than a handful per
+    snapshot: a replay of 131 LMArena snapshots is one write, not 131.
+    """
+    if not pending:
+        return []
     recorded_at = utcnow()
-    incoming = batch.observations[["model", "benchmark", "value", "observed_at"]].copy()
-    incoming["observed_at"] = pd.to_datetime(incoming["observed_at"]).astype("datetime64[us]")
-    parsed = len(incoming)
-    # One row per key, the first seen by data time: DuckDB would otherwise keep
-    # an arbitrary one of two conflicting rows without complaint.
-    incoming = incoming.sort_values("observed_at", kind="stable").drop_duplicates(["model", "benchmark"])
-    models = _models_frame(batch.models)
+    parts = [_incoming(p.batch) for p in pending]
+    models = _models_frame(pd.concat(
+        [p.batch.models.assign(_part=k) for k, p in enumerate(pending)], ignore_index=True))
     with transaction(con):
-        fetch_id = record_fetch(con, source, snapshot.mode, "ok", started_at, snapshot,
-                                warnings=batch.warnings)
-        con.register("incoming_df", incoming)
-        con.register("models_df", models)
-        # Close the open rows this batch revises (a changed value at the
-        # published precision; the cheap ``<>`` spares ``is_revision`` the
-        # equal values). A closed row's valid_to is its successor's valid_from.
-        revised = con.execute(
+        open_rows = con.execute(
+            "SELECT observation_id, model, benchmark, value, valid_from FROM observations "
+            "WHERE source = ? AND valid_to IS NULL",
+            [source],
+        ).df()
+        walked = revisions.chain(open_rows, parts, [p.snapshot.observed_at for p in pending])
+        fetch_ids = np.array([
+            record_fetch(con, source, p.snapshot.mode, "ok", p.started_at, p.snapshot,
+                         warnings=p.batch.warnings,
+                         counts=(p.rows, int(walked.added[k]), int(walked.revised[k])))
+            for k, p in enumerate(pending)
+        ], dtype=np.int64)
+        new_rows = walked.rows.assign(
+            fetch_id=fetch_ids[walked.rows["part"].to_numpy()],
+            revised_by=_fetch_or_null(fetch_ids, walked.rows["revised_by"]),
+        )
+        closed = walked.closed.assign(revised_by=fetch_ids[walked.closed["revised_by"].to_numpy()])
+        con.register("new_rows_df", new_rows)
+        con.register("closed_df", closed)
+        con.register("models_df", models.assign(
+            first_seen=[pending[k].snapshot.observed_at for k in models["first_part"]],
+            fetch_id=fetch_ids[models["first_part"].to_numpy()],
+        ))
+        # Close the stored rows the run revises; a closed row's valid_to is
+        # its successor's valid_from.
+        con.execute(
             """
-            UPDATE observations o
-            SET valid_to = greatest(i.observed_at, ?::TIMESTAMP, o.valid_from), revised_by = ?
-            FROM incoming_df i
-            WHERE o.source = ? AND o.valid_to IS NULL AND o.model = i.model AND o.benchmark = i.benchmark
-              AND o.value <> i.value AND is_revision(o.value, i.value)
-            """,
-            [snapshot.observed_at, fetch_id, source],
-        ).fetchone()[0]
-        # Then every key without an open row is written: the new ones, and the
-        # revised ones, which start where their just-closed predecessor ends.
-        written = con.execute(
+            UPDATE observations o SET valid_to = c.valid_to, revised_by = c.revised_by
+            FROM closed_df c WHERE o.observation_id = c.observation_id
             """
-            INSERT INTO observations (source, model, benchmark, value, valid_from, fetch_id, recorded_at)
-            SELECT ?, i.model, i.benchmark, i.value, coalesce(o.valid_to, i.observed_at), ?, ?
-            FROM incoming_df i
-            LEFT JOIN (SELECT model, benchmark, valid_to, revised_by FROM observations
-                       WHERE source = ? AND (valid_to IS NULL OR revised_by = ?)) o USING (model, benchmark)
-            WHERE o.model IS NULL OR o.revised_by = ?
+        )
+        con.execute(
+            """
+            INSERT INTO observations (source, model, benchmark, value, valid_from, valid_to,
+                                      fetch_id, revised_by, recorded_at)
+            SELECT ?, model, benchmark, value, valid_from, valid_to, fetch_id, revised_by, ?
+            FROM new_rows_df
             """,
-            [source, fetch_id, recorded_at, source, fetch_id, fetch_id],
-        ).fetchone()[0]
-        added = written - revised
+            [source, recorded_at],
+        )
         con.execute(
             """
             INSERT INTO models
             SELECT ?, m.model, m.model_type, coalesce(m.model_set, 'all'), m.display_name,
-                   m.metadata, ?, ? FROM models_df m
+                   m.metadata, m.first_seen, m.fetch_id FROM models_df m
             ON CONFLICT (source, model) DO UPDATE SET
                 model_type = excluded.model_type, model_set = excluded.model_set,
                 display_name = excluded.display_name, metadata = excluded.metadata
             """,
-            [source, snapshot.observed_at, fetch_id],
+            [source],
         )
-        con.execute(
-            "UPDATE fetches SET rows_parsed = ?, rows_added = ?, rows_revised = ?, finished_at = ? "
-            "WHERE fetch_id = ?",
-            [parsed, int(added), int(revised), utcnow(), fetch_id],
-        )
-        con.unregister("incoming_df")
-        con.unregister("models_df")
-    return IngestResult(fetch_id, "ok", parsed, int(added), int(revised), batch.warnings)
+        for name in ("new_rows_df", "closed_df", "models_df"):
+            con.unregister(name)
+    return [
+        IngestResult(int(fetch_ids[k]), "ok", p.rows, int(walked.added[k]), int(walked.revised[k]),
+                     p.batch.warnings)
+        for k, p in enumerate(pending)
+    ]
+
+
+def _incoming(batch: ParsedBatch) -> pd.DataFrame:
+    """One row per key, the first seen by data time: of two conflicting rows in one
+    snapshot, the earlier published is the one that was true first."""
+    incoming = batch.observations[["model", "benchmark", "value", "observed_at"]].copy()
+    incoming["observed_at"] = pd.to_datetime(incoming["observed_at"]).astype("datetime64[us]")
+    incoming = incoming.sort_values("observed_at", kind="stable")
+    return incoming.drop_duplicates(["model", "benchmark"]).reset_index(drop=True)
+
+
+def _fetch_or_null(fetch_ids: np.ndarray, parts: pd.Series) -> pd.Series:
+    """Snapshot positions to fetch ids, -1 (not revised) to NULL."""
+    positions = parts.to_numpy()
+    return pd.Series(fetch_ids[np.maximum(positions, 0)], dtype="Int64").where(positions >= 0)
 
 
 def observations_as_of(

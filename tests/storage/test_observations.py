@@ -10,6 +10,7 @@ import textwrap
 from datetime import datetime
 
 import duckdb
+import numpy as np
 import pandas as pd
 import pytest
 
@@ -17,6 +18,7 @@ from benchwatch import pipeline
 from sources.base import ParsedBatch, Snapshot
 from storage.db import connect, migrations
 from storage.observations import ingest
+from storage.revisions import is_revision
 
 SOURCE = "test-source"
 
@@ -97,13 +99,14 @@ KILLED_CHILD = textwrap.dedent("""
     from storage.db import connect
 
     class Stalling:
-        # Delegates to the real connection; stops just before COMMIT of a fetch.
+        # Delegates to the real connection; stops after the last write of a
+        # fetch (the models upsert), just before COMMIT.
         def __init__(self, con):
             self.con = con
         def __getattr__(self, name):
             return getattr(self.con, name)
         def execute(self, sql, *args):
-            if sql.startswith("UPDATE fetches SET rows_parsed"):
+            if sql.lstrip().startswith("INSERT INTO models"):
                 result = self.con.execute(sql, *args)
                 print("IN-TRANSACTION", flush=True)
                 time.sleep(60)
@@ -182,9 +185,8 @@ def test_read_only_open_while_empty_database_is_a_clear_error(tmp_path):
     (0.8358585858585859, 0.8358585858585859, False),
     (0.8358585858585859, 0.8358585858585851, False),
 ])
-def test_a_revision_is_a_change_at_the_coarser_published_precision(tmp_path, old, new, revised):
-    con = connect(tmp_path / "db.duckdb")
-    assert con.execute("SELECT is_revision(?::DOUBLE, ?::DOUBLE)", [old, new]).fetchone()[0] is revised
+def test_a_revision_is_a_change_at_the_coarser_published_precision(old, new, revised):
+    assert bool(is_revision(np.array([old]), np.array([new]))[0]) is revised
 
 
 def test_a_scale_flip_fails_the_fetch_and_strays_are_dropped(settings, tmp_path):
