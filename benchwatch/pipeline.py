@@ -103,7 +103,7 @@ def ingest_source(
         for snapshot in _snapshots(con, source, settings, mode, until, http):
             started = utcnow()
             if snapshot.not_modified:
-                obs.record_fetch(con, name, fetch_mode, "unchanged", started, snapshot)
+                obs.record_fetch(con, name, fetch_mode, "unchanged", started, snapshot=snapshot)
                 continue
             if snapshot.content_hash in seen:
                 continue

@@ -27,14 +27,17 @@ def load_registry(directory: Path = REGISTRY_DIR) -> pd.DataFrame:
     for path in sorted(directory.glob("*.csv")):
         frame = pd.read_csv(path, dtype=str, keep_default_na=False)
         frame.insert(0, "source", path.stem)
-        for i, row in frame.iterrows():
-            where = f"{path.name} row {int(i) + 2}"
-            if row["category"] not in CATEGORIES:
-                raise RegistryError(f"{where}: unknown category {row['category']!r}")
-            if row["direction"] not in ("1", "-1"):
-                raise RegistryError(f"{where}: direction must be 1 or -1, got {row['direction']!r}")
-            if row["category"] == "safety" and not row["safety_area"]:
-                raise RegistryError(f"{where}: a safety benchmark needs a safety_area")
+        checks = [
+            (~frame["category"].isin(CATEGORIES), lambda r: f"unknown category {r['category']!r}"),
+            (~frame["direction"].isin(["1", "-1"]),
+             lambda r: f"direction must be 1 or -1, got {r['direction']!r}"),
+            ((frame["category"] == "safety") & (frame["safety_area"] == ""),
+             lambda r: "a safety benchmark needs a safety_area"),
+        ]
+        for bad, problem in checks:
+            if bad.any():
+                row = int(bad.to_numpy().nonzero()[0][0])
+                raise RegistryError(f"{path.name} row {row + 2}: {problem(frame.iloc[row])}")
         if frame["column"].duplicated().any():
             raise RegistryError(f"{path.name}: duplicate column {frame['column'][frame['column'].duplicated()].iloc[0]!r}")
         frames.append(frame)

@@ -167,16 +167,28 @@ def check_scale(
 
 
 def enforce_scales(batch: ParsedBatch, scales: Mapping[str, str], source: str, location: str) -> ParsedBatch:
-    """Every benchmark of a parsed batch checked against the registry's published scale."""
+    """Every benchmark of a parsed batch checked against the registry's published scale.
+
+    One vectorized pass finds the values outside their bounds; only the
+    benchmarks that have any go through ``check_scale`` for its verdict.
+    """
     observations = batch.observations
     if observations.empty:
         return batch
+    benchmark = observations["benchmark"].astype(str)
+    bounds = {name: SCALE_BOUNDS.get(scale, (-np.inf, np.inf)) for name, scale in scales.items()}
+    low = benchmark.map({name: b[0] for name, b in bounds.items()}).fillna(-np.inf).to_numpy(float)
+    high = benchmark.map({name: b[1] for name, b in bounds.items()}).fillna(np.inf).to_numpy(float)
+    values = observations["value"].to_numpy(dtype=float)
+    outside = (values < low) | (values > high)
+    if not outside.any():
+        return batch
     warnings = list(batch.warnings)
     checked = observations["value"].copy()
-    for benchmark, index in observations.groupby("benchmark").groups.items():
-        scale = scales.get(str(benchmark), "")
-        checked.loc[index] = check_scale(observations.loc[index, "value"], scale, source, location,
-                                         str(benchmark), warnings)
+    for name in sorted(pd.unique(benchmark[outside])):
+        index = benchmark.index[benchmark.to_numpy() == name]
+        checked.loc[index] = check_scale(observations.loc[index, "value"], scales.get(name, ""),
+                                         source, location, name, warnings)
     kept = observations.assign(value=checked)
     return ParsedBatch(kept[kept["value"].notna()].reset_index(drop=True), batch.models, warnings)
 

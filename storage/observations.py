@@ -77,8 +77,7 @@ def ingested_hashes(con: duckdb.DuckDBPyConnection, source: str) -> set[str]:
     return {row[0] for row in rows}
 
 
-def record_fetch(
-    con: duckdb.DuckDBPyConnection,
+def fetch_row(
     source: str,
     mode: str,
     status: str,
@@ -89,29 +88,45 @@ def record_fetch(
     location: str | None = None,
     warnings: list[str] | None = None,
     counts: tuple[int, int, int] = (0, 0, 0),
-) -> int:
+) -> dict[str, object]:
     """One row of the fetch log; ``counts`` are rows parsed, added and revised."""
-    row = con.execute(
+    return {
+        "source": source, "mode": mode, "status": status,
+        "snapshot": snapshot.label if snapshot else None,
+        "location": snapshot.location if snapshot else location,
+        "started_at": started_at, "finished_at": utcnow(),
+        "http_status": http_status if http_status is not None else (snapshot.http_status if snapshot else None),
+        "etag": snapshot.etag if snapshot else None,
+        "last_modified": snapshot.last_modified if snapshot else None,
+        "content_hash": snapshot.content_hash if snapshot and snapshot.files else None,
+        "observed_at": snapshot.observed_at if snapshot else None,
+        "error": error, "warnings": [str(w) for w in warnings or []],
+        "rows_parsed": counts[0], "rows_added": counts[1], "rows_revised": counts[2],
+    }
+
+
+def record_fetches(con: duckdb.DuckDBPyConnection, rows: list[dict[str, object]]) -> list[int]:
+    """Append rows to the fetch log in one statement; their ids, in the rows' order."""
+    ids = sorted(r[0] for r in con.execute(
+        "SELECT nextval('fetch_id_seq') FROM range(?)", [len(rows)]).fetchall())
+    frame = pd.DataFrame(rows, columns=list(rows[0])).assign(fetch_id=ids)
+    con.register("fetch_rows_df", frame)
+    con.execute(
         """
-        INSERT INTO fetches (source, mode, snapshot, location, started_at, finished_at, status,
-                             http_status, etag, last_modified, content_hash, observed_at, error, warnings,
-                             rows_parsed, rows_added, rows_revised)
-        VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?) RETURNING fetch_id
-        """,
-        [
-            source, mode,
-            snapshot.label if snapshot else None,
-            snapshot.location if snapshot else location,
-            started_at, utcnow(), status,
-            http_status if http_status is not None else (snapshot.http_status if snapshot else None),
-            snapshot.etag if snapshot else None,
-            snapshot.last_modified if snapshot else None,
-            snapshot.content_hash if snapshot and snapshot.files else None,
-            snapshot.observed_at if snapshot else None,
-            error, warnings or [], *counts,
-        ],
-    ).fetchone()
-    return int(row[0])
+        INSERT INTO fetches BY NAME
+        SELECT * REPLACE (warnings::VARCHAR[] AS warnings, http_status::INTEGER AS http_status,
+                          observed_at::TIMESTAMP AS observed_at)
+        FROM fetch_rows_df
+        """
+    )
+    con.unregister("fetch_rows_df")
+    return ids
+
+
+def record_fetch(con: duckdb.DuckDBPyConnection, source: str, mode: str, status: str,
+                 started_at: datetime, **details: object) -> int:
+    """One fetch that wrote no observations: failed, or unchanged upstream."""
+    return record_fetches(con, [fetch_row(source, mode, status, started_at, **details)])[0]
 
 
 def _models_frame(models: pd.DataFrame) -> pd.DataFrame:
@@ -168,7 +183,7 @@ def ingest_many(
     if not pending:
         return []
     recorded_at = utcnow()
-    parts = [_incoming(p.batch) for p in pending]
+    parts = [p.batch.observations[["model", "benchmark", "value", "observed_at"]] for p in pending]
     models = _models_frame(pd.concat(
         [p.batch.models.assign(_part=k) for k, p in enumerate(pending)], ignore_index=True))
     with transaction(con):
@@ -178,12 +193,11 @@ def ingest_many(
             [source],
         ).df()
         walked = revisions.chain(open_rows, parts, [p.snapshot.observed_at for p in pending])
-        fetch_ids = np.array([
-            record_fetch(con, source, p.snapshot.mode, "ok", p.started_at, p.snapshot,
-                         warnings=p.batch.warnings,
-                         counts=(p.rows, int(walked.added[k]), int(walked.revised[k])))
+        fetch_ids = np.array(record_fetches(con, [
+            fetch_row(source, p.snapshot.mode, "ok", p.started_at, p.snapshot, warnings=p.batch.warnings,
+                      counts=(p.rows, int(walked.added[k]), int(walked.revised[k])))
             for k, p in enumerate(pending)
-        ], dtype=np.int64)
+        ]), dtype=np.int64)
         new_rows = walked.rows.assign(
             fetch_id=fetch_ids[walked.rows["part"].to_numpy()],
             revised_by=_fetch_or_null(fetch_ids, walked.rows["revised_by"]),
@@ -230,15 +244,6 @@ def ingest_many(
                      p.batch.warnings)
         for k, p in enumerate(pending)
     ]
-
-
-def _incoming(batch: ParsedBatch) -> pd.DataFrame:
-    """One row per key, the first seen by data time: of two conflicting rows in one
-    snapshot, the earlier published is the one that was true first."""
-    incoming = batch.observations[["model", "benchmark", "value", "observed_at"]].copy()
-    incoming["observed_at"] = pd.to_datetime(incoming["observed_at"]).astype("datetime64[us]")
-    incoming = incoming.sort_values("observed_at", kind="stable")
-    return incoming.drop_duplicates(["model", "benchmark"]).reset_index(drop=True)
 
 
 def _fetch_or_null(fetch_ids: np.ndarray, parts: pd.Series) -> pd.Series:

@@ -73,7 +73,7 @@ def chain(open_rows: pd.DataFrame, parts: list[pd.DataFrame], published: list[da
 
     ``open_rows``: observation_id, model, benchmark, value, valid_from of the
     stored rows with no ``valid_to``. ``parts``: each snapshot's rows (model,
-    benchmark, value, observed_at), one per key. ``published``: each snapshot's
+    benchmark, value, observed_at). ``published``: each snapshot's
     own date. A revision closes the open row at the latest of the new row's
     date, the snapshot's date and the old row's start, and the new row starts
     there, so validity intervals never overlap or run backwards.
@@ -110,7 +110,12 @@ def chain(open_rows: pd.DataFrame, parts: list[pd.DataFrame], published: list[da
     published_at = _micros(pd.Series(published, dtype="datetime64[us]"))
     written = 0
     for k, (start, stop) in enumerate(zip(np.cumsum(sizes) - sizes, np.cumsum(sizes), strict=True)):
-        key, value, at = in_keys[start:stop], in_values[start:stop], in_at[start:stop]
+        # One row per key, the first by data time: of two conflicting rows in
+        # one snapshot, the earlier published is the one that was true first.
+        order = np.argsort(in_at[start:stop], kind="stable")
+        _, first = np.unique(in_keys[start:stop][order], return_index=True)
+        rows_k = start + np.sort(order[first])
+        key, value, at = in_keys[rows_k], in_values[rows_k], in_at[rows_k]
         held = current[key]
         fresh = np.isnan(held)
         changed = ~fresh & (held != value)
@@ -127,7 +132,7 @@ def chain(open_rows: pd.DataFrame, parts: list[pd.DataFrame], published: list[da
 
         write = fresh | changed
         positions = np.arange(written, written + int(write.sum()))
-        rows = np.flatnonzero(write) + start
+        rows = rows_k[write]
         row_pos[rows] = positions
         starts = np.where(changed, ends, at)[write]
         new_from[positions] = starts
