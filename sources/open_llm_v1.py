@@ -116,12 +116,22 @@ class OpenLLMLeaderboardV1(Source):
     def fetch(self, http: HttpClient, previous: Mapping[str, Previous]) -> Iterator[Snapshot]:
         hub = self.urls["hub"]
         info_url = f"{hub}/api/datasets/open-llm-leaderboard-old/results"
-        info = http.get(info_url)
-        sha = self._json(info.content, info_url).get("sha")
         last = previous.get(info_url)
-        if sha and last is not None and last.etag == sha:
-            yield Snapshot(self.name, sha, datetime.now(UTC).replace(tzinfo=None), info_url, {}, mode="live",
-                           http_status=info.status, etag=sha, not_modified=True)
+        # Only the commit sha (``expand``): a body that changes only when the
+        # repo does, so its ETag answers a conditional request with a 304.
+        info = http.get(info_url, previous=last, params={"expand": "sha"})
+        now = datetime.now(UTC).replace(tzinfo=None)
+        if info.not_modified:
+            yield Snapshot(self.name, "unchanged", now, info_url, {}, mode="live",
+                           http_status=304, etag=info.etag, not_modified=True)
+            return
+        sha = self._json(info.content, info_url).get("sha")
+        # A server that sends no ETag, or ignores If-None-Match, is still
+        # caught by the sha: the validator is the ETag, else the quoted sha.
+        validator = info.etag or (f'"{sha}"' if sha else None)
+        if validator and last is not None and last.etag == validator:
+            yield Snapshot(self.name, sha or "unchanged", now, info_url, {}, mode="live",
+                           http_status=info.status, etag=validator, not_modified=True)
             return
         files: dict[str, bytes] = {}
         # Results: one folder per model, one file per evaluation (keep the newest).
@@ -130,8 +140,8 @@ class OpenLLMLeaderboardV1(Source):
             for path in self._tree(http, hub, dataset, newest_only):
                 url = f"{hub}/datasets/open-llm-leaderboard-old/{dataset}/resolve/main/{path}"
                 files[f"{dataset}/{path}"] = http.get(url).content
-        yield Snapshot(self.name, sha or "live", datetime.now(UTC).replace(tzinfo=None), info_url, files,
-                       mode="live", http_status=info.status, etag=sha)
+        yield Snapshot(self.name, sha or "live", now, info_url, files,
+                       mode="live", http_status=info.status, etag=validator)
 
     def _tree(self, http: HttpClient, hub: str, dataset: str, newest_only: bool) -> list[str]:
         """JSON files of a dataset repo (only the newest per folder if asked), across pages."""

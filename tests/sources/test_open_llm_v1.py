@@ -9,7 +9,7 @@ from datetime import date, datetime
 import pandas as pd
 import pytest
 
-from sources.base import ParseError, Snapshot
+from sources.base import ParseError, Previous, Snapshot
 from sources.http import HttpClient
 from sources.open_llm_v1 import RECORDED, OpenLLMLeaderboardV1, model_set_of
 from tests.loopback import Fault, Upstream
@@ -111,18 +111,33 @@ def test_live_fetch_gives_the_rows_of_the_replay(upstream, sample, replayed):
     models = live.models.set_index("model")["model_set"]
     replay_sets = replayed[2].models.set_index("model")["model_set"]
     assert (models == replay_sets.loc[models.index]).all()
-    assert snapshot.etag == "abc123"
+    assert snapshot.label == "abc123" and snapshot.etag == upstream.routes[INFO].etag
 
 
-def test_unchanged_sha_costs_one_request(upstream, sample):
+INFO = f"{HUB}/api/datasets/open-llm-leaderboard-old/results"
+
+
+def test_an_unchanged_repo_costs_one_conditional_request(upstream, sample):
     serve_rows(upstream, sample, sha="abc123")
     source = OpenLLMLeaderboardV1(upstream_base=upstream.url)
-    from sources.base import Previous
-
-    info = f"{upstream.url}{HUB}/api/datasets/open-llm-leaderboard-old/results"
+    info = f"{upstream.url}{INFO}"
     with HttpClient(retries=0) as http:
-        [snapshot] = list(source.fetch(http, {info: Previous(etag="abc123")}))
+        [snapshot] = list(source.fetch(http, {info: Previous(etag=upstream.routes[INFO].etag)}))
         assert snapshot.not_modified and http.requests == 1
+    assert upstream.log[-1] == (INFO, "expand=sha", 304)
+
+
+def test_a_server_without_etags_is_caught_by_the_sha(upstream, sample):
+    serve_rows(upstream, sample, sha="abc123")
+    upstream.routes[INFO].etag = None
+    source = OpenLLMLeaderboardV1(upstream_base=upstream.url)
+    with HttpClient(retries=0) as http:
+        [first] = list(source.fetch(http, {}))
+        assert first.etag == '"abc123"' and first.files
+        before = http.requests
+        [again] = list(source.fetch(http, {f"{upstream.url}{INFO}": Previous(etag=first.etag)}))
+        assert again.not_modified and http.requests == before + 1
+    assert upstream.log[-1] == (INFO, "expand=sha", 200)
 
 
 def test_retry_after_then_success(upstream, sample):
