@@ -343,7 +343,8 @@ def scores_revised(
             else:
                 continue
             total = int(part["revised"].sum())
-            models = int(row.models_revised) if pd.notna(row.models_revised) else int(part["models"].max())
+            models = (int(row.models_revised) if pd.notna(row.models_revised)
+                      else int(part["models"].max()) if len(part) else 0)
             benchmarks = {r.benchmark: {"revised": int(r.revised), "base": int(r.base)}
                           for r in part.sort_values("revised", ascending=False).itertuples(index=False)}
             if state == "firing":

@@ -149,6 +149,55 @@ def analyze_and_publish(path: Path) -> None:
     con.close()
 
 
+def add_synthetic_models(path: Path, factor: int, seed: int = 0) -> dict[str, int]:
+    """Make every source ``factor`` times larger in models, through the storage layer.
+
+    Each current model gets ``factor - 1`` synthetic siblings (``<model> ~synthetic k``)
+    with the same benchmarks, dates and model set, and values moved by noise of
+    a third of the benchmark's spread, kept on its published scale; written as
+    one snapshot per source. Returns the models per source afterwards.
+    """
+    import numpy as np
+    import pandas as pd
+
+    from benchwatch.registry import load_registry
+    from sources import SOURCES
+    from sources.base import SCALE_BOUNDS, ParsedBatch, Snapshot
+    from storage import observations as obs
+    from storage.db import connect, utcnow
+
+    rng = np.random.default_rng(seed)
+    registry = load_registry()
+    con = connect(path)
+    models = {}
+    for name in SOURCES:
+        current = obs.history_frame(con, name)
+        current = current[current["valid_to"].isna()]
+        scales = dict(registry.loc[registry["source"] == name, ["column", "scale"]].itertuples(index=False))
+        spread = current.groupby("benchmark")["value"].transform("std").fillna(0).to_numpy()
+        low = current["benchmark"].map(lambda b: SCALE_BOUNDS.get(scales.get(b, ""), (-np.inf, np.inf))[0])
+        high = current["benchmark"].map(lambda b: SCALE_BOUNDS.get(scales.get(b, ""), (-np.inf, np.inf))[1])
+        copies = []
+        for k in range(1, factor):
+            copy = current.assign(model=current["model"] + f" ~synthetic {k}")
+            noisy = copy["value"].to_numpy() + rng.normal(0, 1, len(copy)) * spread / 3
+            copies.append(copy.assign(value=np.clip(noisy, low.to_numpy(float), high.to_numpy(float))))
+        rows = pd.concat(copies, ignore_index=True)
+        observed = rows["valid_from"].max()
+        snapshot = Snapshot(name, f"synthetic x{factor}", observed.to_pydatetime(), "synthetic",
+                            {"synthetic": f"{name} x{factor} seed {seed}".encode()})
+        batch = ParsedBatch(
+            rows[["model", "benchmark", "value"]].assign(observed_at=rows["valid_from"]),
+            rows.drop_duplicates("model")[["model", "model_set", "model_type"]].assign(
+                display_name=lambda f: f["model"]),
+        )
+        obs.ingest_many(con, name, [obs.Pending(snapshot, batch, utcnow())])
+        models[name] = int(current["model"].nunique()) * factor
+    con.execute("CHECKPOINT")
+    con.close()
+    return models
+
+
 def default_replay_dir() -> Path:
     from benchwatch.settings import load_settings
 

@@ -98,15 +98,15 @@ def paper_tab(ctx: Context) -> None:
 def render(ctx: Context) -> None:
     st.title("Data")
     ctx.require_data()
-    tabs = st.tabs(["Sources and fetches", "Revisions", "Models", "Paper reproduction"])
-    with tabs[0]:
-        sources_tab(ctx)
-    with tabs[1]:
-        revisions_tab(ctx)
-    with tabs[2]:
-        models_tab(ctx)
-    with tabs[3]:
-        paper_tab(ctx)
+    # Only the open tab runs (and is in the URL): the paper reproduction costs
+    # a second on its first view and nothing to a visitor who never opens it.
+    sections = {"Sources and fetches": sources_tab, "Revisions": revisions_tab, "Models": models_tab,
+                "Paper reproduction": paper_tab}
+    tabs = st.tabs(list(sections), key="data_tab", on_change="rerun", bind="query-params")
+    for tab, section in zip(tabs, sections.values(), strict=True):
+        if tab.open:
+            with tab:
+                section(ctx)
     ui.attribution_note()
 
 

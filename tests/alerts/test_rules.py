@@ -150,6 +150,16 @@ def test_scores_revised_needs_a_material_share_and_enough_models_and_refires_per
     assert [(t.state, t.fetch_id, t.refire) for t in back_to_back] == [("firing", 3, False), ("firing", 5, True)]
 
 
+def test_scores_revised_resolves_on_a_fetch_that_revises_nothing():
+    log = fetch_log([("v2", "ok", "2024-11-26", None, [], 836), ("v2", "ok", "2024-12-31", None, [], None)])
+    revisions = pd.DataFrame([{"fetch_id": 1, "benchmark": "MATH Lvl 5", "revised": 834, "models": 834,
+                               "base": 6800}])
+    got = scores_revised(log, revisions, min_share=0.05, min_models=10)
+    assert [(t.state, t.fetch_id, t.n, t.value) for t in got] == [("firing", 1, 836, 834.0),
+                                                                  ("resolved", 2, 0, 0.0)]
+    assert "revised nothing material (0 value(s))" in got[1].message
+
+
 def test_channel_failing_counts_rounds_not_messages():
     rounds = pd.DataFrame([{"channel_id": "c1", "channel": "json://127.0.0.1:9/hook", "round_id": r,
                             "attempted_at": datetime(2026, 1, r), "failed": failed, "error": "refused"}

@@ -111,3 +111,17 @@ def test_a_picker_writes_the_url_so_the_view_can_be_shared(app, page, published)
     counts = rho.map(bands.classify).value_counts()
     for name in ("capability-tracking", "correlated", "separable", "inverse"):
         assert metric(fresh, name) == str(counts.get(name, 0)), name
+
+
+def test_data_page_runs_only_the_open_tab_and_a_link_opens_the_paper_reproduction(app, page):
+    page.goto(app.url + "/data")
+    page.wait_for_selector("[data-testid='stDataFrame']", timeout=120_000)
+    page.get_by_role("tab", name="Paper reproduction").click()
+    page.wait_for_url(re.compile(r"data_tab=Paper\+reproduction|data_tab=Paper%20reproduction"), timeout=60_000)
+    page.wait_for_selector("[data-testid='stMetric']", timeout=120_000)
+    assert metric(page, "reported figures reproduced (±0.1)") == "5 / 5"
+    fresh = page.context.new_page()
+    fresh.goto(page.url)  # the shared link opens on that tab
+    fresh.wait_for_selector("[data-testid='stMetric']", timeout=120_000)
+    assert metric(fresh, "reported figures reproduced (±0.1)") == "5 / 5"
+    assert fresh.locator("[data-testid='stException']").count() == 0

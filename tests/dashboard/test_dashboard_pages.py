@@ -29,6 +29,13 @@ def frame_by_column(at, column: str) -> pd.DataFrame:
     return frames[0]
 
 
+def open_tab(at, label: str) -> None:
+    """Switch the Data page's tabs as a click would (only the open tab runs)."""
+    at.session_state["data_tab"] = label
+    at.run()
+    no_exception(at)
+
+
 def metrics(at) -> dict[str, str]:
     return {m.label: m.value for m in at.metric}
 
@@ -290,6 +297,11 @@ class TestData:
         assert len(sources) == 7 and sources["license"].str.len().gt(0).all()
         log = frame_by_column(at, "rows_parsed")
         assert len(log) == published.execute("SELECT count(*) FROM fetches").fetchone()[0]
+        at.selectbox(key="log_source").set_value("open-llm-leaderboard-v2").run()
+        assert set(frame_by_column(at, "rows_parsed")["source"]) == {"open-llm-leaderboard-v2"}
+        assert not [df for df in at.dataframe if "values_revised" in df.value.columns]  # a closed tab never ran
+        open_tab(at, "Revisions")
+        assert not [df for df in at.dataframe if "rows_parsed" in df.value.columns]
         batches = frame_by_column(at, "values_revised")
         stored = published.execute("SELECT revised_by, count(*) FROM observations WHERE revised_by IS NOT NULL "
                                    "GROUP BY 1").fetchall()
@@ -297,8 +309,6 @@ class TestData:
         # The Open LLM Leaderboard v2 MATH rescorings are among them.
         v2 = batches[batches["source"] == "open-llm-leaderboard-v2"]
         assert v2["benchmarks"].str.contains("MATH Lvl 5").any()
-        at.selectbox(key="log_source").set_value("open-llm-leaderboard-v2").run()
-        assert set(frame_by_column(at, "rows_parsed")["source"]) == {"open-llm-leaderboard-v2"}
         fetch_id = int(v2.sort_values("values_revised").iloc[-1]["fetch_id"])
         at.selectbox(key="revision_fetch").set_value(fetch_id).run()
         revised = frame_by_column(at, "old_value")
@@ -307,6 +317,7 @@ class TestData:
 
     def test_paper_reproduction_beside_the_reported_values(self, dashboard_db, monkeypatch):
         at = app_test(dashboard_db, monkeypatch, page="views/data.py")
+        open_tab(at, "Paper reproduction")
         check = frame_by_column(at, "agrees")
         assert check["agrees"].all() and len(check) == 5
         computed = {(r.quantity, r.model_set, r.benchmark): round(r.computed, 1) for r in check.itertuples()}
