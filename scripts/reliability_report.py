@@ -3,8 +3,9 @@
     /work/venv/bin/python scripts/reliability_report.py [--kills 20] [--seed 9]
 
 Runs, in a temporary directory (nothing here is hard-coded):
-  * every fault and bad input of ``tests/reliability/faults.py`` through
-    ``ingest_source`` against a loopback upstream, another source after it;
+  * every fault and bad input of ``tests/reliability/faults.py`` against every
+    source, through ``ingest_source`` on a loopback upstream, another source
+    after it;
   * ``--kills`` SIGKILLs of child refreshes at seeded random times, each
     followed by integrity checks, chains recovered and compared with a
     never-interrupted reference run (``benchwatch.reliability``);
@@ -43,14 +44,26 @@ def main() -> int:
 
     print("Benchwatch reliability report")
     print("=============================")
-    print(f"{'kind':<40} {'category':<8} {'ended as':<8} survived")
-    for o in outcomes:
-        print(f"{o.kind:<40} {o.category:<8} {o.status:<8} {'yes' if o.survived else 'NO'}")
-    faults = [o for o in outcomes if o.category == "fault"]
-    inputs = [o for o in outcomes if o.category == "input"]
+    sources = list(dict.fromkeys(o.source for o in outcomes))
+    cells = {(o.kind, o.source): o for o in outcomes}
+    width = max(len(o.kind) for o in outcomes)
+    print("How each case ended, per source (ok = ingested with the cleaning told in its warnings,")
+    print("failed = a recorded error saying what went wrong; NO = not survived):")
+    print(" " * (width + 9) + "  ".join(f"{i + 1:>6}" for i in range(len(sources))))
+    for kind in dict.fromkeys(o.kind for o in outcomes):
+        row = [cells[(kind, src)] for src in sources]
+        category = row[0].category
+        marks = [("NO " if not o.survived else "") + o.status for o in row]
+        print(f"{kind:<{width}} {category:<7} " + "  ".join(f"{m:>6}" for m in marks))
+    print("sources: " + ", ".join(f"{i + 1} {src}" for i, src in enumerate(sources)))
+    applied = [o for o in outcomes if o.status != "n/a"]
+    faults = [o for o in applied if o.category == "fault"]
+    inputs = [o for o in applied if o.category == "input"]
     print()
-    print(f"faults injected:              {len(faults)} ({sum(o.survived for o in faults)} survived)")
-    print(f"bad inputs tried:             {len(inputs)} ({sum(o.survived for o in inputs)} survived)")
+    print(f"faults injected:              {len(faults)} ({sum(o.survived for o in faults)} survived), "
+          f"{len({o.kind for o in faults})} kinds x {len(sources)} sources")
+    print(f"bad inputs tried:             {len(inputs)} ({sum(o.survived for o in inputs)} survived), "
+          f"{len({o.kind for o in inputs})} kinds; not applicable: {len(outcomes) - len(applied)}")
     stages = ", ".join(f"{stage} {n}" for stage, n in sorted(Counter(trials.kills_by_stage).items()))
     print(f"crashes injected (SIGKILL):   {trials.crashes} (killed during: {stages})")
     print(f"databases opened and checked: {trials.databases_opened} (after every kill, recovery "
@@ -66,7 +79,7 @@ def main() -> int:
         print("FAILURE:", failure)
     for o in outcomes:
         if not o.survived:
-            print(f"NOT SURVIVED: {o.kind}: {o.status}: {o.message[:300]}")
+            print(f"NOT SURVIVED: {o.source}: {o.kind}: {o.status}: {o.message[:300]}")
     ok = all(o.survived for o in outcomes) and not trials.failures and trials.rows_lost == 0 \
         and trials.mismatches == 0 and trials.crashes >= args.kills
     return 0 if ok else 1

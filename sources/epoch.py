@@ -329,7 +329,7 @@ class EpochBenchmarks(Source):
         required = [MODEL, table.score, RELEASE, ORGANIZATION, COMPUTE]
         required += [DISPLAY] if stem == ECI_FILE else []
         require_columns(frame, required, self.name, location)
-        notes: list[str] = []
+        notes: list[str] = ["no rows: the file lists no model"] if frame.empty else []
         model = frame[MODEL].str.strip()
         values = self._values(frame, table.score, registry_scales()[key], location, notes)
         observed = pd.Series(at, index=frame.index)

@@ -234,5 +234,14 @@ class OpenLLMLeaderboardV1(Source):
                 warnings.append(f"{record['model']}: {len(mmlu)} of {MMLU_SUBJECTS} MMLU subjects, MMLU left out")
             records.append(record)
         wide = pd.DataFrame.from_records(records, columns=["model", "date", *BENCHMARKS])
+        if wide.empty:
+            raise ParseError(self.name, snapshot.location, "no result file in the dataset")
+        # A task missing from one file is an evaluation not run; from every file, a renamed key.
+        for benchmark in BENCHMARKS:
+            if wide[benchmark].isna().all():
+                task = HARNESS[benchmark][0] if benchmark in HARNESS else f"{MMLU_PREFIX}*"
+                raise ParseError(self.name, snapshot.location,
+                                 f"no result file has task {task!r}: the harness keys changed upstream",
+                                 column=benchmark)
         wide["type"] = wide["model"].map(types)
         return wide, warnings

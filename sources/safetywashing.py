@@ -15,12 +15,15 @@ from pathlib import Path
 
 import pandas as pd
 
+from benchwatch.registry import load_registry
 from sources.base import (
     ParsedBatch,
     ParseError,
     Previous,
     Snapshot,
     Source,
+    dedupe_models,
+    enforce_scales,
     require_columns,
     tidy,
 )
@@ -29,6 +32,8 @@ from sources.http import HttpClient
 FILES = {"base": "benchmarks_base_models.csv", "chat": "benchmarks_chat_models.csv"}
 # Columns that describe the model rather than score it.
 METADATA_COLUMNS = ("name", "type")
+# Benchmarks the paper scored for chat models only.
+CHAT_ONLY = {"LMSYS_Chatbot_Arena", "Alpaca-Eval_win-rate"}
 # The files' values are those of commit ccf7321 (2024-10-01), which added FLOP.
 PUBLISHED = datetime(2024, 10, 1)
 
@@ -80,6 +85,15 @@ class SafetywashingPaper(Source):
         )
 
     def parse(self, snapshot: Snapshot) -> ParsedBatch:
+        """Both files, each held to the registry: its columns and, per file, each column's scale.
+
+        A column the registry does not know is left out, a registry column the
+        file lacks is named, both as warnings; a column whose values moved to
+        another scale fails the fetch (checked per file, so a flip in one model
+        set is not diluted by the other).
+        """
+        registry = load_registry()
+        scales = dict(registry.loc[registry["source"] == self.name, ["column", "scale"]].itertuples(index=False))
         observations, models, warnings = [], [], []
         for model_set, filename in FILES.items():
             location = f"{snapshot.location}/{filename}"
@@ -90,14 +104,27 @@ class SafetywashingPaper(Source):
             except (UnicodeDecodeError, pd.errors.ParserError, pd.errors.EmptyDataError) as exc:
                 raise ParseError(self.name, location, f"not a readable CSV: {exc}") from None
             require_columns(wide, ("model", *METADATA_COLUMNS), self.name, location)
+            if wide.empty:
+                raise ParseError(self.name, location, "no rows")
             wrong = wide.index[wide["type"] != model_set].tolist()
             if wrong:
                 raise ParseError(self.name, location, f"type is not {model_set!r}",
                                  column="type", row=int(wrong[0]))
-            columns = {c: c for c in wide.columns if c not in ("model", *METADATA_COLUMNS)}
-            rows, notes = tidy(wide, "model", columns, snapshot.observed_at, self.name, location)
-            observations.append(rows)
-            warnings += [f"{filename}: {note}" for note in notes]
+            notes = []
+            scored = [c for c in wide.columns if c not in ("model", *METADATA_COLUMNS)]
+            unknown = [c for c in scored if c not in scales]
+            if unknown:
+                notes.append(f"column(s) not in the registry, not ingested: {', '.join(unknown)}")
+            expected = set(scales) - (CHAT_ONLY if model_set == "base" else set())
+            absent = sorted(expected - set(scored))
+            if absent:
+                notes.append(f"registry column(s) absent: {', '.join(absent)}")
+            wide, dropped = dedupe_models(wide, "model", None, "first row kept")
+            rows, tidied = tidy(wide, "model", {c: c for c in scored if c in scales}, snapshot.observed_at,
+                                self.name, location)
+            checked = enforce_scales(ParsedBatch(rows, wide), scales, self.name, location)
+            observations.append(checked.observations)
+            warnings += [f"{filename}: {note}" for note in notes + dropped + checked.warnings + tidied]
             models.append(pd.DataFrame({
                 "model": wide["model"].astype(str),
                 "model_set": model_set,

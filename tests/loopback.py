@@ -33,7 +33,8 @@ class Fault:
 
     kind: ``status`` (send ``status`` with ``body``), ``truncate`` (declare the
     full length, send half, close), ``stall`` (sleep ``delay`` before the body),
-    ``html`` (a 200 HTML error page instead of the payload).
+    ``stall_body`` (send half the body, sleep ``delay``, then the rest: a
+    timeout mid-body), ``html`` (a 200 HTML error page instead of the payload).
     """
 
     kind: str
@@ -136,7 +137,7 @@ class Upstream:
             return
         headers = {"ETag": route.etag or "", "Last-Modified": route.last_modified or "",
                    **(route.headers or {})}
-        if fault is not None and fault.kind == "truncate":
+        if fault is not None and fault.kind in ("truncate", "stall_body"):
             self._record(path, query, 200)
             handler.send_response(200)
             handler.send_header("Content-Type", route.content_type)
@@ -144,6 +145,12 @@ class Upstream:
             handler.end_headers()
             handler.wfile.write(route.body[: len(route.body) // 2])
             handler.wfile.flush()
+            if fault.kind == "stall_body":
+                time.sleep(fault.delay)
+                try:
+                    handler.wfile.write(route.body[len(route.body) // 2:])
+                except (BrokenPipeError, ConnectionResetError):
+                    pass  # the client gave up waiting: the point of the fault
             handler.close_connection = True
             return
         if fault is not None and fault.kind == "stall":

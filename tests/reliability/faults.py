@@ -1,28 +1,28 @@
-"""Faults and bad input end to end: a live source through ``ingest_source``, then another source.
+"""Faults and bad input end to end, for every source: live through ``ingest_source``, then another source.
 
-The live source is Epoch (a ZIP of CSVs, so every text fault can be written
-into it) served by the loopback upstream from a recorded snapshot. Each case
-breaks the upstream or the payload one way, runs ``ingest_source`` for Epoch
-and then for the Safetywashing paper (replay), and records what happened. A
-case is survived when the refresh did not crash, Epoch's fetch ended as a
-failed fetch with a message or an ok fetch whose warnings explain the
-cleaning, no fetch is half-written, and the other source was ingested.
+Each source's upstream is played on a loopback server from its recorded rows
+(``tests/reliability/wire.py``). A case breaks the upstream (HTTP faults on
+the source's main payload) or the rows before they are served (bad input),
+runs ``ingest_source`` live for that source and then a replay of another
+source, and records what happened. A case is survived when the refresh did
+not crash, the source's fetch ended as the case allows (a failed fetch whose
+error says what went wrong, or an ok fetch whose warnings explain the
+cleaning, or hostile model names stored verbatim), no fetch is half-written
+and the other source was ingested. A case that cannot apply to a wire format
+(an Elo rating has no range to leave) is reported as not applicable, with why.
 Used by ``tests/reliability/test_faults.py`` and ``scripts/reliability_report.py``.
 """
 
 from __future__ import annotations
 
-import calendar
-import csv
-import io
+import math
 import socket
 import tempfile
-import zipfile
 from collections.abc import Callable
-from dataclasses import dataclass
-from datetime import datetime
-from email.utils import formatdate
+from dataclasses import dataclass, field
 from pathlib import Path
+
+import pandas as pd
 
 from benchwatch import pipeline
 from benchwatch.reliability import integrity
@@ -30,12 +30,8 @@ from benchwatch.settings import load_settings
 from sources.http import HttpClient
 from storage.db import connect
 from tests.loopback import Fault, Upstream
+from tests.reliability.wire import Wire, wires
 
-EPOCH_DIR = "epoch/benchmark_data_2026-04-19"
-ZIP_PATH = "/epoch.ai/data/benchmark_data.zip"
-TABLE = "gpqa_diamond.csv"
-SCORE = "mean_score"
-MODEL = "Model version"
 INJECTION = "x'); DROP TABLE observations; --"
 MARKUP = "<script>alert('bw')</script><b>model</b>"
 CONTROL = "model\x00\x07\x1b[31mred\r\nnext"
@@ -46,98 +42,133 @@ LONG = "m" * 10_000
 class Outcome:
     """What one case did to the refresh."""
 
+    source: str
     kind: str
     category: str  # "fault" (the upstream misbehaves) or "input" (a bad payload)
-    status: str
+    status: str  # ok, failed, crashed, or n/a
     message: str
     survived: bool
-    stored_names: list[str]
+    stored_names: list[str] = field(default_factory=list)
 
 
-@dataclass
+Edit = Callable[[pd.DataFrame, Wire], pd.DataFrame]
+
+
+@dataclass(frozen=True)
 class Case:
     kind: str
     category: str
-    edit: Callable[[dict[str, bytes]], dict[str, bytes]] | None = None
+    edit: Edit | None = None
     faults: tuple[Fault, ...] = ()
     closed_port: bool = False
+    not_utf8: bool = False
+    cut_file: bool = False
     http_timeout: float = 30.0
-    expect: str = "ok"  # the fetch status that counts as handled
-    explains: str = ""  # what the recorded error or warning must say
+    allowed: tuple[str, ...] = ("ok",)  # the fetch statuses that count as handled
+    explains: tuple[str, ...] = ()  # the recorded error or warnings must say one of these
     names: tuple[str, ...] = ()  # model names that must be stored verbatim
 
-
-def _rows(files: dict[str, bytes]) -> list[dict[str, str]]:
-    return list(csv.DictReader(io.StringIO(files[TABLE].decode("utf-8-sig"))))
-
-
-def _with_rows(files: dict[str, bytes], rows: list[dict[str, str]]) -> dict[str, bytes]:
-    out = io.StringIO()
-    writer = csv.DictWriter(out, fieldnames=list(rows[0]))
-    writer.writeheader()
-    writer.writerows(rows)
-    return {**files, TABLE: out.getvalue().encode("utf-8")}
+    def not_applicable(self, wire: Wire) -> str | None:
+        """Why this case cannot happen to this wire format, or None."""
+        if self.cut_file and wire.container == "csv":
+            return ("a CSV cut at a line end is a valid shorter CSV: only the declared length can tell, "
+                    "which the truncated-body case covers")
+        if self.category == "input" and self.kind in RANGE_CASES and wire.bounds is None:
+            return "its scores (Elo ratings) have no published bounds to leave"
+        return None
 
 
-def _scores(change: Callable[[int, str], str]) -> Callable[[dict[str, bytes]], dict[str, bytes]]:
-    def edit(files: dict[str, bytes]) -> dict[str, bytes]:
-        rows = _rows(files)
-        for i, row in enumerate(rows):
-            row[SCORE] = change(i, row[SCORE])
-        return _with_rows(files, rows)
+def _cell(frame: pd.DataFrame, column: str, values: list[float]) -> pd.DataFrame:
+    frame = frame.copy()
+    frame[column] = pd.to_numeric(frame[column], errors="coerce").astype(float)
+    rows = frame.index[frame[column].notna()][: len(values)]
+    frame.loc[rows, column] = values
+    return frame
+
+
+def _nan(frame: pd.DataFrame, wire: Wire) -> pd.DataFrame:
+    return _cell(frame, wire.score, [math.nan])
+
+
+def _infinite(frame: pd.DataFrame, wire: Wire) -> pd.DataFrame:
+    return _cell(frame, wire.score, [math.inf, -math.inf])
+
+
+def _out_of_range(frame: pd.DataFrame, wire: Wire) -> pd.DataFrame:
+    low, high = wire.bounds or (0.0, 1.0)
+    return _cell(frame, wire.score, [low - (high - low) / 4, high + (high - low) * 3 / 4])
+
+
+def _scale_flip(frame: pd.DataFrame, wire: Wire) -> pd.DataFrame:
+    frame = frame.copy()
+    frame[wire.score] = pd.to_numeric(frame[wire.score], errors="coerce") * 100
+    return frame
+
+
+def _rename(frame: pd.DataFrame, wire: Wire) -> pd.DataFrame:
+    return frame.rename(columns={wire.score: f"{wire.score}_v2"})
+
+
+def _drop(frame: pd.DataFrame, wire: Wire) -> pd.DataFrame:
+    return frame.drop(columns=[wire.score])
+
+
+def _duplicate(frame: pd.DataFrame, wire: Wire) -> pd.DataFrame:
+    return pd.concat([frame, frame.head(2)], ignore_index=True)
+
+
+def _empty(frame: pd.DataFrame, wire: Wire) -> pd.DataFrame:
+    return frame.head(0)
+
+
+def _named(name: str) -> Edit:
+    def edit(frame: pd.DataFrame, wire: Wire) -> pd.DataFrame:
+        frame = frame.copy()
+        frame[wire.model] = frame[wire.model].astype(object)
+        frame.loc[frame.index[0], wire.model] = name
+        return frame
     return edit
 
 
-def _rename(*names: str) -> Callable[[dict[str, bytes]], dict[str, bytes]]:
-    def edit(files: dict[str, bytes]) -> dict[str, bytes]:
-        rows = _rows(files)
-        for row, name in zip(rows, names, strict=False):
-            row[MODEL] = name
-        return _with_rows(files, rows)
-    return edit
-
-
-def _duplicate(files: dict[str, bytes]) -> dict[str, bytes]:
-    rows = _rows(files)
-    return _with_rows(files, rows + [dict(rows[0]), dict(rows[1])])
-
-
-def _not_utf8(files: dict[str, bytes]) -> dict[str, bytes]:
-    return {**files, TABLE: files[TABLE].replace(b"gpt", "gpt\u00e9".encode("latin-1"), 1)
-            .replace(b"\n", b"\n\xff\xfe", 1)}
-
+RANGE_CASES = {"negative or out-of-range scores", "scale flip 0-1 to 0-100"}
+GONE = ("HTTP 429",)
 
 CASES = [
-    Case("connection refused", "fault", closed_port=True, expect="failed",
-         explains="Connection refused"),
-    Case("read timeout (upstream stalls)", "fault", faults=(Fault("stall", delay=3.0),) * 3,
-         http_timeout=0.5, expect="failed",
-         explains="ReadTimeout"),
-    Case("non-UTF-8 file", "input", edit=_not_utf8, expect="failed", explains="not a readable CSV"),
-    Case("NaN", "input", edit=_scores(lambda i, v: "NaN" if i == 0 else v), expect="failed",
-         explains="not a number: 'NaN'"),
-    Case("infinities", "input", edit=_scores(lambda i, v: ("inf", "-inf")[i] if i < 2 else v),
-         explains="mean_score: dropped 2 non-finite value(s)"),
-    Case("negative or out-of-range scores", "input",
-         edit=_scores(lambda i, v: ("-0.25", "1.75")[i] if i < 2 else v),
-         explains="dropped 2 value(s) outside the 0-1 scale"),
-    Case("scale flip 0-1 to 0-100", "input",
-         edit=_scores(lambda i, v: str(float(v) * 100) if v else v), expect="failed",
-         explains="outside the published 0-1 scale"),
-    Case("duplicate rows", "input", edit=_duplicate, explains="several rows for one model"),
-    Case("model name with markup", "input", edit=_rename(MARKUP), names=(MARKUP,)),
-    Case("model name with SQL", "input", edit=_rename(INJECTION), names=(INJECTION,)),
-    Case("model name with control characters", "input", edit=_rename(CONTROL), names=(CONTROL,)),
-    Case("model name of 10,000 characters", "input", edit=_rename(LONG), names=(LONG,)),
+    Case("429 with Retry-After, then the payload", "fault",
+         faults=(Fault("status", 429, {"Retry-After": "1"}),)),
+    Case("429 without Retry-After, every attempt", "fault", faults=(Fault("status", 429),) * 3,
+         allowed=("failed",), explains=GONE),
+    *[Case(f"{code}, then the payload", "fault", faults=(Fault("status", code),)) for code in (500, 502, 503)],
+    Case("503 on every attempt", "fault", faults=(Fault("status", 503),) * 3, allowed=("failed",),
+         explains=("HTTP 503",)),
+    Case("connection refused", "fault", closed_port=True, allowed=("failed",), explains=("Connection refused",)),
+    Case("timeout mid-body", "fault", faults=(Fault("stall_body", delay=2.0),) * 3, http_timeout=0.5,
+         allowed=("failed",), explains=("ReadTimeout", "timed out")),
+    Case("truncated body (declared length not sent)", "fault", faults=(Fault("truncate"),) * 3,
+         allowed=("failed",), explains=("truncated", "RemoteProtocolError", "incomplete")),
+    Case("truncated file served whole", "fault", cut_file=True, allowed=("failed",),
+         explains=("not a readable", "not JSON", "not valid JSON", "parquet", "ZIP")),
+    Case("HTML error page instead of the payload", "fault", faults=(Fault("html"),), allowed=("failed",),
+         explains=("not a readable", "not JSON", "not valid JSON", "parquet", "ZIP", "HTML", "html")),
+    # Failed, or (one file of several, as an Epoch benchmark's CSV) ok with the emptiness told.
+    Case("empty result", "input", edit=_empty, allowed=("failed", "ok"),
+         explains=("no rows", "empty", "no leaderboard rows", "lists no", "no result", "no model")),
+    Case("renamed score column", "input", edit=_rename, allowed=("failed", "ok"), explains=()),
+    Case("missing score column", "input", edit=_drop, allowed=("failed", "ok"), explains=()),
+    Case("duplicate rows", "input", edit=_duplicate, explains=("duplicate", "several rows")),
+    Case("NaN score (read as a missing cell)", "input", edit=_nan, allowed=("ok", "failed"),
+         explains=()),
+    Case("infinite scores", "input", edit=_infinite, explains=("non-finite",)),
+    Case("negative or out-of-range scores", "input", edit=_out_of_range, explains=("outside the",)),
+    Case("scale flip 0-1 to 0-100", "input", edit=_scale_flip, allowed=("failed",),
+         explains=("outside the published",)),
+    Case("model name with markup", "input", edit=_named(MARKUP), names=(MARKUP,)),
+    Case("model name with SQL", "input", edit=_named(INJECTION), names=(INJECTION,)),
+    Case("model name with control characters", "input", edit=_named(CONTROL), names=(CONTROL,)),
+    Case("model name of 10,000 characters", "input", edit=_named(LONG), names=(LONG,)),
+    Case("non-UTF-8 bytes", "input", not_utf8=True, allowed=("failed",),
+         explains=("UTF-8", "utf-8", "codec", "not a readable", "not JSON", "not valid JSON")),
 ]
-
-
-def _zip(files: dict[str, bytes]) -> bytes:
-    buffer = io.BytesIO()
-    with zipfile.ZipFile(buffer, "w", zipfile.ZIP_DEFLATED) as archive:
-        for name, content in sorted(files.items()):
-            archive.writestr(zipfile.ZipInfo(name, date_time=(2026, 4, 19, 0, 0, 0)), content)
-    return buffer.getvalue()
 
 
 def _closed_port() -> int:
@@ -146,49 +177,65 @@ def _closed_port() -> int:
         return probe.getsockname()[1]
 
 
-def run_case(case: Case, data_dir: Path, workdir: Path) -> Outcome:
-    """One case on a fresh database: Epoch live through the fault, then the paper by replay."""
-    folder = data_dir / EPOCH_DIR
-    files = {name: (folder / name).read_bytes() for name in ("epoch_capabilities_index.csv", TABLE)}
+def _explained(case: Case, wire: Wire, status: str, message: str) -> bool:
+    """Whether the recorded error or warnings say what happened."""
+    if case.kind in ("renamed score column", "missing score column"):
+        # Either a failed fetch or a warning, naming the column that went missing.
+        return any(name in message for name in wire.score_names)
+    if case.kind.startswith("NaN"):
+        return status == "ok" or "not a number" in message
+    return not case.explains or any(e in message for e in case.explains)
+
+
+def run_case(case: Case, source: str, data_dir: Path, workdir: Path) -> Outcome:
+    """One case on a fresh database: ``source`` live through the fault, then another source by replay."""
+    wire = wires(data_dir)[source]
+    reason = case.not_applicable(wire)
+    if reason is not None:
+        return Outcome(source, case.kind, case.category, "n/a", reason, True)
+    other = "helm-safety" if source == "safetywashing-paper" else "safetywashing-paper"
+    frame = wire.frame(data_dir)
     if case.edit is not None:
-        files = case.edit(files)
+        frame = case.edit(frame, wire)
     upstream = Upstream().start()
     try:
-        upstream.mount(ZIP_PATH, _zip(files), "application/zip")
-        upstream.routes[ZIP_PATH].last_modified = formatdate(
-            calendar.timegm(datetime(2026, 4, 19).timetuple()), usegmt=True)
-        upstream.inject(ZIP_PATH, *case.faults)
+        wire.mount(upstream, frame, case.not_utf8)
+        if case.cut_file:
+            whole = upstream.routes[wire.file_path]
+            upstream.mount(wire.file_path, whole.body[: len(whole.body) // 2], whole.content_type)
+        upstream.inject(wire.fault_path, *case.faults)
         base = f"http://127.0.0.1:{_closed_port()}" if case.closed_port else upstream.url
-        db = workdir / (case.kind.replace(" ", "-").replace(",", "") + ".duckdb")
+        db = workdir / f"{source}-{abs(hash(case.kind))}.duckdb"
         settings = load_settings(db=db, replay_dir=data_dir, upstream_base=base,
                                  archive_dir=workdir / "archive", http_timeout=case.http_timeout, http_retries=2,
                                  bootstrap_resamples=0)
         con = connect(db)
         try:
             with HttpClient(settings.http_timeout, settings.http_retries, sleep=lambda _: None) as http:
-                epoch = pipeline.ingest_source(con, "epoch", settings, "live", http=http)
-            paper = pipeline.ingest_source(con, "safetywashing-paper", settings)
+                report = pipeline.ingest_source(con, source, settings, "live", http=http)
+            after = pipeline.ingest_source(con, other, settings)
             fetch = con.execute("SELECT status, coalesce(error, ''), warnings FROM fetches "
-                                "WHERE source = 'epoch' ORDER BY fetch_id DESC LIMIT 1").fetchone()
+                                "WHERE source = ? ORDER BY fetch_id DESC LIMIT 1", [source]).fetchone()
             names = [n for (n,) in con.execute(
-                "SELECT DISTINCT model FROM observations WHERE source = 'epoch' AND model IN "
-                "(SELECT unnest(?))", [list(case.names)]).fetchall()]
+                "SELECT DISTINCT model FROM observations WHERE source = ? AND model IN (SELECT unnest(?))",
+                [source, list(case.names)]).fetchall()]
         finally:
             con.close()
         half, orphans = integrity(db)
     except Exception as exc:  # noqa: BLE001 - a crash of the whole refresh is what is counted
-        return Outcome(case.kind, case.category, "crashed", f"{type(exc).__name__}: {exc}", False, [])
+        return Outcome(source, case.kind, case.category, "crashed", f"{type(exc).__name__}: {exc}", False)
     finally:
         upstream.stop()
     status, error, warnings = fetch
     message = error if status == "failed" else "; ".join(warnings)
-    survived = (status == epoch.status == case.expect and case.explains in message
-                and (status == "ok" or bool(error)) and paper.status == "ok"
-                and half == orphans == 0 and sorted(names) == sorted(case.names))
-    return Outcome(case.kind, case.category, status, message, survived, names)
+    survived = (status == report.status and status in case.allowed
+                and (status == "ok" or bool(error)) and _explained(case, wire, status, message)
+                and after.status == "ok" and half == orphans == 0 and sorted(names) == sorted(case.names))
+    return Outcome(source, case.kind, case.category, status, message, survived, names)
 
 
-def run_cases(data_dir: Path, cases: list[Case] = CASES) -> list[Outcome]:
+def run_cases(data_dir: Path, cases: list[Case] = CASES, sources: list[str] | None = None) -> list[Outcome]:
+    """Every case against every source (or the ones named)."""
+    names = sources or list(wires(data_dir))
     with tempfile.TemporaryDirectory(prefix="benchwatch-faults-") as tmp:
-        return [run_case(case, data_dir, Path(tmp)) for case in cases]
-
+        return [run_case(case, source, data_dir, Path(tmp)) for source in names for case in cases]

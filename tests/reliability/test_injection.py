@@ -21,7 +21,7 @@ from benchwatch.settings import REPO_ROOT, load_settings
 from storage.db import connect
 from storage.publish import publish, published_path
 from tests.dashboard.helpers import app_test
-from tests.reliability.faults import INJECTION, MARKUP, Case, _rename, run_case
+from tests.reliability.faults import INJECTION, MARKUP, Case, run_case
 
 PACKAGES = ["storage", "dashboard", "alerts", "identity", "analysis", "sources", "benchwatch", "flows"]
 SQL = re.compile(r"\b(SELECT|INSERT|UPDATE|DELETE|WHERE|FROM|CREATE|DROP|ALTER|VALUES|SET|JOIN)\b")
@@ -98,10 +98,15 @@ def test_the_dashboard_never_renders_raw_html() -> None:
 def hostile_db(tmp_path_factory: pytest.TempPathFactory, data_dir: Path) -> Path:
     """Epoch ingested live with two models renamed to SQL and markup, analyzed, published."""
     tmp = tmp_path_factory.mktemp("hostile")
-    case = Case("hostile names", "input", edit=_rename(INJECTION, MARKUP), names=(INJECTION, MARKUP))
-    outcome = run_case(case, data_dir, tmp)
+    def hostile(frame, wire):
+        frame = frame.copy()
+        frame.loc[frame.index[:2], wire.model] = [INJECTION, MARKUP]
+        return frame
+
+    case = Case("hostile names", "input", edit=hostile, names=(INJECTION, MARKUP))
+    outcome = run_case(case, "epoch", data_dir, tmp)
     assert outcome.survived, outcome.message
-    db = next(tmp.glob("hostile-names.duckdb"))
+    db = next(tmp.glob("epoch-*.duckdb"))
     con = connect(db)
     pipeline.analyze(con, load_settings(db=db, replay_dir=data_dir, bootstrap_resamples=0))
     publish(con, db)
@@ -122,6 +127,8 @@ def test_hostile_names_are_stored_verbatim_and_nothing_was_dropped(hostile_db: P
 def test_hostile_names_are_shown_as_text_on_the_dashboard(hostile_db: Path, monkeypatch) -> None:
     at = app_test(hostile_db, monkeypatch, page="views/data.py")
     assert not at.exception
+    at.session_state["data_tab"] = "Models"
+    at.run()
     at.selectbox(key="unmatched_source").set_value("epoch").run()
     cells = {str(v) for frame in at.dataframe for v in frame.value.to_numpy().ravel()}
     assert {INJECTION, MARKUP} <= cells  # a data cell, escaped by the grid, never HTML

@@ -10,7 +10,6 @@ from __future__ import annotations
 import calendar
 import csv
 import io
-import os
 import zipfile
 from datetime import date, datetime
 from email.utils import formatdate
@@ -30,9 +29,10 @@ from sources.epoch import (
     registry_scales,
 )
 from sources.http import FetchError, HttpClient
+from tests.conftest import DATA_DIR
 from tests.loopback import Fault, Upstream
 
-DATA = Path(os.environ.get("BENCHWATCH_REPLAY_DIR", Path(__file__).resolve().parents[3] / "shared" / "data"))
+DATA = DATA_DIR
 EPOCH = DATA / "epoch"
 MARCH, APRIL = EPOCH / "benchmark_data_2026-03-09", EPOCH / "benchmark_data_2026-04-19"
 ZIP_PATH = "/epoch.ai/data/benchmark_data.zip"

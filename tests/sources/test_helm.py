@@ -7,7 +7,6 @@ from __future__ import annotations
 import io
 import json
 from datetime import date, datetime
-from pathlib import Path
 
 import pandas as pd
 import pytest
@@ -15,9 +14,10 @@ import pytest
 from sources.base import ParseError, Previous, Snapshot
 from sources.helm import HelmCapabilities, HelmSafety, release_dates, run_spec_model
 from sources.http import FetchError, HttpClient
+from tests.conftest import DATA_DIR
 from tests.loopback import Fault, Upstream
 
-DATA = Path("/work/shared/data")
+DATA = DATA_DIR
 SAFETY_CSV = DATA / HelmSafety.RECORDED
 CAPABILITIES_JSON = DATA / HelmCapabilities.RECORDED
 RAW_TEX = DATA / "helm-safety" / "raw"

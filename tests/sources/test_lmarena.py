@@ -22,9 +22,10 @@ import pytest
 from sources.base import ParseError, Previous, Snapshot
 from sources.http import FetchError, HttpClient
 from sources.lmarena import LMArena
+from tests.conftest import DATA_DIR
 from tests.loopback import Fault, Route, Upstream
 
-DATA = Path(__file__).resolve().parents[3] / "shared" / "data"
+DATA = DATA_DIR
 BOARDS = DATA / "lmarena" / "snapshots"
 LISTING = "/datasets-server.huggingface.co/parquet"
 HUB = "https://huggingface.co"

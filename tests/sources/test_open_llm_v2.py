@@ -13,7 +13,6 @@ import csv
 import io
 import json
 from datetime import date, datetime
-from pathlib import Path
 
 import pandas as pd
 import pyarrow as pa
@@ -24,9 +23,10 @@ from benchwatch.settings import REPO_ROOT
 from sources.base import ParseError, Previous, Snapshot
 from sources.http import FetchError, HttpClient
 from sources.open_llm_v2 import BENCHMARKS, OpenLLMLeaderboardV2, model_set_of
+from tests.conftest import DATA_DIR
 from tests.loopback import Fault, Upstream
 
-DATA = Path("/work/shared/data")
+DATA = DATA_DIR
 SNAPSHOTS = DATA / "open-llm-leaderboard-v2" / "snapshots"
 EXAMPLES = DATA / "api-response-examples" / "hf-dataset-viewer"
 LISTING = "/datasets-server.huggingface.co/parquet?dataset=open-llm-leaderboard/contents"
@@ -65,8 +65,8 @@ def contents_table(csv_bytes: bytes) -> pa.Table:
     name, precision = api["model_name"], api["model_precision"]
     label = api["model_type"].map(TYPE_LABELS)
     assert label.notna().all()
-    number = lambda column: pd.to_numeric(api[column])  # noqa: E731
-    flag = lambda column: api[column].eq("TRUE")  # noqa: E731
+    number = lambda column: pd.to_numeric(api[column])
+    flag = lambda column: api[column].eq("TRUE")
     frame = pd.DataFrame({
         "eval_name": name.str.replace("/", "_") + "_" + precision,
         "Precision": precision,
