@@ -85,7 +85,7 @@ def run_child_refresh(job: RefreshJob, stage_file: Path) -> None:
 
     def stage(name: str) -> None:
         with open(stage_file, "a", encoding="utf-8") as handle:
-            handle.write(name + "\n")
+            handle.write(f"{name} {time.time()}\n")
 
     settings = load_settings(db=job.db, replay_dir=job.replay_dir, bootstrap_resamples=job.resamples)
     stage("start")
@@ -130,9 +130,40 @@ def refresh(job: RefreshJob, stage_file: Path) -> subprocess.CompletedProcess:
     return subprocess.CompletedProcess(child.args, child.returncode, out, err)
 
 
+def stages(stage_file: Path) -> list[tuple[str, float]]:
+    """(stage, wall time it began) as the child wrote them."""
+    lines = stage_file.read_text(encoding="utf-8").splitlines() if stage_file.exists() else []
+    return [(name, float(at)) for name, at in (line.split() for line in lines if len(line.split()) == 2)]
+
+
 def last_stage(stage_file: Path) -> str:
-    lines = stage_file.read_text(encoding="utf-8").split() if stage_file.exists() else []
-    return lines[-1] if lines else "startup"
+    seen = stages(stage_file)
+    return seen[-1][0] if seen else "startup"
+
+
+def stage_seconds(stage_file: Path) -> dict[str, float]:
+    """How long each stage of a finished refresh took."""
+    seen = stages(stage_file)
+    return {name: later - at for (name, at), (_, later) in zip(seen, seen[1:], strict=False)}
+
+
+# The stages a kill aims at, in turn, so that every one of them is hit whatever its share of a run.
+KILL_STAGES = ("ingest", "analysis", "alerts", "publish")
+
+
+def _kill_during(child: subprocess.Popen, stage_file: Path, target: str, delay: float,
+                 patience: float) -> tuple[bool, str]:
+    """SIGKILL ``child`` ``delay`` seconds into ``target``: (killed, stderr if it finished first)."""
+    deadline = time.monotonic() + patience
+    while child.poll() is None and target not in dict(stages(stage_file)) and time.monotonic() < deadline:
+        time.sleep(0.005)
+    try:
+        _, err = child.communicate(timeout=delay)
+        return False, err
+    except subprocess.TimeoutExpired:
+        child.send_signal(signal.SIGKILL)
+        child.communicate()
+        return True, ""
 
 
 def state(db: Path) -> dict[str, list[tuple]]:
@@ -173,9 +204,11 @@ def differences(reference: dict[str, list[tuple]], other: dict[str, list[tuple]]
 def crash_trials(workdir: Path, replay_dir: Path, kills: int = 20, seed: int = 9,
                  resamples: int = 20, per_chain: int = 5,
                  report: TrialReport | None = None) -> TrialReport:
-    """SIGKILL refreshes at seeded uniform times over a reference run's duration.
+    """SIGKILL refreshes at seeded random times, aimed at each stage in turn.
 
-    Kills come in chains on one fresh database each (the next refresh of a
+    A kill waits for its stage (ingest, analysis, alerts, publish) to begin
+    and strikes at a uniform time within that stage's length in a reference
+    run, so each stage is hit however short it is. Kills come in chains on one fresh database each (the next refresh of a
     chain resumes what the killed one left), every kill checked at once; a
     chain ends with one uninterrupted refresh compared with the reference
     (a refresh that outran its kill time is one, and ends its chain early).
@@ -186,6 +219,7 @@ def crash_trials(workdir: Path, replay_dir: Path, kills: int = 20, seed: int = 9
     begun = time.monotonic()
     refresh(RefreshJob(reference_db, replay_dir, resamples=resamples), workdir / "reference.stage")
     report.reference_seconds = time.monotonic() - begun
+    lengths = stage_seconds(workdir / "reference.stage")
     reference = state(reference_db)
     rng = random.Random(seed)
     chain = 0
@@ -193,14 +227,12 @@ def crash_trials(workdir: Path, replay_dir: Path, kills: int = 20, seed: int = 9
         job = RefreshJob(workdir / f"crash{chain}.duckdb", replay_dir, resamples=resamples)
         for attempt in range(min(per_chain, kills - report.crashes)):
             stage_file = workdir / f"crash{chain}-{attempt}.stage"
+            target = KILL_STAGES[report.crashes % len(KILL_STAGES)]
             child = start_refresh(job, stage_file)
-            try:
-                _, err = child.communicate(timeout=rng.uniform(0.0, report.reference_seconds))
-                finished = True
-            except subprocess.TimeoutExpired:
-                child.send_signal(signal.SIGKILL)
-                child.communicate()
-                finished = False
+            killed, err = _kill_during(child, stage_file, target, rng.uniform(0.0, lengths[target]),
+                                       patience=3 * report.reference_seconds)
+            finished = not killed
+            if killed:
                 report.crashes += 1
                 report.kills_by_stage[last_stage(stage_file)] += 1
             if not _check_integrity(job.db, report, f"chain {chain} kill {attempt}"):

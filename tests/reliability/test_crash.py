@@ -35,3 +35,12 @@ def test_two_refreshes_at_once_wait_or_exit_clearly(workdir: Path, data_dir: Pat
     assert report.failures == []
     assert report.concurrent_runs == 4 and report.busy_exits == 1
     assert (report.half_written_fetches, report.rows_lost, report.mismatches) == (0, 0, 0)
+
+
+def test_kills_aim_at_each_stage_in_turn(workdir: Path, data_dir: Path) -> None:
+    (workdir / "aimed").mkdir()
+    report = reliability.crash_trials(workdir / "aimed", data_dir, kills=8, seed=3, per_chain=4)
+    assert report.crashes == 8 and report.failures == []
+    assert (report.rows_lost, report.mismatches) == (0, 0)
+    # Every stage is struck, however short (ingest takes about a second of an 8-second refresh).
+    assert set(report.kills_by_stage) >= {"ingest", "analysis", "alerts"}, report.kills_by_stage
