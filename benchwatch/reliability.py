@@ -105,7 +105,7 @@ def run_child_refresh(job: RefreshJob, stage_file: Path) -> None:
             publish(con, settings.db)
         finally:
             con.close()
-    stage("done")
+    stage("exiting")  # the work is over; the interpreter is shutting down
 
 
 def start_refresh(job: RefreshJob, stage_file: Path) -> subprocess.Popen:
