@@ -204,6 +204,23 @@ def fetch_data_time(row: Any) -> date:
     return pd.Timestamp(stamp).date()
 
 
+def failure_streaks(failed: Iterable[bool], after: int) -> Iterator[tuple[int, str, int]]:
+    """(position, state, streak) where a run of failures reaches ``after`` (firing) and where the
+    first success after it comes (resolved, streak 0): what source- and channel-failing share."""
+    streak, firing = 0, False
+    for position, bad in enumerate(failed):
+        if bad:
+            streak += 1
+            if not firing and streak >= after:
+                firing = True
+                yield position, "firing", streak
+        else:
+            streak = 0
+            if firing:
+                firing = False
+                yield position, "resolved", 0
+
+
 def source_failing(fetches: pd.DataFrame, after: int) -> list[Transition]:
     """Fire on the ``after``-th failed fetch of a source in a row; resolve on its next good fetch.
 
@@ -212,23 +229,14 @@ def source_failing(fetches: pd.DataFrame, after: int) -> list[Transition]:
     transitions = []
     for source, log in fetches.sort_values("fetch_id").groupby("source", sort=True):
         key = alert_key(SOURCE_FAILING, source)
-        streak, firing = 0, False
-        for row in log.itertuples(index=False):
-            if row.status == "failed":
-                streak += 1
-                if firing or streak < after:
-                    continue
-                firing, state = True, "firing"
-                message = f"{source} failed {streak} fetches in a row; last error: {row.error}"
-            else:
-                streak = 0
-                if not firing:
-                    continue
-                firing, state = False, "resolved"
-                message = f"{source} fetched again ({row.status})"
+        rows = list(log.itertuples(index=False))
+        for position, state, streak in failure_streaks((r.status == "failed" for r in rows), after):
+            row = rows[position]
+            message = (f"{source} failed {streak} fetches in a row; last error: {row.error}"
+                       if state == "firing" else f"{source} fetched again ({row.status})")
             transitions.append(Transition(
                 key=key, rule=SOURCE_FAILING, source=source, benchmark=None, axis=None, model_set=None,
-                state=state, data_time=fetch_data_time(row), value=float(streak) if firing else 0.0,
+                state=state, data_time=fetch_data_time(row), value=float(streak),
                 threshold=float(after), ci_low=None, ci_high=None, n=None,
                 severity="critical" if state == "firing" else "info", message=message,
                 fetch_id=int(row.fetch_id),
@@ -375,20 +383,11 @@ def channel_failing(rounds: pd.DataFrame, after: int) -> list[Transition]:
     transitions = []
     for channel_id, log in rounds.sort_values("round_id").groupby("channel_id", sort=True):
         key = alert_key(CHANNEL_FAILING, "notify", channel_id)
-        streak, firing = 0, False
-        for row in log.itertuples(index=False):
-            if row.failed:
-                streak += 1
-                if firing or streak < after:
-                    continue
-                firing, state = True, "firing"
-                message = f"notification channel {row.channel} failed {streak} rounds in a row: {row.error}"
-            else:
-                streak = 0
-                if not firing:
-                    continue
-                firing, state = False, "resolved"
-                message = f"notification channel {row.channel} delivers again"
+        rows = list(log.itertuples(index=False))
+        for position, state, streak in failure_streaks((bool(r.failed) for r in rows), after):
+            row = rows[position]
+            message = (f"notification channel {row.channel} failed {streak} rounds in a row: {row.error}"
+                       if state == "firing" else f"notification channel {row.channel} delivers again")
             transitions.append(Transition(
                 key=key, rule=CHANNEL_FAILING, source="notify", benchmark=channel_id, axis=None,
                 model_set=None, state=state, data_time=pd.Timestamp(row.attempted_at).date(),

@@ -11,6 +11,7 @@ import hashlib
 from abc import ABC, abstractmethod
 from collections.abc import Iterable, Iterator, Mapping
 from dataclasses import dataclass, field
+from functools import cached_property
 from datetime import date, datetime
 from pathlib import Path
 from typing import TYPE_CHECKING, ClassVar, Literal
@@ -82,8 +83,9 @@ class Snapshot:
     last_modified: str | None = None
     not_modified: bool = False
 
-    @property
+    @cached_property
     def content_hash(self) -> str:
+        """Names and bytes of every file: hashed once, though the skip check and the fetch log both ask."""
         digest = hashlib.sha256()
         for name in sorted(self.files):
             digest.update(name.encode())
