@@ -64,8 +64,8 @@ def reference_correlation(y: np.ndarray, x: np.ndarray, resamples: int, seed: in
 
 def reference_source(source: str, history: pd.DataFrame, registry: pd.DataFrame, pooled: bool,
                      dates: list, resamples: int, seed: int, level: float) -> pd.DataFrame:
-    from analysis.engine import model_sets, oriented_matrix
-    from analysis.history import known_on
+    from benchwatch.analysis.engine import model_sets, oriented_matrix
+    from benchwatch.analysis.history import known_on
 
     registry = registry[registry["source"] == source]
     category = registry.set_index("column")["category"]
@@ -101,9 +101,10 @@ def reference_source(source: str, history: pd.DataFrame, registry: pd.DataFrame,
 
 
 def inputs(con: duckdb.DuckDBPyConnection, frequency: str) -> list[tuple]:
-    from analysis.history import asof_dates
-    from sources import SOURCES
-    from storage import observations as obs
+    from benchwatch.storage import observations as obs
+
+    from benchwatch.analysis.history import asof_dates
+    from benchwatch.sources import SOURCES
 
     out = []
     for name, cls in SOURCES.items():
@@ -129,10 +130,11 @@ def replay_inputs(db: Path | None, frequency: str) -> Iterator[tuple[Path, list[
 
 
 def full_recompute_seconds(db: Path, resamples: int) -> float:
-    """``pipeline.analyze(force=True)`` on a copy: every axis (cross-source too) and the write."""
-    from benchwatch import pipeline
+    """``run_analysis(force=True)`` on a copy: every axis (cross-source too) and the write."""
+    from benchwatch.storage.db import connect
+
+    from benchwatch.pipeline.analyze import run_analysis
     from benchwatch.settings import load_settings
-    from storage.db import connect
 
     with tempfile.TemporaryDirectory() as tmp:
         copy = Path(tmp) / "copy.duckdb"
@@ -140,14 +142,14 @@ def full_recompute_seconds(db: Path, resamples: int) -> float:
         settings = load_settings(db=copy, bootstrap_resamples=resamples)
         con = connect(copy)
         with stopwatch() as clock:
-            pipeline.analyze(con, settings, force=True)
+            run_analysis(con, settings, force=True)
         con.close()
     return clock["wall"]
 
 
 def main() -> None:
-    from analysis.engine import Params, analyze_source
-    from analysis.method import EXACT_MAX_MODELS
+    from benchwatch.analysis.engine import Params, analyze_source
+    from benchwatch.analysis.method import EXACT_MAX_MODELS
     from benchwatch.registry import load_registry
     from benchwatch.settings import load_settings
 

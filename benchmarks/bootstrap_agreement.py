@@ -29,7 +29,7 @@ BUCKETS = [2, 20, 50, 100, 200, 500, 1000, 2000, 10_000]
 
 def fixed_rank_rho(x, y, resamples: int, seed: int) -> np.ndarray:
     """Weighted Pearson r of fixed full-sample ranks: W @ [1, Rx, Rx^2, Ry, Ry^2, Rx Ry]."""
-    from analysis.bootstrap import count_blocks
+    from benchwatch.analysis.bootstrap import count_blocks
 
     k, n = y.order.shape
     rx, ry = x.ranks[0], y.ranks
@@ -45,8 +45,8 @@ def fixed_rank_rho(x, y, resamples: int, seed: int) -> np.ndarray:
 def bounds(benchmarks: np.ndarray, axis: np.ndarray, resamples: int, seed: int, level: float,
            clocks: dict[str, float]) -> pd.DataFrame:
     """Interval bounds of every column group computed the three ways."""
-    from analysis.bootstrap import exact_rho, linearized_rho, sort_columns
-    from analysis.method import MIN_PAIRS, _group_columns_by_mask
+    from benchwatch.analysis.bootstrap import exact_rho, linearized_rho, sort_columns
+    from benchwatch.analysis.method import MIN_PAIRS, _group_columns_by_mask
 
     usable = np.isfinite(benchmarks) & np.isfinite(axis)[:, None]
     tail = (1 - level) / 2
@@ -72,9 +72,9 @@ def bounds(benchmarks: np.ndarray, axis: np.ndarray, resamples: int, seed: int, 
 
 
 def main() -> None:
-    from analysis import engine
-    from analysis.engine import Params, analyze_source
-    from analysis.method import EXACT_MAX_MODELS
+    from benchwatch.analysis import engine
+    from benchwatch.analysis.engine import Params, analyze_source
+    from benchwatch.analysis.method import EXACT_MAX_MODELS
     from benchwatch.registry import load_registry
     from benchwatch.settings import load_settings
 

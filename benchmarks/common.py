@@ -105,48 +105,39 @@ def table(figures: list[Figure] | list[dict]) -> str:
 
 
 def replay_database(path: Path, replay_dir: Path | None = None) -> dict[str, float]:
-    """A fresh database holding a full replay of every recorded source (no analysis).
+    """A fresh database holding a full replay of every recorded source (no analysis), written
+    by the refresh use case with each source's ingest timed.
 
     Returns the seconds each source took (parse and write), for the ingest figure.
     """
-    from benchwatch import pipeline
-    from benchwatch.registry import load_registry
+    from benchwatch.pipeline.ingest import ingest_source
+    from benchwatch.pipeline.refresh import Hooks, refresh
     from benchwatch.settings import load_settings
-    from sources import SOURCES
-    from storage.db import connect
-    from storage.observations import sync_benchmarks
 
     for stale in (path, Path(str(path) + ".wal")):
         stale.unlink(missing_ok=True)
     overrides = {"db": path} | ({"replay_dir": replay_dir} if replay_dir else {})
     settings = load_settings(**overrides)
-    con = connect(settings.db)
-    sync_benchmarks(con, load_registry())
     seconds = {}
-    for name in SOURCES:
+
+    def timed_ingest(con, name, *args, **kwargs):
         start = time.perf_counter()
-        report = pipeline.ingest_source(con, name, settings)
-        if report.status == "failed":
-            raise RuntimeError(f"replay of {name} failed: {report.error}")
+        report = ingest_source(con, name, *args, **kwargs)
         seconds[name] = time.perf_counter() - start
-    con.execute("CHECKPOINT")
-    con.close()
+        return report
+
+    result = refresh(settings, analyze=False, hooks=Hooks(ingest=timed_ingest))
+    if result.failed:
+        raise RuntimeError(f"replay failed: {[(r.source, r.error) for r in result.failed]}")
     return seconds
 
 
 def analyze_and_publish(path: Path) -> None:
     """Add what a refresh adds after ingest: an analysis run, alerts, the published copy."""
-    from benchwatch import pipeline
+    from benchwatch.pipeline.refresh import refresh
     from benchwatch.settings import load_settings
-    from storage.db import connect
-    from storage.publish import publish
 
-    settings = load_settings(db=path)
-    con = connect(path)
-    run_id = pipeline.analyze(con, settings, force=True)
-    pipeline.evaluate_alerts(con, settings, run_id)
-    publish(con, path)
-    con.close()
+    refresh(load_settings(db=path), [], force=True)
 
 
 def add_synthetic_models(path: Path, factor: int, seed: int = 0) -> dict[str, int]:
@@ -159,12 +150,12 @@ def add_synthetic_models(path: Path, factor: int, seed: int = 0) -> dict[str, in
     """
     import numpy as np
     import pandas as pd
+    from benchwatch.storage import observations as obs
+    from benchwatch.storage.db import connect, utcnow
 
     from benchwatch.registry import load_registry
-    from sources import SOURCES
-    from sources.base import SCALE_BOUNDS, ParsedBatch, Snapshot
-    from storage import observations as obs
-    from storage.db import connect, utcnow
+    from benchwatch.sources import SOURCES
+    from benchwatch.sources.base import SCALE_BOUNDS, ParsedBatch, Snapshot
 
     rng = np.random.default_rng(seed)
     registry = load_registry()

@@ -54,7 +54,7 @@ def floor_seconds(files: list[Path], db: Path) -> float:
 
 def parse_seconds(data: Path) -> float:
     """Every source's snapshots read and parsed, nothing written."""
-    from sources import SOURCES, build
+    from benchwatch.sources import SOURCES, build
 
     start = time.perf_counter()
     for name in SOURCES:

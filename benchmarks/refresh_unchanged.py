@@ -44,12 +44,12 @@ def nothing() -> None:
 
 nothing()
 startup = time.perf_counter() - start
-from flows.refresh import refresh
+from benchwatch.flows.refresh import refresh
 begin = time.perf_counter()
 result = refresh(mode="live", db=sys.argv[1], replay_dir=sys.argv[2])
 print(json.dumps({"startup": startup, "refresh": time.perf_counter() - begin,
-                  "run_id": result["run_id"],
-                  "statuses": [r.status for r in result["reports"]]}))
+                  "run_id": result.run_id,
+                  "statuses": [r.status for r in result.reports]}))
 """
 
 
@@ -57,9 +57,9 @@ def mount_everything(upstream, data: Path) -> None:
     """Every source's upstream, as the source tests serve it."""
     import pandas as pd
 
-    from sources.helm import HelmSafety
-    from sources.open_llm_v1 import RECORDED
-    from sources.safetywashing import FILES
+    from benchwatch.sources.helm import HelmSafety
+    from benchwatch.sources.open_llm_v1 import RECORDED
+    from benchwatch.sources.safetywashing import FILES
     from tests.sources import (
         test_epoch,
         test_helm,
@@ -101,24 +101,11 @@ def mount_helm_capabilities(upstream, test_helm) -> None:
 
 
 def refresh_plain(settings) -> dict:
-    """The refresh flow's steps as plain functions: ingest live, analyze, alerts, publish."""
-    from benchwatch import pipeline
-    from benchwatch.registry import load_registry
-    from sources import SOURCES
-    from sources.http import HttpClient
-    from storage.db import connect, writer_lock
-    from storage.observations import sync_benchmarks
-    from storage.publish import publish
+    """The refresh use case with plain steps (no Prefect): ingest live, analyze, alerts, publish."""
+    from benchwatch.pipeline.refresh import refresh
 
-    with writer_lock(settings.db), HttpClient(settings.http_timeout, settings.http_retries) as http:
-        con = connect(settings.db)
-        sync_benchmarks(con, load_registry())
-        reports = [pipeline.ingest_source(con, name, settings, "live", http=http) for name in SOURCES]
-        run_id = pipeline.analyze(con, settings)
-        pipeline.evaluate_alerts(con, settings, run_id)
-        publish(con, settings.db)
-        con.close()
-    return {"reports": reports, "run_id": run_id}
+    result = refresh(settings, mode="live")
+    return {"reports": result.reports, "run_id": result.run_id}
 
 
 def counts(db: Path) -> dict[str, int]:

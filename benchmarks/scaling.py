@@ -70,7 +70,7 @@ def run_point(models: int, benchmarks: int, dates: int) -> dict:
     """In the child: analyze every as-of date; time, CPU time and memory."""
     import pandas as pd
 
-    from analysis.engine import Params, analyze_matrix
+    from benchwatch.analysis.engine import Params, analyze_matrix
 
     values, columns, registry = synthetic(models, benchmarks)
     index = pd.Index([f"m{i:05d}" for i in range(models)])

@@ -10,10 +10,10 @@ from pathlib import Path
 
 import numpy as np
 
-from analysis.engine import AXIS_PC1, Params, analyze_matrix, oriented_matrix
-from analysis.method import spearman_with_ci
+from benchwatch.analysis.engine import AXIS_PC1, Params, analyze_matrix, oriented_matrix
+from benchwatch.analysis.method import spearman_with_ci
 from benchwatch.registry import load_registry
-from sources.safetywashing import SafetywashingPaper
+from benchwatch.sources.safetywashing import SafetywashingPaper
 
 # The paper correlates calibration with MMLU accuracy, not the capabilities score.
 CALIBRATION_PREFIXES = ("rmsce_", "brier_")

@@ -7,11 +7,12 @@ direction and category decision in a diff.
 
 from __future__ import annotations
 
-from pathlib import Path
+from importlib.resources import files
+from importlib.resources.abc import Traversable
 
 import pandas as pd
 
-REGISTRY_DIR = Path(__file__).parent / "data" / "benchmarks"
+REGISTRY_DIR = files("benchwatch") / "data" / "benchmarks"
 CATEGORIES = {"capability", "safety", "compute", "axis", "other"}
 COLUMNS = ["source", "column", "benchmark_id", "name", "category", "safety_area",
            "direction", "scale", "metric"]
@@ -21,12 +22,13 @@ class RegistryError(ValueError):
     """A registry file is inconsistent; the message names the file and row."""
 
 
-def load_registry(directory: Path = REGISTRY_DIR) -> pd.DataFrame:
+def load_registry(directory: Traversable = REGISTRY_DIR) -> pd.DataFrame:
     """All registry rows, validated: known categories, direction +-1, safety areas set."""
     frames = []
-    for path in sorted(directory.glob("*.csv")):
-        frame = pd.read_csv(path, dtype=str, keep_default_na=False)
-        frame.insert(0, "source", path.stem)
+    for path in sorted((p for p in directory.iterdir() if p.name.endswith(".csv")), key=lambda p: p.name):
+        with path.open("r", encoding="utf-8") as handle:
+            frame = pd.read_csv(handle, dtype=str, keep_default_na=False)
+        frame.insert(0, "source", path.name.removesuffix(".csv"))
         checks = [
             (~frame["category"].isin(CATEGORIES), lambda r: f"unknown category {r['category']!r}"),
             (~frame["direction"].isin(["1", "-1"]),

@@ -11,6 +11,7 @@ import os
 from pathlib import Path
 from typing import Annotated, Any, Literal
 
+import platformdirs
 from pydantic import Field, SecretStr, ValidationError, field_validator, model_validator
 from pydantic_settings import (
     BaseSettings,
@@ -21,8 +22,6 @@ from pydantic_settings import (
 )
 from pydantic_settings import SettingsError as PydanticSettingsError
 
-REPO_ROOT = Path(__file__).resolve().parent.parent
-
 MissingPolicy = Literal["drop", "knn", "iterative"]
 
 
@@ -30,10 +29,40 @@ class SettingsError(ValueError):
     """A setting is invalid; the message names the setting and the fix."""
 
 
+def default_home() -> Path:
+    """Where Benchwatch keeps its state when nothing says otherwise: the user's data directory
+    (``~/.local/share/benchwatch`` on Linux), never the package's own location."""
+    return platformdirs.user_data_path("benchwatch")
+
+
+def _home() -> Path:
+    # The home and the config file locate the settings file, so they cannot come from it:
+    # the two environment variables read outside the settings object.
+    return Path(os.environ.get("BENCHWATCH_HOME") or default_home()).expanduser()
+
+
 def _config_file() -> Path:
-    # The config file location itself cannot come from the file, so this is the
-    # one environment variable read outside the settings object.
-    return Path(os.environ.get("BENCHWATCH_CONFIG", REPO_ROOT / "benchwatch.toml"))
+    return Path(os.environ.get("BENCHWATCH_CONFIG") or _home() / "benchwatch.toml").expanduser()
+
+
+# Where recorded snapshots are looked for when ``replay_dir`` is not set: a checkout with the
+# shared data beside it (the README's first command), or a ``data`` folder in the home.
+REPLAY_CANDIDATES = (Path("../shared/data"), Path("shared/data"))
+
+
+def discover_replay_dir(home: Path) -> Path | None:
+    """The first folder of recorded snapshots found from the working directory or the home."""
+    for candidate in (*REPLAY_CANDIDATES, home / "data"):
+        if (candidate / "README.md").is_file() or (candidate / "safetywashing").is_dir():
+            return candidate.resolve()
+    return None
+
+
+NO_REPLAY_DATA = (
+    "no recorded data to replay: set replay_dir (BENCHWATCH_REPLAY_DIR, the settings file, or "
+    "`--replay DIR`) to the folder of recorded snapshots (../shared/data beside a checkout), "
+    "or fetch the upstreams with `--live`"
+)
 
 
 class Settings(BaseSettings):
@@ -43,13 +72,18 @@ class Settings(BaseSettings):
         validate_default=True,
     )
 
-    db: Path = Field(
-        default=REPO_ROOT / "var" / "benchwatch.duckdb",
-        description="DuckDB file, the system of record.",
+    home: Path = Field(
+        default_factory=default_home,
+        description="Benchwatch's state: the database, the raw archive, logs (BENCHWATCH_HOME).",
     )
-    replay_dir: Path = Field(
-        default=REPO_ROOT.parent / "shared" / "data",
-        description="Recorded leaderboard snapshots replayed through the live parsers.",
+    db: Path = Field(
+        default_factory=lambda data: data["home"] / "benchwatch.duckdb",
+        description="DuckDB file, the system of record; <home>/benchwatch.duckdb by default.",
+    )
+    replay_dir: Path | None = Field(
+        default=None,
+        description="Recorded leaderboard snapshots replayed through the live parsers; "
+                    "found beside a checkout (../shared/data) when not set.",
     )
     archive_dir: Path | None = Field(
         default=None,
@@ -100,16 +134,34 @@ class Settings(BaseSettings):
     http_timeout: float = Field(30.0, gt=0)
     http_retries: int = Field(4, ge=0, le=10)
 
+    @field_validator("home", "replay_dir", "archive_dir")
+    @classmethod
+    def _expand(cls, value: Path | None) -> Path | None:
+        return value.expanduser() if value is not None else None
+
     @field_validator("db")
     @classmethod
     def _db_parent_usable(cls, value: Path) -> Path:
-        parent = value.expanduser().resolve().parent
+        value = value.expanduser()
+        parent = value.resolve().parent
         existing = next(p for p in (parent, *parent.parents) if p.exists())
         if not existing.is_dir() or not os.access(existing, os.W_OK):
             raise ValueError(f"cannot create or write the database: {existing} is not a writable directory")
         if value.exists() and value.is_dir():
             raise ValueError(f"{value} is a directory, not a database file")
-        return value.expanduser()
+        return value
+
+    @model_validator(mode="after")
+    def _find_replay_dir(self) -> "Settings":
+        if self.replay_dir is None:
+            self.replay_dir = discover_replay_dir(self.home)
+        return self
+
+    def require_replay_dir(self) -> Path:
+        """The recorded data, or an error saying how to point Benchwatch at it."""
+        if self.replay_dir is None:
+            raise ValueError(NO_REPLAY_DATA)
+        return self.replay_dir
 
     @field_validator("notify_urls", mode="before")
     @classmethod

@@ -14,9 +14,9 @@ from collections.abc import Callable
 from datetime import date
 from pathlib import Path
 
-from storage.alerts import AlertNotFound, ack_alert, silence_alert
-from storage.db import StorageError, connect, writer_lock
-from storage.publish import publish
+from benchwatch.storage.alerts import AlertNotFound, ack_alert, silence_alert
+from benchwatch.storage.db import StorageError, connect, writer_lock
+from benchwatch.storage.publish import publish
 
 WRITER_WAIT_SECONDS = 5.0
 ACTOR = "dashboard"

@@ -8,10 +8,10 @@ the published read-only copy of the database; see ``dashboard/data.py``.
 from __future__ import annotations
 
 import streamlit as st
+from benchwatch.dashboard import context
+from benchwatch.dashboard.data import StaleSnapshot
 
 from benchwatch.settings import SettingsError, load_settings
-from dashboard import context
-from dashboard.data import StaleSnapshot
 
 st.set_page_config(page_title="Benchwatch", page_icon=":material/monitoring:", layout="wide")
 

@@ -8,16 +8,17 @@ Streamlit runs in separate threads, apart.
 from __future__ import annotations
 
 import contextlib
-from collections.abc import Iterator
+from collections.abc import Callable, Iterator
 from contextvars import ContextVar
 from dataclasses import dataclass, field
 from typing import Any
 
 import streamlit as st
+from benchwatch.dashboard.classify import Bands
+from benchwatch.dashboard.data import Snapshot
+from benchwatch.storage import views
 
 from benchwatch.settings import Settings
-from dashboard.classify import Bands
-from dashboard.data import Snapshot
 
 _CURRENT: ContextVar[Context] = ContextVar("benchwatch_dashboard_context")
 
@@ -32,14 +33,14 @@ class Context:
     def bands(self) -> Bands:
         return Bands(tracking=self.settings.capability_threshold)
 
-    def read(self, view: str, *args: Any) -> Any:
+    def read(self, view: Callable[..., Any], *args: Any) -> Any:
         assert self.snapshot is not None, "require_data() first"
         return self.snapshot.read(view, *args)
 
     @property
     def runs(self) -> dict:
         if self._runs is None:
-            self._runs = self.read("runs")
+            self._runs = self.read(views.runs)
         return self._runs
 
     @property

@@ -14,15 +14,14 @@ without any TTL wait; the TTL only bounds memory.
 from __future__ import annotations
 
 import os
+from collections.abc import Callable
 from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
 
 import duckdb
 import streamlit as st
-
-from storage import views
-from storage.publish import published_path
+from benchwatch.storage.publish import published_path
 
 CACHE_TTL_SECONDS = 3600
 CACHE_ENTRIES = 512
@@ -65,9 +64,10 @@ class Snapshot:
             self._con = con
         return self._con
 
-    def read(self, view: str, *args: Any) -> Any:
-        """``storage.views.<view>(con, *args)`` for this version, cached."""
-        return _cached_view(str(self.path), self.version, view, args, self)
+    def read(self, view: Callable[..., Any], *args: Any) -> Any:
+        """``view(con, *args)`` (a read of ``storage.views``) for this version, cached."""
+        return _cached_view(str(self.path), self.version, f"{view.__module__}.{view.__qualname__}", args,
+                            self, view)
 
     def close(self) -> None:
         if self._con is not None:
@@ -76,6 +76,8 @@ class Snapshot:
 
 
 @st.cache_data(ttl=CACHE_TTL_SECONDS, max_entries=CACHE_ENTRIES, show_spinner=False)
-def _cached_view(path: str, version: str, view: str, args: tuple, _snapshot: Snapshot) -> Any:
-    # path and version are the cache key; _snapshot (unhashed) supplies the connection.
-    return getattr(views, view)(_snapshot.connection(), *args)
+def _cached_view(path: str, version: str, name: str, args: tuple, _snapshot: Snapshot,
+                 _view: Callable[..., Any]) -> Any:
+    # path, version, the view's name and its arguments are the cache key; _snapshot and _view
+    # (unhashed) supply the connection and the function.
+    return _view(_snapshot.connection(), *args)

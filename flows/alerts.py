@@ -1,28 +1,18 @@
-"""The refresh flow's alert steps: deliver notifications, emit events, write the artifact.
+"""What a flow tells Prefect about alerts: one event per change, and the run's artifact.
 
-Thin wrappers over ``benchwatch.pipeline`` (delivery) and ``alerts.messages``
-(the artifact's text), kept apart from the flow so the flow stays a list of steps.
+Thin wrappers over ``benchwatch.alerting.messages`` (the artifact's text),
+kept apart from the flows so each flow stays a list of steps.
 """
 
 from __future__ import annotations
 
-from prefect import get_run_logger, task
 from prefect.artifacts import create_markdown_artifact
-from prefect.cache_policies import NO_CACHE
 from prefect.events import emit_event
 
-from alerts.lifecycle import BACKFILL
-from alerts.messages import run_summary
-from alerts.rules import Transition
-from alerts.service import DeliveryReport
-from benchwatch import pipeline
-from benchwatch.settings import Settings
-
-
-@task(name="notify", cache_policy=NO_CACHE)
-def notify_task(con, settings: Settings, run_id: int | None) -> DeliveryReport:
-    """Deliver what is pending; a channel that is down is logged (redacted), never fatal."""
-    return pipeline.notify_alerts(con, settings, run_id, progress=get_run_logger().info)
+from benchwatch.alerting.lifecycle import BACKFILL
+from benchwatch.alerting.messages import run_summary
+from benchwatch.alerting.rules import Transition
+from benchwatch.alerting.service import DeliveryReport
 
 
 def emit_alert_events(transitions: list[Transition]) -> None:

@@ -9,6 +9,8 @@ database file) are overridden here.
 
 from __future__ import annotations
 
+from importlib.resources import files
+from importlib.resources.abc import Traversable
 from pathlib import Path
 from typing import Any, Literal
 
@@ -20,12 +22,10 @@ from prefect.flows import load_flow_from_entrypoint
 from prefect.schedules import Cron, Schedule
 from prefect.types.entrypoint import EntrypointType
 
-from benchwatch.settings import REPO_ROOT
-
-PREFECT_FILE = REPO_ROOT / "deploy" / "prefect.yaml"
+PREFECT_FILE = files("benchwatch.deploy") / "prefect.yaml"
 
 
-def deployment_specs(path: Path = PREFECT_FILE) -> list[dict[str, Any]]:
+def deployment_specs(path: Traversable = PREFECT_FILE) -> list[dict[str, Any]]:
     """The ``deployments`` entries of a prefect.yaml, YAML anchors resolved."""
     return yaml.safe_load(path.read_text(encoding="utf-8"))["deployments"]
 
@@ -43,7 +43,7 @@ def _concurrency(spec: dict[str, Any]) -> int | ConcurrencyLimitConfig | None:
 def runner_deployments(
     mode: Literal["replay", "live"] | None = None,
     db: Path | None = None,
-    path: Path = PREFECT_FILE,
+    path: Traversable = PREFECT_FILE,
 ) -> list[RunnerDeployment]:
     """Every deployment of the file, for ``prefect.serve``; ``mode`` and ``db`` override parameters.
 

@@ -12,14 +12,12 @@ from dataclasses import asdict
 from datetime import date
 from typing import Literal
 
+from benchwatch.flows.tasks import prefect_hooks
 from prefect import flow
 from prefect.events import emit_event
 
+from benchwatch.pipeline.refresh import refresh
 from benchwatch.settings import load_settings
-from flows.refresh import ingest_task
-from flows.session import writer_session
-from sources import SOURCES
-from storage.publish import publish
 
 SOURCE_UPDATED = "benchwatch.source.updated"
 
@@ -37,12 +35,8 @@ def ingest(
     replay_dir: str | None = None,
 ) -> dict:
     """Fetch (live) or replay one source, store what is new, publish the read copy."""
-    if source not in SOURCES:
-        raise ValueError(f"unknown source {source!r}; known sources: {', '.join(SOURCES)}")
     settings = load_settings(db=db, replay_dir=replay_dir)
-    with writer_session(settings, live=mode == "live") as (con, http):
-        report = ingest_task(con, source, settings, mode, until, http)
-        publish(con, settings.db)
+    [report] = refresh(settings, [source], mode, until, analyze=False, hooks=prefect_hooks(settings)).reports
     if report.rows_added or report.rows_revised:
         emit_event(
             SOURCE_UPDATED,

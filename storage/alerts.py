@@ -4,7 +4,7 @@
 to it: acknowledged, silenced); ``alert_events`` one row per transition with
 the numbers that caused it and its disposition (backfill, notify, silenced);
 ``notifications`` one row per delivery attempt to one channel. Channels are
-stored by redacted label and hash only (``alerts.notify``).
+stored by redacted label and hash only (``benchwatch.alerting.notify``).
 
 ``ack_alert`` and ``silence_alert`` are the operator's two verbs; the CLI and
 the dashboard both call them on a writer connection (under
@@ -19,11 +19,15 @@ from datetime import date, datetime, timedelta
 
 import duckdb
 import pandas as pd
-
-from alerts.lifecycle import NOTIFY, Horizon, Stored
-from alerts.notify import Channel, Delivery
-from alerts.rules import Transition
-from storage.db import transaction, utcnow
+from benchwatch.storage.alert_records import (
+    NOTIFY,
+    ChannelRef,
+    Delivery,
+    Horizon,
+    Stored,
+    Transition,
+)
+from benchwatch.storage.db import transaction, utcnow
 
 
 class AlertNotFound(KeyError):
@@ -31,21 +35,6 @@ class AlertNotFound(KeyError):
 
 
 # --- inputs of the rules ---------------------------------------------------------------
-
-def fetch_log(con: duckdb.DuckDBPyConnection) -> pd.DataFrame:
-    """Every fetch in order, with how many distinct models it revised (the fetch rules' input)."""
-    return con.execute(
-        """
-        WITH revised AS (
-            SELECT revised_by AS fetch_id, count(DISTINCT model) AS models_revised
-            FROM observations WHERE revised_by IS NOT NULL GROUP BY revised_by)
-        SELECT f.source, f.fetch_id, f.snapshot, f.status, f.started_at, f.observed_at, f.error,
-               f.warnings, f.rows_revised, r.models_revised
-        FROM fetches f LEFT JOIN revised r USING (fetch_id)
-        ORDER BY f.fetch_id
-        """
-    ).df()
-
 
 def revision_stats(con: duckdb.DuckDBPyConnection) -> pd.DataFrame:
     """Per (revising fetch, benchmark): values revised, models, and values known just before it."""
@@ -192,7 +181,7 @@ def _record(
 
 # --- delivery --------------------------------------------------------------------------
 
-def register_channels(con: duckdb.DuckDBPyConnection, channels: Iterable[Channel]) -> None:
+def register_channels(con: duckdb.DuckDBPyConnection, channels: Iterable[ChannelRef]) -> None:
     """Remember configured channels; a new one only receives events recorded after it appeared."""
     last_event = con.execute("SELECT coalesce(max(event_id), 0) FROM alert_events").fetchone()[0]
     for channel in channels:
@@ -403,17 +392,3 @@ def alert_history(con: duckdb.DuckDBPyConnection, key: str | None = None) -> pd.
         f"ci_high, n, severity, disposition, message FROM alert_events {where} ORDER BY event_id",
         params,
     ).df()
-
-
-def run_changes(con: duckdb.DuckDBPyConnection, since_event_id: int) -> pd.DataFrame:
-    """Transitions recorded after ``since_event_id`` (one flow run's changes, for its artifact)."""
-    return con.execute(
-        "SELECT e.event_id, e.alert_key AS key, e.rule, e.state, e.data_time, e.value, e.n, e.severity, "
-        "e.disposition, e.message FROM alert_events e WHERE e.event_id > ? "
-        "AND e.state IN ('firing', 'resolved') ORDER BY e.event_id",
-        [since_event_id],
-    ).df()
-
-
-def last_event_id(con: duckdb.DuckDBPyConnection) -> int:
-    return int(con.execute("SELECT coalesce(max(event_id), 0) FROM alert_events").fetchone()[0])

@@ -15,7 +15,7 @@ from collections.abc import Iterator
 from datetime import datetime
 from pathlib import Path
 
-from sources.base import Snapshot
+from benchwatch.sources.base import Snapshot
 
 
 def _write_once(path: Path, data: bytes) -> None:

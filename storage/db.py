@@ -12,11 +12,12 @@ import fcntl
 import time
 from collections.abc import Iterator
 from datetime import UTC, datetime
+from importlib.resources import files
 from pathlib import Path
 
 import duckdb
 
-MIGRATIONS_DIR = Path(__file__).parent / "migrations"
+MIGRATIONS_DIR = files("benchwatch.storage") / "migrations"
 
 
 class StorageError(RuntimeError):
@@ -35,7 +36,7 @@ def utcnow() -> datetime:
 def migrations() -> list[tuple[int, str, str]]:
     """(version, name, sql) for every migration file, in order."""
     found = []
-    for entry in MIGRATIONS_DIR.glob("*.sql"):
+    for entry in (e for e in MIGRATIONS_DIR.iterdir() if e.name.endswith(".sql")):
         version = int(entry.name.split("_", 1)[0])
         found.append((version, entry.name, entry.read_text(encoding="utf-8")))
     return sorted(found)

@@ -13,9 +13,8 @@ from datetime import date
 
 import duckdb
 import pandas as pd
-
-from storage.db import transaction
-from storage.results import last_run
+from benchwatch.storage.db import transaction
+from benchwatch.storage.results import last_run
 
 IDENTITY_COLUMNS = ["source", "model", "canonical_id", "base_id", "variant", "kind", "kind_rule",
                     "match_rule", "match_detail", "identity_version"]

@@ -11,15 +11,15 @@ from __future__ import annotations
 
 import json
 from dataclasses import dataclass, field
-from datetime import date, datetime
+from datetime import datetime
 
 import duckdb
 import numpy as np
 import pandas as pd
+from benchwatch.storage import revisions
+from benchwatch.storage.db import transaction, utcnow
 
-from sources.base import MODEL_COLUMNS, ParsedBatch, Previous, Snapshot
-from storage import revisions
-from storage.db import transaction, utcnow
+from benchwatch.sources.base import MODEL_COLUMNS, ParsedBatch, Previous, Snapshot
 
 
 @dataclass
@@ -250,30 +250,6 @@ def _fetch_or_null(fetch_ids: np.ndarray, parts: pd.Series) -> pd.Series:
     """Snapshot positions to fetch ids, -1 (not revised) to NULL."""
     positions = parts.to_numpy()
     return pd.Series(fetch_ids[np.maximum(positions, 0)], dtype="Int64").where(positions >= 0)
-
-
-def observations_as_of(
-    con: duckdb.DuckDBPyConnection, source: str, as_of: date | None = None
-) -> pd.DataFrame:
-    """Long frame (model, model_set, model_type, benchmark, value) known on ``as_of``.
-
-    Known on a date means published by the end of that day and not yet
-    revised by then; ``None`` means everything current.
-    """
-    if as_of is None:
-        where, params = "o.valid_to IS NULL", [source]
-    else:
-        where = ("o.valid_from < (?::DATE + INTERVAL 1 DAY) "
-                 "AND (o.valid_to IS NULL OR o.valid_to >= (?::DATE + INTERVAL 1 DAY))")
-        params = [source, as_of, as_of]
-    return con.execute(
-        f"""
-        SELECT o.model, m.model_set, m.model_type, o.benchmark, o.value
-        FROM observations o JOIN models m ON m.source = o.source AND m.model = o.model
-        WHERE o.source = ? AND {where}
-        """,
-        params,
-    ).df()
 
 
 def history_frame(con: duckdb.DuckDBPyConnection, source: str) -> pd.DataFrame:

@@ -6,8 +6,7 @@ from datetime import date
 
 import duckdb
 import pandas as pd
-
-from storage.db import transaction, utcnow
+from benchwatch.storage.db import transaction, utcnow
 
 RESULT_TABLES = {
     "axes": ("capability_axes", ["run_id", "source", "model_set", "axis", "as_of", "n_models",
@@ -115,14 +114,4 @@ def correlations(
         ORDER BY c.source, c.model_set, c.axis, c.benchmark, c.as_of
         """,
         params,
-    ).df()
-
-
-def capability_axes(con: duckdb.DuckDBPyConnection) -> pd.DataFrame:
-    run = last_run(con)
-    if run is None:
-        return pd.DataFrame()
-    return con.execute(
-        "SELECT * EXCLUDE (run_id) FROM capability_axes WHERE run_id = ? ORDER BY source, model_set, axis, as_of",
-        [run["run_id"]],
     ).df()

@@ -15,10 +15,9 @@ from datetime import date
 
 import duckdb
 import pandas as pd
-
-from storage.alerts import list_alerts
-from storage.observations import source_status
-from storage.results import last_run
+from benchwatch.storage.alerts import list_alerts
+from benchwatch.storage.observations import source_status
+from benchwatch.storage.results import last_run
 
 
 def runs(con: duckdb.DuckDBPyConnection) -> dict:
@@ -132,16 +131,23 @@ def sources(con: duckdb.DuckDBPyConnection) -> pd.DataFrame:
     return source_status(con)
 
 
-def fetch_log(con: duckdb.DuckDBPyConnection, source: str | None = None, limit: int = 1000) -> pd.DataFrame:
-    """The newest fetches (replay reads and live requests), newest first."""
-    where, params = ("WHERE source = ?", [source]) if source else ("", [])
+def fetch_log(con: duckdb.DuckDBPyConnection, source: str | None = None, limit: int | None = None,
+              newest_first: bool = True) -> pd.DataFrame:
+    """The fetch log (replay reads and live requests) with how many distinct models each fetch
+    revised: the dashboard's table (newest first) and the fetch rules' input (in order)."""
+    where, params = ("WHERE f.source = ?", [source]) if source else ("", [])
+    order = "DESC" if newest_first else "ASC"
     return con.execute(
         f"""
-        SELECT fetch_id, source, mode, snapshot, status, started_at, finished_at, http_status,
-               observed_at, rows_parsed, rows_added, rows_revised, error,
-               len(warnings) AS n_warnings, array_to_string(warnings, ' | ') AS warnings
-        FROM fetches {where}
-        ORDER BY fetch_id DESC
+        WITH revised AS (
+            SELECT revised_by AS fetch_id, count(DISTINCT model) AS models_revised
+            FROM observations WHERE revised_by IS NOT NULL GROUP BY revised_by)
+        SELECT f.fetch_id, f.source, f.mode, f.snapshot, f.status, f.started_at, f.finished_at,
+               f.http_status, f.observed_at, f.rows_parsed, f.rows_added, f.rows_revised,
+               r.models_revised, f.error, len(f.warnings) AS n_warnings, f.warnings,
+               array_to_string(f.warnings, ' | ') AS warnings_text
+        FROM fetches f LEFT JOIN revised r USING (fetch_id) {where}
+        ORDER BY f.fetch_id {order}
         LIMIT ?
         """,
         [*params, limit],

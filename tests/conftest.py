@@ -14,13 +14,14 @@ os.environ.setdefault("PREFECT_SERVER_EPHEMERAL_STARTUP_TIMEOUT_SECONDS", "120")
 os.environ.setdefault("PREFECT_LOGGING_LEVEL", "WARNING")
 os.environ.pop("PREFECT_API_URL", None)
 os.environ["BENCHWATCH_CONFIG"] = os.path.join(_PREFECT_HOME, "no-benchwatch.toml")
+# Nothing a test does lands in the user's own Benchwatch home.
+os.environ["BENCHWATCH_HOME"] = os.path.join(_PREFECT_HOME, "benchwatch-home")
 
 import pytest  # noqa: E402
 
-from benchwatch.settings import REPO_ROOT, Settings, load_settings  # noqa: E402
+from benchwatch.settings import Settings, load_settings  # noqa: E402
 from tests.loopback import Upstream  # noqa: E402
-
-DATA_DIR = Path(os.environ.get("BENCHWATCH_REPLAY_DIR", REPO_ROOT.parent / "shared" / "data"))
+from tests.paths import DATA_DIR  # noqa: E402
 
 
 @pytest.fixture(scope="session")

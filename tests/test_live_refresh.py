@@ -6,11 +6,11 @@ from __future__ import annotations
 
 import pandas as pd
 import pytest
+from benchwatch.storage.db import connect
 
-from benchwatch import pipeline
-from sources.http import HttpClient
-from sources.open_llm_v1 import RECORDED
-from storage.db import connect
+from benchwatch.pipeline.ingest import ingest_source
+from benchwatch.sources.http import HttpClient
+from benchwatch.sources.open_llm_v1 import RECORDED
 from tests.sources.test_open_llm_v1 import serve_rows
 
 V1 = "open-llm-leaderboard-v1"
@@ -32,12 +32,12 @@ def test_fetch_refetch_change_and_reparse(settings, upstream, rows):
     con = connect(settings.db)
     serve_rows(upstream, rows, sha="v1")
     with HttpClient(retries=0) as http:
-        first = pipeline.ingest_source(con, V1, settings, mode="live", http=http)
+        first = ingest_source(con, V1, settings, mode="live", http=http)
     assert (first.status, first.rows_added, counts(con)) == ("ok", 180, (180, 0))
 
     upstream.log.clear()
     with HttpClient(retries=0) as http:
-        again = pipeline.ingest_source(con, V1, settings, mode="live", http=http)
+        again = ingest_source(con, V1, settings, mode="live", http=http)
     assert again.status == "unchanged" and len(upstream.log) == 1
     assert counts(con) == (180, 0)
     assert con.execute("SELECT status FROM fetches ORDER BY fetch_id DESC LIMIT 1").fetchone() == ("unchanged",)
@@ -47,10 +47,10 @@ def test_fetch_refetch_change_and_reparse(settings, upstream, rows):
     extra = rows.head(1).assign(model="new-org/new-model", date="2024-06-01T00:00:00Z")
     serve_rows(upstream, pd.concat([changed, extra], ignore_index=True), sha="v2")
     with HttpClient(retries=0) as http:
-        third = pipeline.ingest_source(con, V1, settings, mode="live", http=http)
+        third = ingest_source(con, V1, settings, mode="live", http=http)
     assert (third.rows_added, third.rows_revised) == (6, 1)
     assert counts(con) == (187, 1)
 
-    reparsed = pipeline.ingest_source(con, V1, settings, mode="reparse")
+    reparsed = ingest_source(con, V1, settings, mode="reparse")
     assert reparsed.snapshots == 1 and reparsed.rows_added == 0
     assert counts(con) == (187, 1)

@@ -9,15 +9,17 @@ from pathlib import Path
 
 import pandas as pd
 import pytest
+from benchwatch.storage.db import connect
+from benchwatch.storage.observations import sync_benchmarks
 from scipy.stats import spearmanr
 from typer.testing import CliRunner
 
-from benchwatch import pipeline
 from benchwatch.cli import app
+from benchwatch.pipeline import analyze as analyze_module
+from benchwatch.pipeline.analyze import run_analysis
+from benchwatch.pipeline.ingest import ingest_source
 from benchwatch.registry import load_registry
 from benchwatch.settings import load_settings
-from storage.db import connect
-from storage.observations import sync_benchmarks
 
 SOURCES = ["safetywashing-paper", "helm-safety", "helm-capabilities", "lmarena", "epoch"]
 HELM_SAFETY = {"harm_bench_safety_score", "xstest_safety_score", "bbq_accuracy",
@@ -32,8 +34,8 @@ def db(tmp_path_factory, data_dir) -> Path:
     con = connect(path)
     sync_benchmarks(con, load_registry())
     for name in SOURCES:
-        assert pipeline.ingest_source(con, name, settings).status == "ok"
-    assert pipeline.analyze(con, settings) is not None
+        assert ingest_source(con, name, settings).status == "ok"
+    assert run_analysis(con, settings) is not None
     con.close()
     return path
 
@@ -174,11 +176,11 @@ def test_unchanged_data_and_aliases_skip_a_changed_alias_file_recomputes(tmp_pat
     settings = load_settings(db=tmp_path / "small.duckdb", replay_dir=data_dir, bootstrap_resamples=20)
     con = connect(settings.db)
     try:
-        pipeline.ingest_source(con, "helm-capabilities", settings)
-        first = pipeline.analyze(con, settings)
-        assert first is not None and pipeline.analyze(con, settings) is None
-        monkeypatch.setattr(pipeline, "identity_version", lambda: "edited-alias-file")
-        run = pipeline.analyze(con, settings)
+        ingest_source(con, "helm-capabilities", settings)
+        first = run_analysis(con, settings)
+        assert first is not None and run_analysis(con, settings) is None
+        monkeypatch.setattr(analyze_module, "identity_version", lambda: "edited-alias-file")
+        run = run_analysis(con, settings)
         assert run is not None and run != first
         assert con.execute("SELECT identity_version FROM analysis_runs WHERE run_id = ?",
                            [run]).fetchone()[0] == "edited-alias-file"

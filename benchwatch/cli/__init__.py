@@ -6,7 +6,6 @@ from benchwatch.cli import (  # noqa: F401 - importing registers the commands
     models,
     read,
     refresh,
-    reliability,
     service,
 )
 from benchwatch.cli.app import app

@@ -48,8 +48,8 @@ class State(str, Enum):
 @contextmanager
 def _writer(settings: Settings) -> Iterator[duckdb.DuckDBPyConnection]:
     """A writer connection under the lock; the read-only copy is republished on success."""
-    from storage.db import StorageError, WriterBusy, connect, writer_lock
-    from storage.publish import publish
+    from benchwatch.storage.db import StorageError, WriterBusy, connect, writer_lock
+    from benchwatch.storage.publish import publish
 
     if not settings.db.exists():
         err.print(f"database {settings.db} does not exist yet: run `benchwatch refresh` first", markup=False)
@@ -68,8 +68,8 @@ def _writer(settings: Settings) -> Iterator[duckdb.DuckDBPyConnection]:
 
 
 def _frame(con: duckdb.DuckDBPyConnection, state: str, settings: Settings) -> pd.DataFrame:
-    from alerts.messages import dashboard_link
-    from storage.alerts import list_alerts
+    from benchwatch.alerting.messages import dashboard_link
+    from benchwatch.storage.alerts import list_alerts
 
     frame = list_alerts(con, state).rename(columns={"alert_key": "key"})
     frame["details"] = frame["details"].map(lambda d: json.loads(d) if isinstance(d, str) else None)
@@ -103,7 +103,7 @@ def ack(
     db: DbOption = None,
 ) -> None:
     """Acknowledge a firing alert: no reminders, no retries of its firing message."""
-    from storage.alerts import AlertNotFound, ack_alert
+    from benchwatch.storage.alerts import AlertNotFound, ack_alert
 
     settings = settings_or_exit(db=db)
     with _writer(settings) as con:
@@ -125,7 +125,7 @@ def silence(
     db: DbOption = None,
 ) -> None:
     """Send nothing about an alert until a date; its changes are still recorded."""
-    from storage.alerts import AlertNotFound, silence_alert
+    from benchwatch.storage.alerts import AlertNotFound, silence_alert
 
     settings = settings_or_exit(db=db)
     day = parse_date(until, "--until")
@@ -146,7 +146,7 @@ def history(
     db: DbOption = None,
 ) -> None:
     """Every transition, acknowledgement and silence, with its numbers and disposition."""
-    from storage.alerts import alert_history
+    from benchwatch.storage.alerts import alert_history
 
     settings = settings_or_exit(db=db)
     with read_db(settings) as con:
@@ -161,8 +161,8 @@ def history(
 @alerts_app.command("test-notify")
 def test_notify(db: DbOption = None) -> None:
     """Send a test message to every configured channel (BENCHWATCH_NOTIFY_URLS) and report each."""
-    from alerts.service import test_notify as send_tests
-    from storage.db import WriterBusy, connect, writer_lock
+    from benchwatch.alerting.service import test_notify as send_tests
+    from benchwatch.storage.db import WriterBusy, connect, writer_lock
 
     settings = settings_or_exit(db=db)
     if not settings.notify_urls:

@@ -21,7 +21,7 @@ from rich.console import Console
 from rich.table import Table
 
 from benchwatch.settings import Settings, SettingsError, load_settings
-from storage.db import StorageError, connect
+from benchwatch.storage.db import StorageError, connect
 
 app = typer.Typer(add_completion=False, no_args_is_help=True,
                   help="Benchwatch: does this safety benchmark measure safety, or just capabilities?")

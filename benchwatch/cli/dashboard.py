@@ -4,16 +4,17 @@ from __future__ import annotations
 
 import os
 import sys
+from importlib.resources import files
 from pathlib import Path
 from typing import Annotated
 
 import typer
 
-import dashboard as dashboard_package
 from benchwatch.cli.app import DbOption, app, err, settings_or_exit
 from benchwatch.settings import Settings
 
-APP_SCRIPT = Path(dashboard_package.__file__).resolve().parent / "app.py"
+# Streamlit runs a file: the app ships inside the package (a plain folder in a wheel or a checkout).
+APP_SCRIPT = Path(str(files("benchwatch.dashboard") / "app.py"))
 
 
 def streamlit_command(settings: Settings) -> list[str]:

@@ -46,9 +46,9 @@ def models(
     Suggestions for unmatched models are fuzzy and never applied: add a row to
     benchwatch/data/aliases.csv to accept one.
     """
-    from identity.resolve import coverage, matched_sources
-    from identity.suggest import suggest
-    from storage.identity import identities
+    from benchwatch.identity.resolve import coverage, matched_sources
+    from benchwatch.identity.suggest import suggest
+    from benchwatch.storage.identity import identities
 
     settings = settings_or_exit(db=db)
     identity = _read(settings, identities)
@@ -106,7 +106,7 @@ def adjusted(
     on the benchmark than models of its capability rank), at the latest as-of
     point. Highest first.
     """
-    from storage.identity import adjusted as read_adjusted
+    from benchwatch.storage.identity import adjusted as read_adjusted
 
     settings = settings_or_exit(db=db)
     frame = _read(settings, read_adjusted, benchmark, axis=axis, model_set=model_set, source=source)

@@ -29,7 +29,7 @@ def reproduce_paper(
 ) -> None:
     """The paper's method on the paper's matrices: PC1 variance and every correlation."""
     from benchwatch.paper import reproduce
-    from sources.base import SourceError
+    from benchwatch.sources.base import SourceError
 
     settings = settings_or_exit(replay_dir=data)
     try:
@@ -62,7 +62,7 @@ def correlations(
     db: DbOption = None,
 ) -> None:
     """Capabilities correlations from the database (latest as-of point by default)."""
-    from storage.results import correlations as read_correlations
+    from benchwatch.storage.results import correlations as read_correlations
 
     settings = settings_or_exit(db=db)
     if as_of not in (None, "all"):
@@ -85,8 +85,8 @@ def sources(
     db: DbOption = None,
 ) -> None:
     """Each source: fetches, last status and error, what it holds, and its licence."""
-    from sources import SOURCES
-    from storage.observations import source_status
+    from benchwatch.sources import SOURCES
+    from benchwatch.storage.observations import source_status
 
     settings = settings_or_exit(db=db)
     with read_db(settings) as con:

@@ -18,7 +18,8 @@ from benchwatch.cli.app import (
     prefect_defaults,
     settings_or_exit,
 )
-from storage.db import StorageError
+from benchwatch.pipeline.refresh import RefreshResult
+from benchwatch.storage.db import StorageError
 
 
 @app.command()
@@ -39,14 +40,15 @@ def refresh(
         raise typer.Exit(2)
     settings = settings_or_exit(db=db, replay_dir=replay or None)
     until_date = parse_date(until, "--until")
-    from sources import SOURCES
+    from benchwatch.pipeline.refresh import source_names
 
-    unknown = [name for name in source or [] if name not in SOURCES]
-    if unknown:
-        err.print(f"unknown source {unknown[0]!r}; known sources: {', '.join(SOURCES)}")
-        raise typer.Exit(2)
+    try:
+        source_names(source)
+    except ValueError as exc:
+        err.print(str(exc), markup=False)
+        raise typer.Exit(2) from None
     prefect_defaults()
-    from flows.refresh import refresh as refresh_flow
+    from benchwatch.flows.refresh import refresh as refresh_flow
 
     try:
         result = refresh_flow(
@@ -57,27 +59,27 @@ def refresh(
         err.print(str(exc), markup=False)
         raise typer.Exit(1) from None
     _print_refresh(result)
-    if any(r.status == "failed" for r in result["reports"]):
+    if result.failed:
         raise typer.Exit(1)
 
 
-def _print_refresh(result: dict) -> None:
+def _print_refresh(result: RefreshResult) -> None:
     reports = pd.DataFrame([{
         "source": r.source, "status": r.status, "snapshots": r.snapshots,
         "rows added": r.rows_added, "revised": r.rows_revised, "error": r.error or "",
-    } for r in result["reports"]])
+    } for r in result.reports])
     emit(reports, Format.table, title="Sources")
-    top = result["top"]
+    top = result.top
     if len(top):
         shown = top[["source", "model_set", "axis", "name", "rho", "ci_low", "ci_high", "n"]].rename(
             columns={"name": "benchmark"})
         emit(shown, Format.table, percent=("rho", "ci_low", "ci_high"),
               title="Most capability-correlated safety benchmarks (latest data)")
-    run = result["run_id"]
-    changes = result["transitions"]
+    run = result.run_id
+    changes = result.transitions
     told = sum(t.disposition == "notify" for t in changes)
     backfill = sum(t.disposition == "backfill" for t in changes)
-    sent = sum(d.ok for d in result["delivery"].attempts)
+    sent = sum(d.ok for d in result.delivery.attempts)
     out.print(f"analysis run: {run if run is not None else 'skipped (nothing new)'}; "
               f"alert changes: {len(changes)} ({backfill} backfill, recorded only; {told} new); "
               f"notifications sent: {sent}")

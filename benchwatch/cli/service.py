@@ -63,7 +63,7 @@ def serve(
         raise typer.Exit(2)
     from prefect import serve as prefect_serve
 
-    from flows.deployments import runner_deployments
+    from benchwatch.flows.deployments import runner_deployments
 
     deployments = runner_deployments(mode="live" if live else "replay", db=settings.db.resolve())
     out.print(f"serving {len(deployments)} deployments ({'live' if live else 'replay'}) against {api}; "

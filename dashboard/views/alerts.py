@@ -6,10 +6,10 @@ from datetime import date, timedelta
 
 import pandas as pd
 import streamlit as st
-
-from dashboard import actions, ui
-from dashboard.alert_table import split_value
-from dashboard.context import Context, current
+from benchwatch.dashboard import actions, ui
+from benchwatch.dashboard.alert_table import split_value
+from benchwatch.dashboard.context import Context, current
+from benchwatch.storage import views
 
 ANY = ""
 FLASH = "alerts_flash"
@@ -58,7 +58,7 @@ def details(ctx: Context, shown: pd.DataFrame) -> None:
         st.page_link("views/benchmark.py", label="Open this benchmark", icon=":material/show_chart:",
                      query_params={"source": alert["source"], "benchmark": alert["benchmark"],
                                    "axis": alert["axis"], "model_set": alert["model_set"]})
-    history = ctx.read("alert_events", key)
+    history = ctx.read(views.alert_events, key)
     history_config = {**NUMBER_COLUMNS, "value": ui.percent("rho")} if pd.notna(alert["rho"]) else NUMBER_COLUMNS
     ui.table(history[[c for c in HISTORY_COLUMNS if c in history.columns]], "alert history", "alert-history",
              column_config=history_config)
@@ -105,7 +105,7 @@ def render(ctx: Context) -> None:
     ctx.require_data()
     if FLASH in st.session_state:
         st.success(st.session_state.pop(FLASH))
-    alerts = split_value(ctx.read("alerts"))
+    alerts = split_value(ctx.read(views.alerts))
     if alerts.empty:
         st.info("No alert has ever fired.")
         return

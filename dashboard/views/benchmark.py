@@ -4,11 +4,12 @@ from __future__ import annotations
 
 import pandas as pd
 import streamlit as st
+from benchwatch.dashboard import charts, ui
+from benchwatch.dashboard.classify import CORRELATED, INVERSE, SEPARABLE, TRACKING
+from benchwatch.dashboard.context import Context, current
+from benchwatch.storage import views
 
-from dashboard import charts, ui
-from dashboard.classify import CORRELATED, INVERSE, SEPARABLE, TRACKING
-from dashboard.context import Context, current
-from sources import SOURCES
+from benchwatch.sources import SOURCES
 
 POOLED = "all"
 BADGE_COLORS = {TRACKING: "red", CORRELATED: "orange", SEPARABLE: "green", INVERSE: "blue"}
@@ -20,7 +21,7 @@ def choose(ctx: Context, index: pd.DataFrame) -> tuple[str, str, str, str]:
     With nothing in the URL, the page opens on the newest firing alert's series.
     """
     targets = index[index["category"].isin(["safety", "other"])]
-    alerts = ctx.read("alerts")
+    alerts = ctx.read(views.alerts)
     firing = alerts[(alerts["state"] == "firing") & alerts["benchmark"].notna()]
     first = firing.iloc[0] if len(firing) else targets.iloc[0]
     cols = st.columns(4)
@@ -98,7 +99,7 @@ def scatter(ctx: Context, info: dict, chosen: pd.DataFrame, axis: str, model_set
         return
     dates = [pd.Timestamp(d).strftime("%Y-%m-%d") for d in chosen["as_of"]]
     as_of = ui.pick("As of", dates[::-1], key="as_of", default=dates[-1])
-    points = ctx.read("scatter", ctx.run["run_id"], info["source"], info["column"], model_set, axis, as_of)
+    points = ctx.read(views.scatter, ctx.run["run_id"], info["source"], info["column"], model_set, axis, as_of)
     row = chosen.iloc[dates.index(as_of)]
     st.caption(f"{len(points):,} models known on {as_of} (the correlation used n = {int(row['n']):,}, "
                f"rho = {_pct(row['rho'])}). The benchmark is shown as published, scale {info['scale']}, "
@@ -115,7 +116,7 @@ def scatter(ctx: Context, info: dict, chosen: pd.DataFrame, axis: str, model_set
 
 def adjusted(ctx: Context, info: dict, axis: str, model_set: str) -> None:
     st.subheader("Capability-adjusted ranking")
-    ranking = ctx.read("adjusted_ranking", ctx.run["run_id"], info["source"], info["column"], model_set, axis)
+    ranking = ctx.read(views.adjusted_ranking, ctx.run["run_id"], info["source"], info["column"], model_set, axis)
     if ranking.empty:
         st.info("No capability-adjusted residuals for this benchmark, axis and model set (they are computed "
                 "for safety benchmarks, at the latest as-of point).")
@@ -153,17 +154,17 @@ def _pct(value: float) -> str:
 
 def render(ctx: Context) -> None:
     ctx.require_data()
-    index = ctx.read("correlation_index", ctx.run["run_id"])
+    index = ctx.read(views.correlation_index, ctx.run["run_id"])
     if index[index["category"].isin(["safety", "other"])].empty:
         st.info("No benchmark has a correlation in this run.")
         return
     source, benchmark, axis, model_set = choose(ctx, index)
-    info = ctx.read("benchmark_info", source, benchmark) or {
+    info = ctx.read(views.benchmark_info, source, benchmark) or {
         "source": source, "column": benchmark, "benchmark_id": benchmark, "name": benchmark,
         "category": "not in the registry", "direction": 1, "scale": "unknown"}
-    series = ctx.read("benchmark_series", ctx.run["run_id"], source, benchmark)
+    series = ctx.read(views.benchmark_series, ctx.run["run_id"], source, benchmark)
     chosen = series[(series["axis"] == axis) & (series["model_set"] == model_set)].reset_index(drop=True)
-    events = ctx.read("alert_events", None, source, benchmark)
+    events = ctx.read(views.alert_events, None, source, benchmark)
     headline(ctx, info, chosen)
     trend(ctx, series, events, axis, model_set)
     scatter(ctx, info, chosen, axis, model_set)

@@ -4,9 +4,9 @@ from __future__ import annotations
 
 import pandas as pd
 import streamlit as st
-
-from dashboard import charts, ui
-from dashboard.context import Context, current
+from benchwatch.dashboard import charts, ui
+from benchwatch.dashboard.context import Context, current
+from benchwatch.storage import views
 
 AXIS_HELP = ("pc1: the paper's capabilities score within the source; pc1-joint: PC1 over capability "
              "benchmarks joined across sources by model identity; eci, arena: Epoch's capabilities index and "
@@ -28,7 +28,7 @@ def principal_component(ctx: Context, of_source: pd.DataFrame, source: str, axis
     st.altair_chart(charts.explained_variance(pcs), width="stretch")
     st.caption("PC1 of the Spearman correlation matrix of the capability benchmarks, per model set (never "
                "pooled across base and chat), at each as-of date; its share of the variance.")
-    loadings = ctx.read("capability_loadings", ctx.run["run_id"], source, model_set)
+    loadings = ctx.read(views.capability_loadings, ctx.run["run_id"], source, model_set)
     loadings = loadings[loadings["axis"] == axis]
     st.subheader("Loadings")
     if loadings.empty:
@@ -58,7 +58,7 @@ def ranking(ctx: Context, of_source: pd.DataFrame, source: str, axis: str, model
         return
     dates = _dates(scored)
     rank_date = ui.pick("Scores as of", dates, key="scores_as_of", default=dates[0])
-    ranked = ctx.read("capability_ranking", ctx.run["run_id"], source, model_set, axis, rank_date)
+    ranked = ctx.read(views.capability_ranking, ctx.run["run_id"], source, model_set, axis, rank_date)
     policy = scored["missing_policy"].iloc[0]
     st.caption(f"{len(ranked):,} models with a {axis} value on {rank_date}. For a principal component the "
                f"score is the capability z-scores · PC1, not re-standardized; missing capability values: {policy} "
@@ -71,7 +71,7 @@ def ranking(ctx: Context, of_source: pd.DataFrame, source: str, axis: str, model
 def render(ctx: Context) -> None:
     st.title("Capabilities")
     ctx.require_data()
-    axes = ctx.read("capability_axes", ctx.run["run_id"])
+    axes = ctx.read(views.capability_axes, ctx.run["run_id"])
     if axes.empty:
         st.info("No capability axis in this run: a source needs capability benchmarks to have one.")
         return

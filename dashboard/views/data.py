@@ -5,12 +5,13 @@ from __future__ import annotations
 from pathlib import Path
 
 import streamlit as st
+from benchwatch.dashboard import reproduction, ui
+from benchwatch.dashboard.context import Context, current
+from benchwatch.storage import views
 
 from benchwatch.paper import reproduce
-from dashboard import reproduction, ui
-from dashboard.context import Context, current
-from sources import SOURCES
-from sources.base import SourceError
+from benchwatch.sources import SOURCES
+from benchwatch.sources.base import SourceError
 
 ALL = ""
 
@@ -22,7 +23,7 @@ def paper_result(data_dir: str) -> dict:
 
 
 def sources_tab(ctx: Context) -> None:
-    status = ctx.read("sources")
+    status = ctx.read(views.sources)
     if not status.empty:
         status = status.assign(
             license=status["name"].map(lambda n: SOURCES[n].license if n in SOURCES else ""),
@@ -32,7 +33,8 @@ def sources_tab(ctx: Context) -> None:
         "homepage": st.column_config.LinkColumn("homepage")})
     source = ui.pick("Fetch log of", [ALL, *SOURCES], key="log_source", default=ALL,
                      format_func=lambda s: s or "every source")
-    log = ctx.read("fetch_log", source or None)
+    log = ctx.read(views.fetch_log, source or None, 1000).drop(columns=["warnings", "models_revised"]).rename(
+        columns={"warnings_text": "warnings"})
     st.caption("Newest first (at most 1,000 rows). A replay reads a recorded snapshot; a live fetch "
                "records its HTTP status and validators; a failed fetch keeps its error.")
     ui.table(log, "fetch log", "fetch-log", height=350, empty="No fetch recorded for this source.",
@@ -42,7 +44,7 @@ def sources_tab(ctx: Context) -> None:
 
 
 def revisions_tab(ctx: Context) -> None:
-    batches = ctx.read("revision_batches")
+    batches = ctx.read(views.revision_batches)
     st.caption("A revision is a published value that a later fetch changed (a retroactive rescoring): the "
                "old row is closed, the new one opened, both kept. Re-publishing with more digits is not one.")
     ui.table(batches, "revision batches", "revision-batches", height=300, empty="No published value was ever revised.",
@@ -54,7 +56,7 @@ def revisions_tab(ctx: Context) -> None:
     fetch_id = ui.pick("Values revised by", list(labels), key="revision_fetch",
                        default=int(batches.sort_values("values_revised").iloc[-1]["fetch_id"]),
                        format_func=labels.get)
-    ui.table(ctx.read("revisions", fetch_id), "revised values", "revised-values", height=350, column_config={
+    ui.table(ctx.read(views.revisions, fetch_id), "revised values", "revised-values", height=350, column_config={
         "published": st.column_config.DateColumn("published"), "revised": st.column_config.DateColumn("revised")})
 
 
@@ -62,17 +64,17 @@ def models_tab(ctx: Context) -> None:
     st.caption("Each source names models its own way; the analysis resolves every (source, model) to one "
                "canonical id (exact, normalized by rule, or a curated alias) so axes can join sources. "
                "A model no other source shares is unmatched: it never enters a cross-source correlation.")
-    summary = ctx.read("identity_summary")
+    summary = ctx.read(views.identity_summary)
     ui.table(summary, "model matching per source", "identity-summary", empty="No model identity stored yet: "
              "the next analysis run resolves them.", column_config={
                  "matched_fraction": st.column_config.NumberColumn("matched elsewhere", format="percent")})
     if not summary.empty:
         source = ui.pick("Unmatched models of", list(summary["source"]), key="unmatched_source",
                          default="helm-safety")
-        ui.table(ctx.read("unmatched_models", source), "unmatched models", "unmatched-models", height=300,
+        ui.table(ctx.read(views.unmatched_models, source), "unmatched models", "unmatched-models", height=300,
                  empty="Every model of this source is matched to another source.")
     st.caption("Models per source and model set")
-    ui.table(ctx.read("models_per_source"), "models per source", "models-per-source")
+    ui.table(ctx.read(views.models_per_source), "models per source", "models-per-source")
 
 
 def paper_tab(ctx: Context) -> None:

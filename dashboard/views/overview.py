@@ -4,12 +4,13 @@ from __future__ import annotations
 
 import pandas as pd
 import streamlit as st
+from benchwatch.dashboard import charts, ui
+from benchwatch.dashboard.alert_table import split_value
+from benchwatch.dashboard.classify import CLASSES
+from benchwatch.dashboard.context import Context, current
+from benchwatch.storage import views
 
-from dashboard import charts, ui
-from dashboard.alert_table import split_value
-from dashboard.classify import CLASSES
-from dashboard.context import Context, current
-from sources import SOURCES
+from benchwatch.sources import SOURCES
 
 ANY_SET = "any"
 
@@ -34,7 +35,7 @@ def latest_per_series(history: pd.DataFrame, bands) -> pd.DataFrame:
 
 def open_alerts(ctx: Context) -> None:
     st.subheader("Open alerts")
-    alerts = ctx.read("alerts")
+    alerts = ctx.read(views.alerts)
     firing = split_value(alerts[alerts["state"] == "firing"])
     if firing.empty:
         st.success("No alert is firing.")
@@ -51,7 +52,7 @@ def open_alerts(ctx: Context) -> None:
 
 def benchmarks_table(ctx: Context) -> None:
     st.subheader("Safety benchmarks: capabilities correlation now")
-    index = ctx.read("correlation_index", ctx.run["run_id"])
+    index = ctx.read(views.correlation_index, ctx.run["run_id"])
     axes = sorted(index["axis"].dropna().unique())
     sets = sorted(index["model_set"].dropna().unique())
     left, middle, right = st.columns(3)
@@ -64,7 +65,7 @@ def benchmarks_table(ctx: Context) -> None:
     with right:
         source = ui.pick("Source", ["", *sorted(index["source"].unique())], key="source", default="",
                          format_func=lambda s: s or "every source")
-    history = ctx.read("safety_history", ctx.run["run_id"], axis,
+    history = ctx.read(views.safety_history, ctx.run["run_id"], axis,
                        None if model_set == ANY_SET else model_set, source or None)
     latest = latest_per_series(history, ctx.bands)
     if latest.empty:
@@ -92,7 +93,7 @@ def benchmarks_table(ctx: Context) -> None:
 
 def freshness(ctx: Context) -> None:
     st.subheader("Sources")
-    status = ctx.read("sources")
+    status = ctx.read(views.sources)
     now = pd.Timestamp.now(tz="UTC").tz_localize(None)
     known = set(status["name"]) if not status.empty else set()
     never = [name for name in SOURCES if name not in known]

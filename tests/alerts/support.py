@@ -9,9 +9,12 @@ from __future__ import annotations
 from datetime import date
 from pathlib import Path
 
-from benchwatch import pipeline
+from benchwatch.storage import alerts as alert_store
+
+from benchwatch.alerting import service as alert_service
+from benchwatch.pipeline.analyze import run_analysis
+from benchwatch.pipeline.ingest import ingest_source
 from benchwatch.settings import Settings, load_settings
-from storage import alerts as alert_store
 from tests.alerts.receivers import Mailbox, Webhook
 
 PAPER = "safetywashing-paper"
@@ -36,10 +39,10 @@ def refresh(con, settings: Settings, until: date | None = None, sources: tuple[s
     """One refresh through the pipeline's functions; returns (transitions, delivery report)."""
     progress = log.append if log is not None else (lambda _: None)
     for name in sources:
-        pipeline.ingest_source(con, name, settings, until=until, progress=progress)
-    run_id = pipeline.analyze(con, settings, progress=progress)
-    transitions = pipeline.evaluate_alerts(con, settings, run_id)
-    return transitions, pipeline.notify_alerts(con, settings, run_id, progress=progress)
+        ingest_source(con, name, settings, until=until, progress=progress)
+    run_id = run_analysis(con, settings, progress=progress)
+    transitions = alert_service.evaluate(con, settings, run_id)
+    return transitions, alert_service.deliver(con, settings, run_id, progress=progress)
 
 
 def urls(hook: Webhook, mail: Mailbox | None = None) -> list[str]:

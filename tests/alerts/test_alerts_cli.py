@@ -9,12 +9,12 @@ from __future__ import annotations
 import json
 
 import pytest
+from benchwatch.flows.refresh import refresh as refresh_flow
 from prefect.artifacts import Artifact
 from prefect.testing.utilities import prefect_test_harness
 from typer.testing import CliRunner
 
 from benchwatch.cli import app
-from flows.refresh import refresh as refresh_flow
 from tests.alerts.receivers import Webhook, free_port
 from tests.alerts.support import SCHEMA, SCORES, TOKEN, V2
 
@@ -48,10 +48,10 @@ def test_rehearsal_through_the_cli_and_the_flow_then_operate_the_alerts(tmp_path
                              return_state=True)
         assert state.is_completed()
         result = state.result()
-        told = [(t.state, t.key) for t in result["transitions"] if t.disposition == "notify"]
+        told = [(t.state, t.key) for t in result.transitions if t.disposition == "notify"]
         assert told == [("firing", SCORES), ("firing", SCHEMA), ("resolved", SCORES), ("resolved", SCHEMA),
                         ("firing", SCORES), ("resolved", SCORES)]
-        assert result["delivery"].events_sent == 6
+        assert result.delivery.events_sent == 6
         assert [c for c in hook.changes()] == [(s.upper(), k) for s, k in told]
         artifact = Artifact.get("refresh-alerts")
         assert artifact is not None and "| firing | scores-revised | open-llm-leaderboard-v2 |" in artifact.data

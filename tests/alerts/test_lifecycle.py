@@ -4,7 +4,7 @@ from __future__ import annotations
 
 from datetime import date
 
-from alerts.lifecycle import (
+from benchwatch.alerting.lifecycle import (
     BACKFILL,
     NOTIFY,
     SILENCED,
@@ -14,7 +14,7 @@ from alerts.lifecycle import (
     decide,
     is_news,
 )
-from alerts.rules import Transition
+from benchwatch.alerting.rules import Transition
 
 
 def t(key: str, state: str, day: str, source: str = "src", fetch_id: int | None = None,

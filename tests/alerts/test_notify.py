@@ -7,7 +7,7 @@ import logging
 import pytest
 from pydantic import SecretStr
 
-from alerts.notify import channel_of, channels, redact, send
+from benchwatch.alerting.notify import channel_of, channels, redact, send
 from tests.alerts.receivers import Webhook, free_port
 
 URLS = {

@@ -25,11 +25,11 @@ from collections import Counter
 from datetime import date
 
 import pandas as pd
+from benchwatch.storage import alerts as alert_store
+from benchwatch.storage import results as result_store
+from benchwatch.storage.db import connect
 
-from alerts.rules import capability_tracking
-from storage import alerts as alert_store
-from storage import results as result_store
-from storage.db import connect
+from benchwatch.alerting.rules import capability_tracking
 from tests.alerts.support import (
     LATER_CHANGES,
     MC1_CHAT,

@@ -7,7 +7,7 @@ from datetime import date, datetime
 
 import pandas as pd
 
-from alerts.rules import (
+from benchwatch.alerting.rules import (
     capability_tracking,
     channel_failing,
     drift,

@@ -10,8 +10,12 @@ import pytest
 from scipy.stats import rankdata, spearmanr
 from sklearn.linear_model import LinearRegression
 
-from analysis.adjusted import latest_residuals, rank_residuals, residuals_frame
-from analysis.engine import Params, analyze_source
+from benchwatch.analysis.adjusted import (
+    latest_residuals,
+    rank_residuals,
+    residuals_frame,
+)
+from benchwatch.analysis.engine import Params, analyze_source
 
 
 def test_hand_computed_example():

@@ -10,7 +10,7 @@ import pandas as pd
 import pytest
 from scipy.stats import spearmanr
 
-from analysis.axes import (
+from benchwatch.analysis.axes import (
     analyze_cross_source,
     axis_vector,
     cross_dates,
@@ -19,7 +19,7 @@ from analysis.axes import (
     target_sets,
     with_identity,
 )
-from analysis.engine import Params
+from benchwatch.analysis.engine import Params
 
 T1, T2, T3 = pd.Timestamp("2025-01-10"), pd.Timestamp("2025-03-10"), pd.Timestamp("2026-03-09")
 REGISTRY = pd.DataFrame([

@@ -11,16 +11,21 @@ import pandas as pd
 import pytest
 from scipy.stats import spearmanr
 
-from analysis.bootstrap import count_blocks, exact_rho, linearized_rho, sort_columns
-from analysis.engine import oriented_matrix
-from analysis.method import (
+from benchwatch.analysis.bootstrap import (
+    count_blocks,
+    exact_rho,
+    linearized_rho,
+    sort_columns,
+)
+from benchwatch.analysis.engine import oriented_matrix
+from benchwatch.analysis.method import (
     EXACT_MAX_MODELS,
     capability_axis,
     resample_counts,
     spearman_with_ci,
 )
 from benchwatch.registry import load_registry
-from sources.open_llm_v1 import OpenLLMLeaderboardV1
+from benchwatch.sources.open_llm_v1 import OpenLLMLeaderboardV1
 
 RESAMPLES = 1000
 SEED = 20240731

@@ -7,7 +7,7 @@ import pandas as pd
 import pytest
 from scipy.stats import spearmanr
 
-from analysis.method import (
+from benchwatch.analysis.method import (
     capability_axis,
     first_component,
     resample_counts,

@@ -13,9 +13,9 @@ from pathlib import Path
 
 import duckdb
 import pytest
+from benchwatch.storage.publish import published_path
 
 from benchwatch.settings import load_settings
-from storage.publish import published_path
 from tests.dashboard.helpers import CHROMIUM, RESAMPLES, refresh
 
 

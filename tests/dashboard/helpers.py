@@ -15,15 +15,12 @@ from datetime import date
 from pathlib import Path
 
 import pytest
+from benchwatch.storage.publish import published_path
 from streamlit.testing.v1 import AppTest
 
-from benchwatch import pipeline
-from benchwatch.registry import load_registry
-from benchwatch.settings import REPO_ROOT, Settings
-from sources import SOURCES
-from storage.db import connect, writer_lock
-from storage.observations import sync_benchmarks
-from storage.publish import publish, published_path
+from benchwatch.pipeline.refresh import refresh as run_refresh
+from benchwatch.settings import Settings
+from tests.paths import REPO_ROOT
 
 APP = REPO_ROOT / "dashboard" / "app.py"
 ARTIFACTS = REPO_ROOT / "artifacts" / "dashboard"
@@ -33,20 +30,10 @@ RUN_TIMEOUT = 180
 
 
 def refresh(settings: Settings, sources: Sequence[str] | None = None, until: date | None = None) -> int | None:
-    """One writer pass, as the flow does it: ingest, analyze, alerts, publish (under the lock)."""
-    with writer_lock(settings.db, wait_seconds=60):
-        con = connect(settings.db)
-        try:
-            sync_benchmarks(con, load_registry())
-            for name in sources or list(SOURCES):
-                report = pipeline.ingest_source(con, name, settings, until=until)
-                assert report.status != "failed", report.error
-            run_id = pipeline.analyze(con, settings)
-            pipeline.evaluate_alerts(con, settings, run_id)
-            publish(con, settings.db)
-        finally:
-            con.close()
-    return run_id
+    """One writer pass, the refresh use case the flow runs, with plain steps; returns the run id."""
+    result = run_refresh(settings, sources, until=until, wait_seconds=60)
+    assert not result.failed, [r.error for r in result.failed]
+    return result.run_id
 
 
 def app_test(db: Path, monkeypatch: pytest.MonkeyPatch, query: dict | None = None,

@@ -9,8 +9,8 @@ from __future__ import annotations
 import re
 
 import pytest
+from benchwatch.dashboard.classify import Bands
 
-from dashboard.classify import Bands
 from tests.dashboard.helpers import ARTIFACTS, served
 
 CHART = ".vega-embed canvas, .vega-embed svg.marks"

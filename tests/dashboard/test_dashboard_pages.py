@@ -13,9 +13,9 @@ import duckdb
 import numpy as np
 import pandas as pd
 import pytest
+from benchwatch.dashboard.classify import Bands
 from scipy.stats import spearmanr
 
-from dashboard.classify import Bands
 from tests.dashboard.helpers import app_test, copy_database
 
 V1 = "open-llm-leaderboard-v1"

@@ -7,10 +7,9 @@ from pathlib import Path
 
 import duckdb
 import pytest
-
-from dashboard.data import Snapshot, StaleSnapshot, version_of
-from dashboard.ui import csv_text, escape_markdown
-from storage.publish import publish, published_path
+from benchwatch.dashboard.data import Snapshot, StaleSnapshot, version_of
+from benchwatch.dashboard.ui import csv_text, escape_markdown
+from benchwatch.storage.publish import publish, published_path
 
 
 def write(db: Path, value: int) -> None:

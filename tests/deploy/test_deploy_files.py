@@ -8,14 +8,18 @@ import re
 
 import pytest
 import yaml
+from benchwatch.flows.deployments import (
+    PREFECT_FILE,
+    deployment_specs,
+    runner_deployments,
+)
+from benchwatch.flows.ingest import SOURCE_UPDATED
 from prefect.client.schemas.objects import ConcurrencyLimitStrategy
 from prefect.client.schemas.schedules import CronSchedule
 from prefect.flows import load_flow_from_entrypoint
 
-from benchwatch.settings import REPO_ROOT
-from flows.deployments import PREFECT_FILE, deployment_specs, runner_deployments
-from flows.ingest import SOURCE_UPDATED
-from sources import SOURCES
+from benchwatch.sources import SOURCES
+from tests.paths import REPO_ROOT
 
 DEPLOY = REPO_ROOT / "deploy"
 DAILY = {"helm-safety", "helm-capabilities", "lmarena", "epoch"}
@@ -33,10 +37,10 @@ def compose() -> dict:
 
 
 def test_one_ingest_deployment_per_source_and_the_analysis(specs):
-    ingest = {name for name, spec in specs.items() if spec["entrypoint"] == "flows.ingest.ingest"}
+    ingest = {name for name, spec in specs.items() if spec["entrypoint"] == "benchwatch.flows.ingest.ingest"}
     assert ingest == set(SOURCES)
     assert all(specs[name]["parameters"] == {"source": name, "mode": "live"} for name in ingest)
-    assert specs["analyze-and-alert"]["entrypoint"] == "flows.analysis.analyze_and_alert"
+    assert specs["analyze-and-alert"]["entrypoint"] == "benchwatch.flows.analysis.analyze_and_alert"
     assert len(specs) == len(SOURCES) + 1
 
 

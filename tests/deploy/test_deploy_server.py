@@ -15,14 +15,14 @@ from zoneinfo import ZoneInfo
 
 import duckdb
 import pytest
+from benchwatch.flows.deployments import deployment_specs
+from benchwatch.storage.db import connect
+from benchwatch.storage.publish import published_path
 
-from benchwatch import pipeline
-from benchwatch.settings import REPO_ROOT, load_settings
+from benchwatch.pipeline.ingest import ingest_source
+from benchwatch.settings import load_settings
+from benchwatch.sources.http import HttpClient
 from benchwatch.supervise import Supervisor, answers
-from flows.deployments import deployment_specs
-from sources.http import HttpClient
-from storage.db import connect
-from storage.publish import published_path
 from tests.deploy.prefect_api import (
     STARTUP_TIMEOUT,
     PrefectApi,
@@ -31,6 +31,7 @@ from tests.deploy.prefect_api import (
     wait_for,
 )
 from tests.loopback import Upstream
+from tests.paths import REPO_ROOT
 from tests.sources.test_epoch import APRIL, ZIP_PATH, folder_files, zip_of
 
 pytestmark = pytest.mark.slow
@@ -157,7 +158,7 @@ def test_a_schedule_fires_on_its_own_and_fetches_live_from_the_loopback_upstream
     expected = connect(tmp_path / "expected.duckdb")
     settings = load_settings(db=tmp_path / "expected.duckdb", upstream_base=stack.upstream.url)
     with HttpClient(retries=0) as http:
-        report = pipeline.ingest_source(expected, "epoch", settings, mode="live", http=http)
+        report = ingest_source(expected, "epoch", settings, mode="live", http=http)
     with stack.published() as con:
         stored = con.execute("SELECT count(*) FROM observations WHERE source = 'epoch'").fetchone()[0]
         [(mode, status)] = con.execute("SELECT DISTINCT mode, status FROM fetches WHERE source = 'epoch' "

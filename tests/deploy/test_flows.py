@@ -1,6 +1,6 @@
 """The deployments' flows under Prefect's test harness: ``ingest`` marks a broken source
 failed after recording it, and the analysis fan-out on a local Dask cluster computes
-the very correlations the thread pool does, both equal to the serial ``pipeline.analyze``."""
+the very correlations the thread pool does, both equal to the serial ``run_analysis``."""
 
 from __future__ import annotations
 
@@ -9,18 +9,19 @@ import shutil
 import duckdb
 import pandas as pd
 import pytest
+from benchwatch.flows.analysis import analyze_and_alert
+from benchwatch.flows.ingest import SourceFailed, ingest
+from benchwatch.flows.tasks import task_runner
+from benchwatch.storage.db import connect
+from benchwatch.storage.publish import publish, published_path
 from distributed import LocalCluster
 from prefect.task_runners import ThreadPoolTaskRunner
 from prefect.testing.utilities import prefect_test_harness
 from prefect_dask import DaskTaskRunner
 
-from benchwatch import pipeline
+from benchwatch.pipeline.analyze import plan_analysis, run_analysis
+from benchwatch.pipeline.ingest import ingest_source
 from benchwatch.settings import load_settings
-from flows.analysis import analyze_and_alert
-from flows.fanout import task_runner
-from flows.ingest import SourceFailed, ingest
-from storage.db import connect
-from storage.publish import publish, published_path
 
 SOURCES = ["safetywashing-paper", "helm-safety"]
 RESULT_TABLES = ["correlations", "capability_axes", "capability_loadings", "capability_scores",
@@ -34,7 +35,7 @@ def ingested(tmp_path_factory, data_dir):
     settings = load_settings(db=db, replay_dir=data_dir)
     con = connect(db)
     for name in SOURCES:
-        assert pipeline.ingest_source(con, name, settings).status == "ok"
+        assert ingest_source(con, name, settings).status == "ok"
     con.close()
     return db
 
@@ -92,7 +93,7 @@ def test_dask_and_threads_give_the_same_results_as_serial(ingested, tmp_path, ha
     monkeypatch.setenv("BENCHWATCH_BOOTSTRAP_RESAMPLES", "30")
     serial_db = analyzed_copy(ingested, tmp_path, "serial")
     con = connect(serial_db)
-    assert pipeline.analyze(con, load_settings(db=serial_db)) is not None
+    assert run_analysis(con, load_settings(db=serial_db)) is not None
     con.close()
     serial = results(serial_db)
 
@@ -112,7 +113,7 @@ def test_dask_and_threads_give_the_same_results_as_serial(ingested, tmp_path, ha
     # the paper's one date and helm-safety's 13 monthly points.
     scratch = analyzed_copy(ingested, tmp_path, "plan")
     with connect(scratch) as con:
-        units = pipeline.plan_analysis(con, load_settings(db=scratch)).units
+        units = plan_analysis(con, load_settings(db=scratch)).units
     assert [(u.source, u.latest) for u in units].count(("helm-safety", False)) == 12
     assert cluster.scheduler.task_prefixes["analyze_unit_task"].state_counts["memory"] == len(units) == 14
     for table in RESULT_TABLES:
@@ -139,4 +140,4 @@ def test_the_published_copy_is_a_backup_that_restores_as_the_database(ingested, 
     shutil.copyfile(backup, restored)
     with connect(restored) as con:  # a writer: migrations (none pending) run on open
         assert con.execute("SELECT count(*), max(observation_id) FROM observations").fetchone() == before
-        assert pipeline.ingest_source(con, "safetywashing-paper", load_settings(db=restored)).rows_added == 0
+        assert ingest_source(con, "safetywashing-paper", load_settings(db=restored)).rows_added == 0

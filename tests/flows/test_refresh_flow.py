@@ -4,9 +4,8 @@ from __future__ import annotations
 
 import duckdb
 import pytest
+from benchwatch.flows.refresh import refresh
 from prefect.testing.utilities import prefect_test_harness
-
-from flows.refresh import refresh
 
 
 @pytest.fixture(scope="module", autouse=True)
@@ -21,14 +20,14 @@ def test_flow_ingests_analyzes_and_alerts(settings, monkeypatch):
                     replay_dir=str(settings.replay_dir), return_state=True)
     assert state.is_completed()
     result = state.result()
-    assert [r.status for r in result["reports"]] == ["ok", "ok"]
+    assert [r.status for r in result.reports] == ["ok", "ok"]
     con = duckdb.connect(str(settings.db), read_only=True)
     assert con.execute("SELECT count(*) FROM observations").fetchone()[0] == 9473 + 522
     stored = con.execute("SELECT count(*) FROM correlations").fetchone()[0]
     assert stored > 300
     assert stored == con.execute("SELECT n_correlations FROM analysis_runs WHERE status = 'ok'").fetchone()[0]
     firing = con.execute("SELECT count(*) FROM alerts WHERE state = 'firing'").fetchone()[0]
-    assert firing == len([t for t in result["transitions"] if t.state == "firing"]) > 0
+    assert firing == len([t for t in result.transitions if t.state == "firing"]) > 0
 
 
 def test_a_failing_source_does_not_stop_the_flow(settings, tmp_path):

@@ -6,7 +6,7 @@ from pathlib import Path
 
 import pytest
 
-from sources import SOURCES, build
+from benchwatch.sources import SOURCES, build
 
 
 @pytest.fixture(scope="session")

@@ -10,7 +10,7 @@ from __future__ import annotations
 
 import pytest
 
-from identity.normalize import normalize
+from benchwatch.identity.normalize import normalize
 
 # One model, as different sources name it: (source, name) -> the canonical id all share.
 SAME_MODEL = {

@@ -5,10 +5,15 @@ from __future__ import annotations
 import pandas as pd
 import pytest
 
-from identity.aliases import AliasError, load_aliases
-from identity.normalize import normalize
-from identity.resolve import coverage, identity_version, matched_sources, resolve
-from identity.suggest import suggest
+from benchwatch.identity.aliases import AliasError, load_aliases
+from benchwatch.identity.normalize import normalize
+from benchwatch.identity.resolve import (
+    coverage,
+    identity_version,
+    matched_sources,
+    resolve,
+)
+from benchwatch.identity.suggest import suggest
 
 
 @pytest.fixture(scope="module")

@@ -8,8 +8,8 @@ from hypothesis import given, settings
 from hypothesis import strategies as st
 from hypothesis.extra.numpy import arrays
 
-from analysis.engine import Params, analyze_matrix, oriented_matrix
-from analysis.method import spearman_with_ci
+from benchwatch.analysis.engine import Params, analyze_matrix, oriented_matrix
+from benchwatch.analysis.method import spearman_with_ci
 
 RESAMPLES = 50
 finite = st.floats(-1e6, 1e6, allow_nan=False, allow_infinity=False)

@@ -10,8 +10,8 @@ import pandas as pd
 from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
 
-from sources.base import Snapshot
-from sources.open_llm_v1 import BENCHMARKS, OpenLLMLeaderboardV1
+from benchwatch.sources.base import Snapshot
+from benchwatch.sources.open_llm_v1 import BENCHMARKS, OpenLLMLeaderboardV1
 
 HEADER = ["model", "type", "date", *BENCHMARKS]
 names = st.one_of(

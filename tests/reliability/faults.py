@@ -10,7 +10,7 @@ error says what went wrong, or an ok fetch whose warnings explain the
 cleaning, or hostile model names stored verbatim), no fetch is half-written
 and the other source was ingested. A case that cannot apply to a wire format
 (an Elo rating has no range to leave) is reported as not applicable, with why.
-Used by ``tests/reliability/test_faults.py`` and ``scripts/reliability_report.py``.
+Used by ``tests/reliability/test_faults.py`` and ``tools/reliability_report.py``.
 """
 
 from __future__ import annotations
@@ -23,13 +23,13 @@ from dataclasses import dataclass, field
 from pathlib import Path
 
 import pandas as pd
+from benchwatch.storage.db import connect
 
-from benchwatch import pipeline
-from benchwatch.reliability import integrity
+from benchwatch.pipeline.ingest import ingest_source
 from benchwatch.settings import load_settings
-from sources.http import HttpClient
-from storage.db import connect
+from benchwatch.sources.http import HttpClient
 from tests.loopback import Fault, Upstream
+from tests.reliability.crash import integrity
 from tests.reliability.wire import Wire, wires
 
 INJECTION = "x'); DROP TABLE observations; --"
@@ -212,8 +212,8 @@ def run_case(case: Case, source: str, data_dir: Path, workdir: Path) -> Outcome:
         con = connect(db)
         try:
             with HttpClient(settings.http_timeout, settings.http_retries, sleep=lambda _: None) as http:
-                report = pipeline.ingest_source(con, source, settings, "live", http=http)
-            after = pipeline.ingest_source(con, other, settings)
+                report = ingest_source(con, source, settings, "live", http=http)
+            after = ingest_source(con, other, settings)
             fetch = con.execute("SELECT status, coalesce(error, ''), warnings FROM fetches "
                                 "WHERE source = ? ORDER BY fetch_id DESC LIMIT 1", [source]).fetchone()
             names = [n for (n,) in con.execute(

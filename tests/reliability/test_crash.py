@@ -1,6 +1,6 @@
 """SIGKILL refreshes at random points and run two at once: nothing lost, nothing half-written.
 
-A small, seeded version of ``benchwatch.reliability.run_trials`` (the
+A small, seeded version of ``tests.reliability.crash.run_trials`` (the
 reliability report runs the full one with 20 kills).
 """
 
@@ -10,7 +10,7 @@ from pathlib import Path
 
 import pytest
 
-from benchwatch import reliability
+from tests.reliability import crash as reliability
 
 
 @pytest.fixture(scope="module")

@@ -7,7 +7,7 @@ from pathlib import Path
 
 import pytest
 
-from sources import SOURCES
+from benchwatch.sources import SOURCES
 from tests.reliability.faults import CASES, run_case
 
 

@@ -15,12 +15,13 @@ from pathlib import Path
 
 import duckdb
 import pytest
+from benchwatch.storage.db import connect
+from benchwatch.storage.publish import publish, published_path
 
-from benchwatch import pipeline
-from benchwatch.settings import REPO_ROOT, load_settings
-from storage.db import connect
-from storage.publish import publish, published_path
+from benchwatch.pipeline.analyze import run_analysis
+from benchwatch.settings import load_settings
 from tests.dashboard.helpers import app_test
+from tests.paths import REPO_ROOT
 from tests.reliability.faults import INJECTION, MARKUP, Case, run_case
 
 PACKAGES = ["storage", "dashboard", "alerts", "identity", "analysis", "sources", "benchwatch", "flows"]
@@ -108,7 +109,7 @@ def hostile_db(tmp_path_factory: pytest.TempPathFactory, data_dir: Path) -> Path
     assert outcome.survived, outcome.message
     db = next(tmp.glob("epoch-*.duckdb"))
     con = connect(db)
-    pipeline.analyze(con, load_settings(db=db, replay_dir=data_dir, bootstrap_resamples=0))
+    run_analysis(con, load_settings(db=db, replay_dir=data_dir, bootstrap_resamples=0))
     publish(con, db)
     con.close()
     return db

@@ -13,15 +13,16 @@ from pathlib import Path
 
 import duckdb
 import pytest
+from benchwatch.storage.db import connect, writer_lock
+from benchwatch.storage.observations import sync_benchmarks
+from benchwatch.storage.publish import publish, published_path
 
-from alerts import service as alert_service
-from alerts.messages import run_summary
-from benchwatch import pipeline
+from benchwatch.alerting import service as alert_service
+from benchwatch.alerting.messages import run_summary
+from benchwatch.pipeline.analyze import run_analysis
+from benchwatch.pipeline.ingest import ingest_source
 from benchwatch.registry import load_registry
 from benchwatch.settings import load_settings
-from storage.db import connect, writer_lock
-from storage.observations import sync_benchmarks
-from storage.publish import publish, published_path
 from tests.dashboard.helpers import app_test
 
 SECRET = "s3cr3tT0ken"
@@ -68,10 +69,10 @@ def run(tmp_path_factory: pytest.TempPathFactory, data_dir: Path) -> dict:
             con = connect(settings.db)
             sync_benchmarks(con, load_registry())
             for name in ("safetywashing-paper", "helm-safety"):
-                pipeline.ingest_source(con, name, settings, progress=lines.append)
-            run_id = pipeline.analyze(con, settings, progress=lines.append)
-            transitions = pipeline.evaluate_alerts(con, settings, run_id)
-            delivery = pipeline.notify_alerts(con, settings, run_id, progress=lines.append)
+                ingest_source(con, name, settings, progress=lines.append)
+            run_id = run_analysis(con, settings, progress=lines.append)
+            transitions = alert_service.evaluate(con, settings, run_id)
+            delivery = alert_service.deliver(con, settings, run_id, progress=lines.append)
             tests = alert_service.test_notify(settings, con)
             publish(con, settings.db)
             con.close()

@@ -23,8 +23,8 @@ import pandas as pd
 import pyarrow as pa
 import pyarrow.parquet as pq
 
-from sources.base import SCALE_BOUNDS
-from sources.open_llm_v1 import BENCHMARKS
+from benchwatch.sources.base import SCALE_BOUNDS
+from benchwatch.sources.open_llm_v1 import BENCHMARKS
 from tests.loopback import Upstream
 from tests.sources import test_epoch, test_helm, test_lmarena, test_open_llm_v2
 from tests.sources.test_safetywashing import RAW

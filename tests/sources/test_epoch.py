@@ -19,8 +19,8 @@ import pandas as pd
 import pytest
 from pandas.testing import assert_frame_equal
 
-from sources.base import SCALE_BOUNDS, ParseError, Previous, Snapshot
-from sources.epoch import (
+from benchwatch.sources.base import SCALE_BOUNDS, ParseError, Previous, Snapshot
+from benchwatch.sources.epoch import (
     COMPUTE_KEY,
     ECI_FILE,
     TABLES,
@@ -28,7 +28,7 @@ from sources.epoch import (
     benchmark_key,
     registry_scales,
 )
-from sources.http import FetchError, HttpClient
+from benchwatch.sources.http import FetchError, HttpClient
 from tests.conftest import DATA_DIR
 from tests.loopback import Fault, Upstream
 

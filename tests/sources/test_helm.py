@@ -11,9 +11,14 @@ from datetime import date, datetime
 import pandas as pd
 import pytest
 
-from sources.base import ParseError, Previous, Snapshot
-from sources.helm import HelmCapabilities, HelmSafety, release_dates, run_spec_model
-from sources.http import FetchError, HttpClient
+from benchwatch.sources.base import ParseError, Previous, Snapshot
+from benchwatch.sources.helm import (
+    HelmCapabilities,
+    HelmSafety,
+    release_dates,
+    run_spec_model,
+)
+from benchwatch.sources.http import FetchError, HttpClient
 from tests.conftest import DATA_DIR
 from tests.loopback import Fault, Upstream
 

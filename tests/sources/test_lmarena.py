@@ -19,9 +19,9 @@ import pyarrow as pa
 import pyarrow.parquet as pq
 import pytest
 
-from sources.base import ParseError, Previous, Snapshot
-from sources.http import FetchError, HttpClient
-from sources.lmarena import LMArena
+from benchwatch.sources.base import ParseError, Previous, Snapshot
+from benchwatch.sources.http import FetchError, HttpClient
+from benchwatch.sources.lmarena import LMArena
 from tests.conftest import DATA_DIR
 from tests.loopback import Fault, Route, Upstream
 

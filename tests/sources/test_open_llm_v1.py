@@ -9,9 +9,9 @@ from datetime import date, datetime
 import pandas as pd
 import pytest
 
-from sources.base import ParseError, Previous, Snapshot
-from sources.http import HttpClient
-from sources.open_llm_v1 import RECORDED, OpenLLMLeaderboardV1, model_set_of
+from benchwatch.sources.base import ParseError, Previous, Snapshot
+from benchwatch.sources.http import HttpClient
+from benchwatch.sources.open_llm_v1 import RECORDED, OpenLLMLeaderboardV1, model_set_of
 from tests.loopback import Fault, Upstream
 
 HUB = "/huggingface.co"

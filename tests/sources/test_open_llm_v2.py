@@ -19,12 +19,16 @@ import pyarrow as pa
 import pyarrow.parquet as pq
 import pytest
 
-from benchwatch.settings import REPO_ROOT
-from sources.base import ParseError, Previous, Snapshot
-from sources.http import FetchError, HttpClient
-from sources.open_llm_v2 import BENCHMARKS, OpenLLMLeaderboardV2, model_set_of
+from benchwatch.sources.base import ParseError, Previous, Snapshot
+from benchwatch.sources.http import FetchError, HttpClient
+from benchwatch.sources.open_llm_v2 import (
+    BENCHMARKS,
+    OpenLLMLeaderboardV2,
+    model_set_of,
+)
 from tests.conftest import DATA_DIR
 from tests.loopback import Fault, Upstream
+from tests.paths import REPO_ROOT
 
 DATA = DATA_DIR
 SNAPSHOTS = DATA / "open-llm-leaderboard-v2" / "snapshots"

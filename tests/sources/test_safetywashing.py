@@ -5,9 +5,9 @@ from __future__ import annotations
 import pandas as pd
 import pytest
 
-from sources.base import ParseError, Previous
-from sources.http import HttpClient
-from sources.safetywashing import FILES, SafetywashingPaper
+from benchwatch.sources.base import ParseError, Previous
+from benchwatch.sources.http import HttpClient
+from benchwatch.sources.safetywashing import FILES, SafetywashingPaper
 from tests.loopback import Upstream
 
 RAW = "/raw.githubusercontent.com/centerforaisafety/safetywashing/compute_correlations/data"

@@ -13,12 +13,12 @@ import duckdb
 import numpy as np
 import pandas as pd
 import pytest
+from benchwatch.storage.db import connect, migrations
+from benchwatch.storage.observations import ingest
+from benchwatch.storage.revisions import is_revision
 
-from benchwatch import pipeline
-from sources.base import ParsedBatch, Snapshot
-from storage.db import connect, migrations
-from storage.observations import ingest
-from storage.revisions import is_revision
+from benchwatch.pipeline.ingest import ingest_source
+from benchwatch.sources.base import ParsedBatch, Snapshot
 
 SOURCE = "test-source"
 
@@ -95,8 +95,8 @@ def test_a_failure_inside_the_write_rolls_everything_back(tmp_path):
 KILLED_CHILD = textwrap.dedent("""
     import sys, time
     from benchwatch.settings import load_settings
-    from benchwatch import pipeline
-    from storage.db import connect
+    from benchwatch.pipeline.ingest import ingest_source
+    from benchwatch.storage.db import connect
 
     class Stalling:
         # Delegates to the real connection; stops after the last write of a
@@ -115,13 +115,13 @@ KILLED_CHILD = textwrap.dedent("""
 
     settings = load_settings(db=sys.argv[1], replay_dir=sys.argv[2])
     con = connect(settings.db)
-    pipeline.ingest_source(Stalling(con), "open-llm-leaderboard-v1", settings)
+    ingest_source(Stalling(con), "open-llm-leaderboard-v1", settings)
 """)
 
 
 def test_killed_mid_ingest_leaves_the_database_as_it_was(settings):
     con = connect(settings.db)
-    pipeline.ingest_source(con, "safetywashing-paper", settings)
+    ingest_source(con, "safetywashing-paper", settings)
     before = table_counts(con)
     con.close()
     child = subprocess.Popen([sys.executable, "-c", KILLED_CHILD, str(settings.db), str(settings.replay_dir)],
@@ -131,7 +131,7 @@ def test_killed_mid_ingest_leaves_the_database_as_it_was(settings):
     child.wait()
     con = connect(settings.db)
     assert table_counts(con) == before
-    report = pipeline.ingest_source(con, "open-llm-leaderboard-v1", settings)
+    report = ingest_source(con, "open-llm-leaderboard-v1", settings)
     assert report.status == "ok" and report.rows_added == 40368
     assert con.execute("SELECT count(*) FROM fetches WHERE status = 'ok'").fetchone()[0] == 2
 
@@ -144,8 +144,8 @@ def test_missing_files_fail_one_source_and_the_other_proceeds(settings, tmp_path
     os.symlink(settings.replay_dir / "open-llm-leaderboard-v1", broken / "open-llm-leaderboard-v1")
     settings = settings.model_copy(update={"replay_dir": broken})
     con = connect(settings.db)
-    bad = pipeline.ingest_source(con, "safetywashing-paper", settings)
-    good = pipeline.ingest_source(con, "open-llm-leaderboard-v1", settings)
+    bad = ingest_source(con, "safetywashing-paper", settings)
+    good = ingest_source(con, "open-llm-leaderboard-v1", settings)
     assert bad.status == "failed"
     assert "benchmarks_base_models.csv" in bad.error and "'type'" in bad.error and "row 0" in bad.error
     assert good.status == "ok"
@@ -163,14 +163,14 @@ def test_malformed_csv_is_a_clear_error(settings, tmp_path):
     (broken / original.name).write_text("\n".join(text))
     settings = settings.model_copy(update={"replay_dir": tmp_path / "data"})
     con = connect(settings.db)
-    report = pipeline.ingest_source(con, "open-llm-leaderboard-v1", settings)
+    report = ingest_source(con, "open-llm-leaderboard-v1", settings)
     assert report.status == "failed"
     assert "open_llm_leaderboard_v1_2024-06-19.csv" in report.error
     assert con.execute("SELECT count(*) FROM observations").fetchone()[0] == 0
 
 
 def test_read_only_open_while_empty_database_is_a_clear_error(tmp_path):
-    from storage.db import StorageError
+    from benchwatch.storage.db import StorageError
 
     with pytest.raises(StorageError, match="does not exist yet"):
         connect(tmp_path / "none.duckdb", read_only=True)
@@ -202,7 +202,7 @@ def test_a_scale_flip_fails_the_fetch_and_strays_are_dropped(settings, tmp_path)
         frame.to_csv(folder / name, index=False)
     settings = settings.model_copy(update={"replay_dir": tmp_path / "data"})
     con = connect(settings.db)
-    report = pipeline.ingest_source(con, "safetywashing-paper", settings)
+    report = ingest_source(con, "safetywashing-paper", settings)
     assert report.status == "failed"
     assert "column 'mmlu'" in report.error and "published 0-1 scale" in report.error
     assert con.execute("SELECT count(*) FROM observations").fetchone()[0] == 0
@@ -210,7 +210,7 @@ def test_a_scale_flip_fails_the_fetch_and_strays_are_dropped(settings, tmp_path)
     frame = pd.read_csv(settings.replay_dir / "safetywashing" / "benchmarks_base_models.csv")
     frame["mmlu"] = frame["mmlu"] / 100
     frame.to_csv(folder / "benchmarks_base_models.csv", index=False)
-    report = pipeline.ingest_source(con, "safetywashing-paper", settings)
+    report = ingest_source(con, "safetywashing-paper", settings)
     assert report.status == "ok"
     assert any("truthfulqa_mc1: dropped 1 value(s) outside the 0-1 scale" in w for w in report.warnings)
     assert report.rows_added == 9473 - 1

@@ -6,14 +6,14 @@ from datetime import datetime, timedelta
 
 import numpy as np
 import pandas as pd
+from benchwatch.storage.db import connect
+from benchwatch.storage.observations import Pending, ingest, ingest_many
+from benchwatch.storage.revisions import is_revision
 from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
 
-from benchwatch import pipeline
-from sources.base import ParsedBatch, Snapshot
-from storage.db import connect
-from storage.observations import Pending, ingest, ingest_many
-from storage.revisions import is_revision
+from benchwatch.pipeline.ingest import ingest_source
+from benchwatch.sources.base import ParsedBatch, Snapshot
 
 SOURCE = "test-source"
 MODELS = ["m1", "m2", "m3"]
@@ -132,7 +132,7 @@ def test_a_broken_snapshot_mid_replay_keeps_the_ones_before_it(settings, tmp_pat
     folder.mkdir(parents=True)
     frame.to_csv(folder / recorded.name, index=False)
     con = connect(settings.db)
-    report = pipeline.ingest_source(con, "helm-safety",
+    report = ingest_source(con, "helm-safety",
                                     settings.model_copy(update={"replay_dir": tmp_path / "data"}))
     assert report.status == "failed" and "n/a (bad cell)" in report.error
     assert report.snapshots == 5

@@ -1,0 +1,372 @@
+"""Alert rules as pure functions over correlation series and the fetch log.
+
+A rule walks each alert key's points in data-time order and emits the
+transitions (firing, resolved) it would have made. Running the same walk over
+the whole history is the backfill; ``alerts.lifecycle`` decides which
+transitions are new and which of those reach people.
+
+Rules and their keys (rule:source:benchmark:axis:model_set):
+- capability-tracking: rho >= threshold, resolved below threshold - hysteresis.
+- drift: rho rose by >= ``rise`` within the look-back window and the two
+  points' bootstrap intervals do not overlap.
+- source-failing: N failed fetches of a source in a row.
+- schema-changed: a fetch mapped a different column layout than the previous
+  good fetch, or failed on a missing/unknown column.
+- scores-revised: a fetch revised a material share of a benchmark's values.
+- channel-failing: a notification channel failed N delivery rounds in a row.
+"""
+
+from __future__ import annotations
+
+import re
+from collections.abc import Iterable, Iterator
+from datetime import date, timedelta
+from itertools import groupby
+from typing import Any
+
+import pandas as pd
+
+from benchwatch.storage.alert_records import Transition
+
+CAPABILITY_TRACKING = "capability-tracking"
+DRIFT = "drift"
+SOURCE_FAILING = "source-failing"
+SCHEMA_CHANGED = "schema-changed"
+SCORES_REVISED = "scores-revised"
+CHANNEL_FAILING = "channel-failing"
+# Rules evaluated from the data (correlations and fetch log) on every refresh.
+
+
+
+
+def alert_key(rule: str, source: str, benchmark: str = "", axis: str = "", model_set: str = "") -> str:
+    return ":".join([rule, source, benchmark or "", axis or "", model_set or ""])
+
+
+SERIES_KEY = ["source", "benchmark", "axis", "model_set"]
+
+
+def _series(correlations: pd.DataFrame, min_models: int) -> Iterator[tuple[tuple, list[Any]]]:
+    """Each (source, benchmark, axis, model_set) series of safety points with enough models, by as-of."""
+    safety = correlations[(correlations["category"] == "safety") & (correlations["n"] >= min_models)
+                          & correlations["rho"].notna()]
+    safety = safety.sort_values([*SERIES_KEY, "as_of"])
+    rows = safety[[*SERIES_KEY, "as_of", "rho", "ci_low", "ci_high", "n"]].itertuples(index=False)
+    for key, points in groupby(rows, key=lambda r: (r.source, r.benchmark, r.axis, r.model_set)):
+        yield key, list(points)
+
+
+def _number(value: Any) -> float | None:
+    return None if value is None or pd.isna(value) else float(value)
+
+
+def capability_tracking(
+    correlations: pd.DataFrame, threshold: float, hysteresis: float, min_models: int
+) -> list[Transition]:
+    """Fire when rho >= threshold; resolve only when rho < threshold - hysteresis.
+
+    Points with fewer than ``min_models`` models are skipped (they neither fire
+    nor resolve), so a thin early leaderboard cannot raise an alert.
+    """
+    transitions = []
+    for (source, benchmark, axis, model_set), series in _series(correlations, min_models):
+        key = alert_key(CAPABILITY_TRACKING, source, benchmark, axis, model_set)
+        firing = False
+        for row in series:
+            if not firing and row.rho >= threshold:
+                firing = True
+                state = "firing"
+            elif firing and row.rho < threshold - hysteresis:
+                firing = False
+                state = "resolved"
+            else:
+                continue
+            ci_low, ci_high = _number(row.ci_low), _number(row.ci_high)
+            severity = "critical" if ci_low is not None and ci_low >= threshold else "warning"
+            verb = "tracks capabilities" if state == "firing" else "no longer tracks capabilities"
+            interval = f" [{ci_low:.2f}, {ci_high:.2f}]" if ci_low is not None and ci_high is not None else ""
+            transitions.append(Transition(
+                key=key, rule=CAPABILITY_TRACKING, source=source, benchmark=benchmark, axis=axis,
+                model_set=model_set, state=state, data_time=row.as_of, value=float(row.rho),
+                threshold=threshold, ci_low=ci_low, ci_high=ci_high,
+                n=int(row.n), severity=severity if state == "firing" else "info",
+                message=(f"{benchmark} ({source}, {model_set}) {verb}: rho={row.rho:.2f}"
+                         f"{interval} on {axis}, n={int(row.n)}, threshold {threshold:.2f}"),
+                details={"resolve_below": round(threshold - hysteresis, 6)},
+            ))
+    return transitions
+
+
+def _best_rise(
+    now: Any, earlier: list[Any], require_separation: bool
+) -> tuple[float, Any] | None:
+    """The earlier point giving the largest rise to ``now``, or None.
+
+    With ``require_separation`` only earlier points whose interval lies wholly
+    below the current point's interval count: the rise is then larger than the
+    bootstrap noise of either point.
+    """
+    best = None
+    for past in earlier:
+        if require_separation and not (
+            pd.notna(now.ci_low) and pd.notna(past.ci_high) and now.ci_low > past.ci_high
+        ):
+            continue
+        rise = float(now.rho - past.rho)
+        if best is None or rise > best[0]:
+            best = (rise, past)
+    return best
+
+
+def drift(
+    correlations: pd.DataFrame, rise: float, window_days: int, min_models: int, hysteresis: float
+) -> list[Transition]:
+    """Fire when rho rose by >= ``rise`` over the look-back window, beyond bootstrap noise.
+
+    At each as-of point t (with at least ``min_models`` models) the rule looks
+    at the earlier points s of the same series with t - window <= s < t (also
+    with enough models). It fires when some s has rho(t) - rho(s) >= rise AND
+    the intervals do not overlap (ci_low(t) > ci_high(s)): the criterion for
+    "larger than the bootstrap noise". Without intervals (no resamples) it
+    never fires. It resolves when no earlier point in the window shows a
+    separated rise of at least ``rise - hysteresis`` any more.
+    """
+    window = timedelta(days=window_days)
+    transitions = []
+    for (source, benchmark, axis, model_set), points in _series(correlations, min_models):
+        key = alert_key(DRIFT, source, benchmark, axis, model_set)
+        firing = False
+        for i, now in enumerate(points):
+            earlier = [p for p in points[:i] if p.as_of >= now.as_of - window]
+            best = _best_rise(now, earlier, require_separation=True)
+            if not firing and best is not None and best[0] >= rise:
+                firing, state = True, "firing"
+            elif firing and (best is None or best[0] < rise - hysteresis):
+                firing, state = False, "resolved"
+            else:
+                continue
+            details: dict[str, Any] = {"window_days": window_days,
+                                       "criterion": "intervals do not overlap"}
+            if best is not None:
+                past = best[1]
+                details.update({"rise": round(best[0], 6), "from_as_of": past.as_of.isoformat(),
+                                "from_rho": float(past.rho), "from_ci_low": _number(past.ci_low),
+                                "from_ci_high": _number(past.ci_high), "from_n": int(past.n)})
+            if state == "firing":
+                message = (f"{benchmark} ({source}, {model_set}) drifted toward capabilities on {axis}: "
+                           f"rho {best[1].rho:.2f} on {best[1].as_of} -> {now.rho:.2f} on {now.as_of} "
+                           f"(+{best[0]:.2f} >= {rise:.2f}; intervals "
+                           f"[{best[1].ci_low:.2f}, {best[1].ci_high:.2f}] and "
+                           f"[{now.ci_low:.2f}, {now.ci_high:.2f}] do not overlap), n={int(now.n)}")
+            else:
+                message = (f"{benchmark} ({source}, {model_set}) no longer drifting on {axis}: "
+                           f"no separated rise of {rise - hysteresis:.2f} within {window_days} days "
+                           f"(rho {now.rho:.2f}, n={int(now.n)})")
+            transitions.append(Transition(
+                key=key, rule=DRIFT, source=source, benchmark=benchmark, axis=axis, model_set=model_set,
+                state=state, data_time=now.as_of, value=float(now.rho), threshold=rise,
+                ci_low=_number(now.ci_low), ci_high=_number(now.ci_high), n=int(now.n),
+                severity="warning" if state == "firing" else "info", message=message, details=details,
+            ))
+    return transitions
+
+
+def fetch_data_time(row: Any) -> date:
+    """A fetch's data time: when its data was published, or when it ran if it brought none."""
+    stamp = row.observed_at if pd.notna(row.observed_at) else row.started_at
+    return pd.Timestamp(stamp).date()
+
+
+def failure_streaks(failed: Iterable[bool], after: int) -> Iterator[tuple[int, str, int]]:
+    """(position, state, streak) where a run of failures reaches ``after`` (firing) and where the
+    first success after it comes (resolved, streak 0): what source- and channel-failing share."""
+    streak, firing = 0, False
+    for position, bad in enumerate(failed):
+        if bad:
+            streak += 1
+            if not firing and streak >= after:
+                firing = True
+                yield position, "firing", streak
+        else:
+            streak = 0
+            if firing:
+                firing = False
+                yield position, "resolved", 0
+
+
+def source_failing(fetches: pd.DataFrame, after: int) -> list[Transition]:
+    """Fire on the ``after``-th failed fetch of a source in a row; resolve on its next good fetch.
+
+    ``fetches``: source, fetch_id, status, started_at, observed_at, error (the fetch log).
+    """
+    transitions = []
+    for source, log in fetches.sort_values("fetch_id").groupby("source", sort=True):
+        key = alert_key(SOURCE_FAILING, source)
+        rows = list(log.itertuples(index=False))
+        for position, state, streak in failure_streaks((r.status == "failed" for r in rows), after):
+            row = rows[position]
+            message = (f"{source} failed {streak} fetches in a row; last error: {row.error}"
+                       if state == "firing" else f"{source} fetched again ({row.status})")
+            transitions.append(Transition(
+                key=key, rule=SOURCE_FAILING, source=source, benchmark=None, axis=None, model_set=None,
+                state=state, data_time=fetch_data_time(row), value=float(streak),
+                threshold=float(after), ci_low=None, ci_high=None, n=None,
+                severity="critical" if state == "firing" else "info", message=message,
+                fetch_id=int(row.fetch_id),
+                details={"error": row.error} if state == "firing" else None,
+            ))
+    return transitions
+
+
+# Warnings in which a parser says it mapped a non-current shape of the payload.
+SCHEMA_NOTES = (
+    re.compile(r"layout mapped"),
+    re.compile(r"no '[^']+' column"),
+    re.compile(r"column '[^']+' is not in the registry"),
+    re.compile(r"file\(s\) (absent|not mapped)"),
+)
+# A failed fetch whose error names a column or a layout: the payload changed shape.
+SCHEMA_ERRORS = re.compile(r"ParseError: .*(, column '|column layout|missing column|missing benchmark)")
+
+
+def schema_notes(warnings: Iterable[str] | None) -> tuple[str, ...]:
+    """The warnings that describe the payload's shape, as a comparable signature."""
+    found = [] if warnings is None else list(warnings)
+    return tuple(sorted(w for w in found if any(p.search(w) for p in SCHEMA_NOTES)))
+
+
+def _shape(notes: tuple[str, ...]) -> str:
+    return "; ".join(notes) if notes else "the current layout, every known file and column present"
+
+
+def schema_changed(fetches: pd.DataFrame) -> list[Transition]:
+    """Fire when a fetch's shape differs from the previous good fetch's, or breaks the parser.
+
+    The shape of a good fetch is the set of its schema notes (``SCHEMA_NOTES``:
+    an older layout mapped, a column or file absent or unmapped). The first
+    good fetch of a source sets the baseline. The alert resolves at the next
+    good fetch with the same shape as the one that fired it (the new shape
+    is stable), or, after a parse failure, at the next good fetch. Another
+    change while firing fires again (``refire``).
+    """
+    transitions = []
+    for source, log in fetches.sort_values("fetch_id").groupby("source", sort=True):
+        key = alert_key(SCHEMA_CHANGED, source)
+        shape: tuple[str, ...] | None = None
+        firing = False
+        for row in log.itertuples(index=False):
+            refire = False
+            if row.status == "failed":
+                if firing or not SCHEMA_ERRORS.search(row.error or ""):
+                    continue
+                firing, state, severity = True, "firing", "critical"
+                message = f"{source} payload no longer parses: {row.error}"
+                details: dict[str, Any] = {"error": row.error}
+            elif row.status == "ok":
+                new = schema_notes(row.warnings)
+                changed = shape is not None and new != shape
+                previous, shape = shape, new
+                if changed:
+                    refire = firing
+                    firing, state, severity = True, "firing", "warning"
+                    message = (f"{source} changed shape: now {_shape(new)} (before: {_shape(previous or ())})")
+                    details = {"before": list(previous or ()), "after": list(new)}
+                elif firing and not changed:
+                    firing, state, severity = False, "resolved", "info"
+                    message = f"{source} shape stable again: {_shape(new)}"
+                    details = {"shape": list(new)}
+                else:
+                    continue
+            else:
+                continue
+            transitions.append(Transition(
+                key=key, rule=SCHEMA_CHANGED, source=source, benchmark=None, axis=None, model_set=None,
+                state=state, data_time=fetch_data_time(row), value=None, threshold=None, ci_low=None,
+                ci_high=None, n=None, severity=severity, message=message, fetch_id=int(row.fetch_id),
+                details=details, refire=refire,
+            ))
+    return transitions
+
+
+def scores_revised(
+    fetches: pd.DataFrame, revisions: pd.DataFrame, min_share: float, min_models: int,
+    ignore: Iterable[str] = (),
+) -> list[Transition]:
+    """Fire when a fetch revised at least ``min_share`` of a benchmark's values for >= ``min_models`` models.
+
+    ``revisions``: fetch_id, benchmark, revised (values), models, base (the
+    benchmark's values known just before that fetch). A fetch that revises a
+    handful of re-evaluated models stays quiet; a rescoring (the Open LLM
+    Leaderboard v2's MATH Lvl 5, Nov 2024 and Feb 2025) fires. The alert
+    resolves at the next good fetch of the source that revises nothing
+    material. A further material revision while firing fires again (``refire``):
+    each rescoring is told. Sources in ``ignore`` revise by design (LMArena refits every
+    rating on each release) and are skipped.
+    """
+    skip = set(ignore)
+    by_fetch = {fid: part for fid, part in revisions.groupby("fetch_id")}
+    transitions = []
+    good = fetches[(fetches["status"] == "ok") & ~fetches["source"].isin(skip)]
+    for source, log in good.sort_values("fetch_id").groupby("source", sort=True):
+        key = alert_key(SCORES_REVISED, source)
+        firing = False
+        for row in log.itertuples(index=False):
+            part = by_fetch.get(row.fetch_id)
+            if part is None:
+                part = revisions.iloc[0:0]
+            share = part["revised"] / part["base"].where(part["base"] > 0)
+            material = part[(share >= min_share) & (part["models"] >= min_models)]
+            refire = firing and len(material) > 0
+            if len(material):
+                firing, state = True, "firing"
+            elif firing:
+                firing, state = False, "resolved"
+            else:
+                continue
+            total = int(part["revised"].sum())
+            models = (int(row.models_revised) if pd.notna(row.models_revised)
+                      else int(part["models"].max()) if len(part) else 0)
+            benchmarks = {r.benchmark: {"revised": int(r.revised), "base": int(r.base)}
+                          for r in part.sort_values("revised", ascending=False).itertuples(index=False)}
+            if state == "firing":
+                top = ", ".join(f"{r.benchmark} {int(r.revised)} of {int(r.base)}"
+                                for r in material.sort_values("revised", ascending=False).itertuples())
+                message = (f"{source} revised {total} published value(s) of {models} model(s) across "
+                           f"{len(part)} benchmark(s) in its {row.snapshot} data; rescored: {top}")
+            else:
+                message = f"{source}: {row.snapshot} revised nothing material ({total} value(s))"
+            transitions.append(Transition(
+                key=key, rule=SCORES_REVISED, source=source, benchmark=None, axis=None, model_set=None,
+                state=state, data_time=fetch_data_time(row), value=float(total), threshold=min_share,
+                ci_low=None, ci_high=None, n=models, severity="warning" if state == "firing" else "info",
+                message=message, fetch_id=int(row.fetch_id), refire=refire,
+                details={"snapshot": row.snapshot, "benchmarks": benchmarks,
+                         "material": sorted(material["benchmark"])},
+            ))
+    return transitions
+
+
+def channel_failing(rounds: pd.DataFrame, after: int) -> list[Transition]:
+    """Fire when a channel failed ``after`` delivery rounds in a row; resolve on a round it succeeds.
+
+    ``rounds``: channel_id, channel (redacted label), round_id, attempted_at,
+    failed (every attempt of the round failed), error. Dated at wall time:
+    deliveries have no data time.
+    """
+    transitions = []
+    for channel_id, log in rounds.sort_values("round_id").groupby("channel_id", sort=True):
+        key = alert_key(CHANNEL_FAILING, "notify", channel_id)
+        rows = list(log.itertuples(index=False))
+        for position, state, streak in failure_streaks((bool(r.failed) for r in rows), after):
+            row = rows[position]
+            message = (f"notification channel {row.channel} failed {streak} rounds in a row: {row.error}"
+                       if state == "firing" else f"notification channel {row.channel} delivers again")
+            transitions.append(Transition(
+                key=key, rule=CHANNEL_FAILING, source="notify", benchmark=channel_id, axis=None,
+                model_set=None, state=state, data_time=pd.Timestamp(row.attempted_at).date(),
+                value=float(streak), threshold=float(after), ci_low=None, ci_high=None, n=None,
+                severity="critical" if state == "firing" else "info", message=message,
+                round_id=int(row.round_id),
+                details={"channel": row.channel, "error": row.error if state == "firing" else None},
+            ))
+    return transitions

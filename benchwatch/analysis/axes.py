@@ -1,0 +1,287 @@
+"""Capability axes joined across sources: pc1-joint, eci, arena, compute.
+
+A safety leaderboard such as HELM Safety publishes no capability benchmarks
+of its own, so its capabilities correlation needs another source's view of
+the same models. Every frame here is keyed by canonical model id
+(``identity``), so a model is one row whichever source named it.
+
+Axes (``EXTERNAL_AXES`` and ``AXIS_PC1_JOINT``):
+- ``eci``: Epoch's Capabilities Index;
+- ``arena``: the LMArena rating (Bradley-Terry, Elo scale; LMArena's online
+  Elo before 2024-06-19 is a different estimator and is not used);
+- ``compute``: training FLOP, from Epoch, else from the Safetywashing paper's
+  FLOP column; used as published (log FLOP gives the same Spearman rho);
+- ``pc1-joint``: the paper's PC1 over the capability benchmarks of every
+  source, joined by canonical id. A column enters when it covers at least
+  ``min_coverage`` of the model set; then the run's missing-value policy
+  applies (``drop``: complete rows only, as the paper). It is reported only
+  when it adds a column from another source, since otherwise it is ``pc1``.
+
+Missing values: a model without a value on an external axis is left out of
+that axis's correlations (pairwise deletion, recorded as ``pairwise``); n says
+how many models remain. An axis with no value for any model of the set at a
+date is not reported at that date.
+
+As of a date, every source contributes only what was known on that date
+(``analysis.history.known_on``); where one canonical id has several rows of a
+source (LMArena's display name and key, Epoch's provider copies), the newest
+published value is used.
+
+Pure: frames in, frames out.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Mapping
+from datetime import date
+
+import numpy as np
+import pandas as pd
+
+from benchwatch.analysis.engine import (
+    POOLED,
+    Params,
+    Results,
+    model_sets,
+    oriented_matrix,
+    safety_residuals,
+)
+from benchwatch.analysis.history import known_on
+from benchwatch.analysis.method import capability_axis, spearman_with_ci
+
+AXIS_PC1_JOINT = "pc1-joint"
+# Axis -> (source, column) in priority order: the first source with a value wins.
+EXTERNAL_AXES: dict[str, tuple[tuple[str, str], ...]] = {
+    "eci": (("epoch", "eci"),),
+    "arena": (("lmarena", "rating"),),
+    "compute": (("epoch", "training_compute_flop"), ("safetywashing-paper", "FLOP")),
+}
+MIN_COVERAGE = 0.5
+PAIRWISE = "pairwise"
+KIND_SETS = ("base", "chat")
+
+
+def with_identity(history: pd.DataFrame, identity: pd.DataFrame) -> pd.DataFrame:
+    """A source's history with each row's canonical id and kind (from its identity rows)."""
+    lookup = identity[["model", "canonical_id", "kind"]].drop_duplicates("model")
+    return history.merge(lookup, on="model", how="inner")
+
+
+def newest_values(known: pd.DataFrame) -> pd.DataFrame:
+    """One row per (canonical id, benchmark): the newest published value (ties: by source name)."""
+    ordered = known.sort_values(["valid_from", "model"], kind="stable")
+    return ordered.drop_duplicates(["canonical_id", "benchmark"], keep="last")
+
+
+def axis_vector(
+    latest: Mapping[str, pd.DataFrame], spec: tuple[tuple[str, str], ...], members: pd.Index
+) -> tuple[pd.Series, list[str]]:
+    """An external axis over ``members``: the first source in ``spec`` with a value wins.
+
+    ``latest`` holds each source's values as of the date, one per (canonical
+    id, benchmark) (``newest_values``). Returns the values (canonical id ->
+    value, only models with one) and the "source:column" entries that contributed.
+    """
+    vector = pd.Series(np.nan, index=members, dtype=float)
+    used = []
+    for source, column in spec:
+        frame = latest.get(source)
+        if frame is None or frame.empty:
+            continue
+        rows = frame[frame["benchmark"] == column]
+        values = rows.set_index("canonical_id")["value"].reindex(members)
+        fill = vector.isna() & values.notna()
+        if fill.any():
+            vector[fill] = values[fill]
+            used.append(f"{source}:{column}")
+    return vector.dropna(), used
+
+
+def joint_capabilities(
+    latest: Mapping[str, pd.DataFrame], registry: pd.DataFrame, members: pd.Index, min_coverage: float
+) -> pd.DataFrame:
+    """Members x "source:column" oriented capability values, columns covering >= ``min_coverage``.
+
+    ``latest`` as for ``axis_vector``; every column is multiplied by its
+    registry direction, so higher is more capable.
+    """
+    frames = []
+    for source, frame in latest.items():
+        rows = registry[(registry["source"] == source) & (registry["category"] == "capability")]
+        if rows.empty or frame.empty:
+            continue
+        values = frame[frame["benchmark"].isin(rows["column"]) & frame["canonical_id"].isin(members)]
+        if values.empty:
+            continue
+        wide = values.pivot(index="canonical_id", columns="benchmark", values="value")
+        direction = rows.set_index("column")["direction"].reindex(wide.columns).fillna(1)
+        frames.append((wide * direction).add_prefix(f"{source}:"))
+    if not frames:
+        return pd.DataFrame(index=members)
+    joint = pd.concat(frames, axis=1).reindex(members)
+    coverage = joint.notna().mean()
+    return joint.loc[:, coverage >= min_coverage]
+
+
+def inputs_for(
+    target: str, joined: Mapping[str, pd.DataFrame], registry: pd.DataFrame
+) -> dict[str, pd.DataFrame]:
+    """What the target's analysis reads: all of the target, and from the other sources
+    only their capability and axis columns for models the target also has."""
+    ids = joined[target]["canonical_id"].unique()
+    wanted = {(source, column) for spec in EXTERNAL_AXES.values() for source, column in spec}
+    wanted |= set(zip(*(registry.loc[registry["category"] == "capability", c]
+                        for c in ("source", "column")), strict=True))
+    inputs = {}
+    for source, frame in joined.items():
+        if source != target:
+            columns = {column for s, column in wanted if s == source}
+            frame = frame[frame["canonical_id"].isin(ids) & frame["benchmark"].isin(columns)]
+        inputs[source] = frame
+    return inputs
+
+
+def cross_dates(
+    release_dates: list[date], last: date, newest: date, has_own_axes: bool
+) -> list[date]:
+    """As-of dates for a source's cross-source axes.
+
+    Every date the source published (each HELM release) and its last data
+    date. A source with no capability axis of its own is only ever analysed
+    through other sources, so its latest point is the newest date of any
+    source: its newest data against the newest axes.
+    """
+    dates = {d for d in release_dates if d <= last} | {last}
+    if not has_own_axes and newest > last:
+        dates.add(newest)
+    return sorted(dates)
+
+
+def target_sets(models: pd.DataFrame, pooled: bool) -> dict[str, pd.Index]:
+    """Model sets of canonical ids: the source's own base/chat split, or else the models' kinds.
+
+    ``models`` has canonical_id, model_set (the source's flag) and kind
+    (``identity``). A source that has only the pooled set is split by kind
+    into "base" and "chat"; the pooled set stays only if it differs from both
+    (models of both kinds, or of unknown kind).
+    """
+    own = model_sets(models.rename(columns={"canonical_id": "model"}), pooled)
+    if set(own) - {POOLED}:
+        return own
+    sets = {kind: pd.Index(models.loc[models["kind"] == kind, "canonical_id"]) for kind in KIND_SETS}
+    sets = {name: ids for name, ids in sets.items() if len(ids)}
+    everyone = pd.Index(models["canonical_id"])
+    if POOLED in own and not any(len(ids) == len(everyone) for ids in sets.values()):
+        sets[POOLED] = everyone
+    return sets
+
+
+def analyze_cross_source(
+    target: str,
+    joined: Mapping[str, pd.DataFrame],
+    registry: pd.DataFrame,
+    pooled: bool,
+    dates: list[date],
+    params: Params,
+    skip_axes: frozenset[str] = frozenset(),
+    min_coverage: float = MIN_COVERAGE,
+) -> Results:
+    """The target's safety (and other) columns against every cross-source axis, at each date.
+
+    ``joined`` maps each source to its history with canonical ids
+    (``with_identity``); it must include ``target``. ``skip_axes`` names axes
+    the source already has of its own (e.g. the paper's in-source compute).
+    Residuals are computed at the last date.
+    """
+    own = registry[registry["source"] == target]
+    parts = []
+    for as_of in dates:
+        latest = {source: newest_values(known_on(frame, as_of)) for source, frame in joined.items()}
+        mine = latest[target]
+        if mine.empty:
+            continue
+        wide_all = oriented_matrix(mine.assign(model=mine["canonical_id"]), own)
+        names = mine.drop_duplicates("canonical_id").set_index("canonical_id")["model"]
+        category = own.set_index("column")["category"].reindex(wide_all.columns)
+        targets_all = wide_all.loc[:, category.isin(["safety", "other"])]
+        if targets_all.shape[1] == 0:
+            continue
+        models = mine.drop_duplicates("canonical_id")[["canonical_id", "model_set", "kind"]]
+        for set_name, members in target_sets(models, pooled).items():
+            members = members.intersection(targets_all.index)
+            keys = {"source": target, "model_set": set_name, "as_of": as_of}
+            axes, facts = _axes(latest, registry, members, params, skip_axes, min_coverage, target)
+            result = _set_results(keys, targets_all.loc[members], axes, facts, names, params)
+            if as_of == dates[-1]:
+                result.residuals = _named(
+                    safety_residuals(targets_all.loc[members], own, axes, keys), names)
+            parts.append(result)
+    return Results.concat(parts)
+
+
+def _axes(
+    latest: Mapping[str, pd.DataFrame], registry: pd.DataFrame, members: pd.Index, params: Params,
+    skip_axes: frozenset[str], min_coverage: float, target: str,
+) -> tuple[dict[str, pd.Series], dict[str, dict]]:
+    """Axis vectors over the set's members, and what each axis row records."""
+    axes: dict[str, pd.Series] = {}
+    facts: dict[str, dict] = {}
+    for name, spec in EXTERNAL_AXES.items():
+        if name in skip_axes:
+            continue
+        vector, used = axis_vector(latest, spec, members)
+        if vector.empty:
+            continue
+        axes[name] = vector
+        facts[name] = {"n_dropped": len(members) - len(vector), "n_benchmarks": 1,
+                       "explained_variance": np.nan, "missing_policy": PAIRWISE,
+                       "axis_sources": ", ".join(used), "min_coverage": np.nan}
+    if AXIS_PC1_JOINT in skip_axes:
+        return axes, facts
+    joint = joint_capabilities(latest, registry, members, min_coverage)
+    external = [c for c in joint.columns if not c.startswith(f"{target}:")]
+    pc1 = capability_axis(joint, params.policy, params.seed) if external else None
+    if pc1 is not None and any(not c.startswith(f"{target}:") for c in pc1.loadings.index):
+        axes[AXIS_PC1_JOINT] = pc1.scores
+        facts[AXIS_PC1_JOINT] = {
+            "n_dropped": len(members) - len(pc1.scores),
+            "n_benchmarks": len(pc1.loadings), "explained_variance": pc1.explained_variance,
+            "missing_policy": params.policy, "axis_sources": ", ".join(pc1.loadings.index),
+            "min_coverage": min_coverage, "loadings": pc1.loadings,
+        }
+    return axes, facts
+
+
+def _named(frame: pd.DataFrame, names: pd.Series) -> pd.DataFrame:
+    """Replace canonical ids in ``model`` by the target source's own model names."""
+    if frame.empty:
+        return frame
+    return frame.assign(canonical_id=frame["model"], model=frame["model"].map(names))
+
+
+def _set_results(
+    keys: dict, targets: pd.DataFrame, axes: dict[str, pd.Series], facts: dict[str, dict],
+    names: pd.Series, params: Params,
+) -> Results:
+    axis_rows, correlations, scores, loadings = [], [], [], []
+    for name, vector in axes.items():
+        fact = facts[name]
+        axis_rows.append({**keys, "axis": name, "n_models": len(vector), **{
+            k: fact[k] for k in ("n_dropped", "n_benchmarks", "explained_variance", "missing_policy",
+                                 "axis_sources", "min_coverage")}})
+        stats = spearman_with_ci(
+            targets.to_numpy(dtype=float), vector.reindex(targets.index).to_numpy(dtype=float),
+            params.resamples, params.seed, params.ci_level,
+        )
+        stats.insert(0, "benchmark", targets.columns)
+        stats.insert(0, "axis", name)
+        correlations.append(stats.assign(**keys))
+        scores.append(pd.DataFrame({"model": vector.index.map(names), "canonical_id": vector.index,
+                                    "score": vector.to_numpy(), "axis": name, **keys}))
+        if "loadings" in fact:
+            loadings.append(fact["loadings"].rename_axis("benchmark").reset_index().assign(**keys))
+
+    def frame(items: list) -> pd.DataFrame:
+        return pd.concat(items, ignore_index=True) if items else pd.DataFrame()
+
+    return Results(pd.DataFrame(axis_rows), frame(loadings), frame(scores), frame(correlations))

@@ -1,0 +1,179 @@
+"""Per-source analysis: every model set, every as-of date, every axis.
+
+Takes a source's observation history and its registry rows and returns the
+frames storage keeps (axes, loadings, scores, correlations, and at the last
+as-of date the capability-adjusted residuals of every safety benchmark). Pure:
+the flow reads the inputs and writes the outputs.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Iterable
+from dataclasses import dataclass, field
+from datetime import date
+
+import numpy as np
+import pandas as pd
+
+from benchwatch.analysis.adjusted import residuals_frame
+from benchwatch.analysis.history import known_on
+from benchwatch.analysis.method import MissingPolicy, capability_axis, spearman_with_ci
+
+POOLED = "all"
+UNKNOWN_SET = "unknown"
+AXIS_PC1 = "pc1"
+AXIS_COMPUTE = "compute"
+
+
+@dataclass(frozen=True)
+class Params:
+    """What a run was computed with; recorded beside its results."""
+
+    policy: MissingPolicy = "drop"
+    resamples: int = 1000
+    seed: int = 0
+    ci_level: float = 0.95
+
+
+@dataclass
+class Results:
+    axes: pd.DataFrame
+    loadings: pd.DataFrame
+    scores: pd.DataFrame
+    correlations: pd.DataFrame
+    # Capability-adjusted safety at the last as-of date (``analysis.adjusted``).
+    residuals: pd.DataFrame = field(default_factory=pd.DataFrame)
+
+    @classmethod
+    def concat(cls, parts: Iterable["Results"]) -> "Results":
+        parts = list(parts)
+        def cat(name: str) -> pd.DataFrame:
+            frames = [getattr(p, name) for p in parts if len(getattr(p, name))]
+            return pd.concat(frames, ignore_index=True) if frames else pd.DataFrame()
+        return cls(cat("axes"), cat("loadings"), cat("scores"), cat("correlations"), cat("residuals"))
+
+
+def oriented_matrix(long: pd.DataFrame, registry: pd.DataFrame) -> pd.DataFrame:
+    """Models x source columns, every column multiplied by its direction (higher = safer)."""
+    wide = long.pivot_table(index="model", columns="benchmark", values="value", aggfunc="first")
+    direction = registry.set_index("column")["direction"].reindex(wide.columns).fillna(1)
+    return wide.sort_index(axis=0).sort_index(axis=1) * direction.sort_index().to_numpy()
+
+
+def model_sets(models: pd.DataFrame, pooled: bool) -> dict[str, pd.Index]:
+    """The source's own sets (never pooled across base/chat unless the source is), plus "all"."""
+    sets = {
+        name: pd.Index(group["model"])
+        for name, group in models.groupby("model_set")
+        if name not in (UNKNOWN_SET, POOLED)
+    }
+    if pooled or POOLED in set(models["model_set"]):
+        sets[POOLED] = pd.Index(models["model"])
+    return sets
+
+
+def analyze_matrix(
+    wide: pd.DataFrame, registry: pd.DataFrame, params: Params
+) -> tuple[dict[str, pd.Series], pd.DataFrame, dict]:
+    """Axes and correlations for one model set at one date.
+
+    Returns the axis vectors (by axis name), the correlations frame, and the
+    PC1 facts (loadings, explained variance, models dropped).
+    """
+    category = registry.set_index("column")["category"].reindex(wide.columns)
+    capability = wide.loc[:, category == "capability"]
+    targets = wide.loc[:, category.isin(["safety", "other"])]
+    axes: dict[str, pd.Series] = {}
+    facts: dict = {}
+    pc1 = capability_axis(capability, params.policy, params.seed)
+    if pc1 is not None:
+        axes[AXIS_PC1] = pc1.scores
+        facts = {
+            "loadings": pc1.loadings,
+            "explained_variance": pc1.explained_variance,
+            "n_dropped": pc1.n_dropped,
+            "n_benchmarks": len(pc1.loadings),
+        }
+    compute = wide.loc[:, category == "compute"]
+    if compute.shape[1]:
+        axes[AXIS_COMPUTE] = compute.iloc[:, 0].dropna()
+    frames = []
+    for axis_name, vector in axes.items():
+        if targets.shape[1] == 0:
+            continue
+        stats = spearman_with_ci(
+            targets.to_numpy(dtype=float),
+            vector.reindex(targets.index).to_numpy(dtype=float),
+            params.resamples,
+            params.seed,
+            params.ci_level,
+        )
+        stats.insert(0, "benchmark", targets.columns)
+        stats.insert(0, "axis", axis_name)
+        frames.append(stats)
+    correlations = pd.concat(frames, ignore_index=True) if frames else pd.DataFrame()
+    return axes, correlations, facts
+
+
+def analyze_source(
+    source: str,
+    history: pd.DataFrame,
+    registry: pd.DataFrame,
+    pooled: bool,
+    dates: list[date],
+    params: Params,
+) -> Results:
+    """Everything for one source at each as-of date; empty frames if nothing to compute."""
+    registry = registry[registry["source"] == source]
+    parts = []
+    for as_of in dates:
+        known = known_on(history, as_of)
+        if known.empty:
+            continue
+        models = known.drop_duplicates("model")[["model", "model_set"]]
+        wide_all = oriented_matrix(known, registry)
+        for set_name, members in model_sets(models, pooled).items():
+            wide = wide_all.loc[wide_all.index.intersection(members)]
+            axes, correlations, facts = analyze_matrix(wide, registry, params)
+            keys = {"source": source, "model_set": set_name, "as_of": as_of}
+            result = _results(keys, axes, correlations, facts, len(wide), params)
+            if as_of == dates[-1]:
+                result.residuals = safety_residuals(wide, registry, axes, keys)
+            parts.append(result)
+    return Results.concat(parts)
+
+
+def safety_residuals(
+    wide: pd.DataFrame, registry: pd.DataFrame, axes: dict[str, pd.Series], keys: dict
+) -> pd.DataFrame:
+    """Each model's rank residual on every axis, for the safety columns of ``wide``."""
+    category = registry.set_index("column")["category"].reindex(wide.columns)
+    safety = wide.loc[:, category == "safety"]
+    if safety.shape[1] == 0 or not axes:
+        return pd.DataFrame()
+    rows = residuals_frame(safety, axes)
+    return rows.assign(**keys) if len(rows) else pd.DataFrame()
+
+
+def _results(
+    keys: dict, axes: dict[str, pd.Series], correlations: pd.DataFrame, facts: dict,
+    n_models: int, params: Params,
+) -> Results:
+    axis_rows = []
+    for name, vector in axes.items():
+        axis_rows.append({
+            **keys, "axis": name, "n_models": int(vector.notna().sum()),
+            "n_dropped": facts.get("n_dropped", 0) if name == AXIS_PC1 else n_models - int(vector.notna().sum()),
+            "n_benchmarks": facts.get("n_benchmarks", 1) if name == AXIS_PC1 else 1,
+            "explained_variance": facts.get("explained_variance", np.nan) if name == AXIS_PC1 else np.nan,
+            "missing_policy": params.policy if name == AXIS_PC1 else "pairwise",
+        })
+    loadings = pd.DataFrame()
+    if "loadings" in facts:
+        loadings = facts["loadings"].rename_axis("benchmark").reset_index().assign(**keys)
+    scores = pd.DataFrame()
+    if AXIS_PC1 in axes:
+        scores = axes[AXIS_PC1].rename_axis("model").reset_index().assign(axis=AXIS_PC1, **keys)
+    if len(correlations):
+        correlations = correlations.assign(**keys)
+    return Results(pd.DataFrame(axis_rows), loadings, scores, correlations)

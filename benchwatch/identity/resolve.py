@@ -1,0 +1,101 @@
+"""Resolve every source's models to canonical ids, and say how well sources overlap.
+
+Resolution order, per (source, model): a curated alias if the file names the
+pair, else the normalized key (``identity.normalize``). Each row records which
+one applied (``match_rule``) and its detail (the normalization rules that
+changed the name, or the alias note and line), so a match between two sources
+is explained by its two rows. Nothing fuzzy is ever applied here: fuzzy
+suggestions (``identity.suggest``) are only listed for review.
+
+Base versus chat is resolved here too (``kind``): a marker in the name
+(instruct, chat, it, base), else the source's own flag (Open LLM Leaderboard
+type, the paper's sets), else the source's declared population (HELM and
+LMArena evaluate chat deployments only), else unknown. The name wins over a
+disagreeing flag, and the row says so.
+"""
+
+from __future__ import annotations
+
+import hashlib
+from importlib.resources import files
+from importlib.resources.abc import Traversable
+
+import pandas as pd
+
+from benchwatch.identity.aliases import ALIASES_FILE, load_aliases
+from benchwatch.identity.normalize import normalize
+
+# Leaderboards whose every entry is a chat/instruct deployment.
+SOURCE_KINDS = {"helm-safety": "chat", "helm-capabilities": "chat", "lmarena": "chat"}
+KINDS = ("base", "chat")
+IDENTITY_COLUMNS = ["source", "model", "canonical_id", "base_id", "variant", "kind", "kind_rule",
+                    "match_rule", "match_detail"]
+
+
+def identity_version(aliases_file: Traversable = ALIASES_FILE) -> str:
+    """Fingerprint of the rules and the alias file: a change means re-resolving."""
+    digest = hashlib.sha256()
+    rules = sorted((p for p in files("benchwatch.identity").iterdir() if p.name.endswith(".py")),
+                   key=lambda p: p.name)
+    for path in [*rules, aliases_file]:
+        digest.update(path.name.encode())
+        digest.update(path.read_bytes())
+    return digest.hexdigest()[:16]
+
+
+def _kind(source: str, model_type: object, name_kind: str | None) -> tuple[str | None, str]:
+    flag = model_type if isinstance(model_type, str) and model_type in KINDS else None
+    if name_kind:
+        # Uploaders' type flags are noisy (the Open LLM Leaderboard v2 lists
+        # meta-llama/Llama-3.1-8B-Instruct as pretrained); the name is the maker's.
+        return name_kind, ("name marker" if flag in (None, name_kind)
+                           else f"name marker (source flag says {flag})")
+    if flag:
+        return flag, "source flag"
+    if source in SOURCE_KINDS:
+        return SOURCE_KINDS[source], "source population"
+    return None, "unknown"
+
+
+def resolve(models: pd.DataFrame, aliases: pd.DataFrame | None = None) -> pd.DataFrame:
+    """One identity row per (source, model) of ``models`` (columns source, model, model_type)."""
+    if aliases is None:
+        aliases = load_aliases()
+    curated = {(a.source, a.model): a for a in aliases.itertuples(index=False)}
+    rows = []
+    for source, model, model_type in models[["source", "model", "model_type"]].itertuples(index=False):
+        parsed = normalize(model)
+        alias = curated.get((source, model))
+        kind, kind_rule = _kind(source, model_type, parsed.kind)
+        if alias is not None:
+            canonical, rule = alias.canonical_id, "alias"
+            detail = f"aliases.csv line {alias.line}: {alias.note}"
+        elif parsed.canonical_id == model:
+            canonical, rule, detail = model, "exact", ""
+        else:
+            canonical, rule, detail = parsed.canonical_id, "normalized", ", ".join(parsed.rules)
+        base_id, _, variant = canonical.partition(":")
+        rows.append((source, model, canonical, base_id, variant or None, kind, kind_rule, rule, detail))
+    return pd.DataFrame(rows, columns=IDENTITY_COLUMNS)
+
+
+def matched_sources(identity: pd.DataFrame) -> pd.Series:
+    """For each identity row, the other sources that have a model with the same canonical id."""
+    by_id = identity.groupby("canonical_id")["source"].agg(lambda s: sorted(set(s)))
+    others = identity["canonical_id"].map(by_id)
+    return pd.Series([[s for s in found if s != own] for found, own in
+                      zip(others, identity["source"], strict=True)], index=identity.index)
+
+
+def coverage(identity: pd.DataFrame) -> pd.DataFrame:
+    """Fraction of each source's models whose canonical id another source also has."""
+    ids = identity.groupby("source")["canonical_id"].agg(set)
+    rows = []
+    for source, own in identity.groupby("source")["canonical_id"]:
+        for other, theirs in ids.items():
+            if other == source:
+                continue
+            matched = int(own.isin(theirs).sum())
+            rows.append({"source": source, "other_source": other, "matched": matched,
+                         "models": len(own), "fraction": matched / len(own)})
+    return pd.DataFrame(rows, columns=["source", "other_source", "matched", "models", "fraction"])

@@ -1,0 +1,216 @@
+"""Analysis: every source's correlations at every as-of date, and against other sources' axes.
+
+One driver, ``run_analysis``: plan the (source, as-of date) units in the
+process holding the database, map ``analyze_unit`` over them, save one run.
+The map is a parameter: a plain ``map`` in a plain process, the Prefect task
+runner (threads or Dask) in a flow, so every caller runs the same code.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Callable
+from dataclasses import dataclass
+from datetime import date, datetime
+
+import duckdb
+import pandas as pd
+
+from benchwatch.analysis import axes as cross
+from benchwatch.analysis.adjusted import METHOD as RESIDUAL_METHOD
+from benchwatch.analysis.adjusted import latest_residuals
+from benchwatch.analysis.engine import AXIS_COMPUTE, Params, Results, analyze_source
+from benchwatch.analysis.history import asof_dates, known_on
+from benchwatch.identity.resolve import identity_version, resolve
+from benchwatch.registry import load_registry
+from benchwatch.settings import Settings
+from benchwatch.sources import SOURCES
+from benchwatch.storage import identity as identity_store
+from benchwatch.storage import observations as obs
+from benchwatch.storage import results as result_store
+from benchwatch.storage.db import utcnow
+
+Progress = Callable[[str], None]
+
+
+def params_of(settings: Settings) -> Params:
+    return Params(
+        policy=settings.missing_capability,
+        resamples=settings.bootstrap_resamples,
+        seed=settings.bootstrap_seed,
+        ci_level=settings.ci_level,
+    )
+
+
+@dataclass(frozen=True)
+class AnalysisUnit:
+    """One source at one as-of date: the rows known then, small enough to ship to a worker.
+
+    The fan-out's unit of work. The model sets of a (source, date) stay in one
+    unit because they share one pivot (the pooled set is their union).
+    ``latest`` marks the source's last as-of date, the one residuals are kept for.
+    """
+
+    source: str
+    as_of: date
+    pooled: bool
+    latest: bool
+    known: pd.DataFrame
+
+
+@dataclass(frozen=True)
+class AnalysisPlan:
+    """What a fan-out run computes, and what its run record needs."""
+
+    started: datetime
+    data_version: str
+    params: Params
+    units: list[AnalysisUnit]
+
+
+def plan_analysis(
+    con: duckdb.DuckDBPyConnection, settings: Settings, progress: Progress = lambda _: None,
+    force: bool = False,
+) -> AnalysisPlan | None:
+    """Split the recompute into (source, as-of date) units, or None when nothing changed.
+
+    Same skip rule as ``analyze``: equal data version and parameters record a
+    skipped run. Reading happens here, in the process holding the database;
+    the units are pure inputs for ``analyze_unit`` wherever it runs.
+    """
+    started = utcnow()
+    params = params_of(settings)
+    version = obs.data_version(con)
+    last = result_store.last_run(con)
+    param_dict = _param_dict(params)
+    if (not force and last is not None and last["data_version"] == version
+            and all(last[k if k != "policy" else "missing_policy"] == v for k, v in param_dict.items())
+            and identity_store.run_identity_version(con, last["run_id"]) == identity_version()):
+        result_store.record_skipped_run(con, started, version, param_dict)
+        progress("analysis: nothing new since the last run, skipped")
+        return None
+    units = []
+    for name, cls in SOURCES.items():
+        span = obs.data_span(con, name)
+        if span is None:
+            continue
+        dates = asof_dates(span[0].date(), span[1].date(), settings.asof_frequency)
+        history = obs.history_frame(con, name)
+        units += [AnalysisUnit(name, as_of, cls.pooled, as_of == dates[-1], known_on(history, as_of))
+                  for as_of in dates]
+    progress(f"analysis: {len(units)} (source, as-of date) units")
+    return AnalysisPlan(started, version, params, units)
+
+
+def analyze_unit(unit: AnalysisUnit, registry: pd.DataFrame, params: Params) -> Results:
+    """Every model set and axis of one unit: pure, so it runs on any task runner's worker.
+
+    Same results as ``analyze_source`` over all the source's dates: residuals
+    only at its last date.
+    """
+    results = analyze_source(unit.source, unit.known, registry, unit.pooled, [unit.as_of], params)
+    if not unit.latest:
+        results.residuals = pd.DataFrame()
+    return results
+
+
+def save_analysis(
+    con: duckdb.DuckDBPyConnection, plan: AnalysisPlan, parts: list[Results],
+    progress: Progress = lambda _: None,
+) -> int:
+    """Store the units' results (in plan order) and the cross-source analysis as one run."""
+    identity = resolve_identities(con, progress)
+    results = Results.concat([*parts, cross_source_analysis(con, plan.params, identity, progress)])
+    frames = {"axes": results.axes, "loadings": results.loadings, "scores": results.scores,
+              "correlations": results.correlations}
+    run_id = result_store.save_run(con, plan.started, plan.data_version, _param_dict(plan.params), frames)
+    save_identity_results(con, run_id, results, identity)
+    progress(f"analysis: run {run_id}, {len(results.correlations)} correlations")
+    return run_id
+
+
+def _param_dict(params: Params) -> dict:
+    return {"policy": params.policy, "resamples": params.resamples, "seed": params.seed,
+            "ci_level": params.ci_level}
+
+
+def resolve_identities(con: duckdb.DuckDBPyConnection, progress: Progress = lambda _: None
+                       ) -> pd.DataFrame:
+    """Resolve every stored model to its canonical id and store the resolution (model_aliases)."""
+    identity = resolve(identity_store.stored_models(con))
+    identity_store.save_identities(con, identity, identity_version())
+    rules = identity["match_rule"].value_counts().to_dict()
+    progress(f"identity: {len(identity)} models, {identity['canonical_id'].nunique()} canonical ids "
+             f"({', '.join(f'{n} {rule}' for rule, n in sorted(rules.items()))})")
+    return identity
+
+
+def cross_source_analysis(
+    con: duckdb.DuckDBPyConnection, params: Params, identity: pd.DataFrame,
+    progress: Progress = lambda _: None,
+) -> Results:
+    """Every source with safety benchmarks against the axes other sources give (``analysis.axes``).
+
+    As-of dates: the source's releases and last data date; a source without
+    a capability axis of its own also gets the newest date of any source.
+    """
+    registry = load_registry()
+    spans = {name: obs.data_span(con, name) for name in SOURCES}
+    spans = {name: span for name, span in spans.items() if span is not None}
+    if not spans:
+        return Results.concat([])
+    newest = max(span[1] for span in spans.values()).date()
+    joined = {name: cross.with_identity(obs.history_frame(con, name),
+                                        identity[identity["source"] == name]) for name in spans}
+    parts = []
+    for target, span in spans.items():
+        own = registry[registry["source"] == target]
+        if not (own["category"] == "safety").any():
+            continue
+        has_pc1, has_compute = ((own["category"] == c).any() for c in ("capability", "compute"))
+        dates = cross.cross_dates(identity_store.release_dates(con, target), span[1].date(), newest,
+                                  has_pc1 or has_compute)
+        skip = frozenset({AXIS_COMPUTE} if has_compute else ())
+        progress(f"analysis: {target} against other sources' axes, {len(dates)} as-of date(s)")
+        parts.append(cross.analyze_cross_source(target, cross.inputs_for(target, joined, registry),
+                                                registry, SOURCES[target].pooled, dates, params, skip))
+    return Results.concat(parts)
+
+
+def save_identity_results(
+    con: duckdb.DuckDBPyConnection, run_id: int, results: Results, identity: pd.DataFrame
+) -> None:
+    """A run's residuals (latest as-of point of each series) and cross-source axis facts."""
+    residuals = latest_residuals(results.residuals)
+    if len(residuals):
+        names = identity.set_index(["source", "model"])["canonical_id"]
+        known = residuals.get("canonical_id", pd.Series(index=residuals.index, dtype=object))
+        looked_up = pd.Series(names.reindex(pd.MultiIndex.from_frame(residuals[["source", "model"]]))
+                              .to_numpy(), index=residuals.index)
+        residuals = residuals.assign(canonical_id=known.fillna(looked_up), method=RESIDUAL_METHOD)
+    identity_store.save_run_extras(con, run_id, results.axes, residuals, identity_version())
+
+
+UnitMap = Callable[[list[AnalysisUnit], pd.DataFrame, Params], list[Results]]
+
+
+def serial_map(units: list[AnalysisUnit], registry: pd.DataFrame, params: Params) -> list[Results]:
+    """The plain map: every unit in this process, in plan order."""
+    return [analyze_unit(unit, registry, params) for unit in units]
+
+
+def run_analysis(
+    con: duckdb.DuckDBPyConnection, settings: Settings, map_units: UnitMap = serial_map,
+    progress: Progress = lambda _: None, force: bool = False,
+) -> int | None:
+    """Plan, map ``analyze_unit`` over the units, store one run; None when nothing changed.
+
+    Every model is resolved to its canonical id, every source is analysed on
+    its own and against the other sources' axes. Returns the new run id, or
+    None when the data, parameters and identity rules (aliases.csv) equal the
+    last run's (recorded as a skipped run).
+    """
+    plan = plan_analysis(con, settings, progress, force)
+    if plan is None:
+        return None
+    parts = map_units(plan.units, load_registry(), plan.params)
+    return save_analysis(con, plan, parts, progress)

@@ -1,0 +1,300 @@
+"""The source interface: every leaderboard is one module implementing ``Source``.
+
+A source turns upstream bytes into tidy rows. It gets those bytes either live
+(``fetch``, over HTTP) or from a recorded snapshot (``replay``); both hand the
+same ``Snapshot`` to the same ``parse``, so a replay exercises the live parser.
+"""
+
+from __future__ import annotations
+
+import hashlib
+from abc import ABC, abstractmethod
+from collections.abc import Iterable, Iterator, Mapping
+from dataclasses import dataclass, field
+from datetime import date, datetime
+from functools import cached_property
+from pathlib import Path
+from typing import TYPE_CHECKING, ClassVar, Literal
+from urllib.parse import urlsplit
+
+import numpy as np
+import pandas as pd
+
+if TYPE_CHECKING:
+    from benchwatch.sources.http import HttpClient
+
+OBSERVATION_COLUMNS = ["model", "benchmark", "value", "observed_at"]
+MODEL_COLUMNS = ["model", "model_set", "model_type", "display_name"]
+
+
+class SourceError(RuntimeError):
+    """A source could not be read; the message names the source and the location."""
+
+
+class ParseError(SourceError):
+    """The payload does not have the shape the parser expects.
+
+    The message names the source, the file or URL, and where it can the column
+    and the row, so an operator can find the offending bytes.
+    """
+
+    def __init__(
+        self,
+        source: str,
+        location: str,
+        problem: str,
+        column: str | None = None,
+        row: int | None = None,
+    ) -> None:
+        where = location
+        if column is not None:
+            where += f", column {column!r}"
+        if row is not None:
+            where += f", row {row}"
+        super().__init__(f"{source}: {where}: {problem}")
+        self.source, self.location, self.column, self.row = source, location, column, row
+
+
+@dataclass(frozen=True)
+class Previous:
+    """What the last successful fetch of a location returned, for conditional requests."""
+
+    etag: str | None = None
+    last_modified: str | None = None
+    content_hash: str | None = None
+
+
+@dataclass(frozen=True)
+class Snapshot:
+    """One unit of upstream state: the raw bytes of a recorded file or a live payload.
+
+    ``observed_at`` is data time: when this state was published upstream, which
+    is what as-of reconstruction keys on (not when Benchwatch read it).
+    """
+
+    source: str
+    label: str
+    observed_at: datetime
+    location: str
+    files: Mapping[str, bytes]
+    mode: Literal["replay", "live"] = "replay"
+    http_status: int | None = None
+    etag: str | None = None
+    last_modified: str | None = None
+    not_modified: bool = False
+
+    @cached_property
+    def content_hash(self) -> str:
+        """Names and bytes of every file: hashed once, though the skip check and the fetch log both ask."""
+        digest = hashlib.sha256()
+        for name in sorted(self.files):
+            digest.update(name.encode())
+            digest.update(b"\0")
+            digest.update(hashlib.sha256(self.files[name]).digest())
+        return digest.hexdigest()
+
+
+@dataclass(frozen=True)
+class Liveness:
+    """Whether an upstream still changes. A frozen source is fetched rarely, keeps its history,
+    and its results are findings about the past, not news to alert on."""
+
+    state: Literal["live", "frozen"]
+    why: str
+    evidence: str  # the upstream's own statement (a URL)
+    since: date | None = None  # frozen since
+
+    @property
+    def frozen(self) -> bool:
+        return self.state == "frozen"
+
+
+@dataclass
+class ParsedBatch:
+    """Tidy rows from one snapshot, plus the cleaning steps taken on the way."""
+
+    observations: pd.DataFrame
+    models: pd.DataFrame
+    warnings: list[str] = field(default_factory=list)
+
+
+class Source(ABC):
+    """One leaderboard. Subclasses set the class attributes and three methods."""
+
+    name: ClassVar[str]
+    license: ClassVar[str]
+    attribution: ClassVar[str]
+    homepage: ClassVar[str]
+    # Named base URLs of the live endpoints, the real ones.
+    endpoints: ClassVar[Mapping[str, str]]
+    liveness: ClassVar[Liveness]
+    # Whether the pooled "all" model set is meaningful. The paper never pools
+    # base and chat models, so a source split only that way sets this False.
+    pooled: ClassVar[bool] = True
+
+    def __init__(self, upstream_base: str | None = None) -> None:
+        # One knob points every endpoint of every source at a stand-in upstream
+        # (the loopback servers of the tests), keeping the real host as a path
+        # prefix so one server can play several hosts.
+        self.urls = {key: rebase(url, upstream_base) for key, url in self.endpoints.items()}
+
+    @abstractmethod
+    def replay(self, data_dir: Path, until: date | None = None) -> Iterator[Snapshot]:
+        """Recorded snapshots under ``data_dir``, oldest first, none after ``until``."""
+
+    @abstractmethod
+    def fetch(self, http: HttpClient, previous: Mapping[str, Previous]) -> Iterator[Snapshot]:
+        """The newest upstream state, with conditional requests keyed by location."""
+
+    @abstractmethod
+    def parse(self, snapshot: Snapshot) -> ParsedBatch:
+        """Bytes to tidy rows; raises ParseError naming what is wrong and where."""
+
+
+# Bounds of the published scales that have bounds (Elo, FLOP, counts, indexes have none).
+SCALE_BOUNDS = {"0-1": (0.0, 1.0), "0-100": (0.0, 100.0), "0-10": (0.0, 10.0),
+                "1-10": (1.0, 10.0), "0-5000": (0.0, 5000.0)}
+
+
+def check_scale(
+    values: pd.Series, scale: str, source: str, location: str, column: str, notes: list[str]
+) -> pd.Series:
+    """Hold a score column to its published scale.
+
+    Most values outside it means the upstream changed scale (0-1 became 0-100):
+    the fetch fails, naming the column, rather than storing numbers that mean
+    something else. A few strays are dropped, and the warning says which.
+    """
+    if scale not in SCALE_BOUNDS:
+        return values
+    low, high = SCALE_BOUNDS[scale]
+    outside = values.notna() & ~values.between(low, high)
+    if 2 * int(outside.sum()) > int(values.notna().sum()):
+        row = int(np.flatnonzero(outside.to_numpy())[0])
+        raise ParseError(
+            source, location,
+            f"{int(outside.sum())} of {int(values.notna().sum())} values outside the "
+            f"published {scale} scale (e.g. {values.iloc[row]}): the scale changed upstream",
+            column=column, row=row,
+        )
+    if outside.any():
+        notes.append(f"{column}: dropped {int(outside.sum())} value(s) outside the {scale} "
+                     f"scale: {values[outside].head(3).tolist()}")
+        values = values.where(~outside)
+    return values
+
+
+def enforce_scales(batch: ParsedBatch, scales: Mapping[str, str], source: str, location: str) -> ParsedBatch:
+    """Every benchmark of a parsed batch checked against the registry's published scale.
+
+    One vectorized pass finds the values outside their bounds; only the
+    benchmarks that have any go through ``check_scale`` for its verdict.
+    """
+    observations = batch.observations
+    if observations.empty:
+        return batch
+    benchmark = observations["benchmark"].astype(str)
+    bounds = {name: SCALE_BOUNDS.get(scale, (-np.inf, np.inf)) for name, scale in scales.items()}
+    low = benchmark.map({name: b[0] for name, b in bounds.items()}).fillna(-np.inf).to_numpy(float)
+    high = benchmark.map({name: b[1] for name, b in bounds.items()}).fillna(np.inf).to_numpy(float)
+    values = observations["value"].to_numpy(dtype=float)
+    outside = (values < low) | (values > high)
+    if not outside.any():
+        return batch
+    warnings = list(batch.warnings)
+    checked = observations["value"].copy()
+    for name in sorted(pd.unique(benchmark[outside])):
+        index = benchmark.index[benchmark.to_numpy() == name]
+        checked.loc[index] = check_scale(observations.loc[index, "value"], scales.get(name, ""),
+                                         source, location, name, warnings)
+    kept = observations.assign(value=checked)
+    return ParsedBatch(kept[kept["value"].notna()].reset_index(drop=True), batch.models, warnings)
+
+
+def rebase(url: str, upstream_base: str | None) -> str:
+    """``https://host/path`` -> ``{upstream_base}/host/path`` (unchanged if no base)."""
+    if not upstream_base:
+        return url
+    parts = urlsplit(url)
+    return f"{upstream_base.rstrip('/')}/{parts.netloc}{parts.path}".rstrip("/")
+
+
+def require_columns(
+    frame: pd.DataFrame, required: Iterable[str], source: str, location: str
+) -> None:
+    """Fail before anything is written when the payload lacks a column we map."""
+    missing = [c for c in required if c not in frame.columns]
+    if missing:
+        raise ParseError(
+            source,
+            location,
+            f"missing column(s) {missing}; found {list(frame.columns)[:30]}",
+            column=missing[0],
+        )
+
+
+def numeric_column(frame: pd.DataFrame, column: str, source: str, location: str) -> pd.Series:
+    """Coerce a score column to float, naming the first cell that is not a number."""
+    raw = frame[column]
+    if raw.dtype.kind in "iuf":  # already numbers: nothing to name
+        return raw.astype(float)
+    values = pd.to_numeric(raw, errors="coerce")
+    bad = values.isna() & raw.notna() & (raw.astype(str).str.strip() != "")
+    if bad.any():
+        row = int(np.flatnonzero(bad.to_numpy())[0])
+        raise ParseError(
+            source, location, f"not a number: {str(raw.iloc[row])[:80]!r}", column=column, row=row
+        )
+    return values.astype(float)
+
+
+def tidy(
+    wide: pd.DataFrame,
+    model_column: str,
+    benchmark_columns: Mapping[str, str],
+    observed_at: pd.Series | datetime,
+    source: str,
+    location: str,
+) -> tuple[pd.DataFrame, list[str]]:
+    """Wide table (one row per model) to observation rows, dropping empty cells.
+
+    ``benchmark_columns`` maps the payload's column to the benchmark name stored
+    (the source's column name in the registry). Non-finite values are dropped
+    with a warning rather than stored. One matrix, one mask: a leaderboard with
+    hundreds of columns costs what one with a few does.
+    """
+    columns = list(benchmark_columns)
+    if not columns or wide.empty:
+        return pd.DataFrame(columns=OBSERVATION_COLUMNS), []
+    values = np.column_stack([numeric_column(wide, c, source, location).to_numpy() for c in columns])
+    infinite = np.isinf(values)
+    warnings = [f"{columns[j]}: dropped {int(infinite[:, j].sum())} non-finite value(s)"
+                for j in np.flatnonzero(infinite.any(axis=0))]
+    # Column-major, so the rows of one benchmark stay in the payload's order.
+    cols, rows = np.nonzero(np.isfinite(values).T)
+    stamps = (np.asarray(observed_at)[rows] if isinstance(observed_at, pd.Series)
+              else np.full(len(rows), np.datetime64(pd.Timestamp(observed_at).as_unit("us"))))
+    out = pd.DataFrame({
+        "model": wide[model_column].astype(str).to_numpy()[rows],
+        "benchmark": np.asarray([benchmark_columns[c] for c in columns], dtype=object)[cols],
+        "value": values[rows, cols],
+        "observed_at": pd.to_datetime(stamps),
+    })
+    out["observed_at"] = out["observed_at"].astype("datetime64[us]")
+    return out, warnings
+
+
+def dedupe_models(
+    wide: pd.DataFrame, model_column: str, order_column: str | None, what: str
+) -> tuple[pd.DataFrame, list[str]]:
+    """Keep one row per model (the earliest by ``order_column``), saying how many went."""
+    dupes = wide[model_column].duplicated(keep=False)
+    if not dupes.any():
+        return wide, []
+    ordered = wide.sort_values(order_column, kind="stable") if order_column else wide
+    kept = ordered.drop_duplicates(model_column, keep="first")
+    dropped = len(wide) - len(kept)
+    return kept, [
+        f"{dropped} duplicate row(s) for {int(wide.loc[dupes, model_column].nunique())} "
+        f"model(s) ({what}): kept the first seen"
+    ]
