@@ -15,7 +15,12 @@ import pandas as pd
 REGISTRY_DIR = files("benchwatch") / "data" / "benchmarks"
 CATEGORIES = {"capability", "safety", "compute", "axis", "other"}
 COLUMNS = ["source", "column", "benchmark_id", "name", "category", "safety_area",
-           "direction", "scale", "metric"]
+           "direction", "scale", "metric", "in_axis", "same_construct"]
+# Optional columns, empty when a file leaves them out. ``in_axis``: the capability axes this
+# benchmark is fitted into or is ("eci" for a benchmark ECI is fitted on, "arena" for an Arena
+# board), space separated; ``same_construct``: axes that measure the same construct (the paper's
+# LMSYS_Chatbot_Arena column is the Arena rating). A correlation with either holds by construction.
+OPTIONAL = ("in_axis", "same_construct")
 
 
 class RegistryError(ValueError):
@@ -29,6 +34,9 @@ def load_registry(directory: Traversable = REGISTRY_DIR) -> pd.DataFrame:
         with path.open("r", encoding="utf-8") as handle:
             frame = pd.read_csv(handle, dtype=str, keep_default_na=False)
         frame.insert(0, "source", path.name.removesuffix(".csv"))
+        for column in OPTIONAL:
+            if column not in frame.columns:
+                frame[column] = ""
         checks = [
             (~frame["category"].isin(CATEGORIES), lambda r: f"unknown category {r['category']!r}"),
             (~frame["direction"].isin(["1", "-1"]),

@@ -40,9 +40,25 @@ def sync_benchmarks(con: duckdb.DuckDBPyConnection, registry: pd.DataFrame) -> N
         con.register("registry_df", registry)
         con.execute(
             'INSERT INTO benchmarks SELECT source, "column", benchmark_id, name, category, '
-            "nullif(safety_area, ''), direction, scale, nullif(metric, '') FROM registry_df"
+            "nullif(safety_area, ''), direction, scale, nullif(metric, ''), nullif(in_axis, ''), "
+            "nullif(same_construct, '') FROM registry_df"
         )
         con.unregister("registry_df")
+
+
+def axis_members(con: duckdb.DuckDBPyConnection) -> pd.DataFrame:
+    """(source, column, axis, relation) for every benchmark that is part of a capability axis
+    (``part``) or measures the same construct as one (``same``): correlating it with that axis
+    holds by construction. From the registry, synced into ``benchmarks``."""
+    return con.execute(
+        """
+        SELECT source, "column", trim(unnest(string_split(in_axis, ' '))) AS axis, 'part' AS relation
+        FROM benchmarks WHERE in_axis IS NOT NULL
+        UNION ALL
+        SELECT source, "column", trim(unnest(string_split(same_construct, ' '))), 'same'
+        FROM benchmarks WHERE same_construct IS NOT NULL
+        """
+    ).df()
 
 
 def previous_fetches(con: duckdb.DuckDBPyConnection, source: str) -> dict[str, Previous]:
