@@ -17,7 +17,11 @@ os.environ["BENCHWATCH_CONFIG"] = os.path.join(_PREFECT_HOME, "no-benchwatch.tom
 # Nothing a test does lands in the user's own Benchwatch home.
 os.environ["BENCHWATCH_HOME"] = os.path.join(_PREFECT_HOME, "benchwatch-home")
 
+import subprocess  # noqa: E402
+import sys  # noqa: E402
+
 import pytest  # noqa: E402
+from filelock import FileLock  # noqa: E402
 
 from benchwatch.settings import Settings, load_settings  # noqa: E402
 from tests.loopback import Upstream  # noqa: E402
@@ -43,3 +47,31 @@ def upstream() -> Upstream:
     server = Upstream().start()
     yield server
     server.stop()
+
+
+# The full replay most end-to-end tests read: bootstrap resamples of the shared database.
+REPLAY_RESAMPLES = 200
+
+
+@pytest.fixture(scope="session")
+def replayed_db(tmp_path_factory: pytest.TempPathFactory, data_dir: Path, worker_id: str) -> Path:
+    """Every source replayed through ``benchwatch refresh`` (the README's first command), analysed,
+    alerted and published: built once per test run and shared by the xdist workers (a file lock
+    makes the first worker build it and the others wait). Read it; copy it before writing.
+    """
+    root = tmp_path_factory.getbasetemp()
+    if worker_id != "master":
+        root = root.parent  # the run's folder, shared by every worker
+    db = root / "replayed" / "benchwatch.duckdb"
+    done = db.with_suffix(".done")
+    with FileLock(str(root / "replayed.lock")):
+        if not done.exists():
+            db.parent.mkdir(parents=True, exist_ok=True)
+            result = subprocess.run(
+                [sys.executable, "-m", "benchwatch.cli", "refresh", "--db", str(db), "--replay", str(data_dir)],
+                capture_output=True, text=True, timeout=1800,
+                env={**os.environ, "BENCHWATCH_BOOTSTRAP_RESAMPLES": str(REPLAY_RESAMPLES)})
+            assert result.returncode == 0, result.stdout[-3000:] + result.stderr[-3000:]
+            assert "Most capability-correlated safety benchmarks" in result.stdout
+            done.write_text(result.stdout)
+    return db

@@ -12,6 +12,8 @@ from pathlib import Path
 import duckdb
 import pytest
 
+from tests.dashboard.helpers import copy_database
+
 BENCHWATCH = [sys.executable, "-m", "benchwatch.cli"]
 
 
@@ -25,13 +27,9 @@ def run(*args: str, env: dict | None = None, check: bool = True) -> subprocess.C
 
 
 @pytest.fixture(scope="session")
-def full_db(tmp_path_factory, data_dir) -> Path:
+def full_db(replayed_db) -> Path:
     """A full replay refresh of every source, as the README's first command runs it."""
-    db = tmp_path_factory.mktemp("cli") / "benchwatch.duckdb"
-    result = run("refresh", "--db", str(db), "--replay", str(data_dir),
-                 env={"BENCHWATCH_BOOTSTRAP_RESAMPLES": "200"})
-    assert "Most capability-correlated safety benchmarks" in result.stdout
-    return db
+    return replayed_db
 
 
 def as_json(*args: str) -> list | dict:
@@ -79,7 +77,8 @@ def test_alerts_json_shape(full_db):
     assert truthful[0]["fired_at"] < "2024-06-19"  # dated when it would have fired
 
 
-def test_second_refresh_adds_nothing_and_skips_analysis(full_db):
+def test_second_refresh_adds_nothing_and_skips_analysis(full_db, tmp_path):
+    full_db = copy_database(full_db, tmp_path)  # the shared replay stays untouched
     con = duckdb.connect(str(full_db), read_only=True)
     before = con.execute("SELECT count(*), max(fetch_id) FROM observations").fetchone()
     con.close()

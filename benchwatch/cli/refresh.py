@@ -47,15 +47,23 @@ def refresh(
     except ValueError as exc:
         err.print(str(exc), markup=False)
         raise typer.Exit(2) from None
+    if not (live or reparse):
+        try:
+            settings.require_replay_dir()
+        except ValueError as exc:
+            err.print(str(exc), markup=False)
+            raise typer.Exit(2) from None
     prefect_defaults()
+    from benchwatch.flows.api_server import ServerDidNotStart, temporary_api
     from benchwatch.flows.refresh import refresh as refresh_flow
 
     try:
-        result = refresh_flow(
-            sources=source, mode="live" if live else "reparse" if reparse else "replay", until=until_date,
-            db=str(settings.db), replay_dir=str(settings.replay_dir),
-        )
-    except (ValueError, StorageError) as exc:
+        with temporary_api():
+            result = refresh_flow(
+                sources=source, mode="live" if live else "reparse" if reparse else "replay", until=until_date,
+                db=str(settings.db), replay_dir=str(settings.replay_dir) if settings.replay_dir else None,
+            )
+    except (ValueError, StorageError, ServerDidNotStart) as exc:
         err.print(str(exc), markup=False)
         raise typer.Exit(1) from None
     _print_refresh(result)

@@ -1,8 +1,7 @@
 """A database built from the recorded data (once per session), its published copy, a browser.
 
-The database is built with the pipeline's own functions (ingest, analyze,
-alerts) and published, exactly as a refresh does, with few bootstrap
-resamples to keep it quick.
+The database is the suite's shared full replay (``replayed_db`` in
+tests/conftest.py), built by ``benchwatch refresh`` exactly as a user runs it.
 """
 
 from __future__ import annotations
@@ -15,16 +14,14 @@ import duckdb
 import pytest
 from benchwatch.storage.publish import published_path
 
-from benchwatch.settings import load_settings
-from tests.dashboard.helpers import CHROMIUM, RESAMPLES, refresh
+from tests.dashboard.helpers import CHROMIUM
 
 
 @pytest.fixture(scope="session")
-def dashboard_db(tmp_path_factory: pytest.TempPathFactory, data_dir: Path) -> Path:
-    """Every source replayed in full, analyzed and published: the writer's file path."""
-    db = tmp_path_factory.mktemp("dashboard") / "bw.duckdb"
-    refresh(load_settings(db=db, replay_dir=data_dir, bootstrap_resamples=RESAMPLES))
-    return db
+def dashboard_db(replayed_db: Path) -> Path:
+    """Every source replayed in full, analyzed and published: the writer's file path (shared:
+    tests that write work on a copy, ``helpers.copy_database``)."""
+    return replayed_db
 
 
 @pytest.fixture

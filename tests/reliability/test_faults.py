@@ -11,8 +11,17 @@ from benchwatch.sources import SOURCES
 from tests.reliability.faults import CASES, run_case
 
 
-@pytest.mark.parametrize("case", CASES, ids=[c.kind for c in CASES])
-@pytest.mark.parametrize("source", list(SOURCES))
+def _pairs() -> list:
+    """Every (source, case). The default run takes one diagonal of the matrix (each case once,
+    on a source that changes from case to case, every source in turn); the rest is marked
+    ``matrix`` and runs in CI's own step (``pytest -m matrix``) and in the reliability report."""
+    names = list(SOURCES)
+    return [pytest.param(source, case, id=f"{source}-{case.kind}",
+                         marks=() if (i + j) % len(names) == 0 else pytest.mark.matrix)
+            for j, case in enumerate(CASES) for i, source in enumerate(names)]
+
+
+@pytest.mark.parametrize(("source", "case"), _pairs())
 def test_fault_is_recorded_and_the_refresh_goes_on(source, case, data_dir: Path, tmp_path: Path) -> None:
     outcome = run_case(case, source, data_dir, tmp_path)
     if outcome.status == "n/a":
