@@ -94,7 +94,7 @@ def run_rows(con: duckdb.DuckDBPyConnection, run_id: int) -> pd.DataFrame:
 
 
 @pytest.mark.slow
-@pytest.mark.soak
+@pytest.mark.long
 def test_refreshes_while_the_dashboard_is_read(tmp_path, data_dir, browser, monkeypatch):
     settings = load_settings(db=tmp_path / "bw.duckdb", replay_dir=data_dir, bootstrap_resamples=RESAMPLES)
     first_run = refresh(settings, ["safetywashing-paper", "epoch", *SOURCES], until=START)

@@ -34,6 +34,6 @@ def test_a_failing_source_does_not_stop_the_flow(settings, tmp_path):
     state = refresh(sources=["safetywashing-paper", "helm-safety"], db=str(settings.db),
                     replay_dir=str(tmp_path / "nothing-here"), return_state=True)
     assert state.is_completed()
-    reports = state.result()["reports"]
+    reports = state.result().reports
     assert [r.status for r in reports] == ["failed", "failed"]
     assert "recorded file is missing" in reports[0].error

@@ -30,6 +30,7 @@ def test_killed_refreshes_recover_to_the_uninterrupted_state(workdir: Path, data
     assert len(reference["observations"]) > 10_000 and len(reference["correlations"]) > 100
 
 
+@pytest.mark.long
 def test_two_refreshes_at_once_wait_or_exit_clearly(workdir: Path, data_dir: Path) -> None:
     report = reliability.concurrency_trials(workdir, data_dir)
     assert report.failures == []
@@ -37,6 +38,7 @@ def test_two_refreshes_at_once_wait_or_exit_clearly(workdir: Path, data_dir: Pat
     assert (report.half_written_fetches, report.rows_lost, report.mismatches) == (0, 0, 0)
 
 
+@pytest.mark.long
 def test_kills_aim_at_each_stage_in_turn(workdir: Path, data_dir: Path) -> None:
     (workdir / "aimed").mkdir()
     report = reliability.crash_trials(workdir / "aimed", data_dir, kills=8, seed=3, per_chain=4)
