@@ -19,7 +19,7 @@ from benchwatch.cli.app import (
     settings_or_exit,
 )
 from benchwatch.pipeline.refresh import RefreshResult
-from benchwatch.storage.db import StorageError
+from benchwatch.storage.db import StorageError, preflight
 
 
 @app.command()
@@ -47,6 +47,12 @@ def refresh(
     except ValueError as exc:
         err.print(str(exc), markup=False)
         raise typer.Exit(2) from None
+    try:
+        # A damaged or foreign file is refused here, before Prefect would log the failure as a traceback.
+        preflight(settings.db)
+    except StorageError as exc:
+        err.print(str(exc), markup=False)
+        raise typer.Exit(1) from None
     prefect_defaults()
     from benchwatch.flows.refresh import refresh as refresh_flow
 
@@ -58,12 +64,12 @@ def refresh(
     except (ValueError, StorageError) as exc:
         err.print(str(exc), markup=False)
         raise typer.Exit(1) from None
-    _print_refresh(result)
+    print_refresh(result)
     if result.failed:
         raise typer.Exit(1)
 
 
-def _print_refresh(result: RefreshResult) -> None:
+def print_refresh(result: RefreshResult) -> None:
     reports = pd.DataFrame([{
         "source": r.source, "status": r.status, "snapshots": r.snapshots,
         "rows added": r.rows_added, "revised": r.rows_revised, "error": r.error or "",
