@@ -21,7 +21,7 @@ from typing import Any
 
 import duckdb
 import streamlit as st
-from benchwatch.storage.db import DatabaseUnusable, unusable
+from benchwatch.storage.db import DatabaseUnusable, check_length, unusable
 from benchwatch.storage.publish import published_path
 
 CACHE_TTL_SECONDS = 3600
@@ -36,12 +36,16 @@ class StaleSnapshot(RuntimeError):
 READ_ERRORS = (duckdb.IOException, duckdb.InternalException, duckdb.SerializationException)
 
 
+def recover_copy(db: Path) -> str:
+    """What to do about a damaged published copy: it is replaced by the next refresh."""
+    return (f"It is the copy of {db} the last refresh published for the dashboard; the next refresh "
+            "(`benchwatch refresh`, or the scheduled run) replaces it. If the database itself is damaged "
+            "too, restore the newest backup (`benchwatch restore BACKUP`) or rebuild it (`benchwatch rebuild`).")
+
+
 def unreadable(path: Path, db: Path, exc: BaseException) -> DatabaseUnusable:
-    """Why the published copy cannot be read, and what to do: it is replaced by the next refresh."""
-    return unusable(path, exc, recover=(
-        f"It is the copy of {db} the last refresh published for the dashboard; the next refresh "
-        "(`benchwatch refresh`, or the scheduled run) replaces it. If the database itself is damaged "
-        "too, restore the newest backup (`benchwatch restore BACKUP`) or rebuild it (`benchwatch rebuild`)."))
+    """Why the published copy cannot be read, and what to do."""
+    return unusable(path, exc, recover=recover_copy(db))
 
 
 def version_of(path: Path) -> str | None:
@@ -75,6 +79,11 @@ class Snapshot:
                 con = duckdb.connect(str(self.path), read_only=True)
             except duckdb.Error as exc:
                 raise unreadable(self.path, self.db, exc) from None
+            try:
+                check_length(con, self.path, recover_copy(self.db))
+            except DatabaseUnusable:
+                con.close()
+                raise
             if version_of(self.path) != self.version:
                 con.close()
                 raise StaleSnapshot(f"{self.path} was republished during this render")

@@ -69,6 +69,30 @@ def unusable(path: Path, exc: BaseException, recover: str | None = None) -> Data
     return DatabaseUnusable(f"database {path} {what}. " + (recover or RECOVER.format(path=path)))
 
 
+# DuckDB's file starts with three 4 KiB headers, then its blocks.
+HEADERS_BYTES = 3 * 4096
+
+
+def check_length(con: duckdb.DuckDBPyConnection, path: Path, recover: str | None = None) -> None:
+    """A file shorter than the blocks its header counts was cut short (a full disk, a partial copy).
+
+    DuckDB itself notices only when a query reaches a missing block, and a
+    table in the first half of the file still reads: so the length is checked
+    on opening. Skipped while a write-ahead log is pending (its blocks are not
+    in the file yet).
+    """
+    if Path(f"{path}.wal").exists():
+        return
+    cursor = con.execute("PRAGMA database_size")
+    row = dict(zip([d[0] for d in cursor.description], cursor.fetchone(), strict=True))
+    expected = HEADERS_BYTES + int(row["total_blocks"]) * int(row["block_size"])
+    actual = path.stat().st_size
+    if row["total_blocks"] and actual < expected:
+        raise DatabaseUnusable(
+            f"database {path} is damaged: it is shorter than its own metadata says ({actual} bytes of "
+            f"{expected}; cut short, e.g. by a full disk). " + (recover or RECOVER.format(path=path)))
+
+
 def schema_version(con: duckdb.DuckDBPyConnection) -> int:
     """The newest migration applied (0 for a new, empty database)."""
     tables = {row[0] for row in con.execute(
@@ -163,6 +187,7 @@ def connect(path: Path, read_only: bool = False, upgrade: bool = True) -> duckdb
     except OSError as exc:
         raise StorageError(f"cannot open database {path}: {exc}") from exc
     try:
+        check_length(con, path)
         check_schema(con, path)
     except DatabaseUnusable:
         con.close()
