@@ -84,7 +84,7 @@ def table_counts(con: duckdb.DuckDBPyConnection) -> dict[str, int]:
     """Rows of every table of the database (the catalog's names, counted through the relation API)."""
     names = [row[0] for row in con.execute(
         "SELECT table_name FROM duckdb_tables() WHERE schema_name = 'main' ORDER BY table_name").fetchall()]
-    return {name: int(con.table(name).aggregate("count(*)").fetchone()[0]) for name in names}
+    return {name: int(con.table(name).aggregate("count(*)").fetchall()[0][0]) for name in names}
 
 
 def describe(copy: Path) -> dict[str, Any]:

@@ -7,7 +7,7 @@ from typing import Annotated, Optional
 
 import typer
 
-from benchwatch.cli.app import DbOption, app, fail, out, settings_or_exit
+from benchwatch.cli.app import DbOption, app, fail, settings_or_exit
 from benchwatch.cli.refresh import print_refresh
 from benchwatch.storage.db import StorageError
 
@@ -44,7 +44,7 @@ def rebuild(
     except (NothingToRebuild, StorageError) as exc:
         raise fail(str(exc)) from None
     print_refresh(result)
-    out.print(f"rebuilt {settings.db} from {settings.archive_path}", markup=False, highlight=False)
+    typer.echo(f"rebuilt {settings.db} from {settings.archive_path}")
     if result.failed:
         raise fail("some archived fetches could not be ingested again (see the errors above)")
 
@@ -59,9 +59,9 @@ def verify(archive: ArchiveOption = None) -> None:
         raise fail(f"no archive at {root}")
     result = verify_archive(root)
     for path, problem in result.problems:
-        out.print(f"{path}: {problem}", markup=False, highlight=False)
-    out.print(f"{root}: {result.entries} index entries, {result.blobs} archived files checked, "
-              f"{len(result.problems)} problem(s)", markup=False, highlight=False)
+        typer.echo(f"{path}: {problem}")
+    typer.echo(f"{root}: {result.entries} index entries, {result.blobs} archived files checked, "
+               f"{len(result.problems)} problem(s)")
     if result.problems:
         raise typer.Exit(1)
 
@@ -83,10 +83,9 @@ def backup(
     except StorageError as exc:
         raise fail(str(exc)) from None
     rows = sum(result.manifest["tables"].values())
-    out.print(f"backed up {settings.db} to {result.location} ({result.manifest['bytes']} bytes, "
-              f"{rows} rows in {len(result.manifest['tables'])} tables, schema "
-              f"{result.manifest['schema_version']}); removed {len(result.removed)} older backup(s)",
-              markup=False, highlight=False)
+    typer.echo(f"backed up {settings.db} to {result.location} ({result.manifest['bytes']} bytes, "
+               f"{rows} rows in {len(result.manifest['tables'])} tables, schema "
+               f"{result.manifest['schema_version']}); removed {len(result.removed)} older backup(s)")
 
 
 @app.command()
@@ -107,6 +106,5 @@ def restore(
     except StorageError as exc:
         raise fail(str(exc)) from None
     moved = f"; the file that was there is now {aside}" if aside else ""
-    out.print(f"restored {restored} (taken {manifest['created_at']}, schema {manifest['schema_version']}, "
-              f"{sum(manifest['tables'].values())} rows checked) to {settings.db}{moved}",
-              markup=False, highlight=False)
+    typer.echo(f"restored {restored} (taken {manifest['created_at']}, schema {manifest['schema_version']}, "
+               f"{sum(manifest['tables'].values())} rows checked) to {settings.db}{moved}")
