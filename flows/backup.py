@@ -7,7 +7,7 @@ folder or an ``s3://`` URL), keeping the newest ``backup_keep``.
 
 from __future__ import annotations
 
-from prefect import flow, get_run_logger
+from prefect import flow
 
 from benchwatch.settings import load_settings
 from benchwatch.storage.backup import create_backup
@@ -19,7 +19,6 @@ def backup(db: str | None = None, to: str | None = None, keep: int | None = None
     settings = load_settings(db=db, backup_to=to, backup_keep=keep)
     result = create_backup(settings.db, settings.backup_location, settings.backup_keep,
                            settings.backup_endpoint_url)
-    get_run_logger().info("backed up %s to %s; removed %d older backup(s)", settings.db, result.location,
-                          len(result.removed))
+    print(f"backed up {settings.db} to {result.location}; removed {len(result.removed)} older backup(s)")
     return {"location": result.location, "bytes": result.manifest["bytes"],
             "tables": result.manifest["tables"], "removed": result.removed}

@@ -101,14 +101,22 @@ class Recorder:
 
     def __init__(self, root: Path, run: str, until: str | None = None) -> None:
         self.root, self.run, self.until = root, run, until
+        self._unsynced = False
 
     def _append(self, entry: Entry) -> None:
         self.root.mkdir(parents=True, exist_ok=True)
         line = json.dumps(entry.__dict__, sort_keys=True, separators=(",", ":")) + "\n"
         with open(self.root / INDEX, "a", encoding="utf-8") as handle:
             handle.write(line)
-            handle.flush()
-            os.fsync(handle.fileno())
+        self._unsynced = True
+
+    def sync(self) -> None:
+        """Make the lines appended so far durable; called before the database commits what they name,
+        so the archive never knows less than the database (one fsync per write, not per line)."""
+        if self._unsynced:
+            with open(self.root / INDEX, "rb") as handle:
+                os.fsync(handle.fileno())
+            self._unsynced = False
 
     def _entry(self, snapshot: Snapshot, fetched_at: datetime, status: str) -> Entry:
         return Entry(

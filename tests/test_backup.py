@@ -129,3 +129,14 @@ def test_backup_to_s3_and_restore_from_it(original, tmp_path, s3):
     said = bw("restore", "s3://benchwatch-backups/prod", "--db", str(restored))
     assert f"restored s3://benchwatch-backups/prod/{keys[0].split('/')[1]}" in said
     assert answers(restored) == before
+
+
+def test_the_scheduled_flow_backs_up_with_retention(original, tmp_path):
+    from benchwatch.flows.backup import backup
+
+    folder = tmp_path / "backups"
+    for _ in range(2):
+        done = backup.fn(db=str(original), to=str(folder), keep=1)
+    [kept] = folder.glob("benchwatch-*")
+    assert done["location"] == str(kept) and len(done["removed"]) == 1
+    assert done["tables"] == json.loads((kept / MANIFEST).read_text())["tables"]

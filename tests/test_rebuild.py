@@ -6,6 +6,7 @@ board), the database deleted, ``benchwatch rebuild``, and the same observations;
 from __future__ import annotations
 
 import calendar
+import shutil
 from datetime import date, datetime
 from email.utils import formatdate
 from pathlib import Path
@@ -148,3 +149,25 @@ def test_archive_verify_finds_one_flipped_byte(lived):
     victim.unlink()
     gone = runner.invoke(app, ["archive", "verify", "--archive", str(root)])
     assert gone.exit_code == 1 and f"{victim}: missing" in gone.output
+
+
+def test_replayed_runs_are_rebuilt_from_the_replay_data_they_came_from(tmp_path, data_dir):
+    settings = load_settings(db=tmp_path / "bw.duckdb", replay_dir=data_dir, bootstrap_resamples=0)
+    assert not refresh(settings, [EPOCH], "replay", analyze=False).failed
+    before = observations(settings.db)
+    assert [(e.mode, e.status) for e in archive.entries(settings.archive_path)] == [("replay", "ok")] * 2
+    env = {"BENCHWATCH_ARCHIVE_DIR": str(settings.archive_path), "BENCHWATCH_BOOTSTRAP_RESAMPLES": "0"}
+
+    # Replay data that lost the April snapshot: the rebuild says so, and which.
+    elsewhere = tmp_path / "partial"
+    shutil.copytree(test_epoch.MARCH, elsewhere / "epoch" / test_epoch.MARCH.name)
+    lost = tmp_path / "lost.duckdb"
+    missing = CliRunner().invoke(app, ["rebuild", "--db", str(lost), "--replay", str(elsewhere)], env=env)
+    assert missing.exit_code == 1
+    assert (f"epoch: SourceError: epoch: 1 recorded snapshot(s) the database was built from are not in {elsewhere} "
+            "as they were (missing or changed): 2026-04-19") in missing.output, missing.output
+
+    rebuilt = tmp_path / "rebuilt.duckdb"
+    result = CliRunner().invoke(app, ["rebuild", "--db", str(rebuilt), "--replay", str(data_dir)], env=env)
+    assert result.exit_code == 0, result.output
+    pd.testing.assert_frame_equal(observations(rebuilt), before)

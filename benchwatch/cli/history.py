@@ -46,7 +46,8 @@ def rebuild(
     print_refresh(result)
     typer.echo(f"rebuilt {settings.db} from {settings.archive_path}")
     if result.failed:
-        raise fail("some archived fetches could not be ingested again (see the errors above)")
+        raise fail("some archived fetches could not be ingested again:\n" + "\n".join(
+            f"  {report.source}: {report.error}" for report in result.failed))
 
 
 @archive_app.command("verify")

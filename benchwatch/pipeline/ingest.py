@@ -165,10 +165,10 @@ def _ingest_run(
                 seen.add(snapshot.content_hash)
             stage = "write"
             if sum(p.rows for p in pending) >= PENDING_ROWS:
-                _write(con, name, pending, report, progress)
+                _write(con, name, pending, report, progress, recorder)
             stage = "fetch"
         stage = "write"
-        _write(con, name, pending, report, progress)
+        _write(con, name, pending, report, progress, recorder)
     except Exception as exc:  # a source's failure must not stop the others
         error = str(exc) if isinstance(exc, ArchivedFailure) else f"{type(exc).__name__}: {exc}"
         report.status = "failed"
@@ -178,7 +178,7 @@ def _ingest_run(
         if recorder is not None and stage == "fetch":
             recorder.failure(name, started, error, http_status, location)
         try:
-            _write(con, name, pending, report, progress)
+            _write(con, name, pending, report, progress, recorder)
         except Exception as write_exc:  # the database itself refused: keep the first error
             report.error += f"; writing the snapshots parsed before it also failed: {write_exc}"
         obs.record_fetch(con, name, fetch_mode, "failed", started, error=error,
@@ -188,9 +188,12 @@ def _ingest_run(
 
 def _write(
     con: duckdb.DuckDBPyConnection, name: str, pending: list[obs.Pending], report: SourceReport,
-    progress: Progress,
+    progress: Progress, recorder: archive.Recorder | None,
 ) -> None:
-    """Write the pending snapshots, count them in the report, and empty the list."""
+    """Write the pending snapshots (once the archive index naming them is durable), count them in
+    the report, and empty the list."""
+    if recorder is not None:
+        recorder.sync()
     results = obs.ingest_many(con, name, pending)
     for item, result in zip(pending, results, strict=True):
         label = item.snapshot.label
