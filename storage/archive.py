@@ -105,8 +105,13 @@ class Recorder:
 
     def _append(self, entry: Entry) -> None:
         self.root.mkdir(parents=True, exist_ok=True)
-        line = json.dumps(entry.__dict__, sort_keys=True, separators=(",", ":")) + "\n"
-        with open(self.root / INDEX, "a", encoding="utf-8") as handle:
+        line = (json.dumps(entry.__dict__, sort_keys=True, separators=(",", ":")) + "\n").encode()
+        with open(self.root / INDEX, "ab+") as handle:
+            # A line torn by a crash is ended first, so it costs only itself, not this entry.
+            if handle.seek(0, os.SEEK_END) > 0:
+                handle.seek(-1, os.SEEK_END)
+                if handle.read(1) != b"\n":
+                    line = b"\n" + line
             handle.write(line)
         self._unsynced = True
 

@@ -52,9 +52,8 @@ def unusable(path: Path, exc: BaseException, recover: str | None = None) -> Data
         pid = re.search(r"PID (\d+)", text)
         holder = f"process {pid.group(1)}" if pid else "another process"
         return DatabaseUnusable(
-            f"database {path} is locked: {holder} has it open for writing (a refresh, an ack, or "
-            "another program). Wait for that process to finish, then try again; the dashboard "
-            "keeps showing the copy published by the last run.")
+            f"database {path} is locked: {holder} has it open (a running refresh, ack or backup, "
+            "a command reading it, or another program). Wait for that process to finish, then try again.")
     if "not a valid DuckDB database file" in text:
         size = path.stat().st_size if path.exists() else 0
         what = ("is empty (0 bytes)" if size == 0 else

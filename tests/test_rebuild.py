@@ -171,3 +171,16 @@ def test_replayed_runs_are_rebuilt_from_the_replay_data_they_came_from(tmp_path,
     result = CliRunner().invoke(app, ["rebuild", "--db", str(rebuilt), "--replay", str(data_dir)], env=env)
     assert result.exit_code == 0, result.output
     pd.testing.assert_frame_equal(observations(rebuilt), before)
+
+
+def test_a_line_torn_by_a_crash_costs_only_itself(tmp_path):
+    root = tmp_path / "archive"
+    recorder = archive.Recorder(root, "run-1")
+    recorder.failure(V2, datetime(2026, 1, 1), "ConnectError: refused", None, "http://x")
+    with open(root / archive.INDEX, "ab") as handle:
+        handle.write(b'{"run": "run-2", "sour')  # killed mid-line
+    recorder.failure(EPOCH, datetime(2026, 1, 2), "HTTP 503", 503, "http://y")
+    found, torn = archive.read_index(root)
+    assert [(e.source, e.error) for e in found] == [(V2, "ConnectError: refused"), (EPOCH, "HTTP 503")]
+    assert torn == [2]
+    assert archive.verify(root).problems == [(str(root / archive.INDEX), "line 2 is not a complete index entry")]
