@@ -21,6 +21,7 @@ from benchwatch.cli import app
 from benchwatch.pipeline.refresh import refresh
 from benchwatch.settings import load_settings
 from benchwatch.storage import archive
+from tests.loopback import Fault
 from tests.sources import test_epoch, test_lmarena, test_open_llm_v2
 
 V2, EPOCH, ARENA = "open-llm-leaderboard-v2", "epoch", "lmarena"
@@ -85,6 +86,10 @@ def lived(upstream, tmp_path, data_dir):
         serve_arena(upstream, board)
         result = refresh(settings, [V2, EPOCH, ARENA], "live")
         assert not result.failed, [r.error for r in result.failed]
+    # Then Epoch's server fails once: the failure is part of the history too.
+    upstream.inject(test_epoch.ZIP_PATH, Fault("status", 503))
+    [failed] = refresh(settings, [EPOCH], "live", analyze=False).failed
+    assert "503" in failed.error
     return settings
 
 
@@ -98,7 +103,7 @@ def test_rebuild_gives_back_every_observation_and_notifies_nobody(lived, tmp_pat
     assert by_source["model"].nunique()[V2] == 65
     entries = archive.entries(settings.archive_path)
     assert [e.status for e in entries if e.source == V2] == ["ok", "ok", "unchanged"]
-    assert [e.status for e in entries if e.source == EPOCH] == ["ok", "ok", "unchanged"]
+    assert [e.status for e in entries if e.source == EPOCH] == ["ok", "ok", "unchanged", "failed"]
 
     settings.db.unlink()
     for stale in settings.db.parent.glob(settings.db.name + "*"):
@@ -120,7 +125,7 @@ def test_rebuild_gives_back_every_observation_and_notifies_nobody(lived, tmp_pat
     finally:
         con.close()
     assert dispositions <= {"backfill"} and notified == 0
-    assert (V2, "unchanged", 1) in statuses and (V2, "ok", 2) in statuses
+    assert (V2, "unchanged", 1) in statuses and (V2, "ok", 2) in statuses and (EPOCH, "failed", 1) in statuses
     # The archive is read, never appended to, by a rebuild.
     assert archive.entries(settings.archive_path) == entries
 

@@ -170,9 +170,12 @@ def _ingest_run(
         stage = "write"
         _write(con, name, pending, report, progress, recorder)
     except Exception as exc:  # a source's failure must not stop the others
-        error = str(exc) if isinstance(exc, ArchivedFailure) else f"{type(exc).__name__}: {exc}"
-        report.status = "failed"
-        report.error = error if report.error is None else f"{report.error}; {error}"
+        # A failure the archive recorded is history replayed (kept in the fetch log), not a new one.
+        replayed = isinstance(exc, ArchivedFailure)
+        error = str(exc) if replayed else f"{type(exc).__name__}: {exc}"
+        if not replayed:
+            report.status = "failed"
+            report.error = error if report.error is None else f"{report.error}; {error}"
         http_status = getattr(exc, "status", None)
         location = getattr(exc, "location", None) or getattr(exc, "url", None)
         if recorder is not None and stage == "fetch":
@@ -180,10 +183,11 @@ def _ingest_run(
         try:
             _write(con, name, pending, report, progress, recorder)
         except Exception as write_exc:  # the database itself refused: keep the first error
-            report.error += f"; writing the snapshots parsed before it also failed: {write_exc}"
+            report.status = "failed"
+            report.error = f"{report.error or error}; writing the snapshots parsed before it also failed: {write_exc}"
         obs.record_fetch(con, name, fetch_mode, "failed", started, error=error,
                          http_status=http_status, location=location)
-        progress(f"{name}: FAILED {error}")
+        progress(f"{name}: {'recorded failure' if replayed else 'FAILED'} {error}")
 
 
 def _write(
