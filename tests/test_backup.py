@@ -3,6 +3,7 @@ and to S3 (moto's server on 127.0.0.1); retention keeps the newest; a damaged ba
 
 from __future__ import annotations
 
+import hashlib
 import json
 import socket
 from collections.abc import Iterator
@@ -87,7 +88,7 @@ def test_a_damaged_backup_is_refused_and_nothing_is_replaced(original, tmp_path)
     target = tmp_path / "bw.duckdb"
 
     manifest["tables"]["observations"] += 1
-    manifest["sha256"] = __import__("hashlib").sha256((backup / DB_FILE).read_bytes()).hexdigest()
+    manifest["sha256"] = hashlib.sha256((backup / DB_FILE).read_bytes()).hexdigest()
     (backup / MANIFEST).write_text(json.dumps(manifest))
     result = runner.invoke(app, ["restore", str(backup), "--db", str(target)])
     assert result.exit_code == 1 and "does not match its manifest: observations has" in result.output

@@ -96,7 +96,7 @@ def test_each_command_gives_one_message_and_writes_nothing(case, good_db, tmp_pa
     make(db, good_db)
     before = digest(db)
     advice = "Point --db" if case == "foreign" else "benchwatch restore BACKUP"
-    for command in [*READS, ["refresh", "--source", "epoch"], ["alerts", "ack", "some-key"],
+    for command in [*READS, ["refresh", "--source", "epoch"], ["alerts", "ack", "some-key"], ["serve"],
                     ["backup", "--to", str(tmp_path / "backups")]]:
         assert_one_message(benchwatch(*command, "--db", str(db)), f"database {db} {problem}", advice)
     # Nothing was written: same bytes, no write-ahead log, no migration, no backup.

@@ -23,7 +23,7 @@ from rich.console import Console
 from rich.table import Table
 
 from benchwatch.settings import Settings, SettingsError, load_settings
-from benchwatch.storage.db import StorageError, connect, unusable
+from benchwatch.storage.db import StorageError, connect, preflight, unusable
 
 app = typer.Typer(add_completion=False, no_args_is_help=True,
                   help="Benchwatch: does this safety benchmark measure safety, or just capabilities?")
@@ -55,6 +55,15 @@ def fail(message: str, code: int = 1) -> typer.Exit:
     """Print one message on stderr and give the Exit to raise (non-zero)."""
     err.print(message, markup=False, highlight=False)
     return typer.Exit(code)
+
+
+def usable_or_exit(db: Path) -> None:
+    """Stop a command that will write (or serve writers) when the database is unusable:
+    damaged, foreign, too new, or held by a non-Benchwatch process (``storage.db.preflight``)."""
+    try:
+        preflight(db)
+    except StorageError as exc:
+        raise fail(str(exc)) from None
 
 
 @contextmanager

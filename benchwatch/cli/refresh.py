@@ -17,9 +17,10 @@ from benchwatch.cli.app import (
     parse_date,
     prefect_defaults,
     settings_or_exit,
+    usable_or_exit,
 )
 from benchwatch.pipeline.refresh import RefreshResult
-from benchwatch.storage.db import StorageError, preflight
+from benchwatch.storage.db import StorageError
 
 
 @app.command()
@@ -47,12 +48,8 @@ def refresh(
     except ValueError as exc:
         err.print(str(exc), markup=False)
         raise typer.Exit(2) from None
-    try:
-        # A damaged or foreign file is refused here, before Prefect would log the failure as a traceback.
-        preflight(settings.db)
-    except StorageError as exc:
-        err.print(str(exc), markup=False)
-        raise typer.Exit(1) from None
+    # A damaged or foreign file is refused here, before Prefect would log the failure as a traceback.
+    usable_or_exit(settings.db)
     prefect_defaults()
     from benchwatch.flows.refresh import refresh as refresh_flow
 
