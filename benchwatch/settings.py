@@ -90,6 +90,18 @@ class Settings(BaseSettings):
         description="Where raw live payloads are archived; defaults beside the database.",
     )
 
+    backup_to: str | None = Field(
+        default=None,
+        description="Where `benchwatch backup` writes: a folder or an s3:// URL (the [s3] extra); "
+                    "<db folder>/backups by default. Put it on another disk or in object storage.",
+    )
+    backup_keep: int = Field(7, ge=1, description="Backups kept at backup_to; older ones are deleted.")
+    backup_endpoint_url: str | None = Field(
+        default=None,
+        description="Endpoint of an S3-compatible store (MinIO, Ceph...) for s3:// backups; "
+                    "credentials come from the usual AWS variables or files.",
+    )
+
     capability_threshold: float = Field(0.70, gt=0.0, le=1.0)
     hysteresis: float = Field(0.05, ge=0.0, lt=1.0)
     min_models: int = Field(10, ge=3)
@@ -183,6 +195,10 @@ class Settings(BaseSettings):
     @property
     def archive_path(self) -> Path:
         return self.archive_dir or self.db.parent / "archive"
+
+    @property
+    def backup_location(self) -> str:
+        return self.backup_to or str(self.db.parent / "backups")
 
     @classmethod
     def settings_customise_sources(

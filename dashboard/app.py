@@ -9,7 +9,8 @@ from __future__ import annotations
 
 import streamlit as st
 from benchwatch.dashboard import context
-from benchwatch.dashboard.data import StaleSnapshot
+from benchwatch.dashboard.data import READ_ERRORS, StaleSnapshot, unreadable
+from benchwatch.storage.db import DatabaseUnusable
 
 from benchwatch.settings import SettingsError, load_settings
 
@@ -36,9 +37,14 @@ with st.sidebar:
                "Correlations follow Ren et al., “Safetywashing” (arXiv 2407.21792); each page ends with "
                "the sources of its numbers and their attribution.")
 
-with context.opened(settings):
+with context.opened(settings) as ctx:
     try:
         page.run()
     except StaleSnapshot:
         # A refresh replaced the published copy mid-render: start over on the new one.
         st.rerun()
+    except (DatabaseUnusable, *READ_ERRORS) as exc:
+        # A damaged or locked copy: one message saying which file and what to do, never a traceback.
+        problem = exc if isinstance(exc, DatabaseUnusable) else unreadable(ctx.snapshot.path, settings.db, exc)
+        st.error(str(problem))
+        st.stop()

@@ -21,6 +21,7 @@ from typing import Any
 
 import duckdb
 import streamlit as st
+from benchwatch.storage.db import DatabaseUnusable, check_length, unusable
 from benchwatch.storage.publish import published_path
 
 CACHE_TTL_SECONDS = 3600
@@ -29,6 +30,22 @@ CACHE_ENTRIES = 512
 
 class StaleSnapshot(RuntimeError):
     """The published copy changed since this render started; rerun on the new one."""
+
+
+# Reading a damaged file fails with these when a query reaches the damage, not only on opening.
+READ_ERRORS = (duckdb.IOException, duckdb.InternalException, duckdb.SerializationException)
+
+
+def recover_copy(db: Path) -> str:
+    """What to do about a damaged published copy: it is replaced by the next refresh."""
+    return (f"It is the copy of {db} the last refresh published for the dashboard; the next refresh "
+            "(`benchwatch refresh`, or the scheduled run) replaces it. If the database itself is damaged "
+            "too, restore the newest backup (`benchwatch restore BACKUP`) or rebuild it (`benchwatch rebuild`).")
+
+
+def unreadable(path: Path, db: Path, exc: BaseException) -> DatabaseUnusable:
+    """Why the published copy cannot be read, and what to do."""
+    return unusable(path, exc, recover=recover_copy(db))
 
 
 def version_of(path: Path) -> str | None:
@@ -46,18 +63,27 @@ class Snapshot:
 
     path: Path
     version: str
+    db: Path
     _con: duckdb.DuckDBPyConnection | None = None
 
     @classmethod
     def of(cls, db: Path) -> Snapshot | None:
         path = published_path(Path(db))
         version = version_of(path)
-        return None if version is None else cls(path, version)
+        return None if version is None else cls(path, version, Path(db))
 
     def connection(self) -> duckdb.DuckDBPyConnection:
         """A read-only connection to this version; raises StaleSnapshot if it was replaced."""
         if self._con is None:
-            con = duckdb.connect(str(self.path), read_only=True)
+            try:
+                con = duckdb.connect(str(self.path), read_only=True)
+            except duckdb.Error as exc:
+                raise unreadable(self.path, self.db, exc) from None
+            try:
+                check_length(con, self.path, recover_copy(self.db))
+            except DatabaseUnusable:
+                con.close()
+                raise
             if version_of(self.path) != self.version:
                 con.close()
                 raise StaleSnapshot(f"{self.path} was republished during this render")

@@ -9,6 +9,7 @@ from __future__ import annotations
 
 import contextlib
 import fcntl
+import re
 import time
 from collections.abc import Iterator
 from datetime import UTC, datetime
@@ -26,6 +27,102 @@ class StorageError(RuntimeError):
 
 class WriterBusy(StorageError):
     """Another process holds the writer lock."""
+
+
+class DatabaseUnusable(StorageError):
+    """The file is damaged, foreign, too new or locked by another process: nothing was written to it.
+
+    The message says what is wrong with which file and what to do, because this
+    is what an operator sees instead of DuckDB's traceback.
+    """
+
+
+RECOVER = (
+    "Benchwatch has not written to it. Move it aside, then restore the newest backup "
+    "(`benchwatch restore BACKUP --db {path}`) or rebuild it from the raw archive "
+    "(`benchwatch rebuild --db {path}`)."
+)
+
+
+def unusable(path: Path, exc: BaseException, recover: str | None = None) -> DatabaseUnusable:
+    """DuckDB's error on opening or reading ``path``, as one message naming the file and the fix
+    (``recover``, for a damaged file; restore or rebuild by default)."""
+    text = str(exc)
+    if "Could not set lock" in text or "Conflicting lock" in text:
+        pid = re.search(r"PID (\d+)", text)
+        holder = f"process {pid.group(1)}" if pid else "another process"
+        return DatabaseUnusable(
+            f"database {path} is locked: {holder} has it open (a running refresh, ack or backup, "
+            "a command reading it, or another program). Wait for that process to finish, then try again.")
+    if "not a valid DuckDB database file" in text:
+        size = path.stat().st_size if path.exists() else 0
+        what = ("is empty (0 bytes)" if size == 0 else
+                f"is not a DuckDB database file: its {size} bytes do not start with DuckDB's header "
+                "(random or foreign bytes)")
+    elif "Could not read enough bytes" in text or "truncated" in text.lower():
+        what = "is damaged: it is shorter than its own metadata says (cut short, e.g. by a full disk)"
+    elif "version" in text.lower() and "storage" in text.lower():
+        what = f"was written by another DuckDB version that this one cannot read ({text.splitlines()[0]})"
+    else:
+        what = f"cannot be read: {text.splitlines()[0] if text else type(exc).__name__}"
+    return DatabaseUnusable(f"database {path} {what}. " + (recover or RECOVER.format(path=path)))
+
+
+# DuckDB's file starts with three 4 KiB headers, then its blocks.
+HEADERS_BYTES = 3 * 4096
+
+
+def check_length(con: duckdb.DuckDBPyConnection, path: Path, recover: str | None = None) -> None:
+    """A file shorter than the blocks its header counts was cut short (a full disk, a partial copy).
+
+    DuckDB itself notices only when a query reaches a missing block, and a
+    table in the first half of the file still reads: so the length is checked
+    on opening. Skipped while a write-ahead log is pending (its blocks are not
+    in the file yet).
+    """
+    if Path(f"{path}.wal").exists():
+        return
+    cursor = con.execute("PRAGMA database_size")
+    row = dict(zip([d[0] for d in cursor.description], cursor.fetchone(), strict=True))
+    expected = HEADERS_BYTES + int(row["total_blocks"]) * int(row["block_size"])
+    actual = path.stat().st_size
+    if row["total_blocks"] and actual < expected:
+        raise DatabaseUnusable(
+            f"database {path} is damaged: it is shorter than its own metadata says ({actual} bytes of "
+            f"{expected}; cut short, e.g. by a full disk). " + (recover or RECOVER.format(path=path)))
+
+
+def schema_version(con: duckdb.DuckDBPyConnection) -> int:
+    """The newest migration applied (0 for a new, empty database)."""
+    tables = {row[0] for row in con.execute(
+        "SELECT table_name FROM duckdb_tables() WHERE schema_name = 'main'").fetchall()}
+    if "schema_migrations" not in tables:
+        return 0
+    return con.execute("SELECT coalesce(max(version), 0) FROM schema_migrations").fetchone()[0]
+
+
+def check_schema(con: duckdb.DuckDBPyConnection, path: Path) -> int:
+    """The database's schema version, after making sure it is Benchwatch's and not newer than this code.
+
+    A DuckDB file holding other tables and no ``schema_migrations`` is someone
+    else's database: Benchwatch must not create its tables inside it.
+    """
+    tables = sorted(row[0] for row in con.execute(
+        "SELECT table_name FROM duckdb_tables() WHERE schema_name = 'main'").fetchall())
+    if tables and "schema_migrations" not in tables:
+        shown = ", ".join(tables[:5]) + (", ..." if len(tables) > 5 else "")
+        raise DatabaseUnusable(
+            f"database {path} is a DuckDB file but not Benchwatch's: it has no schema_migrations table "
+            f"(its tables: {shown}). Point --db (BENCHWATCH_DB) at Benchwatch's database; "
+            "Benchwatch has not written to this one.")
+    version = schema_version(con)
+    known = migrations()[-1][0]
+    if version > known:
+        raise DatabaseUnusable(
+            f"database {path} has schema version {version}, newer than this Benchwatch knows ({known}): "
+            "it was written by a newer release. Upgrade Benchwatch (`pip install -U benchwatch`); "
+            "Benchwatch has not written to it.")
+    return version
 
 
 def utcnow() -> datetime:
@@ -67,20 +164,52 @@ def migrate(con: duckdb.DuckDBPyConnection) -> list[str]:
     return applied
 
 
-def connect(path: Path, read_only: bool = False) -> duckdb.DuckDBPyConnection:
-    """Open the database file; a writer also brings the schema up to date."""
+def connect(path: Path, read_only: bool = False, upgrade: bool = True) -> duckdb.DuckDBPyConnection:
+    """Open the database file after checking it is a readable Benchwatch database;
+    a writer also brings the schema up to date (unless ``upgrade`` is False).
+
+    A damaged, foreign, too new or locked file raises ``DatabaseUnusable``
+    before anything is written to it: no migration ever runs on such a file.
+    """
     path = Path(path)
-    if read_only:
-        if not path.exists():
-            raise StorageError(f"database {path} does not exist yet: run `benchwatch refresh` first")
-        return duckdb.connect(str(path), read_only=True)
+    if read_only and not path.exists():
+        raise StorageError(f"database {path} does not exist yet: run `benchwatch refresh` first")
+    if not read_only:
+        try:
+            path.parent.mkdir(parents=True, exist_ok=True)
+        except OSError as exc:
+            raise StorageError(f"cannot create the folder of database {path}: {exc}") from exc
     try:
-        path.parent.mkdir(parents=True, exist_ok=True)
-        con = duckdb.connect(str(path))
-    except (OSError, duckdb.Error) as exc:
+        con = duckdb.connect(str(path), read_only=read_only)
+    except duckdb.Error as exc:
+        raise unusable(path, exc) from None
+    except OSError as exc:
         raise StorageError(f"cannot open database {path}: {exc}") from exc
-    migrate(con)
+    try:
+        check_length(con, path)
+        check_schema(con, path)
+    except DatabaseUnusable:
+        con.close()
+        raise
+    except duckdb.Error as exc:
+        con.close()
+        raise unusable(path, exc) from None
+    if not read_only and upgrade:
+        migrate(con)
     return con
+
+
+def preflight(path: Path) -> None:
+    """Refuse at once a database nobody can use (damaged, foreign, locked by a non-Benchwatch
+    process); a file another Benchwatch writer holds is left to the writer lock, which waits."""
+    path = Path(path)
+    if not path.exists():
+        return
+    try:
+        with writer_lock(path, 0.0):
+            connect(path, read_only=True).close()
+    except WriterBusy:
+        return
 
 
 @contextlib.contextmanager

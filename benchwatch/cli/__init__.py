@@ -3,6 +3,7 @@
 from benchwatch.cli import (  # noqa: F401 - importing registers the commands
     alerts,
     dashboard,
+    history,
     models,
     read,
     refresh,

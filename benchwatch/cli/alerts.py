@@ -162,7 +162,7 @@ def history(
 def test_notify(db: DbOption = None) -> None:
     """Send a test message to every configured channel (BENCHWATCH_NOTIFY_URLS) and report each."""
     from benchwatch.alerting.service import test_notify as send_tests
-    from benchwatch.storage.db import WriterBusy, connect, writer_lock
+    from benchwatch.storage.db import StorageError, connect, writer_lock
 
     settings = settings_or_exit(db=db)
     if not settings.notify_urls:
@@ -175,7 +175,7 @@ def test_notify(db: DbOption = None) -> None:
                 results = send_tests(settings, con)
             finally:
                 con.close()
-    except WriterBusy as exc:
+    except StorageError as exc:
         err.print(str(exc), markup=False)
         raise typer.Exit(1) from None
     frame = pd.DataFrame([{"channel": r.channel, "result": "sent" if r.ok else "failed",

@@ -9,19 +9,21 @@ from __future__ import annotations
 import json
 import os
 import sys
-from contextlib import closing
+from collections.abc import Iterator
+from contextlib import contextmanager
 from datetime import date
 from enum import Enum
 from pathlib import Path
 from typing import Annotated, Optional
 
+import duckdb
 import pandas as pd
 import typer
 from rich.console import Console
 from rich.table import Table
 
 from benchwatch.settings import Settings, SettingsError, load_settings
-from benchwatch.storage.db import StorageError, connect
+from benchwatch.storage.db import StorageError, connect, preflight, unusable
 
 app = typer.Typer(add_completion=False, no_args_is_help=True,
                   help="Benchwatch: does this safety benchmark measure safety, or just capabilities?")
@@ -49,12 +51,39 @@ def settings_or_exit(**overrides) -> Settings:
         raise typer.Exit(2) from None
 
 
-def read_db(settings: Settings):
+def fail(message: str, code: int = 1) -> typer.Exit:
+    """Print one message on stderr and give the Exit to raise (non-zero)."""
+    err.print(message, markup=False, highlight=False)
+    return typer.Exit(code)
+
+
+def usable_or_exit(db: Path) -> None:
+    """Stop a command that will write (or serve writers) when the database is unusable:
+    damaged, foreign, too new, or held by a non-Benchwatch process (``storage.db.preflight``)."""
     try:
-        return closing(connect(settings.db, read_only=True))
+        preflight(db)
     except StorageError as exc:
-        err.print(str(exc), markup=False)
-        raise typer.Exit(1) from None
+        raise fail(str(exc)) from None
+
+
+@contextmanager
+def read_db(settings: Settings) -> Iterator[duckdb.DuckDBPyConnection]:
+    """A read-only connection; a database that cannot be opened or read is one message, exit 1.
+
+    DuckDB reports a damaged block only when a query reaches it, so the reads
+    inside the block are covered too (I/O errors only: a query's own bug still
+    shows its traceback).
+    """
+    try:
+        con = connect(settings.db, read_only=True)
+    except StorageError as exc:
+        raise fail(str(exc)) from None
+    try:
+        yield con
+    except (duckdb.IOException, duckdb.InternalException, duckdb.SerializationException) as exc:
+        raise fail(str(unusable(settings.db, exc))) from None
+    finally:
+        con.close()
 
 
 def emit(frame: pd.DataFrame, fmt: Format, percent: tuple[str, ...] = (), title: str = "") -> None:

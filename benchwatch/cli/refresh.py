@@ -17,6 +17,7 @@ from benchwatch.cli.app import (
     parse_date,
     prefect_defaults,
     settings_or_exit,
+    usable_or_exit,
 )
 from benchwatch.pipeline.refresh import RefreshResult
 from benchwatch.storage.db import StorageError
@@ -53,6 +54,8 @@ def refresh(
         except ValueError as exc:
             err.print(str(exc), markup=False)
             raise typer.Exit(2) from None
+    # A damaged or foreign file is refused here, before Prefect would log the failure as a traceback.
+    usable_or_exit(settings.db)
     prefect_defaults()
     from benchwatch.flows.api_server import ServerDidNotStart, temporary_api
     from benchwatch.flows.refresh import refresh as refresh_flow
@@ -66,12 +69,12 @@ def refresh(
     except (ValueError, StorageError, ServerDidNotStart) as exc:
         err.print(str(exc), markup=False)
         raise typer.Exit(1) from None
-    _print_refresh(result)
+    print_refresh(result)
     if result.failed:
         raise typer.Exit(1)
 
 
-def _print_refresh(result: RefreshResult) -> None:
+def print_refresh(result: RefreshResult) -> None:
     reports = pd.DataFrame([{
         "source": r.source, "status": r.status, "snapshots": r.snapshots,
         "rows added": r.rows_added, "revised": r.rows_revised, "error": r.error or "",

@@ -25,6 +25,7 @@ from benchwatch.cli.app import (
     out,
     prefect_defaults,
     settings_or_exit,
+    usable_or_exit,
 )
 from benchwatch.supervise import Service, Supervisor, answers
 
@@ -55,6 +56,7 @@ def serve(
     start at once on the next start; starting again resumes them.
     """
     settings = settings_or_exit(db=db)
+    usable_or_exit(settings.db)
     prefect_defaults()
     api = prefect_api_url()
     if api is None:
@@ -83,6 +85,7 @@ def up(
 ) -> None:
     """Prefect server (unless PREFECT_API_URL is set), served deployments and dashboard; Ctrl-C stops all."""
     settings = settings_or_exit(db=db, dashboard_port=dashboard_port)
+    usable_or_exit(settings.db)
     prefect_defaults()
     db_path = settings.db.resolve()
     supervisor = Supervisor(db_path.parent / "logs")

@@ -1,11 +1,15 @@
-"""Ingest: read one source (replay, live or re-parse of the archive) and write what is new.
+"""Ingest: read one source (replay, live, a re-parse of the archive, or a rebuild from it)
+and write what is new.
 
 A source's failure is recorded in the fetch log and reported, never raised,
-so one broken upstream never stops the others.
+so one broken upstream never stops the others. Every live fetch and every
+replayed snapshot is recorded in the raw archive's index as it is read
+(``storage.archive``), so a lost database can be rebuilt by replaying it.
 """
 
 from __future__ import annotations
 
+import uuid
 from collections.abc import Callable, Iterator
 from dataclasses import dataclass, field
 from datetime import date
@@ -16,14 +20,15 @@ import duckdb
 from benchwatch.registry import load_registry
 from benchwatch.settings import Settings
 from benchwatch.sources import build
-from benchwatch.sources.base import Snapshot, Source, enforce_scales
+from benchwatch.sources.base import Snapshot, Source, SourceError, enforce_scales
 from benchwatch.sources.http import HttpClient
+from benchwatch.storage import archive
 from benchwatch.storage import observations as obs
-from benchwatch.storage.archive import archive_snapshot, archived_snapshots
 from benchwatch.storage.db import utcnow
 
-Mode = Literal["replay", "live", "reparse"]
+Mode = Literal["replay", "live", "reparse", "rebuild"]
 Progress = Callable[[str], None]
+Scales = dict[str, str]
 
 
 @dataclass
@@ -39,6 +44,14 @@ class SourceReport:
     error: str | None = None
 
 
+class ArchivedFailure(SourceError):
+    """A fetch the archive index records as failed, replayed by a rebuild as the same failure."""
+
+    def __init__(self, entry: archive.Entry) -> None:
+        super().__init__(entry.error or "failed")
+        self.status, self.location = entry.http_status, entry.location
+
+
 def _snapshots(
     con: duckdb.DuckDBPyConnection, source: Source, settings: Settings, mode: Mode,
     until: date | None, http: HttpClient | None,
@@ -46,9 +59,37 @@ def _snapshots(
     if mode == "replay":
         return source.replay(settings.require_replay_dir(), until)
     if mode == "reparse":
-        return archived_snapshots(settings.archive_path, source.name)
+        return archive.archived_snapshots(settings.archive_path, source.name)
     assert http is not None
     return source.fetch(http, obs.previous_fetches(con, source.name))
+
+
+def _recorded(run: list[archive.Entry], source: Source, settings: Settings) -> Iterator[Snapshot]:
+    """The recorded snapshots a replay run read, found again in the replay data by their hashes."""
+    if settings.replay_dir is None:
+        raise SourceError(f"{source.name}: the archive index names {len(run)} replayed recorded snapshot(s) "
+                          "and no replay data is configured: set replay_dir (BENCHWATCH_REPLAY_DIR)")
+    wanted = {entry.content_hash for entry in run}
+    until = date.fromisoformat(run[0].until) if run[0].until else None
+    for snapshot in source.replay(settings.replay_dir, until):
+        if snapshot.content_hash in wanted:
+            wanted.discard(snapshot.content_hash)
+            yield snapshot
+    if wanted:
+        labels = ", ".join(entry.label or "?" for entry in run if entry.content_hash in wanted)
+        raise SourceError(f"{source.name}: {len(wanted)} recorded snapshot(s) the database was built from "
+                          f"are not in {settings.replay_dir} as they were (missing or changed): {labels}")
+
+
+def _archived(run: list[archive.Entry], source: Source, settings: Settings) -> Iterator[Snapshot]:
+    """One recorded run of the archive index, in its order: payloads, 304s and failures."""
+    if run[0].mode == "replay":
+        yield from _recorded(run, source, settings)
+        return
+    for entry in run:
+        if entry.status == "failed":
+            raise ArchivedFailure(entry)
+        yield entry.snapshot(settings.archive_path)
 
 
 # Parsed rows held before a write: bounds memory on a long replay.
@@ -69,54 +110,94 @@ def ingest_source(
     Parsed snapshots are written together (one transaction per run of them),
     and what parsed before a failure is written before the failure is
     recorded: a broken fifth snapshot keeps the first four.
+
+    ``rebuild`` replays the archive index's runs of the source, each as it
+    happened (a run that failed then, or fails now, does not stop the later ones).
     """
     report = SourceReport(name, "unchanged")
     source = build(name, settings.upstream_base)
     registry = load_registry()
     scales = dict(registry.loc[registry["source"] == name, ["column", "scale"]].itertuples(index=False))
-    fetch_mode = "replay" if mode == "replay" else "live"
-    seen = obs.ingested_hashes(con, name) if mode != "reparse" else set()
-    pending: list[obs.Pending] = []
-    started = utcnow()
-    try:
-        for snapshot in _snapshots(con, source, settings, mode, until, http):
-            started = utcnow()
-            if snapshot.not_modified:
-                obs.record_fetch(con, name, fetch_mode, "unchanged", started, snapshot=snapshot)
-                continue
-            if snapshot.content_hash in seen:
-                continue
-            if mode == "live":
-                archive_snapshot(settings.archive_path, snapshot)
-            batch = enforce_scales(source.parse(snapshot), scales, name, snapshot.location)
-            pending.append(obs.Pending(snapshot, batch, started))
-            if mode != "reparse":
-                seen.add(snapshot.content_hash)
-            if sum(p.rows for p in pending) >= PENDING_ROWS:
-                _write(con, name, pending, report, progress)
-        _write(con, name, pending, report, progress)
-    except Exception as exc:  # a source's failure must not stop the others
-        report.status, report.error = "failed", f"{type(exc).__name__}: {exc}"
-        try:
-            _write(con, name, pending, report, progress)
-        except Exception as write_exc:  # the database itself refused: keep the first error
-            report.error += f"; writing the snapshots parsed before it also failed: {write_exc}"
-        obs.record_fetch(con, name, fetch_mode, "failed", started, error=report.error,
-                         http_status=getattr(exc, "status", None),
-                         location=getattr(exc, "location", None) or getattr(exc, "url", None))
-        progress(f"{name}: FAILED {report.error}")
+    if mode == "rebuild":
+        for run in archive.runs(settings.archive_path, name):
+            _ingest_run(con, source, scales, run[0].mode, lambda run=run: _archived(run, source, settings),
+                        report, progress, skip_seen=True, recorder=None)
         return report
+    recorder = None if mode == "reparse" else archive.Recorder(
+        settings.archive_path, uuid.uuid4().hex, until.isoformat() if until else None)
+    fetch_mode = "replay" if mode == "replay" else "live"
+    _ingest_run(con, source, scales, fetch_mode,
+                lambda: _snapshots(con, source, settings, mode, until, http),
+                report, progress, skip_seen=mode != "reparse", recorder=recorder)
     if report.status == "unchanged" and mode == "replay":
-        obs.record_fetch(con, name, fetch_mode, "unchanged", started,
+        obs.record_fetch(con, name, fetch_mode, "unchanged", utcnow(),
                          location=str(settings.replay_dir))
     return report
 
 
+def _ingest_run(
+    con: duckdb.DuckDBPyConnection, source: Source, scales: Scales, fetch_mode: str,
+    snapshots: Callable[[], Iterator[Snapshot]], report: SourceReport, progress: Progress,
+    skip_seen: bool, recorder: archive.Recorder | None,
+) -> None:
+    """One pass over ``snapshots``: record each in the archive index, parse, write; a failure is
+    recorded in the fetch log (and, if it came before any payload, in the index) and ends the run."""
+    name = source.name
+    seen = obs.ingested_hashes(con, name) if skip_seen else set()
+    pending: list[obs.Pending] = []
+    started = utcnow()
+    stage = "fetch"
+    try:
+        for snapshot in snapshots():
+            started = utcnow()
+            new = snapshot.not_modified or snapshot.content_hash not in seen
+            if recorder is not None and new:
+                recorder.snapshot(snapshot, started)
+            if snapshot.not_modified:
+                obs.record_fetch(con, name, fetch_mode, "unchanged", started, snapshot=snapshot)
+                continue
+            if not new:
+                continue
+            stage = "parse"
+            batch = enforce_scales(source.parse(snapshot), scales, name, snapshot.location)
+            pending.append(obs.Pending(snapshot, batch, started))
+            if skip_seen:
+                seen.add(snapshot.content_hash)
+            stage = "write"
+            if sum(p.rows for p in pending) >= PENDING_ROWS:
+                _write(con, name, pending, report, progress, recorder)
+            stage = "fetch"
+        stage = "write"
+        _write(con, name, pending, report, progress, recorder)
+    except Exception as exc:  # a source's failure must not stop the others
+        # A failure the archive recorded is history replayed (kept in the fetch log), not a new one.
+        replayed = isinstance(exc, ArchivedFailure)
+        error = str(exc) if replayed else f"{type(exc).__name__}: {exc}"
+        if not replayed:
+            report.status = "failed"
+            report.error = error if report.error is None else f"{report.error}; {error}"
+        http_status = getattr(exc, "status", None)
+        location = getattr(exc, "location", None) or getattr(exc, "url", None)
+        if recorder is not None and stage == "fetch":
+            recorder.failure(name, started, error, http_status, location)
+        try:
+            _write(con, name, pending, report, progress, recorder)
+        except Exception as write_exc:  # the database itself refused: keep the first error
+            report.status = "failed"
+            report.error = f"{report.error or error}; writing the snapshots parsed before it also failed: {write_exc}"
+        obs.record_fetch(con, name, fetch_mode, "failed", started, error=error,
+                         http_status=http_status, location=location)
+        progress(f"{name}: {'recorded failure' if replayed else 'FAILED'} {error}")
+
+
 def _write(
     con: duckdb.DuckDBPyConnection, name: str, pending: list[obs.Pending], report: SourceReport,
-    progress: Progress,
+    progress: Progress, recorder: archive.Recorder | None,
 ) -> None:
-    """Write the pending snapshots, count them in the report, and empty the list."""
+    """Write the pending snapshots (once the archive index naming them is durable), count them in
+    the report, and empty the list."""
+    if recorder is not None:
+        recorder.sync()
     results = obs.ingest_many(con, name, pending)
     for item, result in zip(pending, results, strict=True):
         label = item.snapshot.label

@@ -41,7 +41,15 @@ def test_one_ingest_deployment_per_source_and_the_analysis(specs):
     assert ingest == set(SOURCES)
     assert all(specs[name]["parameters"] == {"source": name, "mode": "live"} for name in ingest)
     assert specs["analyze-and-alert"]["entrypoint"] == "benchwatch.flows.analysis.analyze_and_alert"
-    assert len(specs) == len(SOURCES) + 1
+    assert specs["backup"]["entrypoint"] == "benchwatch.flows.backup.backup"
+    assert len(specs) == len(SOURCES) + 2
+
+
+def test_the_database_is_backed_up_daily(specs):
+    [schedule] = specs["backup"]["schedules"]
+    _, _, day, month, weekday = CronSchedule(cron=schedule["cron"], timezone=schedule["timezone"]).cron.split()
+    assert (day, month, weekday) == ("*", "*", "*")
+    assert specs["backup"]["concurrency_limit"] == 1
 
 
 def test_every_entrypoint_is_a_flow_accepting_its_parameters(specs):

@@ -1,0 +1,222 @@
+"""Backups of the database: a checkpointed copy of the file plus a manifest, in a folder or object storage.
+
+Why a checkpointed copy and not ``EXPORT DATABASE`` to Parquet: the copy is
+the database itself, so a restore is one file put back, with its sequences,
+keys, indexes and migration history exactly as they were, and checking it is
+opening it. An export would have to be re-imported statement by statement and
+the sequences (fetch ids, alert ids that rows point at) set again by hand.
+DuckDB reads files of older storage versions, so a copy stays restorable after
+an upgrade; Parquet's portability to other tools is not needed here (the
+published copy and the CLI's JSON/CSV serve that).
+
+Consistency: the copy is taken under the writer lock right after a
+``CHECKPOINT``, so no refresh writes during it and the file holds every
+committed row. Each backup is a folder ``benchwatch-<UTC time>/`` holding
+``benchwatch.duckdb`` and ``manifest.json`` (schema version, row count of
+every table, sha256 and size of the file), written last: a folder without a
+manifest is an interrupted backup, never restored and pruned later. Folders
+and ``s3://`` URLs go through fsspec (``s3fs``, the ``[s3]`` extra).
+"""
+
+from __future__ import annotations
+
+import hashlib
+import json
+import os
+import shutil
+import tempfile
+from dataclasses import dataclass
+from importlib.metadata import version
+from pathlib import Path
+from typing import Any
+
+import duckdb
+from benchwatch.storage.db import (
+    StorageError,
+    check_schema,
+    connect,
+    unusable,
+    utcnow,
+    writer_lock,
+)
+from benchwatch.storage.publish import publish, published_path
+
+PREFIX = "benchwatch-"
+DB_FILE = "benchwatch.duckdb"
+MANIFEST = "manifest.json"
+
+
+class BackupError(StorageError):
+    """A backup cannot be written, found or trusted; the message says which and why."""
+
+
+@dataclass
+class BackupResult:
+    location: str
+    manifest: dict[str, Any]
+    removed: list[str]
+
+
+def _filesystem(url: str, endpoint_url: str | None) -> tuple[Any, str]:
+    """The fsspec filesystem and path of a folder or an object-storage URL."""
+    import fsspec
+
+    options: dict[str, Any] = {}
+    if url.startswith("s3://") and endpoint_url:
+        options["client_kwargs"] = {"endpoint_url": endpoint_url}
+    try:
+        fs, path = fsspec.core.url_to_fs(url, **options)
+    except ImportError as exc:
+        raise BackupError(f"{url}: this storage needs an extra package ({exc}); "
+                          "install Benchwatch with the [s3] extra: pip install 'benchwatch[s3]'") from None
+    return fs, path.rstrip("/")
+
+
+def _sha256(path: Path) -> str:
+    digest = hashlib.sha256()
+    with open(path, "rb") as handle:
+        for block in iter(lambda: handle.read(1 << 20), b""):
+            digest.update(block)
+    return digest.hexdigest()
+
+
+def table_counts(con: duckdb.DuckDBPyConnection) -> dict[str, int]:
+    """Rows of every table of the database (the catalog's names, counted through the relation API)."""
+    names = [row[0] for row in con.execute(
+        "SELECT table_name FROM duckdb_tables() WHERE schema_name = 'main' ORDER BY table_name").fetchall()]
+    return {name: int(con.table(name).aggregate("count(*)").fetchall()[0][0]) for name in names}
+
+
+def describe(copy: Path) -> dict[str, Any]:
+    """The manifest of a database file: schema version, row counts, sha256 and size."""
+    con = duckdb.connect(str(copy), read_only=True)
+    try:
+        schema = check_schema(con, copy)
+        counts = table_counts(con)
+    finally:
+        con.close()
+    return {"created_at": utcnow().isoformat() + "Z", "schema_version": schema, "tables": counts,
+            "sha256": _sha256(copy), "bytes": copy.stat().st_size,
+            "duckdb": duckdb.__version__, "benchwatch": version("benchwatch")}
+
+
+def _complete(fs: Any, root: str) -> list[str]:
+    """Paths of the complete backups under ``root`` (those with a manifest), oldest first."""
+    if not fs.exists(root):
+        return []
+    found = [entry["name"].rstrip("/") for entry in fs.ls(root, detail=True) if entry["type"] == "directory"]
+    return sorted(p for p in found if p.rsplit("/", 1)[-1].startswith(PREFIX)
+                  and fs.exists(f"{p}/{MANIFEST}"))
+
+
+def _prune(fs: Any, root: str, keep: int) -> list[str]:
+    """Delete all but the newest ``keep`` complete backups, and interrupted ones older than those kept."""
+    complete = _complete(fs, root)
+    doomed = complete[:-keep] if len(complete) > keep else []
+    if complete:
+        oldest_kept = complete[-keep:][0]
+        doomed += [entry["name"].rstrip("/") for entry in fs.ls(root, detail=True)
+                   if entry["type"] == "directory"
+                   and entry["name"].rstrip("/").rsplit("/", 1)[-1].startswith(PREFIX)
+                   and entry["name"].rstrip("/") < oldest_kept
+                   and entry["name"].rstrip("/") not in complete]
+    for path in doomed:
+        fs.rm(path, recursive=True)
+    return sorted(doomed)
+
+
+def create_backup(db: Path, destination: str, keep: int, endpoint_url: str | None = None,
+                  wait_seconds: float = 600.0) -> BackupResult:
+    """Copy the database consistently to ``destination`` (a folder or URL), keep the newest ``keep``."""
+    db = Path(db)
+    if not db.exists():
+        raise BackupError(f"database {db} does not exist: nothing to back up")
+    fs, root = _filesystem(destination, endpoint_url)
+    name = PREFIX + utcnow().strftime("%Y%m%dT%H%M%S%fZ")
+    with tempfile.TemporaryDirectory(prefix="benchwatch-backup-", dir=db.parent) as tmp:
+        copy = Path(tmp) / DB_FILE
+        with writer_lock(db, wait_seconds):
+            con = connect(db, upgrade=False)
+            try:
+                con.execute("CHECKPOINT")
+                shutil.copyfile(db, copy)
+            finally:
+                con.close()
+        manifest = describe(copy)
+        target = f"{root}/{name}"
+        try:
+            fs.makedirs(target, exist_ok=True)
+            fs.put_file(str(copy), f"{target}/{DB_FILE}")
+            fs.pipe_file(f"{target}/{MANIFEST}", json.dumps(manifest, indent=1, sort_keys=True).encode())
+        except OSError as exc:
+            raise BackupError(f"cannot write the backup to {destination}: {exc}") from None
+    removed = _prune(fs, root, keep)
+    return BackupResult(f"{destination.rstrip('/')}/{name}", manifest, removed)
+
+
+def list_backups(destination: str, endpoint_url: str | None = None) -> list[str]:
+    """The complete backups at ``destination``, oldest first."""
+    fs, root = _filesystem(destination, endpoint_url)
+    return _complete(fs, root)
+
+
+def _check(copy: Path, manifest: dict[str, Any], backup: str) -> None:
+    """The downloaded file is the one the manifest describes: same bytes, it opens, same schema and rows."""
+    if _sha256(copy) != manifest.get("sha256"):
+        raise BackupError(f"backup {backup} is damaged: {DB_FILE} does not have the sha256 its manifest "
+                          "records; try an older backup")
+    try:
+        found = describe(copy)
+    except duckdb.Error as exc:
+        raise BackupError(f"backup {backup}: {unusable(Path(backup), exc)}") from None
+    except StorageError as exc:
+        raise BackupError(f"backup {backup}: {exc}") from None
+    if found["schema_version"] != manifest.get("schema_version"):
+        raise BackupError(f"backup {backup}: schema version {found['schema_version']}, its manifest says "
+                          f"{manifest.get('schema_version')}")
+    differ = {t: (found["tables"].get(t), n) for t, n in manifest.get("tables", {}).items()
+              if found["tables"].get(t) != n}
+    if differ:
+        shown = ", ".join(f"{t} has {got} rows, manifest {want}" for t, (got, want) in sorted(differ.items()))
+        raise BackupError(f"backup {backup} does not match its manifest: {shown}")
+
+
+def restore_backup(backup: str, db: Path, endpoint_url: str | None = None,
+                   wait_seconds: float = 600.0) -> tuple[str, dict[str, Any], Path | None]:
+    """Check a backup (or the newest under a folder of backups) and put it in place at ``db``.
+
+    Returns the backup restored, its manifest, and where a file that was at
+    ``db`` was moved (it is kept, never overwritten). The restored file is
+    brought up to this release's schema and published for the dashboard.
+    """
+    db = Path(db)
+    fs, path = _filesystem(backup, endpoint_url)
+    if not fs.exists(f"{path}/{MANIFEST}"):
+        found = _complete(fs, path)
+        if not found:
+            raise BackupError(f"{backup} is not a backup (no {MANIFEST}) and holds no complete backup")
+        path = found[-1]
+        backup = f"{backup.rstrip('/')}/{path.rsplit('/', 1)[-1]}"
+    manifest = json.loads(fs.cat_file(f"{path}/{MANIFEST}"))
+    db.parent.mkdir(parents=True, exist_ok=True)
+    tmp = db.with_name(f"{db.name}.restore{os.getpid()}")
+    try:
+        fs.get_file(f"{path}/{DB_FILE}", str(tmp))
+        _check(tmp, manifest, backup)
+        with writer_lock(db, wait_seconds):
+            aside, stamp = None, f"{utcnow():%Y%m%dT%H%M%S}"
+            for present in (db, Path(f"{db}.wal")):
+                if present.exists():
+                    moved = present.with_name(f"{present.name}.before-restore-{stamp}")
+                    os.replace(present, moved)
+                    aside = aside or moved
+            os.replace(tmp, db)
+            published_path(db).unlink(missing_ok=True)
+            con = connect(db)
+            try:
+                publish(con, db)
+            finally:
+                con.close()
+    finally:
+        tmp.unlink(missing_ok=True)
+    return backup, manifest, aside
