@@ -26,6 +26,7 @@ from typing import Any
 
 import pandas as pd
 
+from benchwatch.sources.base import PART_FAILED
 from benchwatch.storage.alert_records import Transition
 
 CAPABILITY_TRACKING = "capability-tracking"
@@ -224,6 +225,7 @@ SCHEMA_NOTES = (
     re.compile(r"no '[^']+' column"),
     re.compile(r"column '[^']+' is not in the registry"),
     re.compile(r"file\(s\) (absent|not mapped)"),
+    re.compile(re.escape(PART_FAILED)),  # one file of a multi-file payload failed, the rest stored
 )
 # A failed fetch whose error names a column or a layout: the payload changed shape.
 SCHEMA_ERRORS = re.compile(r"ParseError: .*(, column '|column layout|missing column|missing benchmark)")
@@ -243,8 +245,10 @@ def schema_changed(fetches: pd.DataFrame) -> list[Transition]:
     """Fire when a fetch's shape differs from the previous good fetch's, or breaks the parser.
 
     The shape of a good fetch is the set of its schema notes (``SCHEMA_NOTES``:
-    an older layout mapped, a column or file absent or unmapped). The first
-    good fetch of a source sets the baseline. The alert resolves at the next
+    an older layout mapped, a column or file absent or unmapped, one file of
+    several failed). The first good fetch of a source sets the baseline, less
+    its failed files: a file that fails is a change even on the first fetch
+    (nothing is known to have parsed it before). The alert resolves at the next
     good fetch with the same shape as the one that fired it (the new shape
     is stable), or, after a parse failure, at the next good fetch. Another
     change while firing fires again (``refire``).
@@ -264,8 +268,9 @@ def schema_changed(fetches: pd.DataFrame) -> list[Transition]:
                 details: dict[str, Any] = {"error": row.error}
             elif row.status == "ok":
                 new = schema_notes(row.warnings)
-                changed = shape is not None and new != shape
-                previous, shape = shape, new
+                baseline = shape if shape is not None else tuple(n for n in new if PART_FAILED not in n)
+                changed = new != baseline
+                previous, shape = baseline, new
                 if changed:
                     refire = firing
                     firing, state, severity = True, "firing", "warning"
