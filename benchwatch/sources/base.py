@@ -11,7 +11,8 @@ import hashlib
 from abc import ABC, abstractmethod
 from collections.abc import Iterable, Iterator, Mapping
 from dataclasses import dataclass, field
-from datetime import date, datetime
+from datetime import UTC, date, datetime
+from email.utils import parsedate_to_datetime
 from functools import cached_property
 from pathlib import Path, PurePosixPath
 from typing import TYPE_CHECKING, ClassVar, Literal
@@ -237,6 +238,20 @@ def enforce_scales(batch: ParsedBatch, scales: Mapping[str, str], source: str, l
     kept = observations.assign(value=checked)
     return ParsedBatch(kept[kept["value"].notna()].reset_index(drop=True), batch.models, warnings,
                        batch.declared)
+
+
+def published_at(last_modified: str | None) -> datetime:
+    """Data time of a live payload: its Last-Modified (naive UTC), else now."""
+    if last_modified:
+        try:
+            when = parsedate_to_datetime(last_modified)
+        except (TypeError, ValueError):
+            when = None
+        if when is not None:
+            if when.tzinfo is not None:
+                when = when.astimezone(UTC).replace(tzinfo=None)
+            return when
+    return datetime.now(UTC).replace(tzinfo=None)
 
 
 def rebase(url: str, upstream_base: str | None) -> str:

@@ -54,8 +54,7 @@ import zipfile
 import zlib
 from collections.abc import Iterator, Mapping
 from dataclasses import dataclass, field, replace
-from datetime import UTC, date, datetime
-from email.utils import parsedate_to_datetime
+from datetime import date, datetime
 from functools import cache
 from importlib.resources import files as package_files
 from pathlib import Path, PurePosixPath
@@ -76,6 +75,7 @@ from benchwatch.sources.base import (
     check_scale,
     numeric_column,
     part_failed,
+    published_at,
     require_columns,
 )
 from benchwatch.sources.epoch_layouts import (
@@ -128,20 +128,6 @@ def registry_scales() -> dict[str, str]:
     Epoch's own metadata does not declare one."""
     text = package_files("benchwatch").joinpath("data/benchmarks/epoch.csv").read_text("utf-8")
     return {row["column"]: row["scale"] for row in csv.DictReader(io.StringIO(text))}
-
-
-def published_at(last_modified: str | None) -> datetime:
-    """Data time of a live ZIP: its Last-Modified (naive UTC), else now."""
-    if last_modified:
-        try:
-            when = parsedate_to_datetime(last_modified)
-        except (TypeError, ValueError):
-            when = None
-        if when is not None:
-            if when.tzinfo is not None:
-                when = when.astimezone(UTC).replace(tzinfo=None)
-            return when
-    return datetime.now(UTC).replace(tzinfo=None)
 
 
 @dataclass
