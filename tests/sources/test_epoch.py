@@ -112,7 +112,7 @@ def test_registry_has_one_row_per_emitted_benchmark() -> None:
     with REGISTRY.open(encoding="utf-8") as handle:
         reader = csv.DictReader(handle)
         assert reader.fieldnames == ["column", "benchmark_id", "name", "category", "safety_area",
-                                     "direction", "scale", "metric", "in_axis"]
+                                     "direction", "scale", "metric", "in_axis", "paired_accuracy"]
         rows = list(reader)
     columns = [row["column"] for row in rows]
     assert len(columns) == len(set(columns))
@@ -423,3 +423,35 @@ def test_new_file_and_non_finite_value_are_warnings() -> None:
     assert "file(s) not mapped, not ingested: new_bench_external.csv" in batch.warnings
     assert "gpqa_diamond: mean_score: dropped 1 non-finite value(s)" in batch.warnings
     assert set(batch.observations["benchmark"]) == {"eci", "gpqa_diamond", COMPUTE_KEY}
+
+
+# --- the replay end to end: live safety signals on Epoch's own axes -----------------------------
+
+
+def test_replay_correlates_hle_calibration_and_cybench_with_eci_compute_and_accuracy(settings) -> None:
+    """After a replay, HLE's calibration error (43 rows in April, 38 model versions) and Cybench
+    have rows on the eci and compute axes, and calibration error is also set against HLE's own
+    accuracy (the paper's calibration view): that rho is recomputed here with scipy."""
+    from scipy.stats import spearmanr
+
+    from benchwatch.pipeline.refresh import refresh
+    from benchwatch.storage import results as result_store
+    from benchwatch.storage.db import connect
+
+    refresh(settings.model_copy(update={"bootstrap_resamples": 0}), ["epoch"])
+    con = connect(settings.db)
+    latest = result_store.correlations(con)
+    april = con.execute(
+        "SELECT model, benchmark, value FROM observations WHERE source = 'epoch' AND valid_to IS NULL "
+        "AND benchmark IN ('hle_external', 'hle_calibration_error')").df()
+    con.close()
+    pooled = latest[(latest["source"] == "epoch") & (latest["model_set"] == "all")].set_index(["benchmark", "axis"])
+    for benchmark in ("hle_calibration_error", "cybench_external"):
+        for axis in ("eci", "compute"):
+            assert (benchmark, axis) in pooled.index, (benchmark, axis)
+    assert pooled.loc[("cybench_external", "eci"), "n"] >= 15
+    wide = april.pivot(index="model", columns="benchmark", values="value").dropna()
+    expected = spearmanr(-wide["hle_calibration_error"], wide["hle_external"]).statistic
+    accuracy = pooled.loc[("hle_calibration_error", "accuracy")]
+    assert accuracy["n"] == len(wide) == 38
+    assert accuracy["rho"] == pytest.approx(expected)

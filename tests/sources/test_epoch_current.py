@@ -174,4 +174,5 @@ def test_live_refresh_through_the_cli_correlates_cybench_and_calibration_with_ec
     for benchmark in ("cybench_external", "hle_calibration_error"):
         for axis in ("eci", "compute"):
             assert (benchmark, axis) in pooled.index, (benchmark, axis)
+    assert ("hle_calibration_error", "accuracy") in pooled.index  # the paper's calibration view
     assert upstream.requests_to(ZIP_PATH) == [200]
