@@ -284,15 +284,16 @@ class HelmSource(Source):
         return whole, http.get(whole).content
 
     def parse(self, snapshot: Snapshot) -> ParsedBatch:
-        """A release's leaderboard table; its summary (the release date) and each benchmark
-        column fail alone, named in a warning, while the rest is stored."""
+        """A release's leaderboard table. Of a live release, its summary (the release date) and
+        each benchmark column fail alone, named in a warning, while the rest is stored."""
         tables = {n: c for n, c in snapshot.files.items() if PurePosixPath(n).name != SUMMARY}
         if len(tables) != 1:
             raise ParseError(self.name, snapshot.location,
                              f"expected one leaderboard file, found {sorted(tables)}")
         ((location, content),) = tables.items()
         doc = _json(self.name, content, location) if location.endswith(".json") else None
-        if isinstance(doc, list) or (isinstance(doc, dict) and "header" in doc):
+        release = isinstance(doc, list) or (isinstance(doc, dict) and "header" in doc)
+        if release:
             wide, warnings = self._helm_table(doc, location)
             warnings += self._summary_failures(snapshot, location)
         else:
@@ -306,6 +307,8 @@ class HelmSource(Source):
                 numeric_column(wide, column, self.name, location)
                 present[column] = column
             except ParseError as exc:
+                if not release:  # a recorded file is one table, read whole or not at all
+                    raise
                 warnings.append(part_failed(f"benchmark {column}", exc))
         if not set(present) - self.aggregates:
             raise ParseError(self.name, location, "nothing usable parsed: " + "; ".join(warnings))
