@@ -249,9 +249,7 @@ class EpochBenchmarks(Source):
             raise ParseError(self.name, snapshot.location, "nothing usable parsed: "
                              + ("; ".join(job.failures) or "the payload lists no model with a score"))
         models = self._models(pd.concat(job.metadata, ignore_index=True))
-        known = set(rows["model"])
-        compute = models.loc[models["flop"].notna() & models["model"].isin(known | set(models["model"])),
-                             ["model", "flop"]]
+        compute = models.loc[models["flop"].notna(), ["model", "flop"]]
         rows = pd.concat([rows, pd.DataFrame({"model": compute["model"], "benchmark": COMPUTE_KEY,
                                               "value": compute["flop"], "observed_at": job.at})],
                          ignore_index=True)
@@ -326,7 +324,6 @@ class EpochBenchmarks(Source):
             groups, blank = model_groups(frame)
             if blank:
                 job.notes.append(f"{MODEL_METADATA}: {blank} row(s) without a model_version skipped")
-            location = job.files[MODEL_METADATA][0]
             flop = pd.to_numeric(groups["flop"], errors="coerce")
             unreadable = int((flop.isna() & (groups["flop"] != "")).sum())
             if unreadable:
@@ -335,8 +332,7 @@ class EpochBenchmarks(Source):
                 "model": groups["model"], "display_name": groups["display_name"],
                 "release_date": self._dates(groups["release"], "date", job.notes),
                 "organization": groups["organization"], "flop": flop.where(np.isfinite(flop)),
-                "model_group": groups["model_group"]})[groups["model"].str.len() > 0])
-            del location
+                "model_group": groups["model_group"]}))
         if ECI_SCORES not in job.files:
             job.missing(ECI_SCORES, "missing: no ECI in this payload")
             return
