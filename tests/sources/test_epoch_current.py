@@ -176,3 +176,41 @@ def test_live_refresh_through_the_cli_correlates_cybench_and_calibration_with_ec
             assert (benchmark, axis) in pooled.index, (benchmark, axis)
     assert ("hle_calibration_error", "accuracy") in pooled.index  # the paper's calibration view
     assert upstream.requests_to(ZIP_PATH) == [200]
+
+
+def test_registry_in_eci_is_epochs_own_fit_list() -> None:
+    """The registry's in_axis = eci (the old layout's only source of it) is the list of Epoch's ECI
+    fit in the April 2026 copy, mapped to files, and the re-pack's in_eci says the same."""
+    from tests.sources.epoch_current import ECI_FIT, FIT_FILES
+
+    fit = pd.read_csv(ECI_FIT)
+    assert sorted(fit["benchmark_name"]) == sorted(FIT_FILES)
+    registry = load_registry()
+    epoch = registry[registry["source"] == "epoch"]
+    assert set(epoch.loc[epoch["in_axis"] == "eci", "column"]) == set(FIT_FILES.values())
+
+
+def test_exploitbench_is_read_with_the_column_and_scale_epoch_declares(settings, upstream, files) -> None:
+    """A benchmark only today's ZIP has: its file, headline column and 0-100 scale come from
+    benchmark_metadata.csv, which wins over the registry's 0-1 in the ingest's scale check."""
+    settings = settings.model_copy(update={"upstream_base": upstream.url})
+    cyber = read(files, "cybench_external.csv")
+    exploit = pd.DataFrame({"Model version": cyber["Model version"],
+                            "Exploits solved (%)": pd.to_numeric(cyber["Unguided % Solved"]) * 100})
+    metadata = read(files, "benchmark_metadata.csv")
+    row = {**dict.fromkeys(metadata.columns, ""), "benchmark": "ExploitBench", "in_eci": "False",
+           "source_file": "exploitbench_external.csv", "score_column": "Exploits solved (%)", "scale": "0.01"}
+    metadata = pd.concat([metadata, pd.DataFrame([row])], ignore_index=True)
+    serve(upstream, zip_of({**files, "exploitbench_external.csv": exploit.to_csv(index=False).encode(),
+                            "benchmark_metadata.csv": metadata.to_csv(index=False).encode()}))
+    con = connect(settings.db)
+    sync_benchmarks(con, load_registry())
+    assert ingest(settings, con).status == "ok"
+    stored = con.execute("SELECT model, value FROM observations WHERE benchmark = 'exploitbench_external'").df()
+    category = con.execute("SELECT category, safety_area, direction FROM benchmarks "
+                           "WHERE source = 'epoch' AND \"column\" = 'exploitbench_external'").fetchone()
+    declared = upstream_benchmarks(con, "epoch").set_index("column").loc["exploitbench_external"]
+    con.close()
+    assert stored.set_index("model")["value"]["claude-opus-4-6_unknown"] == pytest.approx(93.0)
+    assert category == ("safety", "weaponization", -1)
+    assert (declared["scale"], declared["in_axis"]) == ("0-100", "")
