@@ -19,7 +19,7 @@ import pandas as pd
 from benchwatch.storage import revisions
 from benchwatch.storage.db import transaction, utcnow
 
-from benchwatch.sources.base import MODEL_COLUMNS, ParsedBatch, Previous, Snapshot
+from benchwatch.sources.base import DECLARED_COLUMNS, MODEL_COLUMNS, ParsedBatch, Previous, Snapshot
 
 
 @dataclass
@@ -47,18 +47,62 @@ def sync_benchmarks(con: duckdb.DuckDBPyConnection, registry: pd.DataFrame) -> N
 
 
 def axis_members(con: duckdb.DuckDBPyConnection) -> pd.DataFrame:
-    """(source, column, axis, relation) for every benchmark that is part of a capability axis
-    (``part``) or measures the same construct as one (``same``): correlating it with that axis
-    holds by construction. From the registry, synced into ``benchmarks``."""
+    """(source, column, axis, relation, origin) for every benchmark that is part of a capability
+    axis (``part``) or measures the same construct as one (``same``): correlating it with that
+    axis holds by construction.
+
+    ``origin`` says whose word it is: ``upstream`` where the upstream itself declared it (Epoch's
+    ``in_eci``, stored at ingest in ``upstream_benchmarks``), which then replaces the registry's
+    ``in_axis`` for that benchmark, even when it says "none"; else ``registry``.
+    """
     return con.execute(
         """
-        SELECT source, "column", trim(unnest(string_split(in_axis, ' '))) AS axis, 'part' AS relation
-        FROM benchmarks WHERE in_axis IS NOT NULL
+        WITH declared AS (
+            SELECT source, "column", in_axis FROM upstream_benchmarks WHERE in_axis IS NOT NULL),
+        part AS (
+            SELECT source, "column", in_axis, 'upstream' AS origin FROM declared WHERE in_axis <> ''
+            UNION ALL
+            SELECT b.source, b."column", b.in_axis, 'registry' FROM benchmarks b
+            WHERE b.in_axis IS NOT NULL
+              AND NOT EXISTS (SELECT 1 FROM declared d WHERE d.source = b.source AND d."column" = b."column"))
+        SELECT source, "column", trim(unnest(string_split(in_axis, ' '))) AS axis, 'part' AS relation, origin
+        FROM part
         UNION ALL
-        SELECT source, "column", trim(unnest(string_split(same_construct, ' '))), 'same'
+        SELECT source, "column", trim(unnest(string_split(same_construct, ' '))), 'same', 'registry'
         FROM benchmarks WHERE same_construct IS NOT NULL
+        ORDER BY source, "column", axis
         """
     ).df()
+
+
+def upstream_benchmarks(con: duckdb.DuckDBPyConnection, source: str) -> pd.DataFrame:
+    """What ``source`` itself said of its benchmarks at its newest fetch that said anything."""
+    return con.execute(
+        'SELECT "column", upstream_name, source_file, score_column, scale, in_axis, superseded_by, '
+        'fetch_id, observed_at FROM upstream_benchmarks WHERE source = ? ORDER BY "column"',
+        [source],
+    ).df()
+
+
+def _save_declared(con: duckdb.DuckDBPyConnection, source: str, pending: list[Pending],
+                   fetch_ids: np.ndarray) -> None:
+    """The newest declaring snapshot of a run replaces what the source declared before."""
+    newest = next(((k, p) for k, p in reversed(list(enumerate(pending))) if len(p.batch.declared)), None)
+    if newest is None:
+        return
+    k, item = newest
+    frame = item.batch.declared.reindex(columns=DECLARED_COLUMNS).astype(object)
+    con.register("declared_df", frame.where(frame.notna(), None))
+    con.execute("DELETE FROM upstream_benchmarks WHERE source = ?", [source])
+    con.execute(
+        """
+        INSERT INTO upstream_benchmarks
+        SELECT ?, benchmark, upstream_name, source_file, score_column, scale, in_axis, superseded_by, ?, ?
+        FROM declared_df
+        """,
+        [source, int(fetch_ids[k]), item.snapshot.observed_at],
+    )
+    con.unregister("declared_df")
 
 
 def previous_fetches(con: duckdb.DuckDBPyConnection, source: str) -> dict[str, Previous]:
@@ -255,6 +299,7 @@ def ingest_many(
         )
         for name in ("new_rows_df", "closed_df", "models_df"):
             con.unregister(name)
+        _save_declared(con, source, pending, fetch_ids)
     return [
         IngestResult(int(fetch_ids[k]), "ok", p.rows, int(walked.added[k]), int(walked.revised[k]),
                      p.batch.warnings)

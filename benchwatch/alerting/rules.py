@@ -26,6 +26,7 @@ from typing import Any
 
 import pandas as pd
 
+from benchwatch.sources.base import PART_FAILED
 from benchwatch.storage.alert_records import Transition
 
 CAPABILITY_TRACKING = "capability-tracking"
@@ -224,6 +225,7 @@ SCHEMA_NOTES = (
     re.compile(r"no '[^']+' column"),
     re.compile(r"column '[^']+' is not in the registry"),
     re.compile(r"file\(s\) (absent|not mapped)"),
+    re.compile(re.escape(PART_FAILED)),  # one file of a multi-file payload failed, the rest stored
 )
 # A failed fetch whose error names a column or a layout: the payload changed shape.
 SCHEMA_ERRORS = re.compile(r"ParseError: .*(, column '|column layout|missing column|missing benchmark)")
@@ -240,19 +242,24 @@ def _shape(notes: tuple[str, ...]) -> str:
 
 
 def schema_changed(fetches: pd.DataFrame) -> list[Transition]:
-    """Fire when a fetch's shape differs from the previous good fetch's, or breaks the parser.
+    """Fire when a fetch's shape differs from the previous good fetch's, when one of its files
+    fails, or when it breaks the parser.
 
-    The shape of a good fetch is the set of its schema notes (``SCHEMA_NOTES``:
-    an older layout mapped, a column or file absent or unmapped). The first
-    good fetch of a source sets the baseline. The alert resolves at the next
-    good fetch with the same shape as the one that fired it (the new shape
-    is stable), or, after a parse failure, at the next good fetch. Another
+    The shape of a good fetch is the set of its layout notes (``SCHEMA_NOTES``:
+    an older layout mapped, a column or file absent or unmapped). The first good
+    fetch of a source sets the baseline; the alert resolves at the next good
+    fetch with the same shape as the one that fired it (the new shape is
+    stable), or, after a parse failure, at the next good fetch. A file of a
+    multi-file payload that failed while the rest was stored (``PART_FAILED``)
+    is a break, not a layout: it fires on any fetch where it newly fails, the
+    first included, and the alert stays firing until no file fails. Another
     change while firing fires again (``refire``).
     """
     transitions = []
     for source, log in fetches.sort_values("fetch_id").groupby("source", sort=True):
         key = alert_key(SCHEMA_CHANGED, source)
         shape: tuple[str, ...] | None = None
+        failing: tuple[str, ...] = ()
         firing = False
         for row in log.itertuples(index=False):
             refire = False
@@ -263,15 +270,19 @@ def schema_changed(fetches: pd.DataFrame) -> list[Transition]:
                 message = f"{source} payload no longer parses: {row.error}"
                 details: dict[str, Any] = {"error": row.error}
             elif row.status == "ok":
-                new = schema_notes(row.warnings)
+                notes = schema_notes(row.warnings)
+                failed = tuple(n for n in notes if PART_FAILED in n)
+                new = tuple(n for n in notes if PART_FAILED not in n)
                 changed = shape is not None and new != shape
-                previous, shape = shape, new
-                if changed:
+                broke = bool(set(failed) - set(failing))
+                before = (shape or ()) + failing
+                shape, failing = new, failed
+                if changed or broke:
                     refire = firing
                     firing, state, severity = True, "firing", "warning"
-                    message = (f"{source} changed shape: now {_shape(new)} (before: {_shape(previous or ())})")
-                    details = {"before": list(previous or ()), "after": list(new)}
-                elif firing and not changed:
+                    message = f"{source} changed shape: now {_shape(notes)} (before: {_shape(before)})"
+                    details = {"before": list(before), "after": list(notes)}
+                elif firing and not failed:
                     firing, state, severity = False, "resolved", "info"
                     message = f"{source} shape stable again: {_shape(new)}"
                     details = {"shape": list(new)}

@@ -23,6 +23,8 @@ POOLED = "all"
 UNKNOWN_SET = "unknown"
 AXIS_PC1 = "pc1"
 AXIS_COMPUTE = "compute"
+# A calibration metric against its own benchmark's accuracy (registry ``paired_accuracy``).
+AXIS_ACCURACY = "accuracy"
 
 
 @dataclass(frozen=True)
@@ -111,8 +113,27 @@ def analyze_matrix(
         stats.insert(0, "benchmark", targets.columns)
         stats.insert(0, "axis", axis_name)
         frames.append(stats)
+    frames += _paired_accuracy(wide, targets, registry, params)
     correlations = pd.concat(frames, ignore_index=True) if frames else pd.DataFrame()
     return axes, correlations, facts
+
+
+def _paired_accuracy(
+    wide: pd.DataFrame, targets: pd.DataFrame, registry: pd.DataFrame, params: Params
+) -> list[pd.DataFrame]:
+    """Each target with a ``paired_accuracy`` column against that accuracy (axis ``accuracy``),
+    both oriented (higher = safer, higher = more accurate): the paper's calibration view."""
+    if "paired_accuracy" not in registry.columns:
+        return []
+    paired = registry.set_index("column")["paired_accuracy"].reindex(targets.columns).fillna("")
+    frames = []
+    for benchmark, accuracy in paired[paired.isin(wide.columns)].items():
+        stats = spearman_with_ci(targets[[benchmark]].to_numpy(dtype=float), wide[accuracy].to_numpy(dtype=float),
+                                 params.resamples, params.seed, params.ci_level)
+        stats.insert(0, "benchmark", [benchmark])
+        stats.insert(0, "axis", AXIS_ACCURACY)
+        frames.append(stats)
+    return frames
 
 
 def analyze_source(

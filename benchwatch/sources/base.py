@@ -11,9 +11,10 @@ import hashlib
 from abc import ABC, abstractmethod
 from collections.abc import Iterable, Iterator, Mapping
 from dataclasses import dataclass, field
-from datetime import date, datetime
+from datetime import UTC, date, datetime
+from email.utils import parsedate_to_datetime
 from functools import cached_property
-from pathlib import Path
+from pathlib import Path, PurePosixPath
 from typing import TYPE_CHECKING, ClassVar, Literal
 from urllib.parse import urlsplit
 
@@ -53,6 +54,7 @@ class ParseError(SourceError):
             where += f", row {row}"
         super().__init__(f"{source}: {where}: {problem}")
         self.source, self.location, self.column, self.row = source, location, column, row
+        self.problem = problem
 
 
 @dataclass(frozen=True)
@@ -109,13 +111,36 @@ class Liveness:
         return self.state == "frozen"
 
 
+DECLARED_COLUMNS = ["benchmark", "upstream_name", "source_file", "score_column", "scale", "in_axis",
+                    "superseded_by"]
+
+
 @dataclass
 class ParsedBatch:
-    """Tidy rows from one snapshot, plus the cleaning steps taken on the way."""
+    """Tidy rows from one snapshot, plus the cleaning steps taken on the way.
+
+    ``declared``: what the upstream itself says of its benchmarks (``DECLARED_COLUMNS``), for a
+    source that publishes it (Epoch's ``benchmark_metadata.csv``): its scale overrides the
+    registry's for the scale check, and its ``in_axis`` (``"eci"``, ``""`` for declared not part
+    of an axis, None when silent) is stored so ``axis_members`` reports the upstream's own word.
+    """
 
     observations: pd.DataFrame
     models: pd.DataFrame
     warnings: list[str] = field(default_factory=list)
+    declared: pd.DataFrame = field(default_factory=lambda: pd.DataFrame(columns=DECLARED_COLUMNS))
+
+
+# The start of a warning saying one file (or one benchmark of a file) of a multi-file payload
+# failed while the rest was stored: the schema-changed rule reads it.
+PART_FAILED = "failed, not ingested"
+
+
+def part_failed(what: str, error: ParseError) -> str:
+    """The warning for one failed file of a multi-file payload: the file, the column, the problem."""
+    where = f", column {error.column!r}" if error.column else ""
+    where += f", row {error.row}" if error.row is not None else ""
+    return f"{what} {PART_FAILED}: {PurePosixPath(error.location).name}{where}: {error.problem}"
 
 
 class Source(ABC):
@@ -185,7 +210,8 @@ def check_scale(
 
 
 def enforce_scales(batch: ParsedBatch, scales: Mapping[str, str], source: str, location: str) -> ParsedBatch:
-    """Every benchmark of a parsed batch checked against the registry's published scale.
+    """Every benchmark of a parsed batch checked against its published scale: the registry's,
+    or the one the upstream declares in the batch (``ParsedBatch.declared``), which wins.
 
     One vectorized pass finds the values outside their bounds; only the
     benchmarks that have any go through ``check_scale`` for its verdict.
@@ -193,6 +219,8 @@ def enforce_scales(batch: ParsedBatch, scales: Mapping[str, str], source: str, l
     observations = batch.observations
     if observations.empty:
         return batch
+    declared = batch.declared[batch.declared["scale"].fillna("") != ""]
+    scales = {**scales, **dict(zip(declared["benchmark"], declared["scale"], strict=True))}
     benchmark = observations["benchmark"].astype(str)
     bounds = {name: SCALE_BOUNDS.get(scale, (-np.inf, np.inf)) for name, scale in scales.items()}
     low = benchmark.map({name: b[0] for name, b in bounds.items()}).fillna(-np.inf).to_numpy(float)
@@ -208,7 +236,22 @@ def enforce_scales(batch: ParsedBatch, scales: Mapping[str, str], source: str, l
         checked.loc[index] = check_scale(observations.loc[index, "value"], scales.get(name, ""),
                                          source, location, name, warnings)
     kept = observations.assign(value=checked)
-    return ParsedBatch(kept[kept["value"].notna()].reset_index(drop=True), batch.models, warnings)
+    return ParsedBatch(kept[kept["value"].notna()].reset_index(drop=True), batch.models, warnings,
+                       batch.declared)
+
+
+def published_at(last_modified: str | None) -> datetime:
+    """Data time of a live payload: its Last-Modified (naive UTC), else now."""
+    if last_modified:
+        try:
+            when = parsedate_to_datetime(last_modified)
+        except (TypeError, ValueError):
+            when = None
+        if when is not None:
+            if when.tzinfo is not None:
+                when = when.astimezone(UTC).replace(tzinfo=None)
+            return when
+    return datetime.now(UTC).replace(tzinfo=None)
 
 
 def rebase(url: str, upstream_base: str | None) -> str:

@@ -1,46 +1,48 @@
 """Epoch AI Benchmarking Hub (``https://epoch.ai/data/benchmark_data.zip``).
 
-Epoch publishes one ZIP, rebuilt about daily, holding one CSV per benchmark
-plus ``epoch_capabilities_index.csv``. Live, ``parse`` opens the ZIP; a
-recorded snapshot is a folder of the same CSVs. Either way each CSV's bytes go
-through the same per-file code, so replay and live give the same rows.
+Epoch publishes one ZIP, rebuilt about daily, holding one CSV per benchmark and
+the files that say what they are. Its layout changed in mid-2026
+(``epoch_layouts``: ``old`` and ``current``); the layout is told by the ZIP's
+entries, and a recorded folder (old layout) is read by the same code, so replay
+and live give the same rows.
 
 What is kept, and how:
 
-- One headline score per benchmark file (``TABLES``: the score column is named
-  differently in every file). The benchmark key is the file's stem, e.g.
-  ``gpqa_diamond`` or ``mmlu_external``. Values are stored as published:
-  most files are 0-1, a few 0-100, 0-10, Elo, minutes or GeoGuessr points;
-  the registry (``benchwatch/data/benchmarks/epoch.csv``) records each scale
-  and the parser checks values against it. If most of a column falls outside
-  its scale, the scale changed upstream and parsing fails; a few stray values
-  are dropped with a warning.
-- ``eci``: the Epoch Capabilities Index from ``epoch_capabilities_index.csv``,
-  an external capability axis. ``training_compute_flop``: training compute per
-  model. Both are dated at the snapshot, because Epoch recomputes them.
-- Model metadata: ``release_date`` and ``organization`` are extra columns
-  of the models frame, from the ECI file first and then from any benchmark
-  file that lists the model. ``display_name`` is the ECI file's display name,
-  or the model version when that is empty.
+- One headline score per benchmark file: in the current layout the column
+  ``benchmark_metadata.csv`` names (with its scale, ``in_eci`` and
+  ``superseded_by``, kept in ``ParsedBatch.declared``); in the old layout the
+  hand-kept ``TABLES``. Beside it, a few further metrics of a file where they
+  measure safety (``EXTRA_METRICS``: HLE's ``Calibration Error``). The key is
+  the file's stem (``gpqa_diamond``, ``cybench_external``) in both layouts, so
+  history continues across the change. Values are stored as published and
+  checked against the declared scale, else the registry's: if most of a
+  column falls outside it the scale changed upstream and that benchmark fails;
+  a few stray values are dropped with a warning.
+- ``eci`` (with ``eci_ci_low`` / ``eci_ci_high`` where published): ECI is
+  fitted per model *group*. Every model version of a group gets the group's
+  ECI: the old layout already did exactly that (its ten Claude 3.7 Sonnet
+  versions carry one ECI), benchmarks are run and published per version, and
+  the identity layer keeps reasoning-effort variants apart on purpose, so
+  making the group the model would lose per-version scores and break the
+  recorded history. Cost: versions of one group repeat one ECI, and n counts
+  versions, as it always did for Epoch.
+- ``training_compute_flop``: training compute per model (``model_metadata.csv``
+  in the current layout, the index and benchmark files in the old one). ECI
+  and compute are dated at the snapshot, because Epoch recomputes them.
+- Model metadata: ``release_date``, ``organization`` and ``model_group``.
 
-Models are Epoch's ``Model version`` values, kept as published with their
-reasoning-effort or budget suffix (``_high``, ``_xhigh``, ``_32K``,
-``_unknown``...); each is a separate model, and the alias layer decides what
-is the same model. Only surrounding whitespace is stripped (``'Llama-2-70b-hf '``).
-Rows without a Model version are skipped with a warning: they are leaderboard
-entries that Epoch has not linked to a model, such as agents or unnamed
-checkpoints. When a file has several rows for one model (different agents,
-shot counts or papers), the highest score is kept, which is the model's best
-reported result. This rule does not depend on row order.
+One bad file is not a bad source: a file that is missing, unreadable or lacks
+its column fails alone (a warning ``<what> failed, not ingested: <file>,
+column '<column>': <problem>``, which the schema-changed rule reads), and the
+rest is stored. The parse fails only when nothing usable is left.
 
-``observed_at`` is the row's evaluation date when the file has one
-(``Started at`` for Epoch's own runs, ``Date of evaluation``, ``Run date``,
-``Date added``... for external leaderboards). Otherwise it is the snapshot's
-data time: the folder date of a recording, or the ZIP's Last-Modified when
-live. The model's release date is not used, since a score can be published
-long after the release.
-
-Epoch has no base/chat split, so every model is in the single model set "all".
+Models are Epoch's ``Model version`` values as published, suffix included
+(``_high``, ``_32K``, ``_unknown``); only surrounding whitespace is stripped.
+Rows without a version are skipped with a warning; of several rows for one
+model in a file (agents, scaffolds, papers) the highest score is kept.
+``observed_at`` is the row's evaluation date when the file has one, else the
+snapshot's data time (folder date, or the ZIP's Last-Modified). Epoch has no
+base/chat split: every model is in the set "all".
 """
 
 from __future__ import annotations
@@ -51,9 +53,8 @@ import re
 import zipfile
 import zlib
 from collections.abc import Iterator, Mapping
-from dataclasses import dataclass, replace
-from datetime import UTC, date, datetime
-from email.utils import parsedate_to_datetime
+from dataclasses import dataclass, field, replace
+from datetime import date, datetime
 from functools import cache
 from importlib.resources import files as package_files
 from pathlib import Path, PurePosixPath
@@ -62,6 +63,7 @@ import numpy as np
 import pandas as pd
 
 from benchwatch.sources.base import (
+    DECLARED_COLUMNS,
     MODEL_COLUMNS,
     OBSERVATION_COLUMNS,
     Liveness,
@@ -72,16 +74,40 @@ from benchwatch.sources.base import (
     Source,
     check_scale,
     numeric_column,
+    part_failed,
+    published_at,
     require_columns,
+)
+from benchwatch.sources.epoch_layouts import (
+    BENCHMARK_METADATA,
+    CURRENT,
+    ECI_HIGH_KEY,
+    ECI_KEY,
+    ECI_LOW_KEY,
+    ECI_SCORES,
+    EPOCH_RUN,
+    METADATA_COLUMNS,
+    MODEL_METADATA,
+    MODEL_METADATA_COLUMNS,
+    OLD_INDEX,
+    TABLES,
+    Metric,
+    current_metrics,
+    declared,
+    detect_layout,
+    group_eci,
+    model_groups,
+    old_metrics,
 )
 from benchwatch.sources.http import HttpClient
 
 SOURCE = "epoch"
 ZIP_NAME = "benchmark_data.zip"
 SNAPSHOT_FOLDER = re.compile(r"benchmark_data_(\d{4}-\d{2}-\d{2})")
-ECI_FILE = "epoch_capabilities_index"
+ECI_FILE = OLD_INDEX.removesuffix(".csv")
 # ECI's own fit: benchmark difficulties and scaling anchors, not per-model scores.
 IGNORED_FOLDERS = frozenset({"additional_eci_data", "__MACOSX"})
+SPECIAL_FILES = frozenset({OLD_INDEX, BENCHMARK_METADATA, MODEL_METADATA})
 
 MODEL = "Model version"
 RELEASE = "Release date"
@@ -90,97 +116,65 @@ COMPUTE = "Training compute (FLOP)"
 DISPLAY = "Display name"
 COMPUTE_KEY = "training_compute_flop"
 # Model metadata beyond the contract's models frame, for the lead to store.
-EXTRA_MODEL_COLUMNS = ["release_date", "organization"]
-
-@dataclass(frozen=True)
-class Table:
-    """How to read one of Epoch's CSVs: its headline score and its row date."""
-
-    score: str
-    dated_by: str | None = None
-    key: str | None = None  # the benchmark key, when it is not the file's stem
-
-
-EPOCH_RUN = "Started at"  # Epoch's own evaluations: when the run started
-TABLES: dict[str, Table] = {
-    ECI_FILE: Table("ECI Score", key="eci"),
-    "adversarial_nli_external": Table("Score"),
-    "aider_polyglot_external": Table("Percent correct", "Date of evaluation"),
-    "apex_agents_external": Table("Pass@1 score"),
-    "arc_agi_2_external": Table("Score"),
-    "arc_agi_external": Table("Score"),
-    "arc_ai2_external": Table("Challenge score"),
-    "balrog_external": Table("Average progress", "Date added"),
-    "bbh_external": Table("Average"),
-    "bool_q_external": Table("Score"),
-    "cad_eval_external": Table("Overall pass (%)"),
-    "chess_puzzles": Table("mean_score", EPOCH_RUN),
-    "common_sense_qa_2_external": Table("Score"),
-    "cybench_external": Table("Unguided % Solved"),
-    "deepresearchbench_external": Table("Average score"),
-    "fictionlivebench_external": Table("120k token score"),
-    "frontiermath": Table("mean_score", EPOCH_RUN),
-    "frontiermath_tier_4": Table("mean_score", EPOCH_RUN),
-    "gdpval_external": Table("Win Rate (%)"),
-    "geobench_external": Table("ACW Avg Score"),
-    "gpqa_diamond": Table("mean_score", EPOCH_RUN),
-    "gsm8k_external": Table("EM"),
-    "gso_external": Table("Score OPT@1", "Evaluation date"),
-    "hella_swag_external": Table("Overall accuracy"),
-    "hle_external": Table("Accuracy"),
-    "lambada_external": Table("Score"),
-    "lech_mazur_writing_external": Table("Mean score"),
-    "live_bench_external": Table("Global average"),
-    "math_level_5": Table("mean_score", EPOCH_RUN),
-    "metr_time_horizons_external": Table("Time horizon"),
-    "mmlu_external": Table("EM"),
-    "open_book_qa_external": Table("Accuracy"),
-    "os_world_external": Table("Score", "Date added"),
-    "otis_mock_aime_2024_2025": Table("mean_score", EPOCH_RUN),
-    "piqa_external": Table("Score"),
-    "posttrainbench_external": Table("Average (%)"),
-    "science_qa_external": Table("Score"),
-    "simplebench_external": Table("Score (AVG@5)"),
-    "simpleqa_verified": Table("mean_score", EPOCH_RUN),
-    "superglue_external": Table("Score"),
-    "swe_bench_bash": Table("% Resolved", "Date run"),
-    "swe_bench_verified": Table("mean_score", EPOCH_RUN),
-    "terminalbench_external": Table("Accuracy mean", "Run date"),
-    "the_agent_company_external": Table("% Score", "Date"),
-    "trivia_qa_external": Table("EM"),
-    "video_mme_external": Table("Overall (no subtitles)"),
-    "vpct_external": Table("Correct"),
-    "webdev_arena_external": Table("Arena Score", "Last updated"),
-    "weirdml_external": Table("Accuracy"),
-    "wino_grande_external": Table("Accuracy"),
-}
-
-
-def benchmark_key(stem: str) -> str:
-    """The benchmark key stored for a file: its stem, or the table's explicit key."""
-    return TABLES[stem].key or stem
+EXTRA_MODEL_COLUMNS = ["release_date", "organization", "model_group"]
+META_COLUMNS = ["model", "display_name", "release_date", "organization", "flop", "model_group"]
+OLD_LAYOUT_NOTE = (f"old layout mapped: {OLD_INDEX} keyed by model version, headline columns from "
+                   "the hand-kept table")
 
 
 @cache
 def registry_scales() -> dict[str, str]:
-    """Published scale per benchmark key, read from the registry. The registry
-    is the one place scales are written down, so the parser checks against it."""
+    """Published scale per benchmark key, read from the registry: the scale checked when
+    Epoch's own metadata does not declare one."""
     text = package_files("benchwatch").joinpath("data/benchmarks/epoch.csv").read_text("utf-8")
     return {row["column"]: row["scale"] for row in csv.DictReader(io.StringIO(text))}
 
 
-def published_at(last_modified: str | None) -> datetime:
-    """Data time of a live ZIP: its Last-Modified (naive UTC), else now."""
-    if last_modified:
+@dataclass
+class _Parse:
+    """One payload being parsed: its files, and what failed or was noted on the way."""
+
+    source: str
+    files: dict[str, tuple[str, bytes]]  # member path -> (location, bytes)
+    at: pd.Timestamp
+    failures: list[str] = field(default_factory=list)
+    notes: list[str] = field(default_factory=list)
+    observations: list[pd.DataFrame] = field(default_factory=list)
+    metadata: list[pd.DataFrame] = field(default_factory=list)
+    # Rows skipped per benchmark: without a model version, or a model's second row.
+    skipped: dict[str, list[str]] = field(default_factory=lambda: {"unnamed": [], "duplicates": []})
+
+    def warnings(self) -> list[str]:
+        """Notes, one line per kind of skipped row, then the failed files."""
+        out = list(self.notes)
+        if self.skipped["unnamed"]:
+            out.append("rows without a Model version (not linked to an Epoch model) skipped: "
+                       + ", ".join(self.skipped["unnamed"]))
+        if self.skipped["duplicates"]:
+            out.append("several rows for one model in a file, kept the highest score; rows "
+                       "dropped: " + ", ".join(self.skipped["duplicates"]))
+        return out + self.failures
+
+    def fail(self, what: str, error: ParseError) -> None:
+        self.failures.append(part_failed(what, error))
+
+    def missing(self, name: str, why: str) -> None:
+        self.fail("file", ParseError(self.source, name, why))
+
+    def frame(self, name: str, required: list[str]) -> pd.DataFrame | None:
+        """A CSV member with its required columns, or None with its failure recorded."""
+        location, content = self.files[name]
         try:
-            when = parsedate_to_datetime(last_modified)
-        except (TypeError, ValueError):
-            when = None
-        if when is not None:
-            if when.tzinfo is not None:
-                when = when.astimezone(UTC).replace(tzinfo=None)
-            return when
-    return datetime.now(UTC).replace(tzinfo=None)
+            frame = pd.read_csv(io.BytesIO(content), dtype=str, keep_default_na=False, encoding="utf-8-sig")
+        except (UnicodeDecodeError, pd.errors.ParserError, pd.errors.EmptyDataError) as exc:
+            self.fail("file", ParseError(self.source, location, f"not a readable CSV: {exc}"))
+            return None
+        try:
+            require_columns(frame, required, self.source, location)
+        except ParseError as exc:
+            self.fail("file", exc)
+            return None
+        return frame
 
 
 class EpochBenchmarks(Source):
@@ -214,6 +208,7 @@ class EpochBenchmarks(Source):
                            str(path), recorded)
 
     def fetch(self, http: HttpClient, previous: Mapping[str, Previous]) -> Iterator[Snapshot]:
+        """The ZIP, with a conditional request: an unchanged ZIP is one 304 and nothing more."""
         url = f"{self.urls['data']}/{ZIP_NAME}"
         last = previous.get(url)
         got = http.get(url, last)
@@ -237,42 +232,220 @@ class EpochBenchmarks(Source):
         yield snapshot
 
     def parse(self, snapshot: Snapshot) -> ParsedBatch:
-        tables, warnings = self._tables(snapshot)
-        at = pd.Timestamp(snapshot.observed_at)
-        observations, metadata = [], []
-        skipped: dict[str, list[str]] = {"unnamed": [], "duplicates": []}
-        for stem in sorted(tables, key=lambda s: (s != ECI_FILE, s)):
-            location, content = tables[stem]
-            frame = self._read_csv(content, location)
-            rows, meta, counts, notes = self._table(stem, frame, at, location)
-            if stem == ECI_FILE and meta.empty:
-                raise ParseError(self.name, location, "the capabilities index lists no models")
-            observations.append(rows)
-            metadata.append(meta)
-            warnings += [f"{stem}: {note}" for note in notes]
-            for kind, count in counts.items():
-                if count:
-                    skipped[kind].append(f"{stem} {count}")
-        if skipped["unnamed"]:
-            warnings.append("rows without a Model version (not linked to an Epoch model) skipped: "
-                            + ", ".join(skipped["unnamed"]))
-        if skipped["duplicates"]:
-            warnings.append("several rows for one model in a file, kept the highest score; rows "
-                            "dropped: " + ", ".join(skipped["duplicates"]))
-        models = self._models(pd.concat(metadata, ignore_index=True))
+        job = _Parse(self.name, self._members(snapshot), pd.Timestamp(snapshot.observed_at))
+        if not job.files:
+            raise ParseError(self.name, snapshot.location, "no benchmark CSV in the payload")
+        stems = {PurePosixPath(n).stem for n in job.files
+                 if "/" not in n and n not in SPECIAL_FILES}
+        if detect_layout(job.files) == CURRENT:
+            metrics = self._current(job, stems)
+        else:
+            metrics = self._old(job, stems)
+        for stem in sorted({m.file for m in metrics}):
+            self._benchmark_file(job, stem, [m for m in metrics if m.file == stem])
+        rows = pd.concat([o for o in job.observations if len(o)] or
+                         [pd.DataFrame(columns=OBSERVATION_COLUMNS)], ignore_index=True)
+        if rows.empty:
+            raise ParseError(self.name, snapshot.location, "nothing usable parsed: "
+                             + ("; ".join(job.failures) or "the payload lists no model with a score"))
+        models = self._models(pd.concat(job.metadata, ignore_index=True))
         compute = models.loc[models["flop"].notna(), ["model", "flop"]]
-        observations.append(pd.DataFrame({
-            "model": compute["model"], "benchmark": COMPUTE_KEY,
-            "value": compute["flop"], "observed_at": at,
-        }))
-        rows = pd.concat(observations, ignore_index=True)
+        rows = pd.concat([rows, pd.DataFrame({"model": compute["model"], "benchmark": COMPUTE_KEY,
+                                              "value": compute["flop"], "observed_at": job.at})],
+                         ignore_index=True)
         rows["observed_at"] = pd.to_datetime(rows["observed_at"]).astype("datetime64[us]")
         rows = rows.sort_values(["benchmark", "model"], kind="stable").reset_index(drop=True)
         return ParsedBatch(rows[OBSERVATION_COLUMNS], models[[*MODEL_COLUMNS, *EXTRA_MODEL_COLUMNS]],
-                           warnings)
+                           job.warnings(),
+                           declared(metrics) if metrics else pd.DataFrame(columns=DECLARED_COLUMNS))
 
-    def _tables(self, snapshot: Snapshot) -> tuple[dict[str, tuple[str, bytes]], list[str]]:
-        """The CSVs of the snapshot by file stem, a live ZIP unpacked: (location, bytes)."""
+    # -- the two layouts --------------------------------------------------------------------
+
+    def _old(self, job: _Parse, stems: set[str]) -> list[Metric]:
+        """Old layout: the index keyed by model version, the hand-kept table for the rest."""
+        job.notes.append(OLD_LAYOUT_NOTE)
+        if OLD_INDEX not in job.files:
+            job.missing(OLD_INDEX, "the capabilities index is missing: no ECI in this payload")
+        else:
+            self._old_index(job)
+        unknown = sorted(f"{s}.csv" for s in stems - set(TABLES))
+        if unknown:
+            job.notes.append(f"file(s) not mapped, not ingested: {', '.join(unknown)}")
+        absent = sorted(set(TABLES) - stems)
+        if absent:
+            job.notes.append(f"known file(s) absent: {', '.join(absent)}")
+        return old_metrics(stems)
+
+    def _old_index(self, job: _Parse) -> None:
+        location = job.files[OLD_INDEX][0]
+        frame = job.frame(OLD_INDEX, [MODEL, "ECI Score", DISPLAY])
+        if frame is None:
+            return
+        if frame.empty:
+            job.missing(location, "the capabilities index lists no models")
+            return
+        model = frame[MODEL].str.strip()
+        try:
+            values = self._values(frame, "ECI Score", "index", location, job.notes)
+        except ParseError as exc:
+            job.fail("file", exc)
+            return
+        job.observations.append(self._named(job, pd.DataFrame(
+            {"model": model, "benchmark": ECI_KEY, "value": values, "observed_at": job.at}), OLD_INDEX))
+        group = frame["Model name"].str.strip() if "Model name" in frame.columns else ""
+        job.metadata.append(self._meta(frame, model, location, job, display=frame[DISPLAY].str.strip(),
+                                       group=group))
+
+    def _current(self, job: _Parse, stems: set[str]) -> list[Metric]:
+        """Current layout: the metadata files speak for headline columns, groups and ECI."""
+        metrics: list[Metric] = []
+        if BENCHMARK_METADATA not in job.files:
+            job.missing(BENCHMARK_METADATA, "missing: headline columns from the hand-kept table")
+        elif (frame := job.frame(BENCHMARK_METADATA, METADATA_COLUMNS)) is not None:
+            metrics, notes = current_metrics(frame)
+            job.notes += notes
+        if not metrics:
+            metrics = old_metrics(stems)
+        named = {m.file for m in metrics}
+        for stem in sorted(named - stems):
+            job.missing(f"{stem}.csv", f"named by {BENCHMARK_METADATA} but not in the payload")
+        unknown = sorted(f"{s}.csv" for s in stems - named)
+        if unknown:
+            job.notes.append(f"file(s) not mapped, not ingested: {', '.join(unknown)}")
+        self._groups(job)
+        return [m for m in metrics if m.file in stems]
+
+    def _groups(self, job: _Parse) -> None:
+        """``model_metadata.csv`` (versions -> groups, compute) and ECI per group to each version."""
+        groups = None
+        if MODEL_METADATA not in job.files:
+            job.missing(MODEL_METADATA, "missing: no model groups, so no ECI per model version")
+        elif (frame := job.frame(MODEL_METADATA, MODEL_METADATA_COLUMNS)) is not None:
+            groups, blank = model_groups(frame)
+            if blank:
+                job.notes.append(f"{MODEL_METADATA}: {blank} row(s) without a model_version skipped")
+            flop = pd.to_numeric(groups["flop"], errors="coerce")
+            unreadable = int((flop.isna() & (groups["flop"] != "")).sum())
+            if unreadable:
+                job.notes.append(f"{MODEL_METADATA}: {unreadable} unreadable training_compute_flop value(s)")
+            job.metadata.append(pd.DataFrame({
+                "model": groups["model"], "display_name": groups["display_name"],
+                "release_date": self._dates(groups["release"], "date", job.notes),
+                "organization": groups["organization"], "flop": flop.where(np.isfinite(flop)),
+                "model_group": groups["model_group"]}))
+        if ECI_SCORES not in job.files:
+            job.missing(ECI_SCORES, "missing: no ECI in this payload")
+            return
+        scores = job.frame(ECI_SCORES, ["Model", ECI_KEY])
+        if scores is None or groups is None:
+            return
+        location = job.files[ECI_SCORES][0]
+        eci = {}
+        for key in (ECI_KEY, ECI_LOW_KEY, ECI_HIGH_KEY):
+            if key not in scores.columns:
+                continue
+            try:
+                eci[key] = self._values(scores, key, "index", location, job.notes)
+            except ParseError as exc:
+                job.fail("file" if key == ECI_KEY else "column", exc)
+                if key == ECI_KEY:
+                    return
+        if scores.empty or eci[ECI_KEY].isna().all():
+            job.missing(location, "the capabilities index lists no scores")
+            return
+        long, notes = group_eci(groups, scores, eci)
+        job.notes += notes
+        job.observations.append(long.assign(observed_at=job.at)[OBSERVATION_COLUMNS])
+
+    # -- benchmark files ---------------------------------------------------------------------
+
+    def _benchmark_file(self, job: _Parse, stem: str, metrics: list[Metric]) -> None:
+        """One benchmark CSV: each of its metrics, one failing without the others."""
+        name = f"{stem}.csv"
+        location = job.files[name][0]
+        frame = job.frame(name, [MODEL])
+        if frame is None:
+            return
+        if frame.empty:
+            job.notes.append(f"{stem}: no rows: the file lists no model")
+        model = frame[MODEL].str.strip()
+        notes: list[str] = []
+        kept: pd.Index | None = None  # the rows the headline kept: further metrics come from them
+        for metric in metrics:
+            try:
+                require_columns(frame, [metric.column], self.name, location)
+                scale = metric.scale or registry_scales().get(metric.key, "")
+                values = self._values(frame, metric.column, scale, location, notes)
+            except ParseError as exc:
+                job.fail("file" if len(metrics) == 1 else f"benchmark {metric.key}", exc)
+                continue
+            rows = pd.DataFrame({"model": model, "benchmark": metric.key, "value": values,
+                                 "observed_at": self._row_dates(frame, metric, job.at, notes)})
+            if kept is None:
+                rows = self._named(job, rows, stem)
+                kept = rows.index
+            else:
+                rows = rows.loc[rows.index.isin(kept) & rows["value"].notna()]
+            job.observations.append(rows)
+        job.notes += [f"{stem}: {note}" for note in dict.fromkeys(notes)]
+        job.metadata.append(self._meta(frame, model, location, job))
+
+    def _named(self, job: _Parse, rows: pd.DataFrame, stem: str) -> pd.DataFrame:
+        """Rows with a model and a value; of several rows for one model the best score
+        (the model's best reported result; the rule does not depend on row order)."""
+        named = (rows["model"] != "") & rows["value"].notna()
+        unnamed = int(((rows["model"] == "") & rows["value"].notna()).sum())
+        rows = rows[named]
+        best = (rows.sort_values(["value", "observed_at"], ascending=[False, True], kind="stable")
+                .drop_duplicates("model"))
+        if unnamed:
+            job.skipped["unnamed"].append(f"{stem} {unnamed}")
+        if len(rows) > len(best):
+            job.skipped["duplicates"].append(f"{stem} {len(rows) - len(best)}")
+        return best
+
+    def _row_dates(self, frame: pd.DataFrame, metric: Metric, at: pd.Timestamp,
+                   notes: list[str]) -> pd.Series:
+        """The row's evaluation date when the file has one, else the snapshot's time.
+
+        Epoch adds date columns over time (aider's and GSO's appeared between
+        the March and April 2026 snapshots); a missing one only costs the row dates.
+        """
+        dated_by = metric.dated_by or (EPOCH_RUN if EPOCH_RUN in frame.columns else None)
+        observed = pd.Series(at, index=frame.index)
+        if dated_by and dated_by not in frame.columns:
+            notes.append(f"no {dated_by!r} column: rows dated at the snapshot")
+        elif dated_by:
+            dates = self._dates(frame[dated_by], dated_by, notes)
+            late = dates > at
+            if late.any():
+                notes.append(f"{int(late.sum())} {dated_by!r} date(s) after the snapshot: "
+                             "dated at the snapshot")
+            observed = dates.where(dates.notna() & ~late, at)
+        return observed
+
+    def _meta(self, frame: pd.DataFrame, model: pd.Series, location: str, job: _Parse,
+              display: pd.Series | str = "", group: pd.Series | str = "") -> pd.DataFrame:
+        """Model metadata a file carries (release date, organization, compute), where it has them."""
+        empty = pd.Series("", index=frame.index)
+        notes: list[str] = []
+        flop = pd.Series(np.nan, index=frame.index)
+        if COMPUTE in frame.columns:
+            try:
+                flop = self._values(frame, COMPUTE, "flop", location, notes)
+            except ParseError as exc:
+                job.fail("column", exc)
+        meta = pd.DataFrame({
+            "model": model, "display_name": display,
+            "release_date": self._dates(frame.get(RELEASE, empty), RELEASE, notes),
+            "organization": frame.get(ORGANIZATION, empty).str.strip(),
+            "flop": flop, "model_group": group,
+        })[model != ""]
+        job.notes += [f"{PurePosixPath(location).stem}: {note}" for note in notes]
+        return meta[META_COLUMNS]
+
+    def _members(self, snapshot: Snapshot) -> dict[str, tuple[str, bytes]]:
+        """The CSVs of the snapshot by path, a live ZIP unpacked: (location, bytes)."""
         members: dict[str, tuple[str, bytes]] = {}
         for name, content in sorted(snapshot.files.items()):
             if name.lower().endswith(".zip"):
@@ -280,29 +453,9 @@ class EpochBenchmarks(Source):
                     members[member] = (f"{snapshot.location}/{member}", data)
             else:
                 members[name] = (f"{snapshot.location}/{name}", content)
-        tables: dict[str, tuple[str, bytes]] = {}
-        unknown = []
-        for member, (location, content) in sorted(members.items()):
-            path = PurePosixPath(member)
-            if path.suffix.lower() != ".csv" or IGNORED_FOLDERS & set(path.parts[:-1]):
-                continue
-            if path.stem in tables:
-                raise ParseError(self.name, location, f"a second file named {path.name}")
-            if path.stem in TABLES:
-                tables[path.stem] = (location, content)
-            else:
-                unknown.append(path.name)
-        if not tables and not unknown:
-            raise ParseError(self.name, snapshot.location, "no benchmark CSV in the payload")
-        if ECI_FILE not in tables:
-            raise ParseError(self.name, snapshot.location, f"{ECI_FILE}.csv is missing")
-        warnings = []
-        if unknown:
-            warnings.append(f"file(s) not mapped, not ingested: {', '.join(unknown)}")
-        absent = sorted(set(TABLES) - set(tables))
-        if absent:
-            warnings.append(f"known file(s) absent: {', '.join(absent)}")
-        return tables, warnings
+        return {name: item for name, item in sorted(members.items())
+                if PurePosixPath(name).suffix.lower() == ".csv"
+                and not IGNORED_FOLDERS & set(PurePosixPath(name).parts[:-1])}
 
     def _unzip(self, content: bytes, location: str) -> dict[str, bytes]:
         if not content:
@@ -317,52 +470,6 @@ class EpochBenchmarks(Source):
                 f"not a readable ZIP archive ({exc}); "
                 f"{len(content)} bytes starting {content[:40]!r}",
             ) from None
-
-    def _read_csv(self, content: bytes, location: str) -> pd.DataFrame:
-        try:
-            return pd.read_csv(io.BytesIO(content), dtype=str, keep_default_na=False,
-                               encoding="utf-8-sig")
-        except (UnicodeDecodeError, pd.errors.ParserError, pd.errors.EmptyDataError) as exc:
-            raise ParseError(self.name, location, f"not a readable CSV: {exc}") from None
-
-    def _table(
-        self, stem: str, frame: pd.DataFrame, at: pd.Timestamp, location: str
-    ) -> tuple[pd.DataFrame, pd.DataFrame, dict[str, int], list[str]]:
-        """One CSV to (score rows, model metadata rows, skipped-row counts, warnings)."""
-        table, key = TABLES[stem], benchmark_key(stem)
-        required = [MODEL, table.score, RELEASE, ORGANIZATION, COMPUTE]
-        required += [DISPLAY] if stem == ECI_FILE else []
-        require_columns(frame, required, self.name, location)
-        notes: list[str] = ["no rows: the file lists no model"] if frame.empty else []
-        model = frame[MODEL].str.strip()
-        values = self._values(frame, table.score, registry_scales()[key], location, notes)
-        observed = pd.Series(at, index=frame.index)
-        # Epoch adds date columns over time (aider's and GSO's appeared between
-        # the March and April 2026 snapshots); a missing one only costs the row dates.
-        if table.dated_by and table.dated_by not in frame.columns:
-            notes.append(f"no {table.dated_by!r} column: rows dated at the snapshot")
-        elif table.dated_by:
-            dates = self._dates(frame[table.dated_by], table.dated_by, notes)
-            late = dates > at
-            if late.any():
-                notes.append(f"{int(late.sum())} {table.dated_by!r} date(s) after the snapshot: "
-                             "dated at the snapshot")
-            observed = dates.where(dates.notna() & ~late, at)
-        rows = pd.DataFrame({"model": model, "benchmark": key, "value": values,
-                             "observed_at": observed})
-        unnamed = int(((model == "") & values.notna()).sum())
-        rows = rows[(model != "") & values.notna()]
-        best = (rows.sort_values(["value", "observed_at"], ascending=[False, True], kind="stable")
-                .drop_duplicates("model"))
-        meta = pd.DataFrame({
-            "model": model,
-            "display_name": frame[DISPLAY].str.strip() if stem == ECI_FILE else "",
-            "release_date": self._dates(frame[RELEASE], RELEASE, notes),
-            "organization": frame[ORGANIZATION].str.strip(),
-            "flop": self._values(frame, COMPUTE, "flop", location, notes),
-        })[model != ""]
-        counts = {"unnamed": unnamed, "duplicates": len(rows) - len(best)}
-        return best, meta, counts, notes
 
     def _values(
         self, frame: pd.DataFrame, column: str, scale: str, location: str, notes: list[str]
@@ -389,17 +496,21 @@ class EpochBenchmarks(Source):
 
     @staticmethod
     def _models(meta: pd.DataFrame) -> pd.DataFrame:
-        """One row per model: the first non-empty value of each field, ECI file first."""
-        meta = meta.replace({"display_name": {"": None}, "organization": {"": None}})
+        """One row per model: the first non-empty value of each field, the model index first."""
+        meta = meta.replace({"display_name": {"": None}, "organization": {"": None},
+                             "model_group": {"": None}})
         first = meta.groupby("model", sort=True).first()
         names = first.index.to_series()
-        organization = first["organization"].astype(object)
+        def text(column: str) -> pd.Series:
+            values = first[column].astype(object)
+            return values.where(values.notna(), None)
         return pd.DataFrame({
             "model": names,
             "model_set": "all",
             "model_type": None,
             "display_name": first["display_name"].fillna(names),
             "release_date": first["release_date"].astype("datetime64[us]"),
-            "organization": organization.where(organization.notna(), None),
+            "organization": text("organization"),
+            "model_group": text("model_group"),
             "flop": first["flop"],
         }).reset_index(drop=True)

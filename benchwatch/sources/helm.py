@@ -51,6 +51,9 @@ from benchwatch.sources.base import (
     Snapshot,
     Source,
     dedupe_models,
+    numeric_column,
+    part_failed,
+    published_at,
     require_columns,
     tidy,
 )
@@ -215,12 +218,18 @@ class HelmSource(Source):
         release = self._latest_release(_json(self.name, index.content, index_url), index_url)
         base = f"{self.urls['bucket']}/{self.project}/benchmark_output/releases/{release}"
         summary_url = f"{base}/{SUMMARY}"
-        summary = http.get(summary_url)
-        observed_at = self._release_date(summary.content, summary_url)
+        files: dict[str, bytes] = {}
+        try:
+            files[summary_url] = http.get(summary_url).content
+        except FetchError as exc:
+            if exc.status != 404:
+                raise
+        observed_at = self._release_date_or_none(files.get(summary_url), summary_url)
+        observed_at = observed_at or published_at(index.last_modified)
         table_url, table = self._table(http, base)
+        files[table_url] = table
         snapshot = Snapshot(
-            self.name, f"{release} ({observed_at:%Y-%m-%d})", observed_at, index_url,
-            {summary_url: summary.content, table_url: table},
+            self.name, f"{release} ({observed_at:%Y-%m-%d})", observed_at, index_url, files,
             mode="live", http_status=index.status, etag=index.etag, last_modified=index.last_modified,
         )
         if last is not None and last.content_hash == snapshot.content_hash:
@@ -228,6 +237,17 @@ class HelmSource(Source):
                                 http_status=index.status, etag=index.etag,
                                 last_modified=index.last_modified, not_modified=True)
         yield snapshot
+
+    def _release_date_or_none(self, content: bytes | None, location: str) -> datetime | None:
+        """The release's date, or None when its summary is missing or unreadable: one bad file of
+        the release fails alone (``parse`` says which); the release is then dated at the index's
+        Last-Modified, else now."""
+        if content is None:
+            return None
+        try:
+            return self._release_date(content, location)
+        except ParseError:
+            return None
 
     def _latest_release(self, index: object, location: str) -> str:
         entries = [p for p in index if isinstance(p, dict)] if isinstance(index, list) else []
@@ -264,20 +284,34 @@ class HelmSource(Source):
         return whole, http.get(whole).content
 
     def parse(self, snapshot: Snapshot) -> ParsedBatch:
+        """A release's leaderboard table. Of a live release, its summary (the release date) and
+        each benchmark column fail alone, named in a warning, while the rest is stored."""
         tables = {n: c for n, c in snapshot.files.items() if PurePosixPath(n).name != SUMMARY}
         if len(tables) != 1:
             raise ParseError(self.name, snapshot.location,
                              f"expected one leaderboard file, found {sorted(tables)}")
         ((location, content),) = tables.items()
         doc = _json(self.name, content, location) if location.endswith(".json") else None
-        if isinstance(doc, list) or (isinstance(doc, dict) and "header" in doc):
+        release = isinstance(doc, list) or (isinstance(doc, dict) and "header" in doc)
+        if release:
             wide, warnings = self._helm_table(doc, location)
+            warnings += self._summary_failures(snapshot, location)
         else:
             wide, warnings = self._recorded(location, content, doc)
         if wide.empty:
             raise ParseError(self.name, location, "the leaderboard has no model rows")
         wide, notes = dedupe_models(wide, "model", None, "rows naming the same HELM model")
-        present = {c: c for c in self.columns.values() if c in wide.columns}
+        present = {}
+        for column in (c for c in self.columns.values() if c in wide.columns):
+            try:
+                numeric_column(wide, column, self.name, location)
+                present[column] = column
+            except ParseError as exc:
+                if not release:  # a recorded file is one table, read whole or not at all
+                    raise
+                warnings.append(part_failed(f"benchmark {column}", exc))
+        if not set(present) - self.aggregates:
+            raise ParseError(self.name, location, "nothing usable parsed: " + "; ".join(warnings))
         rows, more = tidy(wide, "model", present, snapshot.observed_at, self.name, location)
         models = pd.DataFrame({
             "model": wide["model"].astype(str),
@@ -286,6 +320,19 @@ class HelmSource(Source):
             "display_name": wide["display_name"].astype(str),
         }).reset_index(drop=True)
         return ParsedBatch(rows, models, warnings + notes + more)
+
+    def _summary_failures(self, snapshot: Snapshot, table: str) -> list[str]:
+        """The release's summary.json, missing or without a date: a failure of that file only."""
+        summaries = {n: c for n, c in snapshot.files.items() if PurePosixPath(n).name == SUMMARY}
+        location = next(iter(summaries), f"{table.split('/groups/')[0]}/{SUMMARY}")
+        try:
+            if not summaries:
+                raise ParseError(self.name, location, "missing: the release is dated at the fetch",
+                                 column="date")
+            self._release_date(summaries[location], location)
+        except ParseError as exc:
+            return [part_failed("file", exc)]
+        return []
 
     def _accuracy_table(self, doc: object, location: str) -> dict:
         """The table itself, or the accuracy table of a group file (a list of tables)."""
@@ -318,9 +365,12 @@ class HelmSource(Source):
                 mapped[i] = column
         missing = [group for group, column in self.columns.items()
                    if column not in mapped.values() and column not in self.aggregates]
-        if missing:
+        if len(missing) == len(set(self.columns.values()) - self.aggregates):
             raise ParseError(self.name, location, f"missing column(s) {missing}; found {labels}",
                              column=missing[0])
+        warnings += [part_failed(f"benchmark {self.columns[group]}", ParseError(
+            self.name, location, f"missing column: no {group!r} in the table; found {labels}", column=group))
+            for group in missing]
         records = []
         dropped = 0
         for r, row in enumerate(rows):

@@ -124,6 +124,19 @@ def test_schema_changed_on_a_new_layout_and_on_a_parse_error_naming_a_column():
     assert schema_notes([V2_GRADIO, "5 row(s) without a date"]) == (V2_GRADIO,)
 
 
+def test_schema_changed_names_a_failed_file_even_on_the_first_fetch():
+    """One file of a multi-file payload failed and the rest was stored (fetch ok): that is a
+    change of shape from the start, named by file, and it resolves when the file parses again."""
+    failed = ("file failed, not ingested: gpqa_diamond.csv, column 'Best score (across scorers)': "
+              "missing column(s)")
+    log = fetch_log([("epoch", "ok", "2026-10-01", None, [failed, "3 row(s) without a Model version"], None),
+                     ("epoch", "ok", "2026-10-02", None, [failed], None),
+                     ("epoch", "ok", "2026-10-03", None, [], None)])
+    got = schema_changed(log)
+    assert [(t.state, t.fetch_id) for t in got] == [("firing", 1), ("resolved", 3)]
+    assert "gpqa_diamond.csv" in got[0].message and got[0].details == {"before": [], "after": [failed]}
+
+
 def test_scores_revised_needs_a_material_share_and_enough_models_and_refires_per_rescoring():
     log = fetch_log([("v2", "ok", "2024-07-13", None, [], None),
                      ("v2", "ok", "2024-09-27", None, [], 6),

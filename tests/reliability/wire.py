@@ -17,6 +17,7 @@ import math
 import zipfile
 from collections.abc import Callable
 from dataclasses import dataclass
+from functools import cache
 from pathlib import Path
 
 import pandas as pd
@@ -26,7 +27,7 @@ import pyarrow.parquet as pq
 from benchwatch.sources.base import SCALE_BOUNDS
 from benchwatch.sources.open_llm_v1 import BENCHMARKS
 from tests.loopback import Upstream
-from tests.sources import test_epoch, test_helm, test_lmarena, test_open_llm_v2
+from tests.sources import epoch_current, test_epoch, test_helm, test_lmarena, test_open_llm_v2
 from tests.sources.test_safetywashing import RAW
 
 NOT_UTF8 = b"\xff\xfe"
@@ -45,6 +46,8 @@ class Wire:
     # Serve the frame; with ``not_utf8`` a text part of the payload carries bytes that are not UTF-8.
     mount: Callable[[Upstream, pd.DataFrame, bool], None]
     label: str = ""  # what the upstream calls the score column, when not its frame name
+    # The broken table is one file of several (an Epoch ZIP): it fails alone and the rest is stored.
+    one_of_several: str = ""
 
     @property
     def score_names(self) -> tuple[str, ...]:
@@ -196,25 +199,26 @@ def _arena_mount(upstream: Upstream, frame: pd.DataFrame, not_utf8: bool) -> Non
         upstream.mount(test_lmarena.LISTING, _corrupt(upstream.routes[test_lmarena.LISTING].body))
 
 
-# -- epoch: one ZIP of CSVs -------------------------------------------------------------------
+# -- epoch: one ZIP of CSVs, in the layout served since mid-2026 -------------------------------
 
 EPOCH_TABLE = "gpqa_diamond.csv"
+EPOCH_SCORE = epoch_current.EPOCH_RUN_SCORE  # the headline benchmark_metadata.csv names
+
+
+@cache
+def _epoch_files() -> dict[str, bytes]:
+    return epoch_current.current_layout()
 
 
 def _epoch_frame(data: Path) -> pd.DataFrame:
     return pd.read_csv(test_epoch.APRIL / EPOCH_TABLE, dtype={"Model version": str}, keep_default_na=False,
-                       na_values={"mean_score": [""]})
+                       na_values={EPOCH_SCORE: [""]})
 
 
 def _epoch_mount(upstream: Upstream, frame: pd.DataFrame, not_utf8: bool) -> None:
     table = frame.to_csv(index=False).encode()
-    files = {"epoch_capabilities_index.csv": (test_epoch.APRIL / "epoch_capabilities_index.csv").read_bytes(),
-             EPOCH_TABLE: _corrupt(table) if not_utf8 else table}
-    buffer = io.BytesIO()
-    with zipfile.ZipFile(buffer, "w", zipfile.ZIP_DEFLATED) as archive:
-        for name, content in sorted(files.items()):
-            archive.writestr(zipfile.ZipInfo(name, date_time=(2026, 4, 19, 0, 0, 0)), content)
-    test_epoch.serve(upstream, buffer.getvalue())
+    files = {**_epoch_files(), EPOCH_TABLE: _corrupt(table) if not_utf8 else table}
+    test_epoch.serve(upstream, test_epoch.zip_of(files))
 
 
 def wires(data: Path) -> dict[str, Wire]:
@@ -235,6 +239,6 @@ def wires(data: Path) -> dict[str, Wire]:
                                               CAPABILITY_HEADERS), label="MMLU-Pro"),
         Wire("lmarena", "model_name", "rating", "elo", test_lmarena.LATEST, test_lmarena.LATEST, "parquet",
              _arena_frame, _arena_mount),
-        Wire("epoch", "Model version", "mean_score", "0-1", test_epoch.ZIP_PATH, test_epoch.ZIP_PATH, "zip",
-             _epoch_frame, _epoch_mount),
+        Wire("epoch", "Model version", EPOCH_SCORE, "0-1", test_epoch.ZIP_PATH, test_epoch.ZIP_PATH, "zip",
+             _epoch_frame, _epoch_mount, one_of_several=EPOCH_TABLE),
     ]}

@@ -23,11 +23,10 @@ from benchwatch.sources.base import SCALE_BOUNDS, ParseError, Previous, Snapshot
 from benchwatch.sources.epoch import (
     COMPUTE_KEY,
     ECI_FILE,
-    TABLES,
     EpochBenchmarks,
-    benchmark_key,
     registry_scales,
 )
+from benchwatch.sources.epoch_layouts import EXTRA_METRICS, TABLES
 from benchwatch.sources.http import FetchError, HttpClient
 from tests.conftest import DATA_DIR
 from tests.loopback import Fault, Upstream
@@ -113,11 +112,14 @@ def test_registry_has_one_row_per_emitted_benchmark() -> None:
     with REGISTRY.open(encoding="utf-8") as handle:
         reader = csv.DictReader(handle)
         assert reader.fieldnames == ["column", "benchmark_id", "name", "category", "safety_area",
-                                     "direction", "scale", "metric"]
+                                     "direction", "scale", "metric", "in_axis", "paired_accuracy"]
         rows = list(reader)
     columns = [row["column"] for row in rows]
     assert len(columns) == len(set(columns))
-    assert set(columns) == {benchmark_key(stem) for stem in TABLES} | {COMPUTE_KEY}
+    extra = {key for metrics in EXTRA_METRICS.values() for _, key in metrics}
+    # exploitbench_external is only in current-layout ZIPs; its column comes from benchmark_metadata.csv.
+    assert set(columns) == set(TABLES) | extra | {"eci", "eci_ci_low", "eci_ci_high", COMPUTE_KEY,
+                                                   "exploitbench_external"}
     for row in rows:
         assert row["category"] in {"capability", "safety", "compute", "axis", "other"}
         assert row["direction"] in {"1", "-1"}
@@ -128,7 +130,13 @@ def test_registry_has_one_row_per_emitted_benchmark() -> None:
     assert by_column["gpqa_diamond"]["category"] == "capability"
     # Scales as published: the 0-100 files stay 0-100.
     assert {c for c, r in by_column.items() if r["scale"] == "0-100"} == {
-        "aider_polyglot_external", "live_bench_external", "os_world_external"}
+        "aider_polyglot_external", "live_bench_external", "os_world_external", "hle_calibration_error"}
+    # The benchmarks ECI is fitted on, as Epoch's own fit lists them (additional_eci_data in April).
+    assert sum(row["in_axis"] == "eci" for row in rows) == 42
+    assert (by_column["hle_calibration_error"]["category"], by_column["hle_calibration_error"]["direction"],
+            by_column["hle_calibration_error"]["safety_area"]) == ("safety", "-1", "calibration")
+    assert by_column["simpleqa_verified"]["safety_area"] == "truthfulness"
+    assert by_column["cybench_external"]["direction"] == "-1"
     assert registry_scales()["gpqa_diamond"] == "0-1"
 
 
@@ -154,7 +162,7 @@ def test_replay_contract_holds_for_every_snapshot(replayed) -> None:
         rows, models = batch.observations, batch.models
         assert list(rows.columns) == ["model", "benchmark", "value", "observed_at"]
         assert list(models.columns) == ["model", "model_set", "model_type", "display_name",
-                                        "release_date", "organization"]
+                                        "release_date", "organization", "model_group"]
         assert not rows.duplicated(["model", "benchmark"]).any(), label
         assert models["model"].is_unique
         assert set(rows["model"]) <= set(models["model"])
@@ -183,13 +191,14 @@ def test_march_snapshot_known_values(replayed) -> None:
     assert "gdpval_external" not in set(batch.observations["benchmark"])
     assert any("absent: gdpval_external, posttrainbench_external" in w for w in batch.warnings)
     assert any(w.startswith("aider_polyglot_external: no 'Date of evaluation'") for w in batch.warnings)
-    assert batch.observations["benchmark"].nunique() == 49
+    # 48 files: 47 benchmarks and the index (eci), HLE's calibration error, and compute.
+    assert batch.observations["benchmark"].nunique() == 50
 
 
 def test_april_snapshot_known_values(replayed) -> None:
     snap, batch = replayed["2026-04-19"]
     rows = batch.observations
-    assert len(batch.models) == 591 and rows["benchmark"].nunique() == 51
+    assert len(batch.models) == 591 and rows["benchmark"].nunique() == 52
     # ECI was revised between the snapshots.
     assert value(batch, "DeepSeek-R1", "eci")["value"] == pytest.approx(139.79737613729642)
     assert value(batch, "claude-opus-4-6_unknown", "eci")["value"] == pytest.approx(155.03424458637127)
@@ -318,16 +327,16 @@ def test_html_error_page_is_a_parse_error_naming_the_url(upstream, sleeps) -> No
     assert caught.value.location == f"{upstream.url}{ZIP_PATH}"
 
 
-def test_renamed_score_column_is_a_parse_error_naming_file_and_column(upstream, sleeps) -> None:
+def test_renamed_score_column_fails_that_file_only_naming_file_and_column(upstream, sleeps) -> None:
     files = small()
     files["gpqa_diamond.csv"] = files["gpqa_diamond.csv"].replace(
         b"Model version,mean_score,", b"Model version,accuracy,", 1)
     serve(upstream, zip_of(files))
     [snap] = live(upstream, sleeps)
-    with pytest.raises(ParseError, match="missing column") as caught:
-        EpochBenchmarks().parse(snap)
-    assert caught.value.column == "mean_score"
-    assert caught.value.location == f"{upstream.url}{ZIP_PATH}/gpqa_diamond.csv"
+    batch = EpochBenchmarks().parse(snap)
+    assert set(batch.observations["benchmark"]) == {"eci", COMPUTE_KEY}  # the index is stored
+    [failure] = [w for w in batch.warnings if "failed, not ingested" in w]
+    assert failure.startswith("file failed, not ingested: gpqa_diamond.csv, column 'mean_score': missing column")
 
 
 @pytest.mark.parametrize("files, problem", [
@@ -335,13 +344,22 @@ def test_renamed_score_column_is_a_parse_error_naming_file_and_column(upstream, 
     ({"README.md": b"# nothing here"}, "no benchmark CSV"),
     ({f"{ECI_FILE}.csv": (APRIL / f"{ECI_FILE}.csv").read_bytes().split(b"\n")[0] + b"\n"},
      "lists no models"),
-    ({"gpqa_diamond.csv": (APRIL / "gpqa_diamond.csv").read_bytes()}, f"{ECI_FILE}.csv is missing"),
 ])
 def test_empty_result_is_a_parse_error(upstream, sleeps, files, problem) -> None:
     serve(upstream, zip_of(files))
     [snap] = live(upstream, sleeps)
     with pytest.raises(ParseError, match=problem):
         EpochBenchmarks().parse(snap)
+
+
+def test_a_missing_index_fails_that_file_only(upstream, sleeps) -> None:
+    serve(upstream, zip_of({"gpqa_diamond.csv": (APRIL / "gpqa_diamond.csv").read_bytes()}))
+    [snap] = live(upstream, sleeps)
+    batch = EpochBenchmarks().parse(snap)
+    assert value(batch, "gpt-5.4-mini-2026-03-17_high", "gpqa_diamond")["value"] == pytest.approx(0.8358585858585859)
+    assert "eci" not in set(batch.observations["benchmark"])
+    assert (f"file failed, not ingested: {ECI_FILE}.csv: the capabilities index is missing: no ECI in this "
+            "payload") in batch.warnings
 
 
 def test_empty_body_is_a_parse_error(upstream, sleeps) -> None:
@@ -364,12 +382,23 @@ def edited(column: str, change) -> bytes:
     return frame.to_csv(index=False).encode()
 
 
-def test_a_column_moved_to_another_scale_is_a_parse_error() -> None:
+def test_a_column_moved_to_another_scale_fails_that_file_only() -> None:
     percent = edited("mean_score", lambda s: (pd.to_numeric(s) * 100).astype(str))
-    with pytest.raises(ParseError, match="outside the published 0-1 scale") as caught:
-        EpochBenchmarks().parse(replay_snapshot({**small(), "gpqa_diamond.csv": percent}))
-    assert (caught.value.column, caught.value.row) == ("mean_score", 0)
-    assert caught.value.location == "/recorded/gpqa_diamond.csv"
+    batch = EpochBenchmarks().parse(replay_snapshot({**small(), "gpqa_diamond.csv": percent}))
+    assert "gpqa_diamond" not in set(batch.observations["benchmark"])
+    assert value(batch, "DeepSeek-R1", "eci")["value"] > 100
+    [failure] = [w for w in batch.warnings if "failed, not ingested" in w]
+    assert failure.startswith("file failed, not ingested: gpqa_diamond.csv, column 'mean_score', row 0: "
+                              "157 of 157 values outside the published 0-1 scale")
+
+
+def test_only_failed_files_is_a_parse_error_naming_each() -> None:
+    percent = edited("mean_score", lambda s: (pd.to_numeric(s) * 100).astype(str))
+    index = (APRIL / f"{ECI_FILE}.csv").read_bytes().replace(b"ECI Score", b"ECI", 1)
+    with pytest.raises(ParseError, match="nothing usable parsed") as caught:
+        EpochBenchmarks().parse(replay_snapshot({f"{ECI_FILE}.csv": index, "gpqa_diamond.csv": percent}))
+    assert f"{ECI_FILE}.csv, column 'ECI Score': missing column" in str(caught.value)
+    assert "gpqa_diamond.csv, column 'mean_score', row 0" in str(caught.value)
 
 
 def test_a_stray_value_off_the_scale_is_dropped_with_a_warning() -> None:
@@ -380,11 +409,11 @@ def test_a_stray_value_off_the_scale_is_dropped_with_a_warning() -> None:
     assert any("dropped 1 value(s) outside the 0-1 scale: [83.5]" in w for w in batch.warnings)
 
 
-def test_non_numeric_score_names_column_and_row() -> None:
+def test_non_numeric_score_names_file_column_and_row() -> None:
     broken = edited("mean_score", lambda s: s.where(s.index != 3, "n/a"))
-    with pytest.raises(ParseError, match="not a number") as caught:
-        EpochBenchmarks().parse(replay_snapshot({**small(), "gpqa_diamond.csv": broken}))
-    assert (caught.value.column, caught.value.row) == ("mean_score", 3)
+    batch = EpochBenchmarks().parse(replay_snapshot({**small(), "gpqa_diamond.csv": broken}))
+    assert "file failed, not ingested: gpqa_diamond.csv, column 'mean_score', row 3: not a number: 'n/a'" \
+        in batch.warnings
 
 
 def test_new_file_and_non_finite_value_are_warnings() -> None:
@@ -394,3 +423,35 @@ def test_new_file_and_non_finite_value_are_warnings() -> None:
     assert "file(s) not mapped, not ingested: new_bench_external.csv" in batch.warnings
     assert "gpqa_diamond: mean_score: dropped 1 non-finite value(s)" in batch.warnings
     assert set(batch.observations["benchmark"]) == {"eci", "gpqa_diamond", COMPUTE_KEY}
+
+
+# --- the replay end to end: live safety signals on Epoch's own axes -----------------------------
+
+
+def test_replay_correlates_hle_calibration_and_cybench_with_eci_compute_and_accuracy(settings) -> None:
+    """After a replay, HLE's calibration error (43 rows in April, 38 model versions) and Cybench
+    have rows on the eci and compute axes, and calibration error is also set against HLE's own
+    accuracy (the paper's calibration view): that rho is recomputed here with scipy."""
+    from scipy.stats import spearmanr
+
+    from benchwatch.pipeline.refresh import refresh
+    from benchwatch.storage import results as result_store
+    from benchwatch.storage.db import connect
+
+    refresh(settings.model_copy(update={"bootstrap_resamples": 0}), ["epoch"])
+    con = connect(settings.db)
+    latest = result_store.correlations(con)
+    april = con.execute(
+        "SELECT model, benchmark, value FROM observations WHERE source = 'epoch' AND valid_to IS NULL "
+        "AND benchmark IN ('hle_external', 'hle_calibration_error')").df()
+    con.close()
+    pooled = latest[(latest["source"] == "epoch") & (latest["model_set"] == "all")].set_index(["benchmark", "axis"])
+    for benchmark in ("hle_calibration_error", "cybench_external"):
+        for axis in ("eci", "compute"):
+            assert (benchmark, axis) in pooled.index, (benchmark, axis)
+    assert pooled.loc[("cybench_external", "eci"), "n"] >= 15
+    wide = april.pivot(index="model", columns="benchmark", values="value").dropna()
+    expected = spearmanr(-wide["hle_calibration_error"], wide["hle_external"]).statistic
+    accuracy = pooled.loc[("hle_calibration_error", "accuracy")]
+    assert accuracy["n"] == len(wide) == 38
+    assert accuracy["rho"] == pytest.approx(expected)

@@ -11,7 +11,7 @@ from datetime import date, datetime
 import pandas as pd
 import pytest
 
-from benchwatch.sources.base import ParseError, Previous, Snapshot
+from benchwatch.sources.base import ParseError, Previous, Snapshot, published_at
 from benchwatch.sources.helm import (
     HelmCapabilities,
     HelmSafety,
@@ -403,26 +403,56 @@ def test_html_instead_of_the_table_names_the_url(latest):
     assert "not JSON" in str(error.value) and "<html>" in str(error.value)
 
 
-@pytest.mark.parametrize("path", [INDEX, release_path("safety", "v1.17.0", "summary.json")])
-def test_html_instead_of_the_index_or_summary_names_the_url(latest, path):
-    latest.inject(path, Fault("html"))
+def test_html_instead_of_the_index_names_the_url(latest):
+    latest.inject(INDEX, Fault("html"))
     with HttpClient() as http, pytest.raises(ParseError) as error:
         fetch_one(HelmSafety(upstream_base=latest.url), http)
-    assert error.value.location == f"{latest.url}{path}"
+    assert error.value.location == f"{latest.url}{INDEX}"
 
 
-def test_renamed_column_names_the_column(latest):
+@pytest.mark.parametrize("fault", ["html", "missing"])
+def test_a_bad_summary_fails_alone_and_the_table_is_stored(latest, fault):
+    """summary.json is one file of the release: unreadable or gone, it fails alone (named), and the
+    leaderboard is stored, dated at the index's Last-Modified."""
+    path = release_path("safety", "v1.17.0", "summary.json")
+    if fault == "html":
+        latest.inject(path, Fault("html"))
+    else:
+        del latest.routes[path]
+    source = HelmSafety(upstream_base=latest.url)
+    with HttpClient(retries=0) as http:
+        snapshot = fetch_one(source, http)
+    batch = source.parse(snapshot)
+    assert batch.observations["benchmark"].nunique() == 6 and len(batch.models) > 50
+    [failure] = batch.warnings
+    problem = ": not JSON" if fault == "html" else ", column 'date': missing: the release is dated at the fetch"
+    assert failure.startswith(f"file failed, not ingested: summary.json{problem}")
+    # Dated at the index's Last-Modified (a bound the fetch can see), not a guessed release date.
+    assert snapshot.observed_at == published_at(snapshot.last_modified) != datetime(2025, 11, 24)
+
+
+def test_renamed_column_fails_that_benchmark_only_naming_the_column(latest):
     table = json.loads(latest.routes[table_path()].body)
     bbq = table["header"][4]
     bbq["value"], bbq["metadata"]["run_group"] = "BBQ-lite - BBQ accuracy", "BBQ-lite"
     latest.mount(table_path(), to_bytes(table))
     source = HelmSafety(upstream_base=latest.url)
     with HttpClient() as http:
+        batch = source.parse(fetch_one(source, http))
+    assert "bbq_accuracy" not in set(batch.observations["benchmark"])
+    assert set(batch.observations["benchmark"]) == set(HelmSafety.columns.values()) - {"bbq_accuracy"}
+    failure = next(w for w in batch.warnings if "failed, not ingested" in w)
+    assert failure.startswith("benchmark bbq_accuracy failed, not ingested: safety_scenarios_accuracy.json, "
+                              "column 'BBQ': missing column")
+    assert "BBQ-lite - BBQ accuracy" in failure
+    for header in table["header"][1:]:
+        header["metadata"]["run_group"] = header["value"] = "Renamed - x"
+    latest.mount(table_path(), to_bytes(table))
+    with HttpClient() as http:
         snapshot = fetch_one(source, http)
-    with pytest.raises(ParseError) as error:
+    with pytest.raises(ParseError, match="missing column") as error:  # nothing usable is left
         source.parse(snapshot)
-    assert error.value.column == "BBQ"
-    assert "BBQ-lite - BBQ accuracy" in str(error.value) and table_path() in str(error.value)
+    assert table_path() in str(error.value)
 
 
 def test_new_column_is_a_warning_and_a_bad_cell_names_column_and_row(latest):
@@ -438,10 +468,10 @@ def test_new_column_is_a_warning_and_a_bad_cell_names_column_and_row(latest):
     table["rows"][3][4]["value"] = "n/a"
     latest.mount(table_path(), to_bytes(table))
     with HttpClient() as http:
-        snapshot = fetch_one(source, http)
-    with pytest.raises(ParseError) as error:
-        source.parse(snapshot)
-    assert (error.value.column, error.value.row) == ("bbq_accuracy", 3)
+        batch = source.parse(fetch_one(source, http))
+    assert "benchmark bbq_accuracy failed, not ingested: safety_scenarios_accuracy.json, column " \
+        "'bbq_accuracy', row 3: not a number: 'n/a'" in batch.warnings
+    assert "bbq_accuracy" not in set(batch.observations["benchmark"])
 
 
 def test_empty_table_is_an_error(latest):
