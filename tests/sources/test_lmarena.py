@@ -84,14 +84,14 @@ def board_parquet(*boards: str) -> bytes:
     return parquet(rows)
 
 
-def listing(latest_size: int, full_size: int = 1) -> bytes:
-    """The dataset viewer's /parquet envelope, with a config we do not read."""
+def listing(latest_size: int, full_size: int = 1, extra: tuple[tuple[str, str, int], ...] = ()) -> bytes:
+    """The dataset viewer's /parquet envelope, with a config we do not read (and ``extra`` entries)."""
     def entry(config: str, split: str, size: int) -> dict:
         return {"dataset": "lmarena-ai/leaderboard-dataset", "config": config, "split": split,
                 "url": f"{HUB}{REPO}/{config}/{split}/0000.parquet",
                 "filename": "0000.parquet", "size": size}
     files = [entry("text", "full", full_size), entry("text", "latest", latest_size),
-             entry("text_style_control", "latest", 123)]
+             entry("webdev", "latest", 123), *(entry(*e) for e in extra)]
     return json.dumps({"parquet_files": files, "pending": [], "failed": [],
                        "partial": False}).encode()
 
@@ -248,7 +248,7 @@ def test_live_latest_gives_the_same_rows_as_replay(upstream, http):
     [snapshot] = fetch_all(upstream, http)
     assert snapshot.mode == "live" and not snapshot.not_modified
     assert snapshot.observed_at == datetime(2025, 7, 18)
-    assert snapshot.location == f"{upstream.url}{LISTING}?dataset=lmarena-ai%2Fleaderboard-dataset&config=text"
+    assert snapshot.location == f"{upstream.url}{LISTING}?dataset=lmarena-ai%2Fleaderboard-dataset"
     assert snapshot.etag == upstream.routes[LISTING].etag
     assert list(snapshot.files) == [f"{upstream.url}{LATEST}"]
     assert upstream.requests_to(LISTING) == [200] and upstream.requests_to(LATEST) == [200]
