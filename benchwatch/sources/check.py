@@ -174,7 +174,7 @@ def _json(body: bytes) -> object:
 def _dates(frame: pd.DataFrame, column: str, source: str, url: str) -> date | None:
     """The newest date of a column; a cell that is not a date is a changed format."""
     raw = frame[column]
-    parsed = pd.to_datetime(raw, errors="coerce", utc=True)
+    parsed = pd.to_datetime(raw, errors="coerce", utc=True, format="ISO8601")
     bad = parsed.isna() & raw.notna() & (raw.astype(str).str.strip() != "")
     if bad.any():
         row = int(bad.to_numpy().nonzero()[0][0])

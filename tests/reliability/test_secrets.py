@@ -1,5 +1,6 @@
 """A refresh with a secret in ``BENCHWATCH_NOTIFY_URLS`` leaves it nowhere: not in the logs,
 the database, the published copy, the dashboard, the alerts artifact or any error message.
+Nor does a Hugging Face token (``HF_TOKEN``), which reaches the Hugging Face hosts only.
 
 The channel points at a closed loopback port, so every delivery fails and the
 error path (the one most likely to echo a URL) is the one exercised.
@@ -20,10 +21,14 @@ from benchwatch.storage.publish import publish, published_path
 from benchwatch.alerting import service as alert_service
 from benchwatch.alerting.messages import run_summary
 from benchwatch.pipeline.analyze import run_analysis
+from benchwatch.pipeline.check import run_sources_check
+from benchwatch.pipeline.refresh import refresh
 from benchwatch.pipeline.ingest import ingest_source
 from benchwatch.registry import load_registry
 from benchwatch.settings import load_settings
 from tests.dashboard.helpers import app_test
+from tests.loopback import Fault
+from tests.sources.test_lmarena import LISTING, first_rows, serve_2026
 
 SECRET = "s3cr3tT0ken"
 PASSWORD = "hunter2pw"
@@ -141,11 +146,6 @@ def test_hf_token_is_sent_to_the_hub_and_stored_nowhere(
 ) -> None:
     """A live Arena refresh, a rejected one (401 naming nothing secret) and a failing sources check,
     all with HF_TOKEN set: the token reaches the Hugging Face hosts and no log, cell, copy or file."""
-    from benchwatch.pipeline.check import run_sources_check
-    from benchwatch.pipeline.refresh import refresh
-    from tests.loopback import Fault
-    from tests.sources.test_lmarena import LISTING, first_rows, serve_2026
-
     serve_2026(upstream)
     upstream.mount("/datasets-server.huggingface.co/first-rows", first_rows(rename={"rating": "score"}))
     monkeypatch.setenv("HF_TOKEN", HF_TOKEN)
