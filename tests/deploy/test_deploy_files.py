@@ -9,6 +9,7 @@ import re
 import pandas as pd
 import pytest
 import yaml
+from benchwatch.flows.check import CHECK_FAILED
 from benchwatch.flows.deployments import (
     PREFECT_FILE,
     deployment_specs,
@@ -96,7 +97,7 @@ def test_process_pool_no_pull_steps_and_one_analysis_at_a_time(specs):
 
 def test_analysis_is_triggered_by_the_ingest_event(specs):
     [trigger] = specs["analyze-and-alert"]["triggers"]
-    assert trigger["expect"] == [SOURCE_UPDATED]
+    assert trigger["expect"] == [SOURCE_UPDATED, CHECK_FAILED]
     assert trigger["match"] == {"prefect.resource.id": "benchwatch.source.*"}
     assert (trigger["posture"], trigger["threshold"]) == ("Reactive", 1)
 
@@ -113,7 +114,7 @@ def test_served_deployments_are_the_file_with_overrides(specs, tmp_path):
         assert deployment.work_pool_name is None
     assert served["epoch"].parameters == {"source": "epoch", "mode": "replay", "db": str(tmp_path / "bw.duckdb")}
     analysis = served["analyze-and-alert"]
-    assert [t.expect for t in analysis.triggers] == [{SOURCE_UPDATED}]
+    assert [t.expect for t in analysis.triggers] == [{SOURCE_UPDATED, CHECK_FAILED}]
     assert analysis.concurrency_limit == 1
     assert analysis.concurrency_options.collision_strategy == ConcurrencyLimitStrategy.ENQUEUE
 
