@@ -81,7 +81,7 @@ def ratelimit_reset(value: str | None) -> tuple[int, float] | None:
 
 
 def describe_policy(value: str | None) -> str:
-    """``"fixed window";"api";q=500;w=300`` -> ``500 requests per 300 s``, for the error message."""
+    """``"fixed window";"api";q=500;w=300`` -> `` (quota 500 requests per 300 s)``, for error messages."""
     quota = re.search(r"q\s*=\s*(\d+)", value or "")
     window = re.search(r"w\s*=\s*(\d+)", value or "")
     if not quota or not window:

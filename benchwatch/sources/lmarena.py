@@ -225,7 +225,7 @@ class LMArena(Source):
         for url, _ in parquet_files:
             url = rebase(url, self.upstream_base)
             files[url] = http.get(url).content
-        boards = [self._live_board(content, url).assign(config=config_of(url))
+        boards = [self._live_board(content, url).assign(config=self._config(url))
                   for url, content in files.items()]
         rows = pd.concat(boards, ignore_index=True)
         dated = rows[rows["published"].notna()]
@@ -251,6 +251,13 @@ class LMArena(Source):
                 boards_of_day[f"{config}/full/{published:%Y-%m-%d}.parquet"] = buffer.getvalue()
             yield Snapshot(self.name, f"full {published:%Y-%m-%d}",
                            published.to_pydatetime(), listing_url, boards_of_day, **common)
+
+    def _config(self, name: str) -> str:
+        """``config_of``, its error a ParseError naming the file."""
+        try:
+            return config_of(name)
+        except ValueError as exc:
+            raise ParseError(self.name, name, str(exc)) from None
 
     def _unchanged(self, listing_url: str, status: int, last: Previous | None) -> Snapshot:
         return Snapshot(
@@ -304,10 +311,7 @@ class LMArena(Source):
             location = name if "://" in name else snapshot.location
             config = CONFIG
             if name.endswith(".parquet"):
-                try:
-                    config = config_of(name)
-                except ValueError as exc:
-                    raise ParseError(self.name, location, str(exc)) from None
+                config = self._config(name)
                 board = self._live_board(content, location)
                 undated = board["published"].isna()
                 if undated.any():

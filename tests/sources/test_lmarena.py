@@ -523,3 +523,10 @@ def test_registry_rows_for_the_2026_boards():
     assert "mixes factuality labels with preference votes" in factuality["metric"]
     # Every stored column the parser can produce is in the registry.
     assert set(BENCHMARKS) == set(registry.loc["lmarena"].index)
+
+
+def test_a_parquet_file_of_no_known_config_names_the_file():
+    body = parquet(config_rows("text"))
+    snapshot = Snapshot("lmarena", "x", datetime(2025, 7, 18), "listing", {"http://h/webdev/latest/0.parquet": body})
+    with pytest.raises(ParseError, match="webdev/latest/0.parquet: not a file of config text"):
+        LMArena().parse(snapshot)
