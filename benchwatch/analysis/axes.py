@@ -208,7 +208,9 @@ def analyze_cross_source(
         names = mine.drop_duplicates("canonical_id").set_index("canonical_id")["model"]
         category = own.set_index("column")["category"].reindex(wide_all.columns)
         targets_all = wide_all.loc[:, category.isin(["safety", "other"])]
-        if targets_all.shape[1] == 0:
+        if not (category == "safety").any():
+            # Nothing safety-related known yet (Arena before its factuality board): its other
+            # columns alone are not worth a run of every axis at every date.
             continue
         models = mine.drop_duplicates("canonical_id")[["canonical_id", "model_set", "kind"]]
         for set_name, members in target_sets(models, pooled).items():

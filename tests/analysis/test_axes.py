@@ -182,7 +182,9 @@ def test_arena_style_control_is_its_own_axis_and_factuality_a_safety_target(join
         spearmanr(merged["harm"], merged["style"]).statistic, abs=1e-12)
     assert helm.axes.set_index("axis").loc["arena-style", "axis_sources"] == "lmarena:style_control_rating"
 
-    own = analyze_cross_source("lmarena", joined, registry, True, [T3.date()], Params(resamples=0))
+    own = analyze_cross_source("lmarena", joined, registry, True, [T1.date(), T3.date()], Params(resamples=0))
+    # Before the factuality board (T2) the source has no safety column: that date is skipped.
+    assert set(own.correlations["as_of"]) == {T3.date()}
     mine = own.correlations.set_index(["axis", "benchmark"])
     rho, n = mine.loc[("arena-style", "factuality_rating"), ["rho", "n"]]
     pair = pd.DataFrame({"f": factual, "a": style}).dropna()
