@@ -18,7 +18,8 @@ COLUMNS = ["source", "column", "benchmark_id", "name", "category", "safety_area"
            "direction", "scale", "metric", "in_axis", "same_construct", "paired_accuracy"]
 # Optional columns, empty when a file leaves them out. ``in_axis``: the capability axes this
 # benchmark is fitted into or is ("eci" for a benchmark ECI is fitted on, "arena" for an Arena
-# board), space separated; ``same_construct``: axes that measure the same construct (the paper's
+# board, "arena-style" for its style-controlled board), space separated; ``same_construct``:
+# axes that measure the same construct (the paper's
 # LMSYS_Chatbot_Arena column is the Arena rating). A correlation with either holds by construction.
 # ``paired_accuracy``: for a calibration metric, the same source's accuracy column it is also
 # correlated with (axis ``accuracy``), as the paper does: it correlates RMS calibration error with

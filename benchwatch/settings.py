@@ -12,7 +12,7 @@ from pathlib import Path
 from typing import Annotated, Any, Literal
 
 import platformdirs
-from pydantic import Field, SecretStr, ValidationError, field_validator, model_validator
+from pydantic import AliasChoices, Field, SecretStr, ValidationError, field_validator, model_validator
 from pydantic_settings import (
     BaseSettings,
     NoDecode,
@@ -145,6 +145,17 @@ class Settings(BaseSettings):
     )
     http_timeout: float = Field(30.0, gt=0)
     http_retries: int = Field(4, ge=0, le=10)
+    http_max_wait: float = Field(
+        600.0, ge=0,
+        description="Total seconds one run may wait on upstream rate limits (Retry-After, the Hub's "
+                    "RateLimit header) and backoff; a longer wait fails that fetch, naming the URL.",
+    )
+    hf_token: SecretStr | None = Field(
+        default=None,
+        validation_alias=AliasChoices("hf_token", "BENCHWATCH_HF_TOKEN", "HF_TOKEN"),
+        description="Hugging Face access token (HF_TOKEN or BENCHWATCH_HF_TOKEN), sent only to the Hub "
+                    "and the dataset viewer: a higher rate limit than anonymous requests. Never logged.",
+    )
 
     @field_validator("home", "replay_dir", "archive_dir")
     @classmethod

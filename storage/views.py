@@ -19,6 +19,8 @@ from benchwatch.storage.alerts import list_alerts
 from benchwatch.storage.observations import source_status
 from benchwatch.storage.results import last_run
 
+from benchwatch.sources import SOURCES
+
 
 def runs(con: duckdb.DuckDBPyConnection) -> dict:
     """The newest good run (what every page shows) and the newest attempt of any status."""
@@ -127,8 +129,18 @@ def alert_events(
 
 
 def sources(con: duckdb.DuckDBPyConnection) -> pd.DataFrame:
-    """Each source ever fetched: its fetch log summary and what it holds."""
-    return source_status(con)
+    """Each source ever fetched: live or frozen (since when, why, the upstream's own statement),
+    its fetch log summary, what it holds and its newest data date, and its licence."""
+    frame = source_status(con)
+    known = frame["name"].map(SOURCES.get)
+    liveness = known.map(lambda cls: cls.liveness if cls is not None else None)
+    frame.insert(1, "liveness", liveness.map(lambda l: l.state if l else "unknown"))
+    frame.insert(2, "frozen_since", liveness.map(lambda l: l.since.isoformat() if l and l.since else None))
+    frame["liveness_why"] = liveness.map(lambda l: l.why if l else "")
+    frame["evidence"] = liveness.map(lambda l: l.evidence if l else "")
+    frame["license"] = known.map(lambda cls: cls.license if cls is not None else "")
+    frame["attribution"] = known.map(lambda cls: cls.attribution if cls is not None else "")
+    return frame
 
 
 def fetch_log(con: duckdb.DuckDBPyConnection, source: str | None = None, limit: int | None = None,

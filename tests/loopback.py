@@ -51,6 +51,8 @@ class Upstream:
         self.routes: dict[str, Route] = {}
         self.faults: dict[str, deque[Fault]] = defaultdict(deque)
         self.log: list[tuple[str, str, int]] = []
+        # (path, Authorization header or None) of every request: which requests carried a token.
+        self.authorization: list[tuple[str, str | None]] = []
         self._lock = threading.Lock()
         self._server: ThreadingHTTPServer | None = None
         self._thread: threading.Thread | None = None
@@ -114,6 +116,8 @@ class Upstream:
     def _serve(self, handler: BaseHTTPRequestHandler) -> None:
         parts = urlsplit(handler.path)
         path, query = parts.path, parts.query
+        with self._lock:
+            self.authorization.append((path, handler.headers.get("Authorization")))
         key = path if not query or path + "?" + query not in self.routes else path + "?" + query
         with self._lock:
             fault = self.faults[key].popleft() if self.faults[key] else None

@@ -128,6 +128,14 @@ def test_sources_json_shows_every_source_and_the_v2_rescorings(full_db):
     assert set(rows) == {"safetywashing-paper", "open-llm-leaderboard-v1", "open-llm-leaderboard-v2",
                          "helm-safety", "helm-capabilities", "lmarena", "epoch"}
     assert all(r["observations"] > 0 and r["last_status"] in ("ok", "unchanged") for r in rows.values())
+    # Live or frozen, since when, why, the upstream's own statement, and the newest data date.
+    assert {n for n, r in rows.items() if r["liveness"] == "live"} == {"lmarena", "epoch"}
+    helm = rows["helm-safety"]
+    assert (helm["liveness"], helm["frozen_since"], helm["evidence"]) == (
+        "frozen", "2026-06-01", "https://crfm.stanford.edu/helm/")
+    assert "maintenance mode" in helm["liveness_why"]
+    assert rows["lmarena"]["attribution"].startswith("Arena (formerly LMArena")
+    assert rows["open-llm-leaderboard-v1"]["latest_data"].startswith("2024-06")
     v2 = rows["open-llm-leaderboard-v2"]
     # the two MATH rescorings: hundreds of models revised, not zero and not every row
     assert 1000 < v2["revisions"] < v2["observations"] / 2

@@ -1,4 +1,4 @@
-"""Capability axes joined across sources: pc1-joint, eci, arena, compute.
+"""Capability axes joined across sources: pc1-joint, eci, arena, arena-style, compute.
 
 A safety leaderboard such as HELM Safety publishes no capability benchmarks
 of its own, so its capabilities correlation needs another source's view of
@@ -7,8 +7,11 @@ the same models. Every frame here is keyed by canonical model id
 
 Axes (``EXTERNAL_AXES`` and ``AXIS_PC1_JOINT``):
 - ``eci``: Epoch's Capabilities Index;
-- ``arena``: the LMArena rating (Bradley-Terry, Elo scale; LMArena's online
-  Elo before 2024-06-19 is a different estimator and is not used);
+- ``arena``: the Arena (formerly LMArena) text rating without style control
+  (Bradley-Terry, Elo scale; the online Elo before 2024-06-19 is a different
+  estimator and is not used);
+- ``arena-style``: the Arena text rating with style control, the board arena.ai
+  shows by default (live only: the recorded snapshots have no such column);
 - ``compute``: training FLOP, from Epoch, else from the Safetywashing paper's
   FLOP column; used as published (log FLOP gives the same Spearman rho);
 - ``pc1-joint``: the paper's PC1 over the capability benchmarks of every
@@ -54,6 +57,7 @@ AXIS_PC1_JOINT = "pc1-joint"
 EXTERNAL_AXES: dict[str, tuple[tuple[str, str], ...]] = {
     "eci": (("epoch", "eci"),),
     "arena": (("lmarena", "rating"),),
+    "arena-style": (("lmarena", "style_control_rating"),),
     "compute": (("epoch", "training_compute_flop"), ("safetywashing-paper", "FLOP")),
 }
 MIN_COVERAGE = 0.5
@@ -204,7 +208,9 @@ def analyze_cross_source(
         names = mine.drop_duplicates("canonical_id").set_index("canonical_id")["model"]
         category = own.set_index("column")["category"].reindex(wide_all.columns)
         targets_all = wide_all.loc[:, category.isin(["safety", "other"])]
-        if targets_all.shape[1] == 0:
+        if not (category == "safety").any():
+            # Nothing safety-related known yet (Arena before its factuality board): its other
+            # columns alone are not worth a run of every axis at every date.
             continue
         models = mine.drop_duplicates("canonical_id")[["canonical_id", "model_set", "kind"]]
         for set_name, members in target_sets(models, pooled).items():

@@ -29,6 +29,9 @@ app = typer.Typer(add_completion=False, no_args_is_help=True,
                   help="Benchwatch: does this safety benchmark measure safety, or just capabilities?")
 alerts_app = typer.Typer(invoke_without_command=True, help="Alerts raised by the rules.")
 app.add_typer(alerts_app, name="alerts")
+sources_app = typer.Typer(invoke_without_command=True,
+                          help="Each source: live or frozen, what it holds; `sources check` probes the upstreams.")
+app.add_typer(sources_app, name="sources")
 # Tables stay readable when piped: wide rows are not folded to 80 columns.
 out = Console(width=None if sys.stdout.isatty() else 160)
 err = Console(stderr=True, soft_wrap=True)

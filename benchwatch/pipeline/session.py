@@ -18,7 +18,7 @@ import duckdb
 
 from benchwatch.registry import load_registry
 from benchwatch.settings import Settings
-from benchwatch.sources.http import HttpClient
+from benchwatch.sources.http import HttpClient, client_from
 from benchwatch.storage.db import connect, writer_lock
 from benchwatch.storage.observations import sync_benchmarks
 from benchwatch.storage.publish import publish
@@ -51,6 +51,6 @@ def writer_session(
         stack.callback(con.close)
         http = None
         if live:
-            http = stack.enter_context(HttpClient(settings.http_timeout, settings.http_retries))
+            http = stack.enter_context(client_from(settings))
         sync_benchmarks(con, load_registry())
         yield WriterSession(con, settings.db, http)

@@ -2,29 +2,39 @@
 
 Leaderboard hosts rate-limit and fail transiently, and most of what we poll
 has not changed since last time. So: timeouts, retries with backoff that honour
-``Retry-After``, and conditional requests, so an unchanged upstream costs one
-small request.
+``Retry-After`` and the Hugging Face Hub's ``RateLimit`` header, a bounded total
+wait, and conditional requests, so an unchanged upstream costs one small request.
+
+The Hub's anonymous quota is per IP; a token (``hf_token``) raises it. The token
+goes only to the Hugging Face hosts (``bearer`` prefixes), never to another upstream,
+and never into an error message.
 """
 
 from __future__ import annotations
 
 import email.utils
+import re
 import time
-from collections.abc import Callable
+from collections.abc import Callable, Mapping
 from dataclasses import dataclass
 from datetime import UTC, datetime
 
 import httpx
 
 from benchwatch import __version__
-from benchwatch.sources.base import Previous, SourceError
+from benchwatch.settings import Settings
+from benchwatch.sources.base import Previous, SourceError, rebase
 
 USER_AGENT = (
     f"benchwatch/{__version__} (safety-benchmark monitor; "
     "+https://github.com/benchwatch/benchwatch)"
 )
 RETRY_STATUSES = frozenset({429, 500, 502, 503, 504})
-MAX_RETRY_AFTER = 120.0
+# The Hub's hosts: the only ones a Hugging Face token is sent to.
+HF_HOSTS = ("https://huggingface.co", "https://datasets-server.huggingface.co")
+# IETF draft-ietf-httpapi-ratelimit-headers, as the Hub sends it: RateLimit: "api";r=0;t=55
+# (r: requests left in the window, t: seconds until it resets).
+RATELIMIT = re.compile(r"(?:^|;)\s*r\s*=\s*(\d+)\s*;\s*t\s*=\s*(\d+)")
 
 
 class FetchError(SourceError):
@@ -64,8 +74,35 @@ def retry_after_seconds(value: str | None, now: Callable[[], datetime]) -> float
     return max(0.0, (when - now()).total_seconds())
 
 
+def ratelimit_reset(value: str | None) -> tuple[int, float] | None:
+    """(remaining, seconds to reset) from a ``RateLimit`` header; None when absent or malformed."""
+    match = RATELIMIT.search(value or "")
+    return (int(match.group(1)), float(match.group(2))) if match else None
+
+
+def describe_policy(value: str | None) -> str:
+    """``"fixed window";"api";q=500;w=300`` -> `` (quota 500 requests per 300 s)``, for error messages."""
+    quota = re.search(r"q\s*=\s*(\d+)", value or "")
+    window = re.search(r"w\s*=\s*(\d+)", value or "")
+    if not quota or not window:
+        return ""
+    return f" (quota {quota.group(1)} requests per {window.group(1)} s)"
+
+
+def hf_bearer(token: str | None, upstream_base: str | None) -> dict[str, str]:
+    """URL prefix -> token for the Hugging Face hosts (rebased like every endpoint); empty without a token."""
+    return {rebase(host, upstream_base): token for host in HF_HOSTS} if token else {}
+
+
 class HttpClient:
-    """httpx with retries, backoff and conditional GETs."""
+    """httpx with retries, backoff, rate-limit waits under one bound, and conditional GETs.
+
+    ``max_wait`` bounds the seconds this client may spend waiting on upstreams'
+    rate limits and backoff in total (one refresh): a wait that would pass it
+    fails the request with an error naming the URL, rather than stalling a
+    scheduled run for an hour. ``bearer`` maps URL prefixes to a token sent as
+    ``Authorization: Bearer`` to those URLs only.
+    """
 
     def __init__(
         self,
@@ -74,11 +111,18 @@ class HttpClient:
         backoff: float = 1.0,
         sleep: Callable[[float], None] = time.sleep,
         transport: httpx.BaseTransport | None = None,
+        max_wait: float = 600.0,
+        bearer: Mapping[str, str] | None = None,
     ) -> None:
         self.retries = retries
         self.backoff = backoff
         self.sleep = sleep
         self.requests = 0
+        self.max_wait = max_wait
+        self.waited = 0.0
+        self._bearer = dict(bearer or {})
+        # Seconds to wait before the next request to a host whose RateLimit said r=0.
+        self._exhausted: dict[str, float] = {}
         self._client = httpx.Client(
             timeout=httpx.Timeout(timeout),
             headers={"User-Agent": USER_AGENT},
@@ -95,6 +139,24 @@ class HttpClient:
     def __exit__(self, *exc: object) -> None:
         self.close()
 
+    def _token_for(self, url: str) -> str | None:
+        """The bearer token for ``url``: its prefix must end at a path boundary (no look-alike hosts)."""
+        for prefix, token in self._bearer.items():
+            if url == prefix or url.startswith(prefix.rstrip("/") + "/") or url.startswith(prefix + "?"):
+                return token
+        return None
+
+    def _wait(self, url: str, seconds: float, why: str, status: int | None = None) -> None:
+        """Sleep ``seconds`` unless that passes the total bound: then fail, naming the URL."""
+        if seconds <= 0:
+            return
+        if self.waited + seconds > self.max_wait:
+            raise FetchError(url, f"{why}: waiting {seconds:.0f} s more would exceed the total wait "
+                                  f"bound of {self.max_wait:.0f} s (setting http_max_wait; "
+                                  f"already waited {self.waited:.0f} s)", status)
+        self.waited += seconds
+        self.sleep(seconds)
+
     def get(
         self,
         url: str,
@@ -103,6 +165,10 @@ class HttpClient:
     ) -> Fetched:
         """GET with retries; a 304 comes back as ``not_modified`` with no body."""
         headers = {}
+        token = self._token_for(url)
+        if token:
+            headers["Authorization"] = f"Bearer {token}"
+        host = httpx.URL(url).host
         if previous is not None:
             if previous.etag:
                 headers["If-None-Match"] = previous.etag
@@ -111,6 +177,7 @@ class HttpClient:
         attempt = 0
         while True:
             attempt += 1
+            self._wait(url, self._exhausted.pop(host, 0.0), "rate limit exhausted (RateLimit r=0)")
             self.requests += 1
             try:
                 response = self._client.get(url, headers=headers, params=params)
@@ -118,16 +185,23 @@ class HttpClient:
             except httpx.TransportError as exc:
                 if attempt > self.retries:
                     raise FetchError(url, f"{type(exc).__name__}: {exc or 'transport error'}") from exc
-                self.sleep(self.backoff * 2 ** (attempt - 1))
+                self._wait(url, self.backoff * 2 ** (attempt - 1), type(exc).__name__)
                 continue
+            limit = ratelimit_reset(response.headers.get("RateLimit"))
             if response.status_code in RETRY_STATUSES and attempt <= self.retries:
                 wait = retry_after_seconds(
                     response.headers.get("Retry-After"), lambda: datetime.now(UTC)
                 )
+                if wait is None and limit is not None and response.status_code == 429:
+                    wait = limit[1]
                 if wait is None:
                     wait = self.backoff * 2 ** (attempt - 1)
-                self.sleep(min(wait, MAX_RETRY_AFTER))
+                policy = describe_policy(response.headers.get("RateLimit-Policy"))
+                self._wait(url, wait, f"HTTP {response.status_code}{policy}", response.status_code)
                 continue
+            if limit is not None and limit[0] == 0 and response.status_code < 400:
+                # The window's last request: the next one to this host would be refused.
+                self._exhausted[host] = limit[1]
             break
         if response.status_code == 304:
             return Fetched(url, 304, b"", previous.etag if previous else None,
@@ -147,3 +221,10 @@ class HttpClient:
             last_modified=response.headers.get("Last-Modified"),
             next_url=response.links.get("next", {}).get("url"),
         )
+
+
+def client_from(settings: Settings) -> HttpClient:
+    """The client a live run uses: the settings' timeout, retries, wait bound and Hugging Face token."""
+    token = settings.hf_token.get_secret_value() if settings.hf_token else None
+    return HttpClient(settings.http_timeout, settings.http_retries, max_wait=settings.http_max_wait,
+                      bearer=hf_bearer(token, settings.upstream_base))

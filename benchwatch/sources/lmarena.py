@@ -1,11 +1,20 @@
-"""LMArena (formerly LMSYS Chatbot Arena): the Arena rating, a capability axis.
+"""Arena (formerly LMArena, LMSYS Chatbot Arena; renamed 2026-01-28): Arena ratings as capability
+axes, and its factuality board as a safety signal.
 
-Live, LMArena publishes its leaderboards as the Hugging Face dataset
-``lmarena-ai/leaderboard-dataset``; the ``text`` config is the text arena
-without style control (the board the recorded snapshots scraped), its
-``latest`` split the newest published board, its ``full`` split every board
-ever published. The dataset viewer's ``/parquet`` listing names the parquet
-files; we read the ``overall`` category of them.
+The source id stays ``lmarena``: it keys every stored row.
+
+Live, Arena publishes its leaderboards as the Hugging Face dataset
+``lmarena-ai/leaderboard-dataset``. Three of its configs are read, all with the
+same columns (``CURRENT-2026.md``):
+- ``text``: the text arena without style control (the board the recorded
+  snapshots scraped): the ``arena`` axis;
+- ``text_style_control``: the same battles with style controlled, the board
+  arena.ai shows by default: the ``arena-style`` axis;
+- ``text_factuality``: a board that mixes factuality labels with preference
+  votes: a truthfulness-flavoured safety signal, not a pure factuality benchmark.
+Each has a ``latest`` split (the newest published board) and a ``full`` split
+(every board ever published). The dataset viewer's ``/parquet`` listing names
+the parquet files; we read the ``overall`` category of them.
 
 Recorded, there are two kinds of file, which map onto the same columns:
 - 88 dated text-leaderboard CSVs scraped daily from the leaderboard Space
@@ -56,17 +65,20 @@ from benchwatch.sources.http import HttpClient
 
 DATASET = "lmarena-ai/leaderboard-dataset"
 CONFIG = "text"
+# Config -> prefix of its stored columns (the text board keeps the names it always had).
+CONFIGS = {"text": "", "text_style_control": "style_control_", "text_factuality": "factuality_"}
 CATEGORY = "overall"
 SPLITS = ("latest", "full")
-# Stored benchmark columns, in the order of the registry file.
-BENCHMARKS = ("rating", "rating_ci_low", "rating_ci_high", "votes", "elo_online")
-# Live parquet column -> stored column.
+# Live parquet column -> stored column (of the text board; other configs add their prefix).
 LIVE_COLUMNS = {
     "rating": "rating",
     "rating_lower": "rating_ci_low",
     "rating_upper": "rating_ci_high",
     "vote_count": "votes",
 }
+# Stored benchmark columns, in the order of the registry file.
+BENCHMARKS = (*(prefix + column for prefix in CONFIGS.values() for column in LIVE_COLUMNS.values()),
+              "elo_online")
 LIVE_REQUIRED = ("model_name", *LIVE_COLUMNS, "category", "leaderboard_publish_date")
 # The recorded CSVs' score column was ``arena_elo`` until 2024-07-06.
 SCORE_COLUMNS = ("arena_score", "arena_elo")
@@ -83,20 +95,30 @@ LAST_BOARD = ("lmarena_text_overall_2025-08-04.csv", date(2025, 8, 4))
 Point = tuple[date, str, Path, Callable[[], dict[str, bytes]]]
 
 
+def config_of(name: str) -> str:
+    """The config of a parquet file, from its URL or snapshot name (``.../{config}/{split}/file``)."""
+    parts = name.split("?", 1)[0].rstrip("/").split("/")
+    config = parts[-3] if len(parts) >= 3 else ""
+    if config not in CONFIGS:
+        raise ValueError(f"{name}: not a file of config {' / '.join(CONFIGS)}")
+    return config
+
+
 class LMArena(Source):
     name = "lmarena"
     liveness = Liveness(
-        "live", "Arena (LMArena, renamed 2026-01-28) still updates its Hugging Face dataset",
-        "https://huggingface.co/datasets/lmarena-ai/leaderboard-dataset")
+        "live", "Arena (formerly LMArena, renamed 2026-01-28) still updates its Hugging Face dataset "
+        "(commits such as \"Update image_edit for 2026-09-08\"; boards published 2026-09-13)",
+        "https://huggingface.co/datasets/lmarena-ai/leaderboard-dataset/commits/main")
     license = (
         "CC-BY-4.0 (lmarena-ai/leaderboard-dataset); recorded snapshots via "
         "fboulnois/llm-leaderboard-csv (MPL-2.0) and nakasyou/lmarena-history (MIT)"
     )
     attribution = (
-        "LMArena (lmarena.ai): Chatbot Arena leaderboard, Chiang et al., 2024 "
+        "Arena (formerly LMArena; arena.ai): Chatbot Arena leaderboard, Chiang et al., 2024 "
         "(arXiv 2403.04132), data from huggingface.co/datasets/lmarena-ai/leaderboard-dataset"
     )
-    homepage = "https://lmarena.ai/leaderboard"
+    homepage = "https://arena.ai/leaderboard"
     endpoints = {
         "viewer": "https://datasets-server.huggingface.co",
         "hub": "https://huggingface.co",
@@ -114,8 +136,8 @@ class LMArena(Source):
 
     @property
     def listing_url(self) -> str:
-        """The dataset viewer's parquet listing for our config (both splits)."""
-        query = urlencode({"dataset": DATASET, "config": CONFIG})
+        """The dataset viewer's parquet listing of the whole dataset (every config and split)."""
+        query = urlencode({"dataset": DATASET})
         return f"{self.urls['viewer']}/parquet?{query}"
 
     # -- replay ---------------------------------------------------------------
@@ -203,7 +225,8 @@ class LMArena(Source):
         for url, _ in parquet_files:
             url = rebase(url, self.upstream_base)
             files[url] = http.get(url).content
-        boards = [self._live_board(content, url) for url, content in files.items()]
+        boards = [self._live_board(content, url).assign(config=self._config(url))
+                  for url, content in files.items()]
         rows = pd.concat(boards, ignore_index=True)
         dated = rows[rows["published"].notna()]
         if dated.empty:
@@ -214,19 +237,27 @@ class LMArena(Source):
                       last_modified=listing.last_modified)
         if self.split == "latest":
             day = dated["published"].max().to_pydatetime()
-            yield Snapshot(self.name, f"{CONFIG}/latest {day:%Y-%m-%d}", day, listing_url,
+            yield Snapshot(self.name, f"latest {day:%Y-%m-%d}", day, listing_url,
                            files, **common)
             return
         # The full split holds every board in one file: one snapshot per publish
         # date (that date's rows, re-encoded as parquet), oldest first, so each
         # batch has one value per model and is dated when it was published.
         for published, board in dated.groupby("published", sort=True):
-            buffer = io.BytesIO()
-            board.drop(columns="published").to_parquet(buffer, index=False)
-            name = f"{CONFIG}/full/{published:%Y-%m-%d}.parquet"
-            yield Snapshot(self.name, f"{CONFIG}/full {published:%Y-%m-%d}",
-                           published.to_pydatetime(), listing_url, {name: buffer.getvalue()},
-                           **common)
+            boards_of_day = {}
+            for config, rows_of_config in board.groupby("config", sort=True):
+                buffer = io.BytesIO()
+                rows_of_config.drop(columns=["published", "config"]).to_parquet(buffer, index=False)
+                boards_of_day[f"{config}/full/{published:%Y-%m-%d}.parquet"] = buffer.getvalue()
+            yield Snapshot(self.name, f"full {published:%Y-%m-%d}",
+                           published.to_pydatetime(), listing_url, boards_of_day, **common)
+
+    def _config(self, name: str) -> str:
+        """``config_of``, its error a ParseError naming the file."""
+        try:
+            return config_of(name)
+        except ValueError as exc:
+            raise ParseError(self.name, name, str(exc)) from None
 
     def _unchanged(self, listing_url: str, status: int, last: Previous | None) -> Snapshot:
         return Snapshot(
@@ -236,7 +267,11 @@ class LMArena(Source):
         )
 
     def _parquet_files(self, content: bytes, listing_url: str) -> list[tuple[str, int | None]]:
-        """(url, size) of the listing's files for our config and split, sorted."""
+        """(url, size) of the listing's files for our configs and split, sorted.
+
+        The ``text`` board must be there; a style-control or factuality board
+        the listing lacks is left out (the older dataset had only ``text``).
+        """
         try:
             doc = json.loads(content)
         except (UnicodeDecodeError, json.JSONDecodeError) as exc:
@@ -249,7 +284,7 @@ class LMArena(Source):
             if not isinstance(entry, dict) or not isinstance(entry.get("url"), str):
                 raise ParseError(self.name, listing_url, "parquet file entry without a url",
                                  column="url", row=row)
-            if entry.get("config") != CONFIG or entry.get("split") != self.split:
+            if entry.get("config") not in CONFIGS or entry.get("split") != self.split:
                 continue
             if f"/partial-{self.split}/" in entry["url"]:
                 raise ParseError(self.name, listing_url,
@@ -257,7 +292,7 @@ class LMArena(Source):
                                  column="url", row=row)
             size = entry.get("size")
             chosen.append((entry["url"], size if isinstance(size, int) else None))
-        if not chosen:
+        if not any(f"/{CONFIG}/{self.split}/" in url for url, _ in chosen):
             raise ParseError(self.name, listing_url,
                              f"no parquet file for config {CONFIG!r}, split {self.split!r}",
                              column="parquet_files")
@@ -266,43 +301,49 @@ class LMArena(Source):
     # -- parse ----------------------------------------------------------------
 
     def parse(self, snapshot: Snapshot) -> ParsedBatch:
+        """Each board (config) on its own: one value per model and board, the newest publish date winning."""
         if not snapshot.files:
             raise ParseError(self.name, snapshot.location, "snapshot has no files")
-        boards, warnings = [], []
+        boards: dict[str, list[pd.DataFrame]] = {}
+        warnings: list[str] = []
         fallback = pd.Timestamp(snapshot.observed_at)
         for name, content in sorted(snapshot.files.items()):
             location = name if "://" in name else snapshot.location
+            config = CONFIG
             if name.endswith(".parquet"):
+                config = self._config(name)
                 board = self._live_board(content, location)
                 undated = board["published"].isna()
                 if undated.any():
-                    warnings.append(f"{int(undated.sum())} row(s) without a publish date: "
+                    warnings.append(f"{config}: {int(undated.sum())} row(s) without a publish date: "
                                     f"dated at the snapshot ({fallback:%Y-%m-%d})")
                 board = self._live_columns(board.assign(
-                    published=board["published"].where(~undated, fallback)))
+                    published=board["published"].where(~undated, fallback)), CONFIGS[config])
             elif name == HISTORY:
                 board = self._history(content, location)
             else:
                 board = self._recorded_board(content, location, fallback)
-            boards.append(board)
-        wide = pd.concat(boards, ignore_index=True)
-        if wide.empty:
-            raise ParseError(self.name, snapshot.location, "no leaderboard rows")
-        # Newest first, so a model listed at several dates keeps its latest value.
-        wide = wide.sort_values("observed_at", ascending=False, kind="stable")
-        wide, notes = dedupe_models(wide, "model", None, "newest publish date first")
-        warnings += notes
-        columns = {c: c for c in BENCHMARKS if c in wide.columns}
-        rows, notes = tidy(wide, "model", columns, wide["observed_at"], self.name,
-                           snapshot.location)
-        warnings += notes
-        models = pd.DataFrame({
-            "model": wide["model"],
-            "model_set": "all",
-            "model_type": "chat",
-            "display_name": wide["model"],
-        }).reset_index(drop=True)
-        return ParsedBatch(rows, models, warnings)
+            boards.setdefault(config, []).append(board)
+        observations, models = [], []
+        for config, parts in boards.items():
+            wide = pd.concat(parts, ignore_index=True)
+            if wide.empty:
+                raise ParseError(self.name, snapshot.location, f"no {config} leaderboard rows")
+            # Newest first, so a model listed at several dates keeps its latest value.
+            wide = wide.sort_values("observed_at", ascending=False, kind="stable")
+            what = "newest publish date first" if config == CONFIG else f"{config}, newest first"
+            wide, notes = dedupe_models(wide, "model", None, what)
+            warnings += notes
+            columns = {c: c for c in BENCHMARKS if c in wide.columns}
+            rows, notes = tidy(wide, "model", columns, wide["observed_at"], self.name,
+                               snapshot.location)
+            warnings += notes
+            observations.append(rows)
+            models.append(wide["model"])
+        names = pd.concat(models, ignore_index=True).drop_duplicates()
+        frame = pd.DataFrame({"model": names, "model_set": "all", "model_type": "chat",
+                              "display_name": names}).reset_index(drop=True)
+        return ParsedBatch(pd.concat(observations, ignore_index=True), frame, warnings)
 
     def _live_board(self, content: bytes, location: str) -> pd.DataFrame:
         """The ``overall`` rows of a live parquet file, with a parsed ``published`` date."""
@@ -330,11 +371,11 @@ class LMArena(Source):
             numeric_column(table, column, self.name, location)
         return overall.assign(published=published.astype("datetime64[us]"))
 
-    def _live_columns(self, board: pd.DataFrame) -> pd.DataFrame:
-        """Live rows renamed to the stored columns, dated by their publish date."""
+    def _live_columns(self, board: pd.DataFrame, prefix: str = "") -> pd.DataFrame:
+        """Live rows renamed to the stored columns (with the board's prefix), dated by their publish date."""
         out = pd.DataFrame({"model": board["model_name"].astype(str).str.strip()})
         for column, stored in LIVE_COLUMNS.items():
-            out[stored] = pd.to_numeric(board[column]).astype(float)
+            out[prefix + stored] = pd.to_numeric(board[column]).astype(float)
         out["observed_at"] = board["published"]
         return out
 

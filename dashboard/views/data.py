@@ -26,11 +26,13 @@ def sources_tab(ctx: Context) -> None:
     status = ctx.read(views.sources)
     if not status.empty:
         status = status.assign(
-            license=status["name"].map(lambda n: SOURCES[n].license if n in SOURCES else ""),
-            attribution=status["name"].map(lambda n: SOURCES[n].attribution if n in SOURCES else ""),
             homepage=status["name"].map(lambda n: SOURCES[n].homepage if n in SOURCES else ""))
+    st.caption("Live sources still change upstream; a frozen one (since the date shown, for the reason "
+               "given, with the upstream's own statement linked) keeps its history and is fetched weekly at most.")
     ui.table(status, "sources", "data-sources", empty="No source has been fetched yet.", column_config={
-        "homepage": st.column_config.LinkColumn("homepage")})
+        "homepage": st.column_config.LinkColumn("homepage"),
+        "evidence": st.column_config.LinkColumn("evidence"),
+        "latest_data": st.column_config.DatetimeColumn("newest data", format="YYYY-MM-DD")})
     source = ui.pick("Fetch log of", [ALL, *SOURCES], key="log_source", default=ALL,
                      format_func=lambda s: s or "every source")
     log = ctx.read(views.fetch_log, source or None, 1000).drop(columns=["warnings", "models_revised"]).rename(

@@ -105,12 +105,17 @@ def freshness(ctx: Context) -> None:
                        + ". Its data is shown as of its last good fetch; the error is in the table.")
     if never:
         st.info("Never fetched yet: " + ", ".join(never))
-    ui.table(status[["name", "last_status", "last_fetched_at", "age", "fetches", "failed_fetches",
-                     "observations", "revisions", "models", "latest_data", "last_error"]]
+    ui.table(status[["name", "liveness", "frozen_since", "last_status", "last_fetched_at", "age", "fetches",
+                     "failed_fetches", "observations", "revisions", "models", "latest_data", "liveness_why",
+                     "evidence", "last_error"]]
              if not status.empty else status,
              "source freshness", "sources", empty="No source has been fetched yet.", column_config={
                  "last_fetched_at": st.column_config.DatetimeColumn("last fetch (UTC)", format="YYYY-MM-DD HH:mm"),
                  "latest_data": st.column_config.DateColumn("newest data"),
+                 "liveness": st.column_config.TextColumn("live / frozen"),
+                 "frozen_since": st.column_config.TextColumn("frozen since"),
+                 "liveness_why": st.column_config.TextColumn("why"),
+                 "evidence": st.column_config.LinkColumn("evidence"),
                  "last_error": st.column_config.TextColumn("last error")})
 
 

@@ -156,3 +156,38 @@ def test_joined_correlations_equal_a_merge_and_scipy(joined):
             expected = spearmanr(sign * merged[benchmark], merged["value"]).statistic
             assert got.loc[(axis, benchmark), "rho"] == pytest.approx(expected, abs=1e-12)
             assert got.loc[(axis, benchmark), "n"] == len(merged)
+
+
+def test_arena_style_control_is_its_own_axis_and_factuality_a_safety_target(joined):
+    """The 2026 Arena boards: style-controlled rating as the ``arena-style`` axis, and the
+    factuality board (a safety column of lmarena) correlated against both Arena axes."""
+    rng = np.random.default_rng(7)
+    skill = joined["epoch"].query("benchmark == 'gpqa'").set_index("canonical_id")["value"]
+    style = {m: 1250 + 40 * s + rng.normal(scale=15) for m, s in skill.items()}
+    factual = {m: 1000 + 20 * s + rng.normal(scale=30) for m, s in skill.items() if m != "m4"}
+    arena = joined["lmarena"]
+    joined = {**joined, "lmarena": pd.concat([
+        arena, rows("lmarena", "style_control_rating", style, valid_from=T2),
+        rows("lmarena", "factuality_rating", factual, valid_from=T2)], ignore_index=True)}
+    registry = pd.concat([REGISTRY, pd.DataFrame([
+        ("lmarena", "style_control_rating", "axis", 1), ("lmarena", "factuality_rating", "safety", 1)],
+        columns=REGISTRY.columns)], ignore_index=True)
+
+    helm = analyze_cross_source("helm-safety", joined, registry, True, [T3.date()], Params(resamples=0))
+    got = helm.correlations.set_index(["axis", "benchmark"])
+    assert {"arena", "arena-style"} <= set(helm.correlations["axis"])
+    safety = joined["helm-safety"].pivot(index="canonical_id", columns="benchmark", values="value")
+    merged = safety.join(pd.Series(style, name="style"), how="inner")
+    assert got.loc[("arena-style", "harm"), "rho"] == pytest.approx(
+        spearmanr(merged["harm"], merged["style"]).statistic, abs=1e-12)
+    assert helm.axes.set_index("axis").loc["arena-style", "axis_sources"] == "lmarena:style_control_rating"
+
+    own = analyze_cross_source("lmarena", joined, registry, True, [T1.date(), T3.date()], Params(resamples=0))
+    # Before the factuality board (T2) the source has no safety column: that date is skipped.
+    assert set(own.correlations["as_of"]) == {T3.date()}
+    mine = own.correlations.set_index(["axis", "benchmark"])
+    rho, n = mine.loc[("arena-style", "factuality_rating"), ["rho", "n"]]
+    pair = pd.DataFrame({"f": factual, "a": style}).dropna()
+    assert rho == pytest.approx(spearmanr(pair["f"], pair["a"]).statistic, abs=1e-12)
+    assert n == len(pair) == 9
+    assert {"arena", "eci"} <= set(own.correlations.loc[own.correlations["benchmark"] == "factuality_rating", "axis"])

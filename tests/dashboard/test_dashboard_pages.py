@@ -98,6 +98,9 @@ class TestOverview:
         sources = frame_by_column(at, "last_status")
         status = published.execute("SELECT source, count(*) AS fetches FROM fetches GROUP BY 1").df()
         assert dict(zip(sources["name"], sources["fetches"])) == dict(zip(status["source"], status["fetches"]))
+        liveness = dict(zip(sources["name"], sources["liveness"]))
+        assert liveness["epoch"] == "live" and liveness["helm-safety"] == "frozen"
+        assert dict(zip(sources["name"], sources["frozen_since"]))["helm-capabilities"] == "2026-06-01"
         run_id, n = published.execute(
             "SELECT run_id, n_correlations FROM analysis_runs WHERE status = 'ok' ORDER BY run_id DESC").fetchone()
         shown = metrics(at)
@@ -295,6 +298,8 @@ class TestData:
         no_exception(at)
         sources = frame_by_column(at, "attribution")
         assert len(sources) == 7 and sources["license"].str.len().gt(0).all()
+        assert sources["evidence"].str.startswith("https://").all()
+        assert set(sources["liveness"]) == {"live", "frozen"}
         log = frame_by_column(at, "rows_parsed")
         assert len(log) == published.execute("SELECT count(*) FROM fetches").fetchone()[0]
         at.selectbox(key="log_source").set_value("open-llm-leaderboard-v2").run()

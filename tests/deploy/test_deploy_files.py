@@ -6,8 +6,10 @@ from __future__ import annotations
 
 import re
 
+import pandas as pd
 import pytest
 import yaml
+from benchwatch.flows.check import CHECK_FAILED
 from benchwatch.flows.deployments import (
     PREFECT_FILE,
     deployment_specs,
@@ -22,8 +24,10 @@ from benchwatch.sources import SOURCES
 from tests.paths import REPO_ROOT
 
 DEPLOY = REPO_ROOT / "deploy"
-DAILY = {"helm-safety", "helm-capabilities", "lmarena", "epoch"}
-WEEKLY = {"open-llm-leaderboard-v1", "open-llm-leaderboard-v2"}
+DAILY = {"lmarena", "epoch", "sources-check"}
+# Frozen upstreams (Liveness): weekly at most; the v1 archive never on a schedule.
+WEEKLY = {"open-llm-leaderboard-v2", "helm-safety", "helm-capabilities"}
+UNSCHEDULED = {"open-llm-leaderboard-v1"}
 
 
 @pytest.fixture(scope="module")
@@ -42,7 +46,8 @@ def test_one_ingest_deployment_per_source_and_the_analysis(specs):
     assert all(specs[name]["parameters"] == {"source": name, "mode": "live"} for name in ingest)
     assert specs["analyze-and-alert"]["entrypoint"] == "benchwatch.flows.analysis.analyze_and_alert"
     assert specs["backup"]["entrypoint"] == "benchwatch.flows.backup.backup"
-    assert len(specs) == len(SOURCES) + 2
+    assert specs["sources-check"]["entrypoint"] == "benchwatch.flows.check.sources_check"
+    assert len(specs) == len(SOURCES) + 3
 
 
 def test_the_database_is_backed_up_daily(specs):
@@ -50,6 +55,24 @@ def test_the_database_is_backed_up_daily(specs):
     _, _, day, month, weekday = CronSchedule(cron=schedule["cron"], timezone=schedule["timezone"]).cron.split()
     assert (day, month, weekday) == ("*", "*", "*")
     assert specs["backup"]["concurrency_limit"] == 1
+
+
+def test_frozen_sources_are_weekly_at_most_and_the_check_runs_before_the_ingests(specs):
+    frozen = {name for name, cls in SOURCES.items() if cls.liveness.frozen}
+    assert frozen - {"safetywashing-paper"} == WEEKLY | UNSCHEDULED
+    for name in frozen:
+        for schedule in specs[name]["schedules"]:
+            _, _, day, _, weekday = schedule["cron"].split()
+            assert weekday != "*" or day != "*", name
+    assert specs["open-llm-leaderboard-v1"]["schedules"] == []
+    check = specs["sources-check"]["schedules"][0]
+    live = [specs[name]["schedules"][0] for name, cls in SOURCES.items() if not cls.liveness.frozen]
+    # Same day, earlier: compare in UTC (the ingests keep their upstream's own time zone).
+    day = pd.Timestamp("2026-11-25")
+    when = [day.tz_localize(s["timezone"]) + pd.Timedelta(hours=int(s["cron"].split()[1]),
+                                                            minutes=int(s["cron"].split()[0]))
+            for s in (check, *live)]
+    assert all(when[0] < ingest for ingest in when[1:])
 
 
 def test_every_entrypoint_is_a_flow_accepting_its_parameters(specs):
@@ -62,6 +85,8 @@ def test_every_entrypoint_is_a_flow_accepting_its_parameters(specs):
 
 def test_cron_schedules_with_time_zones_fit_each_upstream(specs):
     for name, spec in specs.items():
+        if name in UNSCHEDULED:
+            continue
         [schedule] = spec["schedules"]
         parsed = CronSchedule(cron=schedule["cron"], timezone=schedule["timezone"])  # validates both
         _, _, day, month, weekday = parsed.cron.split()
@@ -80,7 +105,7 @@ def test_process_pool_no_pull_steps_and_one_analysis_at_a_time(specs):
 
 def test_analysis_is_triggered_by_the_ingest_event(specs):
     [trigger] = specs["analyze-and-alert"]["triggers"]
-    assert trigger["expect"] == [SOURCE_UPDATED]
+    assert trigger["expect"] == [SOURCE_UPDATED, CHECK_FAILED]
     assert trigger["match"] == {"prefect.resource.id": "benchwatch.source.*"}
     assert (trigger["posture"], trigger["threshold"]) == ("Reactive", 1)
 
@@ -97,7 +122,7 @@ def test_served_deployments_are_the_file_with_overrides(specs, tmp_path):
         assert deployment.work_pool_name is None
     assert served["epoch"].parameters == {"source": "epoch", "mode": "replay", "db": str(tmp_path / "bw.duckdb")}
     analysis = served["analyze-and-alert"]
-    assert [t.expect for t in analysis.triggers] == [{SOURCE_UPDATED}]
+    assert [t.expect for t in analysis.triggers] == [{SOURCE_UPDATED, CHECK_FAILED}]
     assert analysis.concurrency_limit == 1
     assert analysis.concurrency_options.collision_strategy == ConcurrencyLimitStrategy.ENQUEUE
 

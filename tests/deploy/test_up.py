@@ -15,6 +15,7 @@ import duckdb
 import pytest
 from benchwatch.storage.publish import published_path
 
+from benchwatch.flows.deployments import deployment_specs
 from benchwatch.supervise import alive, answers, descendants
 from tests.deploy.prefect_api import (
     STARTUP_TIMEOUT,
@@ -66,7 +67,7 @@ def test_up_serves_the_deployments_and_the_dashboard_and_stops_cleanly(tmp_path,
         assert output.read_text().rstrip().endswith("stopped")
         with sqlite3.connect(home / "prefect.db") as prefect_db:
             paused = dict(prefect_db.execute("SELECT name, paused FROM deployment").fetchall())
-        assert len(paused) == 8 and all(paused.values())  # pause_on_shutdown
+        assert len(paused) == len(deployment_specs()) and all(paused.values())  # pause_on_shutdown
     finally:
         api.close()
         for pid in {up.pid} | descendants(up.pid) | tree:

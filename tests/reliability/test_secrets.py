@@ -1,5 +1,6 @@
 """A refresh with a secret in ``BENCHWATCH_NOTIFY_URLS`` leaves it nowhere: not in the logs,
 the database, the published copy, the dashboard, the alerts artifact or any error message.
+Nor does a Hugging Face token (``HF_TOKEN``), which reaches the Hugging Face hosts only.
 
 The channel points at a closed loopback port, so every delivery fails and the
 error path (the one most likely to echo a URL) is the one exercised.
@@ -20,10 +21,14 @@ from benchwatch.storage.publish import publish, published_path
 from benchwatch.alerting import service as alert_service
 from benchwatch.alerting.messages import run_summary
 from benchwatch.pipeline.analyze import run_analysis
+from benchwatch.pipeline.check import run_sources_check
+from benchwatch.pipeline.refresh import refresh
 from benchwatch.pipeline.ingest import ingest_source
 from benchwatch.registry import load_registry
 from benchwatch.settings import load_settings
 from tests.dashboard.helpers import app_test
+from tests.loopback import Fault
+from tests.sources.test_lmarena import LISTING, first_rows, serve_2026
 
 SECRET = "s3cr3tT0ken"
 PASSWORD = "hunter2pw"
@@ -131,3 +136,40 @@ def test_no_secret_on_the_dashboard(run: dict, monkeypatch: pytest.MonkeyPatch) 
         assert not at.exception
         shown = [str(getattr(e, "value", "")) for e in at.main] + [str(e.value) for e in at.dataframe]
         assert shown and leaks(shown) == []
+
+
+HF_TOKEN = "hf_SecretL00pbackToken"
+
+
+def test_hf_token_is_sent_to_the_hub_and_stored_nowhere(
+    upstream, tmp_path: Path, monkeypatch: pytest.MonkeyPatch, capfd: pytest.CaptureFixture,
+) -> None:
+    """A live Arena refresh, a rejected one (401 naming nothing secret) and a failing sources check,
+    all with HF_TOKEN set: the token reaches the Hugging Face hosts and no log, cell, copy or file."""
+    serve_2026(upstream)
+    upstream.mount("/datasets-server.huggingface.co/first-rows", first_rows(rename={"rating": "score"}))
+    monkeypatch.setenv("HF_TOKEN", HF_TOKEN)
+    settings = load_settings(db=tmp_path / "bw.duckdb", home=tmp_path, upstream_base=upstream.url,
+                             http_retries=0)
+    handler = _Collect()
+    logging.getLogger().addHandler(handler)
+    logging.getLogger().setLevel(logging.DEBUG)
+    try:
+        good = refresh(settings, ["lmarena"], "live", analyze=False)
+        upstream.inject(LISTING, Fault("status", 401, body=b'{"error": "Invalid credentials in Authorization header"}'))
+        bad = refresh(settings, ["lmarena"], "live", analyze=False)
+        checked = run_sources_check(settings, ["lmarena"], record=True)
+    finally:
+        logging.getLogger().removeHandler(handler)
+    assert good.reports[0].status == "ok" and bad.reports[0].status == "failed"
+    assert checked[0].format == "changed"
+    assert {auth for path, auth in upstream.authorization} == {f"Bearer {HF_TOKEN}"}
+
+    out, err = capfd.readouterr()
+    texts = handler.lines + [out, err, str(good), str(bad), str(checked), repr(settings),
+                             str(settings.model_dump())]
+    files = [p.read_bytes() for p in tmp_path.rglob("*") if p.is_file()]
+    assert any(b"Arena" in body or len(body) > 1000 for body in files)  # the archive and the databases
+    assert [t[:200] for t in texts if HF_TOKEN in t] == []
+    assert [c for c in text_cells(settings.db) + text_cells(published_path(settings.db)) if HF_TOKEN in c] == []
+    assert [body[:80] for body in files if HF_TOKEN.encode() in body] == []

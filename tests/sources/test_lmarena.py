@@ -21,7 +21,8 @@ import pytest
 
 from benchwatch.sources.base import ParseError, Previous, Snapshot
 from benchwatch.sources.http import FetchError, HttpClient
-from benchwatch.sources.lmarena import LMArena
+from benchwatch.registry import load_registry
+from benchwatch.sources.lmarena import BENCHMARKS, LMArena
 from tests.conftest import DATA_DIR
 from tests.loopback import Fault, Route, Upstream
 
@@ -84,14 +85,14 @@ def board_parquet(*boards: str) -> bytes:
     return parquet(rows)
 
 
-def listing(latest_size: int, full_size: int = 1) -> bytes:
-    """The dataset viewer's /parquet envelope, with a config we do not read."""
+def listing(latest_size: int, full_size: int = 1, extra: tuple[tuple[str, str, int], ...] = ()) -> bytes:
+    """The dataset viewer's /parquet envelope, with a config we do not read (and ``extra`` entries)."""
     def entry(config: str, split: str, size: int) -> dict:
         return {"dataset": "lmarena-ai/leaderboard-dataset", "config": config, "split": split,
                 "url": f"{HUB}{REPO}/{config}/{split}/0000.parquet",
                 "filename": "0000.parquet", "size": size}
     files = [entry("text", "full", full_size), entry("text", "latest", latest_size),
-             entry("text_style_control", "latest", 123)]
+             entry("webdev", "latest", 123), *(entry(*e) for e in extra)]
     return json.dumps({"parquet_files": files, "pending": [], "failed": [],
                        "partial": False}).encode()
 
@@ -248,7 +249,7 @@ def test_live_latest_gives_the_same_rows_as_replay(upstream, http):
     [snapshot] = fetch_all(upstream, http)
     assert snapshot.mode == "live" and not snapshot.not_modified
     assert snapshot.observed_at == datetime(2025, 7, 18)
-    assert snapshot.location == f"{upstream.url}{LISTING}?dataset=lmarena-ai%2Fleaderboard-dataset&config=text"
+    assert snapshot.location == f"{upstream.url}{LISTING}?dataset=lmarena-ai%2Fleaderboard-dataset"
     assert snapshot.etag == upstream.routes[LISTING].etag
     assert list(snapshot.files) == [f"{upstream.url}{LATEST}"]
     assert upstream.requests_to(LISTING) == [200] and upstream.requests_to(LATEST) == [200]
@@ -407,3 +408,125 @@ def test_non_finite_rating_is_dropped_with_a_warning(upstream, http):
     assert any("non-finite" in w for w in batch.warnings)
     top = batch.observations[batch.observations["model"] == "Gemini-2.5-Pro"]
     assert "rating" not in set(top["benchmark"]) and "votes" in set(top["benchmark"])
+
+
+# -- Arena in late 2026: text, text_style_control, text_factuality ------------------------------
+# Built from CURRENT-2026.md's documented columns (model_name, organization, license, rating,
+# rating_lower, rating_upper, variance, vote_count, rank, category, leaderboard_publish_date),
+# the ratings of the recorded 2025-07-18 board moved per config so each board differs.
+
+CONFIGS_2026 = ("text", "text_style_control", "text_factuality")
+STYLE = f"/huggingface.co{REPO}/text_style_control/latest/0000.parquet"
+FACTUALITY = f"/huggingface.co{REPO}/text_factuality/latest/0000.parquet"
+
+
+def config_rows(config: str, board: str = "2025-07-18") -> list[dict]:
+    """The board's overall rows as the 2026 dataset publishes ``config`` (plus a topic category)."""
+    base = arena_rows(board)
+    if config == "text_style_control":
+        # Style control reorders the board: a shift that depends on the rank, not a constant.
+        base = [dict(r, rating=r["rating"] - 2.0 * (i % 5), rating_lower=r["rating_lower"] - 2.0 * (i % 5),
+                     rating_upper=r["rating_upper"] - 2.0 * (i % 5)) for i, r in enumerate(base)]
+    if config == "text_factuality":
+        # A smaller board (fewer votes carry a factuality label), its own ratings.
+        base = [dict(r, rating=1000.0 + (i * 37) % 400, rating_lower=990.0 + (i * 37) % 400,
+                     rating_upper=1010.0 + (i * 37) % 400, vote_count=r["vote_count"] // 4)
+                for i, r in enumerate(base[:150])]
+    topic = [dict(r, category="hard_prompts", rating=r["rating"] + 25) for r in base[:7]]
+    return base + topic
+
+
+def serve_2026(upstream: Upstream, board: str = "2025-07-18") -> dict[str, bytes]:
+    """The three boards' latest parquet files and the whole-dataset listing naming them."""
+    bodies = {path: parquet(config_rows(config, board)) for path, config in
+              ((LATEST, "text"), (STYLE, "text_style_control"), (FACTUALITY, "text_factuality"))}
+    extra = (("text_style_control", "latest", len(bodies[STYLE])),
+             ("text_factuality", "latest", len(bodies[FACTUALITY])),
+             ("text_style_control", "full", 1), ("text_factuality", "full", 1))
+    upstream.mount(LISTING, listing(len(bodies[LATEST]), extra=extra))
+    for path, body in bodies.items():
+        upstream.mount(path, body, "application/octet-stream")
+    return bodies
+
+
+def first_rows(config: str = "text", rename: dict[str, str] | None = None) -> bytes:
+    """The dataset viewer's /first-rows answer (its documented envelope) for a 2026 board."""
+    rows = config_rows(config)[:100]
+    rename = rename or {}
+    types = {"rating": "float64", "rating_lower": "float64", "rating_upper": "float64", "variance": "float64",
+             "vote_count": "int64", "rank": "int64"}
+    features = [{"feature_idx": i, "name": rename.get(name, name),
+                 "type": {"dtype": types.get(name, "string"), "_type": "Value"}}
+                for i, name in enumerate(rows[0])]
+    return json.dumps({
+        "dataset": "lmarena-ai/leaderboard-dataset", "config": config, "split": "latest",
+        "features": features, "truncated": True,
+        "rows": [{"row_idx": i, "row": {rename.get(k, k): v for k, v in row.items()}, "truncated_cells": []}
+                 for i, row in enumerate(rows)],
+    }).encode()
+
+
+def test_live_2026_reads_text_style_control_and_factuality_boards(upstream, http):
+    serve_2026(upstream)
+    [snapshot] = fetch_all(upstream, http)
+    assert sorted(snapshot.files) == sorted(f"{upstream.url}{p}" for p in (LATEST, STYLE, FACTUALITY))
+    assert upstream.requests_to("/huggingface.co" + REPO + "/webdev/latest/0000.parquet") == []
+    batch = LMArena().parse(snapshot)
+    obs = batch.observations.set_index(["model", "benchmark"])["value"]
+    counts = batch.observations["benchmark"].value_counts()
+    # Overall rows only, one per model and board; the topic category is skipped.
+    assert counts["rating"] == counts["style_control_rating"] == 218
+    assert counts["factuality_rating"] == counts["factuality_votes"] == 150
+    text, style = config_rows("text"), config_rows("text_style_control")
+    assert obs[(text[3]["model_name"], "rating")] == text[3]["rating"]
+    assert obs[(style[3]["model_name"], "style_control_rating")] == text[3]["rating"] - 6.0
+    assert obs[(style[3]["model_name"], "style_control_rating_ci_high")] == text[3]["rating_upper"] - 6.0
+    factuality = config_rows("text_factuality")
+    assert obs[(factuality[2]["model_name"], "factuality_rating")] == 1074.0
+    assert obs[(factuality[2]["model_name"], "factuality_votes")] == text[2]["vote_count"] // 4
+    assert len(batch.models) == 218 and batch.models["model"].is_unique
+    assert batch.warnings == []
+
+
+def test_live_2026_full_split_dates_every_board(upstream, http):
+    full = {}
+    for config in CONFIGS_2026:
+        full[config] = parquet([r for board in ("2025-07-16", "2025-07-18") for r in config_rows(config, board)])
+        upstream.mount(f"/huggingface.co{REPO}/{config}/full/0000.parquet", full[config], "application/octet-stream")
+    extra = tuple((config, split, 1) for config in CONFIGS_2026[1:] for split in ("latest", "full"))
+    upstream.mount(LISTING, listing(1, len(full["text"]), extra=extra))
+    snapshots = fetch_all(upstream, http, split="full")
+    assert [s.observed_at for s in snapshots] == [datetime(2025, 7, 16), datetime(2025, 7, 18)]
+    for snapshot in snapshots:
+        assert sorted(name.split("/")[0] for name in snapshot.files) == sorted(CONFIGS_2026)
+        benchmarks = set(LMArena().parse(snapshot).observations["benchmark"])
+        assert {"rating", "style_control_rating", "factuality_rating"} <= benchmarks
+
+
+def test_live_2026_renamed_column_in_one_board_names_board_and_column(upstream, http):
+    serve_2026(upstream)
+    upstream.mount(FACTUALITY, parquet(config_rows("text_factuality"), rename={"vote_count": "votes"}),
+                   "application/octet-stream")
+    with pytest.raises(ParseError) as error:
+        fetch_all(upstream, http)
+    assert error.value.column == "vote_count" and "text_factuality" in error.value.location
+
+
+def test_registry_rows_for_the_2026_boards():
+    registry = load_registry().set_index(["source", "column"])
+    style = registry.loc[("lmarena", "style_control_rating")]
+    assert (style["category"], style["in_axis"]) == ("axis", "arena-style")
+    assert registry.loc[("lmarena", "rating"), "in_axis"] == "arena"
+    factuality = registry.loc[("lmarena", "factuality_rating")]
+    assert (factuality["category"], factuality["safety_area"], factuality["direction"]) == (
+        "safety", "truthfulness", 1)
+    assert "mixes factuality labels with preference votes" in factuality["metric"]
+    # Every stored column the parser can produce is in the registry.
+    assert set(BENCHMARKS) == set(registry.loc["lmarena"].index)
+
+
+def test_a_parquet_file_of_no_known_config_names_the_file():
+    body = parquet(config_rows("text"))
+    snapshot = Snapshot("lmarena", "x", datetime(2025, 7, 18), "listing", {"http://h/webdev/latest/0.parquet": body})
+    with pytest.raises(ParseError, match="webdev/latest/0.parquet: not a file of config text"):
+        LMArena().parse(snapshot)
