@@ -8,6 +8,7 @@ work starts, with a message that names the setting to fix.
 from __future__ import annotations
 
 import os
+import re
 from pathlib import Path
 from typing import Annotated, Any, Literal
 
@@ -23,6 +24,8 @@ from pydantic_settings import (
 from pydantic_settings import SettingsError as PydanticSettingsError
 
 MissingPolicy = Literal["drop", "knn", "iterative"]
+# The collections with safety content, and one with a capability benchmark (MMLU-Pro).
+DEFAULT_EEE_COLLECTIONS = ("hle", "vectara-hallucination-leaderboard", "openeval", "mmlu-pro")
 
 
 class SettingsError(ValueError):
@@ -131,6 +134,10 @@ class Settings(BaseSettings):
         default=None,
         description="Point every live endpoint at this base URL (a mirror or a test upstream).",
     )
+    eee_collections: Annotated[list[str], NoDecode] = Field(
+        default_factory=lambda: list(DEFAULT_EEE_COLLECTIONS),
+        description="Every Eval Ever datastore collections to follow (flat/indexes/by_collection/<c>.jsonl).",
+    )
     http_timeout: float = Field(30.0, gt=0)
     http_retries: int = Field(4, ge=0, le=10)
 
@@ -169,6 +176,22 @@ class Settings(BaseSettings):
         # BENCHWATCH_NOTIFY_URLS="json://host/hook mailto://..." (spaces or commas)
         if isinstance(value, str) and not value.lstrip().startswith("["):
             return [part for part in value.replace(",", " ").split() if part]
+        return value
+
+    @field_validator("eee_collections", mode="before")
+    @classmethod
+    def _split_collections(cls, value: object) -> object:
+        # BENCHWATCH_EEE_COLLECTIONS="hle openeval" (spaces or commas)
+        if isinstance(value, str) and not value.lstrip().startswith("["):
+            return [part for part in value.replace(",", " ").split() if part]
+        return value
+
+    @field_validator("eee_collections")
+    @classmethod
+    def _collection_names(cls, value: list[str]) -> list[str]:
+        bad = [name for name in value if not re.fullmatch(r"[A-Za-z0-9][A-Za-z0-9._-]*", name)]
+        if bad:
+            raise ValueError(f"not a collection name: {bad[0]!r} (letters, digits, '.', '_', '-')")
         return value
 
     @model_validator(mode="after")

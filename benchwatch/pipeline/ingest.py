@@ -15,7 +15,7 @@ import duckdb
 
 from benchwatch.registry import load_registry
 from benchwatch.settings import Settings
-from benchwatch.sources import build
+from benchwatch.sources import configured
 from benchwatch.sources.base import Snapshot, Source, enforce_scales
 from benchwatch.sources.http import HttpClient
 from benchwatch.storage import observations as obs
@@ -71,7 +71,7 @@ def ingest_source(
     recorded: a broken fifth snapshot keeps the first four.
     """
     report = SourceReport(name, "unchanged")
-    source = build(name, settings.upstream_base)
+    source = configured(name, settings)
     registry = load_registry()
     scales = dict(registry.loc[registry["source"] == name, ["column", "scale"]].itertuples(index=False))
     fetch_mode = "replay" if mode == "replay" else "live"
