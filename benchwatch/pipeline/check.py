@@ -1,0 +1,109 @@
+"""Check a benchmark author's own results: the use case behind ``benchwatch check`` and the
+dashboard's "Check a benchmark" page.
+
+Reads, never writes: the stored identities and capability axes (from a
+connection the caller opened, read-only or the dashboard's published copy)
+and the user's scores; returns how every model matched and, per stored axis,
+rho with its interval, n, class and verdict (``analysis.check``).
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+
+import duckdb
+import pandas as pd
+
+from benchwatch.analysis.check import CheckParams, check_axes, shared_models
+from benchwatch.analysis.classes import Bands
+from benchwatch.identity.match import match_names, suggestions
+from benchwatch.settings import Settings
+from benchwatch.sources.tabular import InputError, UserScores
+from benchwatch.storage import identity as identity_store
+from benchwatch.storage import results as result_store
+
+
+@dataclass
+class CheckReport:
+    """What a check found. ``matches``: one row per model of the file (model, score,
+    model_set, canonical_id, rule, detail, matched, suggestions); ``results``: one row per
+    axis (``analysis.check.RESULT_COLUMNS``); ``axes``: the stored axes read."""
+
+    benchmark: str
+    lower_is_better: bool
+    matches: pd.DataFrame
+    results: pd.DataFrame
+    axes: pd.DataFrame
+    unsuggested: int = 0
+
+    @property
+    def unmatched(self) -> pd.DataFrame:
+        return self.matches[~self.matches["matched"]]
+
+    def points(self, row: int = 0) -> pd.DataFrame:
+        """The figure's points for one result row: each model's axis score and benchmark value
+        (as published), labelled with the file's name for the model."""
+        result = self.results.iloc[row]
+        group = self.axes[(self.axes["source"] == result["axis_source"])
+                          & (self.axes["model_set"] == result["model_set"])
+                          & (self.axes["axis"] == result["axis"])]
+        mine = self.matches[self.matches["matched"]]
+        values = mine.assign(value=mine["score"])
+        shared = shared_models(values, group)
+        names = mine.drop_duplicates("canonical_id").set_index("canonical_id")["model"]
+        return pd.DataFrame({"model": shared["canonical_id"].map(names), "canonical_id": shared["canonical_id"],
+                             "capabilities": shared["score"].to_numpy(), "score": shared["value"].to_numpy()})
+
+
+def params_of(settings: Settings) -> CheckParams:
+    return CheckParams(settings.bootstrap_resamples, settings.bootstrap_seed, settings.ci_level,
+                       settings.min_models, Bands(tracking=settings.capability_threshold))
+
+
+def check_benchmark(
+    con: duckdb.DuckDBPyConnection, settings: Settings, user: UserScores,
+    name: str | None = None, lower_is_better: bool | None = None, model_set: str | None = None,
+) -> CheckReport:
+    """Match the file's models and correlate its scores with every stored capability axis.
+
+    ``lower_is_better`` (None: as the file says, else higher is better) orients the scores
+    before any correlation, as the registry's direction does for stored benchmarks.
+    ``model_set`` keeps only that set's rows and axes. Raises ``InputError`` when fewer than
+    ``min_models`` models are given, or two of the file's names are one model.
+    """
+    scores = user.scores
+    if model_set is not None:
+        scores = scores[scores["model_set"].isna() | (scores["model_set"] == model_set)]
+    if len(scores) < settings.min_models:
+        raise InputError(f"{name or user.benchmark}: {len(scores)} model(s) with a score; a correlation "
+                         f"needs at least min_models = {settings.min_models}")
+    lower = lower_is_better if lower_is_better is not None else bool(user.lower_is_better)
+    identity = identity_store.identities(con)
+    matches = pd.concat([scores.reset_index(drop=True),
+                         match_names(scores["model"], identity).drop(columns="model")], axis=1)
+    _refuse_same_model(matches[matches["matched"]], name or user.benchmark)
+    unmatched = matches[~matches["matched"]]
+    text, unsuggested = suggestions(unmatched, identity)
+    matches["suggestions"] = ""
+    matches.loc[unmatched.index[:len(text)], "suggestions"] = text
+    axes = result_store.latest_axis_scores(con)
+    if model_set is not None:
+        axes = axes[axes["model_set"] == model_set]
+    mine = matches[matches["matched"]]
+    values = pd.DataFrame({"canonical_id": mine["canonical_id"],
+                           "value": mine["score"] * (-1.0 if lower else 1.0),
+                           "model_set": mine["model_set"].where(mine["model_set"].astype(bool), None)})
+    results = check_axes(values, axes, params_of(settings))
+    return CheckReport(name or user.benchmark, lower, matches, results, axes, unsuggested)
+
+
+def _refuse_same_model(matched: pd.DataFrame, name: str) -> None:
+    """Two of the file's names resolved to one canonical id: say which, keep neither silently."""
+    keys = matched["canonical_id"] + "\0" + matched["model_set"].fillna("").astype(str)
+    dupes = matched[keys.duplicated(keep=False)]
+    if dupes.empty:
+        return
+    groups = dupes.groupby("canonical_id")["model"].agg(list)
+    shown = "; ".join(f"{cid}: {', '.join(repr(n[:60]) for n in names)}" for cid, names in groups.head(10).items())
+    raise InputError(f"{name}: {len(groups)} model(s) appear under more than one name: {shown}. "
+                     "Keep one row per model.")
