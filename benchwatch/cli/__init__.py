@@ -2,6 +2,7 @@
 
 from benchwatch.cli import (  # noqa: F401 - importing registers the commands
     alerts,
+    check,
     dashboard,
     models,
     read,

@@ -1,0 +1,100 @@
+"""``benchwatch check FILE``: does my benchmark measure safety, or capabilities?
+
+Reads a benchmark author's own results (CSV, TSV, Parquet, JSON, or EEE
+records), matches the models to the ones Benchwatch knows, and correlates the
+scores with every stored capability axis (``pipeline.check``). Reads the
+database, never writes it.
+"""
+
+from __future__ import annotations
+
+from enum import Enum
+from pathlib import Path
+from typing import Annotated, Optional
+
+import duckdb
+import typer
+
+from benchwatch.cli.app import DbOption, Format, app, emit, err, out, read_db, settings_or_exit
+
+
+class CheckFormat(str, Enum):
+    table = "table"
+    json = "json"
+    html = "html"
+
+
+@app.command()
+def check(
+    file: Annotated[Path, typer.Argument(help="CSV, TSV, Parquet or JSON with a model and a score "
+                                         "column, or a folder / JSONL of EEE records.")],
+    name: Annotated[Optional[str], typer.Option("--name", help="The benchmark's name (EEE: which "
+                                                "evaluation, by metric id or name).")] = None,
+    lower_is_better: Annotated[bool, typer.Option("--lower-is-better", help="Lower scores are safer "
+                                                  "(EEE records say so themselves).")] = False,
+    model_set: Annotated[Optional[str], typer.Option("--model-set", help="Only this model set "
+                                                     "(base, chat, all).")] = None,
+    model_column: Annotated[Optional[str], typer.Option("--model-column")] = None,
+    score_column: Annotated[Optional[str], typer.Option("--score-column")] = None,
+    fmt: Annotated[CheckFormat, typer.Option("--format")] = CheckFormat.table,
+    out_path: Annotated[Optional[Path], typer.Option("--out", help="Write the report here.")] = None,
+    db: DbOption = None,
+) -> None:
+    """Correlate your benchmark with every capability axis Benchwatch holds (the paper's test).
+
+    Says how each model was matched (and suggests for the unmatched), then per
+    axis rho with its bootstrap interval, n, the class and a plain verdict.
+    """
+    from benchwatch.cli.check_report import as_html, as_json
+    from benchwatch.pipeline.check import check_benchmark
+    from benchwatch.sources.tabular import InputError, scores_from_path
+
+    settings = settings_or_exit(db=db)
+    try:
+        user = scores_from_path(file, name, model_column, score_column)
+        with read_db(settings) as con:
+            try:
+                report = check_benchmark(con, settings, user, name, True if lower_is_better else None,
+                                         model_set)
+            except duckdb.CatalogException:
+                err.print(f"no analysis in {settings.db} yet: run `benchwatch refresh` first", markup=False)
+                raise typer.Exit(1) from None
+    except InputError as exc:
+        err.print(f"check: {exc}", markup=False, highlight=False)
+        raise typer.Exit(2) from None
+    if fmt is CheckFormat.table and out_path is None:
+        _print(report)
+    else:
+        text = as_json(report) if fmt is CheckFormat.json else (
+            as_html(report) if fmt is CheckFormat.html else _plain(report))
+        if out_path is None:
+            typer.echo(text)
+        else:
+            out_path.write_text(text, encoding="utf-8")
+            err.print(f"wrote {out_path}", markup=False)
+    if report.results.empty:
+        err.print(f"check: no stored capability axis shares {settings.min_models} (min_models) of these "
+                  f"models; {int(report.matches['matched'].sum())} of {len(report.matches)} matched",
+                  markup=False)
+        raise typer.Exit(1)
+
+
+def _print(report) -> None:
+    matched = int(report.matches["matched"].sum())
+    out.print(f"{report.benchmark}: {len(report.matches)} models, {matched} matched "
+              f"({'lower' if report.lower_is_better else 'higher'} is better)", markup=False,
+              highlight=False)
+    rules = report.matches.loc[report.matches["matched"], "rule"].value_counts()
+    emit(rules.rename_axis("matched by").reset_index(name="models"), Format.table, title="Matching")
+    unmatched = report.unmatched[["model", "canonical_id", "suggestions"]]
+    if len(unmatched):
+        emit(unmatched.head(50), Format.table, title=f"Not matched ({len(unmatched)}; first 50)")
+    results = report.results.drop(columns="verdict")
+    emit(results, Format.table, percent=("rho", "ci_low", "ci_high"), title="Capabilities correlations")
+    for row in report.results.itertuples(index=False):
+        out.print(f"- {row.axis_source}/{row.model_set}: {row.verdict}", markup=False, highlight=False)
+
+
+def _plain(report) -> str:
+    frame = report.results.drop(columns="verdict")
+    return frame.to_string(index=False) if len(frame) else "(no axis)"
