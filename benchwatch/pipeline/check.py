@@ -55,8 +55,13 @@ class CheckReport:
                              "capabilities": shared["score"].to_numpy(), "score": shared["value"].to_numpy()})
 
 
-def params_of(settings: Settings) -> CheckParams:
-    return CheckParams(settings.bootstrap_resamples, settings.bootstrap_seed, settings.ci_level,
+def params_of(con: duckdb.DuckDBPyConnection, settings: Settings) -> CheckParams:
+    """The stored run's resamples, seed and interval level (its axes are the ones compared, so its
+    correlations and a check agree), and the settings' thresholds."""
+    run = result_store.last_run(con)
+    if run is None:
+        raise InputError("no analysis run in the database yet: run `benchwatch refresh` first")
+    return CheckParams(int(run["resamples"]), int(run["seed"]), float(run["ci_level"]),
                        settings.min_models, Bands(tracking=settings.capability_threshold))
 
 
@@ -93,7 +98,7 @@ def check_benchmark(
     values = pd.DataFrame({"canonical_id": mine["canonical_id"],
                            "value": mine["score"] * (-1.0 if lower else 1.0),
                            "model_set": mine["model_set"].where(mine["model_set"].astype(bool), None)})
-    results = check_axes(values, axes, params_of(settings))
+    results = check_axes(values, axes, params_of(con, settings))
     return CheckReport(name or user.benchmark, lower, matches, results, axes, unsuggested)
 
 
