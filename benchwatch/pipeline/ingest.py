@@ -13,9 +13,8 @@ from typing import Literal
 
 import duckdb
 
-from benchwatch.registry import load_registry
 from benchwatch.settings import Settings
-from benchwatch.sources import configured
+from benchwatch.sources import configured, full_registry
 from benchwatch.sources.base import Snapshot, Source, enforce_scales
 from benchwatch.sources.http import HttpClient
 from benchwatch.storage import observations as obs
@@ -72,7 +71,7 @@ def ingest_source(
     """
     report = SourceReport(name, "unchanged")
     source = configured(name, settings)
-    registry = load_registry()
+    registry = full_registry(settings)
     scales = dict(registry.loc[registry["source"] == name, ["column", "scale"]].itertuples(index=False))
     fetch_mode = "replay" if mode == "replay" else "live"
     seen = obs.ingested_hashes(con, name) if mode != "reparse" else set()

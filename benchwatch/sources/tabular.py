@@ -238,7 +238,7 @@ def scores_from_bytes(content: bytes, filename: str, evaluation: str | None = No
     fmt = detect_format(Path(filename))
     if fmt == "eee" or (fmt == "json" and content.lstrip()[:1] == b"{" and b'"evaluation_results"' in content):
         records = (eee_lines(content, filename) if fmt == "eee" else
-                   [(filename, _one_record(content, filename))])
+                   [(filename, one_record(content, filename))])
         frame, key, lower = eee_scores(records, filename, evaluation)
         return UserScores(frame, key, lower)
     frame = read_frame(content, filename, fmt)
@@ -246,7 +246,8 @@ def scores_from_bytes(content: bytes, filename: str, evaluation: str | None = No
                       evaluation or Path(filename).stem)
 
 
-def _one_record(content: bytes, name: str) -> dict:
+def one_record(content: bytes, name: str) -> dict:
+    """One EEE record's bytes, validated."""
     try:
         return parse_record(content, name)
     except RecordError as exc:
