@@ -7,6 +7,7 @@ work starts, with a message that names the setting to fix.
 
 from __future__ import annotations
 
+import json
 import os
 import re
 from pathlib import Path
@@ -114,6 +115,37 @@ class CustomSource(BaseModel):
         if len(self.schedule.split()) != 5:
             raise ValueError(f"custom source {self.name!r}: schedule must be a 5-field cron expression")
         return self
+
+
+def toml_entry(source: CustomSource) -> str:
+    """One ``[[custom_sources]]`` table in TOML (JSON strings are TOML basic strings)."""
+    def value(v: object) -> str:
+        return json.dumps(str(v)) if not isinstance(v, int) else str(v)
+
+    head = source.model_dump(exclude={"benchmarks"}, exclude_none=True)
+    lines = ["", "[[custom_sources]]", *(f"{k} = {value(v)}" for k, v in head.items())]
+    for benchmark in source.benchmarks:
+        lines += ["[[custom_sources.benchmarks]]",
+                  *(f"{k} = {value(v)}" for k, v in benchmark.model_dump(exclude_none=True).items())]
+    return "\n".join(lines) + "\n"
+
+
+def register_custom_source(source: CustomSource, config_file: Path | None = None) -> Path:
+    """Append a custom source to the settings file, then load the settings: an entry that does not
+    validate (a name already used...) is taken out again and the error raised. Returns the file."""
+    path = config_file or _config_file()
+    before = path.read_text("utf-8") if path.exists() else None
+    path.parent.mkdir(parents=True, exist_ok=True)
+    path.write_text((before or "") + toml_entry(source), encoding="utf-8")
+    try:
+        load_settings()
+    except SettingsError:
+        if before is None:
+            path.unlink()
+        else:
+            path.write_text(before, encoding="utf-8")
+        raise
+    return path
 
 
 class Settings(BaseSettings):

@@ -5,6 +5,8 @@ own model names and as a folder of EEE records, give exactly the rho, interval a
 from __future__ import annotations
 
 import json
+import os
+import shutil
 import subprocess
 import sys
 from pathlib import Path
@@ -22,9 +24,9 @@ RESAMPLES = "100"
 BENCHMARK = "harm_bench_safety_score"
 
 
-def run(*args: str, db: Path, ok: bool = True) -> subprocess.CompletedProcess:
+def run(*args: str, db: Path, ok: bool = True, env: dict | None = None) -> subprocess.CompletedProcess:
     result = subprocess.run([*BENCHWATCH, *args, "--db", str(db)], capture_output=True, text=True,
-                            env={**__import__("os").environ, "BENCHWATCH_BOOTSTRAP_RESAMPLES": RESAMPLES},
+                            env={**os.environ, "BENCHWATCH_BOOTSTRAP_RESAMPLES": RESAMPLES, **(env or {})},
                             timeout=600)
     if ok and result.returncode != 0:
         raise AssertionError(f"exit {result.returncode}: {result.stdout[-2000:]}\n{result.stderr[-2000:]}")
@@ -109,6 +111,28 @@ def test_the_html_report_holds_the_figure_with_escaped_names(db, latest, tmp_pat
     assert page.count("<svg") >= 1 and page.count("<circle") >= 30
     assert "<script>" not in page and "&lt;script&gt;alert(1)&lt;/script&gt;" in page
     assert "Claude 3 Opus (20240229)" in page  # points are labelled with the file's names
+
+
+def test_save_registers_a_custom_source_and_ingests_it(db, latest, tmp_path):
+    copy = tmp_path / "bw.duckdb"
+    shutil.copyfile(db, copy)
+    csv = tmp_path / "refusals.csv"
+    latest.rename(columns={"model": "Model", "score": "refusal rate"}).assign(
+        **{"refusal rate": lambda f: 1 - f["refusal rate"]}).to_csv(csv, index=False)
+    config = tmp_path / "benchwatch.toml"
+    env = {"BENCHWATCH_CONFIG": str(config), "BENCHWATCH_HOME": str(tmp_path / "home")}
+    result = run("check", str(csv), "--name", "Our refusals", "--lower-is-better", "--save", "our-lab",
+                 "--safety-area", "jailbreaks", db=copy, env=env)
+    assert "saved as custom source 'our-lab'" in result.stdout
+    text = config.read_text()
+    assert 'name = "our-lab"' in text and 'column = "refusal rate"' in text and "direction = -1" in text
+    with duckdb.connect(str(copy), read_only=True) as con:
+        stored_rows = con.execute("SELECT count(*) FROM observations WHERE source = 'our-lab'").fetchone()[0]
+        category = con.execute("SELECT category, safety_area, direction FROM benchmarks "
+                               "WHERE source = 'our-lab'").fetchall()
+    assert stored_rows == len(latest) and category == [("safety", "jailbreaks", -1)]
+    again = run("check", str(csv), "--save", "our-lab", db=copy, env=env, ok=False)
+    assert again.returncode == 2 and "exists already" in again.stderr
 
 
 @pytest.mark.parametrize(("content", "message"), [

@@ -38,6 +38,10 @@ def check(
     score_column: Annotated[Optional[str], typer.Option("--score-column")] = None,
     fmt: Annotated[CheckFormat, typer.Option("--format")] = CheckFormat.table,
     out_path: Annotated[Optional[Path], typer.Option("--out", help="Write the report here.")] = None,
+    save: Annotated[Optional[str], typer.Option("--save", help="Register the file as a custom source "
+                                                "of this name (settings file) and ingest it.")] = None,
+    safety_area: Annotated[str, typer.Option("--safety-area", help="With --save: the benchmark's "
+                                             "safety area.")] = "unspecified",
     db: DbOption = None,
 ) -> None:
     """Correlate your benchmark with every capability axis Benchwatch holds (the paper's test).
@@ -72,6 +76,8 @@ def check(
         else:
             out_path.write_text(text, encoding="utf-8")
             err.print(f"wrote {out_path}", markup=False)
+    if save is not None:
+        _save(settings, file, user, report, save, safety_area)
     if report.results.empty:
         err.print(f"check: no stored capability axis shares {settings.min_models} (min_models) of these "
                   f"models; {int(report.matches['matched'].sum())} of {len(report.matches)} matched",
@@ -93,6 +99,50 @@ def _print(report) -> None:
     emit(results, Format.table, percent=("rho", "ci_low", "ci_high"), title="Capabilities correlations")
     for row in report.results.itertuples(index=False):
         out.print(f"- {row.axis_source}/{row.model_set}: {row.verdict}", markup=False, highlight=False)
+
+
+def _save(settings, file: Path, user, report, name: str, safety_area: str) -> None:
+    """Copy the file under the home, add a ``[[custom_sources]]`` entry, ingest it (no analysis:
+    the next refresh correlates it and its alerts start)."""
+    import shutil
+
+    from pydantic import ValidationError
+
+    from benchwatch.pipeline.refresh import refresh
+    from benchwatch.settings import CustomSource, SettingsError, load_settings, register_custom_source
+    from benchwatch.sources import catalog
+    from benchwatch.sources.tabular import detect_format
+
+    if name in catalog(settings):
+        err.print(f"--save: a source called {name!r} exists already", markup=False)
+        raise typer.Exit(2)
+    target = settings.home / "custom" / name / file.name
+    fmt = detect_format(file)
+    model, score, model_set = user.columns or ("model", report.benchmark, None)
+    try:
+        spec = CustomSource(
+            name=name, path=target, format="eee" if user.columns is None else fmt, model_column=model,
+            model_set_column=model_set,
+            benchmarks=[{"column": score, "name": report.benchmark, "category": "safety",
+                         "safety_area": safety_area, "direction": -1 if report.lower_is_better else 1}])
+    except ValidationError as exc:
+        err.print(f"--save: {exc.errors()[0]['msg']}", markup=False)
+        raise typer.Exit(2) from None
+    target.parent.mkdir(parents=True, exist_ok=True)
+    (shutil.copytree if file.is_dir() else shutil.copyfile)(file, target)
+    try:
+        config = register_custom_source(spec)
+        saved = load_settings(db=settings.db)
+    except SettingsError as exc:
+        err.print(str(exc), markup=False)
+        raise typer.Exit(2) from None
+    [ingested] = refresh(saved, [name], "live", analyze=False).reports
+    if ingested.status == "failed":
+        err.print(f"--save: {ingested.error}", markup=False)
+        raise typer.Exit(1)
+    out.print(f"saved as custom source {name!r} in {config} (file copied to {target}); "
+              f"{ingested.rows_added} values stored; the next refresh correlates it and alerts on it",
+              markup=False, highlight=False)
 
 
 def _plain(report) -> str:

@@ -186,8 +186,10 @@ def eee_scores(records: list[tuple[str, dict]], name: str, evaluation: str | Non
 
 
 def table_scores(frame: pd.DataFrame, name: str, model_column: str | None = None,
-                 score_column: str | None = None, set_column: str | None = None) -> pd.DataFrame:
-    """A table's (model, score, model_set) rows; every row must have a model and a numeric score."""
+                 score_column: str | None = None, set_column: str | None = None,
+                 ) -> tuple[pd.DataFrame, tuple[str, str, str | None]]:
+    """A table's (model, score, model_set) rows, and the (model, score, set) columns they came
+    from; every row must have a model and a numeric score."""
     model = pick_column(frame, model_column, MODEL_NAMES, "model", name)
     model_set = pick_column(frame, set_column, SET_NAMES, "model set", name, required=False)
     others = [c for c in frame.columns if c not in (model, model_set)]
@@ -204,8 +206,9 @@ def table_scores(frame: pd.DataFrame, name: str, model_column: str | None = None
         raise InputError(f"{name}: column {score!r} has no score")
     refuse_duplicates(models, name)
     sets = frame[model_set].astype(str).str.strip() if model_set else pd.Series(None, index=frame.index)
-    return pd.DataFrame({"model": models, "score": values, "model_set": sets}).iloc[
+    rows = pd.DataFrame({"model": models, "score": values, "model_set": sets}).iloc[
         np.flatnonzero(np.isfinite(values))].reset_index(drop=True)
+    return rows, (model, score, model_set)
 
 
 @dataclass(frozen=True)
@@ -216,6 +219,7 @@ class UserScores:
     scores: pd.DataFrame
     benchmark: str
     lower_is_better: bool | None = None
+    columns: tuple[str, str, str | None] | None = None  # a table's model, score and set columns
 
 
 def scores_from_path(path: Path, evaluation: str | None = None, model_column: str | None = None,
@@ -242,8 +246,8 @@ def scores_from_bytes(content: bytes, filename: str, evaluation: str | None = No
         frame, key, lower = eee_scores(records, filename, evaluation)
         return UserScores(frame, key, lower)
     frame = read_frame(content, filename, fmt)
-    return UserScores(table_scores(frame, filename, model_column, score_column, set_column),
-                      evaluation or Path(filename).stem)
+    rows, columns = table_scores(frame, filename, model_column, score_column, set_column)
+    return UserScores(rows, evaluation or Path(filename).stem, columns=columns)
 
 
 def one_record(content: bytes, name: str) -> dict:
