@@ -8,6 +8,7 @@ from benchwatch.cli import (  # noqa: F401 - importing registers the commands
     read,
     refresh,
     service,
+    unmapped,
 )
 from benchwatch.cli.app import app
 

@@ -22,6 +22,7 @@ from rich.table import Table
 
 from benchwatch.settings import Settings, SettingsError, load_settings
 from benchwatch.storage.db import StorageError, connect
+from benchwatch.text import csv_text
 
 app = typer.Typer(add_completion=False, no_args_is_help=True,
                   help="Benchwatch: does this safety benchmark measure safety, or just capabilities?")
@@ -68,7 +69,7 @@ def emit(frame: pd.DataFrame, fmt: Format, percent: tuple[str, ...] = (), title:
         typer.echo(json.dumps(records, indent=1))
         return
     if fmt is Format.csv:
-        typer.echo(frame.to_csv(index=False), nl=False)
+        typer.echo(csv_text(frame), nl=False)
         return
     if frame.empty:
         out.print("(nothing to show)")

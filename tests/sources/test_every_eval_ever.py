@@ -5,6 +5,8 @@ a record whose sha256 does not match (refused, named), and the schema's toleranc
 from __future__ import annotations
 
 import json
+import subprocess
+import sys
 
 import pytest
 from benchwatch.storage.db import connect
@@ -17,7 +19,7 @@ from benchwatch.sources.http import HttpClient
 from tests.eee_datastore import EXAMPLES, Datastore, hle_record, record_bytes, vectara_record
 
 EEE = "every-eval-ever"
-HOSTILE = "<!channel> @everyone =HYPERLINK(\"http://x\") <b>bold</b>\x07" + "x" * 10_000
+HOSTILE = "=HYPERLINK(\"http://x\") <!channel> @everyone <b>bold</b>\x07" + "x" * 10_000
 
 
 def observations(con) -> list[tuple]:
@@ -111,6 +113,10 @@ def test_unmapped_evaluations_are_stored_as_published_and_listed(live, upstream)
     assert any("not in the reviewed mapping" in w and "<!channel>" in w for w in report.warnings)
     listed = unmapped_benchmarks(con)
     assert listed["benchmark"].tolist() == [HOSTILE] and listed["category"].tolist() == ["other"]
+    con.close()
+    exported = subprocess.run([sys.executable, "-m", "benchwatch.cli", "unmapped", "--format", "csv",
+                               "--db", str(live.db)], capture_output=True, text=True, check=True).stdout
+    assert "'=HYPERLINK" in exported  # a spreadsheet shows the name, never runs it
 
 
 def test_schema_tolerances_and_refusals():
