@@ -89,11 +89,12 @@ class Datastore:
         self.collections: dict[str, list[tuple[dict, bytes]]] = {}
 
     def add(self, collection: str, body: bytes, sha256: str | None = None,
-            object_uuid: str | None = None) -> str:
+            object_uuid: str | None = None, schema_version: str | None = None) -> str:
         """Store a record; ``sha256`` overrides the index's hash (a corrupted upload)."""
         object_uuid = object_uuid or str(uuid.uuid4())
         path = f"flat/objects/{object_uuid[:2]}/{object_uuid[2:4]}/{object_uuid}.json"
-        line = {"benchmark": collection, "eval_schema_version": json.loads(body)["schema_version"],
+        version = schema_version or json.loads(body)["schema_version"]
+        line = {"benchmark": collection, "eval_schema_version": version,
                 "legacy_path": f"data/{collection}/{object_uuid}.json", "object_path": path,
                 "object_uuid": object_uuid, "record_type": "aggregate",
                 "sha256": sha256 or hashlib.sha256(body).hexdigest(), "size_bytes": len(body)}

@@ -127,7 +127,7 @@ def test_sources_json_shows_every_source_and_the_v2_rescorings(full_db):
               "revisions", "models", "benchmarks"}
     assert needed <= set(rows["epoch"])
     assert set(rows) == {"safetywashing-paper", "open-llm-leaderboard-v1", "open-llm-leaderboard-v2",
-                         "helm-safety", "helm-capabilities", "lmarena", "epoch"}
+                         "helm-safety", "helm-capabilities", "lmarena", "epoch", "every-eval-ever"}
     assert all(r["observations"] > 0 and r["last_status"] in ("ok", "unchanged") for r in rows.values())
     v2 = rows["open-llm-leaderboard-v2"]
     # the two MATH rescorings: hundreds of models revised, not zero and not every row

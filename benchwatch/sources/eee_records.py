@@ -173,7 +173,8 @@ def flatten(records: Iterable[tuple[str, dict]], fallback: datetime) -> Flattene
             rows.append((model, str(info.get("name") or model), str(info.get("developer") or ""),
                          result_key(result), str(result.get("evaluation_name") or ""), value,
                          _boolean(metric.get("lower_is_better")), when, name))
-    warnings = [f"{skipped} result(s) without a model id or a finite score skipped"] if skipped else []
+    warnings = [f"{skipped} result(s) with a non-finite or missing score, or no model id, skipped"
+                ] if skipped else []
     frame = pd.DataFrame(rows, columns=ROW_COLUMNS)
     frame["observed_at"] = pd.to_datetime(frame["observed_at"]).astype("datetime64[us]")
     return Flattened(frame, warnings)

@@ -80,7 +80,9 @@ def read_index(content: bytes, location: str) -> list[dict]:
         try:
             entry = json.loads(line)
         except json.JSONDecodeError as exc:
-            raise ParseError(SOURCE, location, f"not a JSON line ({exc.msg})", row=number) from None
+            what = "an HTML page" if line.lstrip().startswith("<") else "a line that is"
+            raise ParseError(SOURCE, location, f"{what} not JSON ({exc.msg}): not a collection index",
+                             row=number) from None
         if not isinstance(entry, dict) or any(not isinstance(entry.get(k), str) for k in INDEX_FIELDS):
             raise ParseError(SOURCE, location, f"an index line needs {', '.join(INDEX_FIELDS)}",
                              row=number)
@@ -179,9 +181,16 @@ class EveryEvalEver(Source):
         flat = flatten(records, snapshot.observed_at)
         rows = flat.rows
         warnings = [f"{snapshot.label}: {w}" for w in flat.warnings]
+        if not records:
+            warnings.append(f"{snapshot.label}: the collection index lists no record")
         # The newest record of a (model, key) wins: a collection can list a model twice.
-        rows = rows.sort_values(["observed_at", "record"], kind="stable").drop_duplicates(
+        newest = rows.sort_values(["observed_at", "record"], kind="stable").drop_duplicates(
             ["model", "key"], keep="last")
+        if len(newest) < len(rows):
+            twice = rows.loc[rows.duplicated(["model", "key"], keep=False), "model"].nunique()
+            warnings.append(f"{snapshot.label}: {len(rows) - len(newest)} duplicate result(s) for {twice} "
+                            "model(s) in another record: kept the newest")
+        rows = newest
         warnings += self._review(rows, snapshot.label)
         observations = pd.DataFrame({"model": rows["model"], "benchmark": rows["key"],
                                      "value": rows["value"], "observed_at": rows["observed_at"]})
