@@ -18,6 +18,9 @@ import typer
 from benchwatch.cli.app import DbOption, Format, app, emit, err, out, read_db, settings_or_exit
 
 
+MATCH_ROWS = 200  # rows of the match table printed in table mode
+
+
 class CheckFormat(str, Enum):
     table = "table"
     json = "json"
@@ -90,11 +93,10 @@ def _print(report) -> None:
     out.print(f"{report.benchmark}: {len(report.matches)} models, {matched} matched "
               f"({'lower' if report.lower_is_better else 'higher'} is better)", markup=False,
               highlight=False)
-    rules = report.matches.loc[report.matches["matched"], "rule"].value_counts()
-    emit(rules.rename_axis("matched by").reset_index(name="models"), Format.table, title="Matching")
-    unmatched = report.unmatched[["model", "canonical_id", "suggestions"]]
-    if len(unmatched):
-        emit(unmatched.head(50), Format.table, title=f"Not matched ({len(unmatched)}; first 50)")
+    matches = report.matches.sort_values("matched", kind="stable")
+    shown = matches[["model", "canonical_id", "rule", "matched", "suggestions"]].head(MATCH_ROWS)
+    more = f"; the first {MATCH_ROWS}, unmatched first (all: --format json)" if len(matches) > MATCH_ROWS else ""
+    emit(shown, Format.table, title=f"How each model was matched ({len(report.unmatched)} not matched{more})")
     results = report.results.drop(columns="verdict")
     emit(results, Format.table, percent=("rho", "ci_low", "ci_high"), title="Capabilities correlations")
     for row in report.results.itertuples(index=False):
