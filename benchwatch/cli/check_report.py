@@ -56,9 +56,16 @@ def figure(points: pd.DataFrame, title: str, x_label: str, y_label: str) -> str:
              f'role="img" aria-label="{esc(title)}">',
              f'<rect x="{PAD}" y="{PAD}" width="{WIDTH - 2 * PAD}" height="{HEIGHT - 2 * PAD}" '
              'fill="none" stroke="#999"/>',
-             f'<text x="{WIDTH / 2}" y="{HEIGHT - 15}" text-anchor="middle">{esc(x_label)}</text>',
+             f'<text x="{WIDTH / 2}" y="{HEIGHT - 12}" text-anchor="middle">{esc(x_label)}</text>',
              f'<text x="15" y="{HEIGHT / 2}" transform="rotate(-90 15 {HEIGHT / 2})" '
              f'text-anchor="middle">{esc(y_label)}</text>']
+    for k in range(3):  # min, middle, max of each axis
+        xv = points["capabilities"].min() + k / 2 * (points["capabilities"].max() - points["capabilities"].min())
+        yv = points["score"].min() + k / 2 * (points["score"].max() - points["score"].min())
+        parts.append(f'<text x="{PAD + k / 2 * (WIDTH - 2 * PAD):.1f}" y="{HEIGHT - PAD + 14}" '
+                     f'font-size="10" text-anchor="middle">{xv:.4g}</text>')
+        parts.append(f'<text x="{PAD - 4}" y="{HEIGHT - PAD - k / 2 * (HEIGHT - 2 * PAD):.1f}" '
+                     f'font-size="10" text-anchor="end">{yv:.4g}</text>')
     for (cx, cy), (_, row) in zip(zip(x, y, strict=True), points.iterrows(), strict=True):
         label = esc(str(row["model"])[:60])
         parts.append(f'<circle cx="{cx:.1f}" cy="{cy:.1f}" r="4" fill="#1f77b4">'
