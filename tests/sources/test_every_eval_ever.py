@@ -8,10 +8,12 @@ import json
 import subprocess
 import sys
 
+import pandas as pd
 import pytest
 from benchwatch.storage.db import connect
 from benchwatch.storage.observations import sync_benchmarks, unmapped_benchmarks
 
+from benchwatch.identity.resolve import resolve
 from benchwatch.pipeline.ingest import ingest_source
 from benchwatch.registry import load_registry
 from benchwatch.sources.eee_records import RecordError, parse_record
@@ -130,3 +132,11 @@ def test_schema_tolerances_and_refusals():
     broken["evaluation_results"][0]["score_details"]["score"] = "n/a"
     with pytest.raises(RecordError, match="r2: .*score"):
         parse_record(json.dumps(broken).encode(), "r2")
+
+
+def test_eee_model_ids_meet_other_sources_names_through_the_identity_layer():
+    models = pd.DataFrame({"source": ["every-eval-ever", "helm-safety", "every-eval-ever", "epoch"],
+                           "model": ["anthropic/claude-3-opus-20240229", "Claude 3 Opus (20240229)",
+                                     "zhipu-ai/glm-4.5", "glm-4.5"], "model_type": None})
+    ids = resolve(models)["canonical_id"].tolist()
+    assert ids[0] == ids[1] == "claude-opus-3-20240229" and ids[2] == ids[3] == "glm-4.5"
