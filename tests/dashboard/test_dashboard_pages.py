@@ -14,6 +14,7 @@ import numpy as np
 import pandas as pd
 import pytest
 from benchwatch.analysis.classes import Bands
+from benchwatch.sources import SOURCES
 from scipy.stats import spearmanr
 
 from tests.dashboard.helpers import app_test, copy_database
@@ -294,7 +295,7 @@ class TestData:
         at = app_test(dashboard_db, monkeypatch, page="views/data.py")
         no_exception(at)
         sources = frame_by_column(at, "attribution")
-        assert len(sources) == 7 and sources["license"].str.len().gt(0).all()
+        assert len(sources) == len(SOURCES) and sources["license"].str.len().gt(0).all()
         log = frame_by_column(at, "rows_parsed")
         assert len(log) == published.execute("SELECT count(*) FROM fetches").fetchone()[0]
         at.selectbox(key="log_source").set_value("open-llm-leaderboard-v2").run()
