@@ -43,8 +43,14 @@ DbOption = Annotated[Optional[Path], typer.Option("--db", help="DuckDB file (BEN
 
 
 def settings_or_exit(**overrides) -> Settings:
+    """The settings, or exit 2 naming the setting to fix (a custom source taking a built-in
+    source's name included)."""
+    from benchwatch.sources import catalog
+
     try:
-        return load_settings(**overrides)
+        settings = load_settings(**overrides)
+        catalog(settings)
+        return settings
     except SettingsError as exc:
         err.print(f"[red]{exc}[/red]", markup=True, highlight=False)
         raise typer.Exit(2) from None

@@ -3,6 +3,10 @@ correlated with the cross-source axes, scheduled), and a bad settings entry name
 
 from __future__ import annotations
 
+import os
+import subprocess
+import sys
+
 import duckdb
 import pandas as pd
 import pytest
@@ -84,3 +88,13 @@ def test_a_custom_source_may_not_take_a_built_in_name(tmp_path):
                              custom_sources=[{**entry(tmp_path / "x.csv"), "name": "epoch"}])
     with pytest.raises(SettingsError, match="custom_sources.*'epoch'"):
         refresh(settings, ["epoch"], analyze=False)
+
+
+def test_the_cli_refuses_a_clashing_custom_source_at_start(tmp_path):
+    config = tmp_path / "benchwatch.toml"
+    config.write_text('[[custom_sources]]\nname = "epoch"\npath = "x.csv"\nformat = "csv"\n'
+                      '[[custom_sources.benchmarks]]\ncolumn = "refusal"\nsafety_area = "jailbreaks"\n')
+    result = subprocess.run([sys.executable, "-m", "benchwatch.cli", "sources", "--db", str(tmp_path / "bw.duckdb")],
+                            capture_output=True, text=True, env={**os.environ, "BENCHWATCH_CONFIG": str(config)})
+    assert result.returncode == 2 and "custom_sources" in result.stderr and "'epoch'" in result.stderr
+    assert "Traceback" not in result.stderr
