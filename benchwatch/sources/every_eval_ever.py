@@ -162,7 +162,9 @@ class EveryEvalEver(Source):
                 files[OBJECT_PREFIX + entry["object_path"]] = body
             refused += [f"{collection}: {problem}" for problem in bad]
             # With a record refused, no validators: the next fetch reads the index again.
-            yield Snapshot(self.name, collection, now, url, files, mode="live", http_status=got.status,
+            # Data time: the newest record's retrieved_timestamp (when the adapter read its upstream).
+            yield Snapshot(self.name, collection, _newest(files) or now, url, files, mode="live",
+                           http_status=got.status,
                            etag=None if bad else got.etag,
                            last_modified=None if bad else got.last_modified)
         if refused:
