@@ -5,6 +5,7 @@ a record whose sha256 does not match (refused, named), and the schema's toleranc
 from __future__ import annotations
 
 import json
+from datetime import datetime
 import subprocess
 import sys
 
@@ -16,6 +17,8 @@ from benchwatch.storage.observations import sync_benchmarks, unmapped_benchmarks
 from benchwatch.identity.resolve import resolve
 from benchwatch.pipeline.ingest import ingest_source
 from benchwatch.registry import load_registry
+from benchwatch.sources import build
+from benchwatch.sources.base import Snapshot
 from benchwatch.sources.eee_records import RecordError, parse_record
 from benchwatch.sources.http import HttpClient
 from tests.eee_datastore import EXAMPLES, Datastore, hle_record, record_bytes, vectara_record
@@ -140,3 +143,13 @@ def test_eee_model_ids_meet_other_sources_names_through_the_identity_layer():
                                      "zhipu-ai/glm-4.5", "glm-4.5"], "model_type": None})
     ids = resolve(models)["canonical_id"].tolist()
     assert ids[0] == ids[1] == "claude-opus-3-20240229" and ids[2] == ids[3] == "glm-4.5"
+
+
+def test_a_record_disagreeing_with_the_registry_direction_is_a_warning():
+    record = hle_record("openai/gpt-4o", "GPT-4o", 2.7, 89.0, 1777000000)
+    record["evaluation_results"][1]["metric_config"]["lower_is_better"] = False
+    snapshot = Snapshot(EEE, "hle", datetime(2026, 5, 1), "test", {"objects/r.json": record_bytes(record)})
+    batch = build(EEE).parse(snapshot)
+    assert any("disagrees with the registry's direction" in w and "hle.calibration_error" in w
+               for w in batch.warnings)
+    assert len(batch.observations) == 2  # stored as published; a reviewer decides
