@@ -5,9 +5,9 @@ a record whose sha256 does not match (refused, named), and the schema's toleranc
 from __future__ import annotations
 
 import json
-from datetime import datetime
 import subprocess
 import sys
+from datetime import datetime
 
 import pandas as pd
 import pytest
