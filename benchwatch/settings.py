@@ -7,12 +7,14 @@ work starts, with a message that names the setting to fix.
 
 from __future__ import annotations
 
+import json
 import os
+import re
 from pathlib import Path
 from typing import Annotated, Any, Literal
 
 import platformdirs
-from pydantic import AliasChoices, Field, SecretStr, ValidationError, field_validator, model_validator
+from pydantic import AliasChoices, BaseModel, ConfigDict, Field, SecretStr, ValidationError, field_validator, model_validator
 from pydantic_settings import (
     BaseSettings,
     NoDecode,
@@ -23,6 +25,8 @@ from pydantic_settings import (
 from pydantic_settings import SettingsError as PydanticSettingsError
 
 MissingPolicy = Literal["drop", "knn", "iterative"]
+# The collections with safety content, and one with a capability benchmark (MMLU-Pro).
+DEFAULT_EEE_COLLECTIONS = ("hle", "vectara-hallucination-leaderboard", "openeval", "mmlu-pro")
 
 
 class SettingsError(ValueError):
@@ -63,6 +67,85 @@ NO_REPLAY_DATA = (
     "`--replay DIR`) to the folder of recorded snapshots (../shared/data beside a checkout), "
     "or fetch the upstreams with `--live`"
 )
+
+
+SOURCE_NAME = r"^[a-z0-9][a-z0-9._-]{0,62}$"
+
+
+class CustomBenchmark(BaseModel):
+    """One column (or EEE metric id) of a custom source and what it measures."""
+
+    model_config = ConfigDict(extra="forbid")
+
+    column: str = Field(min_length=1, description="The file's column, or an EEE metric id / evaluation name.")
+    name: str | None = Field(None, description="Shown name; the column when not set.")
+    category: Literal["safety", "capability", "other"] = "safety"
+    safety_area: str | None = Field(None, description="Required for a safety benchmark (e.g. jailbreaks).")
+    direction: Literal[1, -1] = Field(1, description="1: higher is safer/better; -1: lower is.")
+    scale: str = Field("as published", min_length=1)
+
+    @model_validator(mode="after")
+    def _safety_needs_area(self) -> "CustomBenchmark":
+        if self.category == "safety" and not self.safety_area:
+            raise ValueError(f"benchmark {self.column!r}: a safety benchmark needs a safety_area")
+        return self
+
+
+class CustomSource(BaseModel):
+    """A lab's own results file, followed like a leaderboard: ``[[custom_sources]]`` in the TOML."""
+
+    model_config = ConfigDict(extra="forbid")
+
+    name: str = Field(pattern=SOURCE_NAME, description="The source's name in every table and command.")
+    path: Path | None = Field(None, description="A local file (or folder of EEE records).")
+    url: str | None = Field(None, pattern=r"^https?://", description="Or a URL, fetched conditionally.")
+    format: Literal["csv", "tsv", "parquet", "json", "eee"]
+    model_column: str = "model"
+    model_set_column: str | None = None
+    benchmarks: list[CustomBenchmark] = Field(min_length=1)
+    schedule: str = Field("0 6 * * *", description="Cron schedule of its ingest deployment (UTC).")
+
+    @model_validator(mode="after")
+    def _one_location(self) -> "CustomSource":
+        if (self.path is None) == (self.url is None):
+            raise ValueError(f"custom source {self.name!r}: give exactly one of path and url")
+        columns = [b.column for b in self.benchmarks]
+        if len(set(columns)) != len(columns):
+            raise ValueError(f"custom source {self.name!r}: a benchmark column is listed twice")
+        if len(self.schedule.split()) != 5:
+            raise ValueError(f"custom source {self.name!r}: schedule must be a 5-field cron expression")
+        return self
+
+
+def toml_entry(source: CustomSource) -> str:
+    """One ``[[custom_sources]]`` table in TOML (JSON strings are TOML basic strings)."""
+    def value(v: object) -> str:
+        return json.dumps(str(v)) if not isinstance(v, int) else str(v)
+
+    head = source.model_dump(exclude={"benchmarks"}, exclude_none=True)
+    lines = ["", "[[custom_sources]]", *(f"{k} = {value(v)}" for k, v in head.items())]
+    for benchmark in source.benchmarks:
+        lines += ["[[custom_sources.benchmarks]]",
+                  *(f"{k} = {value(v)}" for k, v in benchmark.model_dump(exclude_none=True).items())]
+    return "\n".join(lines) + "\n"
+
+
+def register_custom_source(source: CustomSource, config_file: Path | None = None) -> Path:
+    """Append a custom source to the settings file, then load the settings: an entry that does not
+    validate (a name already used...) is taken out again and the error raised. Returns the file."""
+    path = config_file or _config_file()
+    before = path.read_text("utf-8") if path.exists() else None
+    path.parent.mkdir(parents=True, exist_ok=True)
+    path.write_text((before or "") + toml_entry(source), encoding="utf-8")
+    try:
+        load_settings()
+    except SettingsError:
+        if before is None:
+            path.unlink()
+        else:
+            path.write_text(before, encoding="utf-8")
+        raise
+    return path
 
 
 class Settings(BaseSettings):
@@ -143,6 +226,14 @@ class Settings(BaseSettings):
         default=None,
         description="Point every live endpoint at this base URL (a mirror or a test upstream).",
     )
+    eee_collections: Annotated[list[str], NoDecode] = Field(
+        default_factory=lambda: list(DEFAULT_EEE_COLLECTIONS),
+        description="Every Eval Ever datastore collections to follow (flat/indexes/by_collection/<c>.jsonl).",
+    )
+    custom_sources: list[CustomSource] = Field(
+        default_factory=list,
+        description="Your own results files, followed like a leaderboard ([[custom_sources]] in the TOML).",
+    )
     http_timeout: float = Field(30.0, gt=0)
     http_retries: int = Field(4, ge=0, le=10)
     http_max_wait: float = Field(
@@ -193,6 +284,30 @@ class Settings(BaseSettings):
         if isinstance(value, str) and not value.lstrip().startswith("["):
             return [part for part in value.replace(",", " ").split() if part]
         return value
+
+    @field_validator("eee_collections", mode="before")
+    @classmethod
+    def _split_collections(cls, value: object) -> object:
+        # BENCHWATCH_EEE_COLLECTIONS="hle openeval" (spaces or commas)
+        if isinstance(value, str) and not value.lstrip().startswith("["):
+            return [part for part in value.replace(",", " ").split() if part]
+        return value
+
+    @field_validator("eee_collections")
+    @classmethod
+    def _collection_names(cls, value: list[str]) -> list[str]:
+        bad = [name for name in value if not re.fullmatch(r"[A-Za-z0-9][A-Za-z0-9._-]*", name)]
+        if bad:
+            raise ValueError(f"not a collection name: {bad[0]!r} (letters, digits, '.', '_', '-')")
+        return value
+
+    @model_validator(mode="after")
+    def _custom_names_unique(self) -> "Settings":
+        names = [c.name for c in self.custom_sources]
+        twice = sorted({n for n in names if names.count(n) > 1})
+        if twice:
+            raise ValueError(f"custom_sources: the name {twice[0]!r} is used twice")
+        return self
 
     @model_validator(mode="after")
     def _hysteresis_below_threshold(self) -> "Settings":

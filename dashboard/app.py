@@ -20,6 +20,7 @@ PAGES = [
     st.Page("views/overview.py", title="Overview", icon=":material/dashboard:", default=True),
     st.Page("views/benchmark.py", title="Benchmark", icon=":material/show_chart:", url_path="benchmark"),
     st.Page("views/capabilities.py", title="Capabilities", icon=":material/psychology:", url_path="capabilities"),
+    st.Page("views/check.py", title="Check a benchmark", icon=":material/fact_check:", url_path="check"),
     st.Page("views/alerts.py", title="Alerts", icon=":material/notifications:", url_path="alerts"),
     st.Page("views/data.py", title="Data", icon=":material/database:", url_path="data"),
 ]

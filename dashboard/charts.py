@@ -116,3 +116,17 @@ def loadings_over_time(loadings: pd.DataFrame) -> alt.Chart:
         tooltip=[alt.Tooltip("name:N", title="benchmark"), alt.Tooltip("as_of:T", title="as of"),
                  alt.Tooltip("loading:Q", format=".3f")],
     ).properties(height=300)
+
+
+def check_scatter(points: pd.DataFrame, benchmark: str, axis: str) -> alt.LayerChart:
+    """The paper's figure for an uploaded benchmark: its score against a capabilities axis,
+    one labelled point per model (labels and tooltips render as text)."""
+    x = alt.X("capabilities:Q", title=f"capabilities score: {axis}", scale=alt.Scale(zero=False))
+    y = alt.Y("score:Q", title=f"{benchmark[:60]} (as published)", scale=alt.Scale(zero=False))
+    base = alt.Chart(points.assign(label=points["model"].astype(str).str.slice(0, 40)))
+    dots = base.mark_circle(size=60).encode(
+        x=x, y=y, tooltip=[alt.Tooltip("model:N"), alt.Tooltip("canonical_id:N", title="canonical id"),
+                           alt.Tooltip("score:Q", format=".4g"),
+                           alt.Tooltip("capabilities:Q", format=".4g", title=axis)])
+    labels = base.mark_text(align="left", dx=6, dy=-4, fontSize=9).encode(x=x, y=y, text="label:N")
+    return alt.layer(dots, labels).properties(height=420)

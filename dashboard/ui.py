@@ -17,8 +17,8 @@ import pandas as pd
 import streamlit as st
 
 from benchwatch.sources import SOURCES
+from benchwatch.text import csv_text
 
-_FORMULA_STARTS = ("=", "+", "-", "@", "\t", "\r")
 _MARKDOWN_SPECIALS = re.compile(r"([\\`*_{}\[\]()#+\-.!|<>~$:=^&])")
 
 
@@ -54,21 +54,6 @@ def table(
         key=f"csv-{key}",
         on_click="ignore",
     )
-
-
-def csv_text(frame: pd.DataFrame) -> str:
-    """The rows as CSV, with text cells that a spreadsheet would run as a formula made inert.
-
-    Model names and upstream messages are untrusted: a cell starting with
-    ``=``, ``+``, ``-``, ``@`` (or a tab or carriage return) gets a leading
-    apostrophe, the usual CSV-injection guard. Numbers are left as they are.
-    """
-    safe = frame.copy()
-    for column in safe.columns:
-        if safe[column].dtype == object or pd.api.types.is_string_dtype(safe[column]):
-            safe[column] = safe[column].map(
-                lambda v: "'" + v if isinstance(v, str) and v[:1] in _FORMULA_STARTS else v)
-    return safe.to_csv(index=False)
 
 
 def pick(

@@ -12,6 +12,7 @@ from __future__ import annotations
 from importlib.resources import files
 from importlib.resources.abc import Traversable
 from pathlib import Path
+from collections.abc import Sequence
 from typing import Any, Literal
 
 import yaml
@@ -21,6 +22,8 @@ from prefect.events.schemas.deployment_triggers import DeploymentEventTrigger
 from prefect.flows import load_flow_from_entrypoint
 from prefect.schedules import Cron, Schedule
 from prefect.types.entrypoint import EntrypointType
+
+from benchwatch.settings import CustomSource
 
 PREFECT_FILE = files("benchwatch.deploy") / "prefect.yaml"
 
@@ -40,18 +43,30 @@ def _concurrency(spec: dict[str, Any]) -> int | ConcurrencyLimitConfig | None:
     return ConcurrencyLimitConfig(**limit) if isinstance(limit, dict) else limit
 
 
+def custom_source_specs(custom: Sequence[CustomSource]) -> list[dict[str, Any]]:
+    """An ingest deployment per custom source of the settings, shaped like the file's entries:
+    its schedule (UTC cron) from the entry, one run at a time."""
+    return [{"name": spec.name, "description": f"custom source {spec.name}: {spec.path or spec.url}",
+             "entrypoint": "benchwatch.flows.ingest.ingest",
+             "parameters": {"source": spec.name, "mode": "live"},
+             "schedules": [{"cron": spec.schedule, "timezone": "UTC"}],
+             "concurrency_limit": 1, "tags": ["benchwatch", "ingest", "custom"]} for spec in custom]
+
+
 def runner_deployments(
     mode: Literal["replay", "live"] | None = None,
     db: Path | None = None,
     path: Traversable = PREFECT_FILE,
+    custom: Sequence[CustomSource] = (),
 ) -> list[RunnerDeployment]:
-    """Every deployment of the file, for ``prefect.serve``; ``mode`` and ``db`` override parameters.
+    """Every deployment of the file and one per custom source, for ``prefect.serve``; ``mode``
+    and ``db`` override parameters.
 
     The work pool of the file is left out: a served deployment runs in the
     serving process's runner, not on a worker.
     """
     deployments = []
-    for spec in deployment_specs(path):
+    for spec in [*deployment_specs(path), *custom_source_specs(custom)]:
         flow = load_flow_from_entrypoint(spec["entrypoint"], use_placeholder_flow=False)
         parameters = dict(spec.get("parameters") or {})
         accepted = flow.parameters.properties

@@ -366,3 +366,20 @@ def source_status(con: duckdb.DuckDBPyConnection) -> pd.DataFrame:
         ORDER BY c.source
         """
     ).df()
+
+
+def unmapped_benchmarks(con: duckdb.DuckDBPyConnection, source: str | None = None) -> pd.DataFrame:
+    """Benchmarks stored that no registry row maps: counted as ``other`` (never safety) until a
+    reviewer maps them. One row per (source, benchmark) with how many models and values it has."""
+    where, params = ("AND o.source = ?", [source]) if source else ("", [])
+    return con.execute(
+        f"""
+        SELECT o.source, o.benchmark, 'other' AS category, count(DISTINCT o.model) AS models,
+               count(*) AS observations, max(o.valid_from) AS latest
+        FROM observations o
+        LEFT JOIN benchmarks b ON b.source = o.source AND b."column" = o.benchmark
+        WHERE b."column" IS NULL AND o.valid_to IS NULL {where}
+        GROUP BY o.source, o.benchmark ORDER BY o.source, o.benchmark
+        """,
+        params,
+    ).df()

@@ -115,3 +115,27 @@ def correlations(
         """,
         params,
     ).df()
+
+
+def latest_axis_scores(con: duckdb.DuckDBPyConnection) -> pd.DataFrame:
+    """Every capability axis of the latest good run at its latest as-of date, one row per model:
+    (source, model_set, axis, as_of, model, canonical_id, score). ``model`` is the name the
+    analysis stored (the source's own), ``canonical_id`` its resolution (``model_aliases``)."""
+    run = last_run(con)
+    columns = ["source", "model_set", "axis", "as_of", "model", "canonical_id", "score"]
+    if run is None:
+        return pd.DataFrame(columns=columns)
+    return con.execute(
+        """
+        WITH latest AS (
+            SELECT source, model_set, axis, max(as_of) AS as_of FROM capability_scores
+            WHERE run_id = ? GROUP BY source, model_set, axis)
+        SELECT s.source, s.model_set, s.axis, s.as_of, s.model,
+               coalesce(a.canonical_id, s.model) AS canonical_id, s.score
+        FROM capability_scores s JOIN latest l USING (source, model_set, axis, as_of)
+        LEFT JOIN model_aliases a ON a.source = s.source AND a.model = s.model
+        WHERE s.run_id = ?
+        ORDER BY s.source, s.model_set, s.axis, s.model
+        """,
+        [run["run_id"], run["run_id"]],
+    ).df()

@@ -126,7 +126,7 @@ def test_sources_json_shows_every_source_and_the_v2_rescorings(full_db):
               "revisions", "models", "benchmarks"}
     assert needed <= set(rows["epoch"])
     assert set(rows) == {"safetywashing-paper", "open-llm-leaderboard-v1", "open-llm-leaderboard-v2",
-                         "helm-safety", "helm-capabilities", "lmarena", "epoch"}
+                         "helm-safety", "helm-capabilities", "lmarena", "epoch", "every-eval-ever"}
     assert all(r["observations"] > 0 and r["last_status"] in ("ok", "unchanged") for r in rows.values())
     # Live or frozen, since when, why, the upstream's own statement, and the newest data date.
     assert {n for n, r in rows.items() if r["liveness"] == "live"} == {"lmarena", "epoch"}

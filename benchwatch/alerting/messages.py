@@ -8,6 +8,7 @@ Apprise converts them for channels that want HTML (e-mail) or text.
 from __future__ import annotations
 
 import json
+import re
 from collections.abc import Mapping, Sequence
 from datetime import date, datetime
 from typing import Any
@@ -17,10 +18,41 @@ import pandas as pd
 
 from benchwatch.alerting.rules import CAPABILITY_TRACKING, DRIFT
 
+# Upstream strings in a message (benchmark keys, source names, messages quoting them) are
+# data: shown at most this long, and made inert (``inert``).
+MAX_TEXT = 300
+_CONTROL = re.compile(r"[\x00-\x08\x0b-\x1f\x7f-\x9f\u2028\u2029]")
+_MENTION = re.compile(r"@(?=\w)")
+_MARKUP = str.maketrans({"<": "‹", ">": "›", "[": "⟦", "]": "⟧"})
+# Row fields that can carry upstream strings.
+UNTRUSTED = ("benchmark", "source", "model_set", "axis", "message", "key")
+
 # More pending messages than this for one channel in one round go out as one digest.
 DIGEST_AFTER = 5
 # A digest lists at most this many alerts; the rest are counted and left to the dashboard.
 DIGEST_MAX_LINES = 250
+
+
+def inert(text: object) -> str:
+    """An upstream string as inert text in Slack, Discord, Markdown, HTML e-mail and JSON alike.
+
+    ``<`` and ``>`` become ‹ › (no ``<!channel>``, ``<@U1>``, ``<b>``, ``<http://...|x>``), an
+    ``@`` before a word gets a zero-width space (no ``@everyone``, ``@here``), Markdown's link
+    brackets are replaced by look-alikes, control characters are shown as escapes, and anything
+    past ``MAX_TEXT`` characters is cut with a count of what was cut.
+    """
+    raw = str(text)
+    cut = raw[:MAX_TEXT]
+    safe = _CONTROL.sub(lambda m: f"\\x{ord(m.group()):02x}", cut.translate(_MARKUP))
+    safe = _MENTION.sub("@\u200b", safe).replace("\n", " ")
+    if len(raw) > MAX_TEXT:
+        safe += f"… ({len(raw) - MAX_TEXT} more characters)"
+    return safe
+
+
+def _inert_row(row: Mapping[str, Any]) -> dict[str, Any]:
+    """The row with every field that can carry an upstream string made inert."""
+    return {k: (inert(v) if k in UNTRUSTED and isinstance(v, str) else v) for k, v in row.items()}
 
 
 def dashboard_link(base_url: str, row: Mapping[str, Any]) -> str | None:
@@ -62,6 +94,7 @@ def _verb(row: Mapping[str, Any], kind: str) -> str:
 def title(row: Mapping[str, Any], kind: str | None = None) -> str:
     """One line: state, severity, rule, and what it is about."""
     kind = kind or row["state"]
+    row = _inert_row(row)
     what = row.get("benchmark") or row["source"]
     if row["rule"] == "channel-failing":
         what = _details(row).get("channel") or what
@@ -76,6 +109,8 @@ def title(row: Mapping[str, Any], kind: str | None = None) -> str:
 def body(row: Mapping[str, Any], dashboard_url: str, ci_level: float, kind: str | None = None) -> str:
     """The full message: what happened, the numbers that made it, since when, the key, the link."""
     kind = kind or row["state"]
+    link = dashboard_link(dashboard_url, row)
+    row = _inert_row(row)
     lines = [str(row["message"]), ""]
     details = _details(row)
     fired = _day(row.get("fired_at"))
@@ -105,7 +140,6 @@ def body(row: Mapping[str, Any], dashboard_url: str, ci_level: float, kind: str 
                  + (f", model set {row['model_set']}" if row.get("model_set") else "")
                  + (f", axis {row['axis']}" if row.get("axis") else ""))
     lines.append(f"- key: {row['key']}")
-    link = dashboard_link(dashboard_url, row)
     if link:
         lines.append(f"- dashboard: {link}")
     return "\n".join(lines)
@@ -118,8 +152,9 @@ def digest(rows: Sequence[Mapping[str, Any]], dashboard_url: str) -> tuple[str, 
     lines = [head, ""]
     for row in rows[:DIGEST_MAX_LINES]:
         link = dashboard_link(dashboard_url, row)
+        safe = _inert_row(row)
         lines.append(f"- {title(row, row.get('kind'))} since {_day(row.get('data_time'))}: "
-                     f"{row['message']} (key: {row['key']})" + (f" {link}" if link else ""))
+                     f"{safe['message']} (key: {safe['key']})" + (f" {link}" if link else ""))
     if len(rows) > DIGEST_MAX_LINES:
         lines.append(f"- ... and {len(rows) - DIGEST_MAX_LINES} more: {dashboard_url}")
     return head, "\n".join(lines)

@@ -214,7 +214,9 @@ def analyze_cross_source(
             continue
         models = mine.drop_duplicates("canonical_id")[["canonical_id", "model_set", "kind"]]
         for set_name, members in target_sets(models, pooled).items():
-            members = members.intersection(targets_all.index)
+            # Sorted: the bootstrap resamples models by position, so a fixed order makes a rho's
+            # interval reproducible from the stored axis (``benchwatch check`` recomputes it).
+            members = members.intersection(targets_all.index).sort_values()
             keys = {"source": target, "model_set": set_name, "as_of": as_of}
             axes, facts = _axes(latest, registry, members, params, skip_axes, min_coverage, target)
             result = _set_results(keys, targets_all.loc[members], axes, facts, names, params)

@@ -2,12 +2,14 @@
 
 from benchwatch.cli import (  # noqa: F401 - importing registers the commands
     alerts,
+    check,
     dashboard,
     history,
     models,
     read,
     refresh,
     service,
+    unmapped,
 )
 from benchwatch.cli.app import app
 

@@ -24,6 +24,7 @@ from rich.table import Table
 
 from benchwatch.settings import Settings, SettingsError, load_settings
 from benchwatch.storage.db import StorageError, connect, preflight, unusable
+from benchwatch.text import csv_text
 
 app = typer.Typer(add_completion=False, no_args_is_help=True,
                   help="Benchwatch: does this safety benchmark measure safety, or just capabilities?")
@@ -47,8 +48,14 @@ DbOption = Annotated[Optional[Path], typer.Option("--db", help="DuckDB file (BEN
 
 
 def settings_or_exit(**overrides) -> Settings:
+    """The settings, or exit 2 naming the setting to fix (a custom source taking a built-in
+    source's name included)."""
+    from benchwatch.sources import catalog
+
     try:
-        return load_settings(**overrides)
+        settings = load_settings(**overrides)
+        catalog(settings)
+        return settings
     except SettingsError as exc:
         err.print(f"[red]{exc}[/red]", markup=True, highlight=False)
         raise typer.Exit(2) from None
@@ -100,7 +107,7 @@ def emit(frame: pd.DataFrame, fmt: Format, percent: tuple[str, ...] = (), title:
         typer.echo(json.dumps(records, indent=1))
         return
     if fmt is Format.csv:
-        typer.echo(frame.to_csv(index=False), nl=False)
+        typer.echo(csv_text(frame), nl=False)
         return
     if frame.empty:
         out.print("(nothing to show)")

@@ -44,7 +44,7 @@ def refresh(
     from benchwatch.pipeline.refresh import source_names
 
     try:
-        source_names(source)
+        source_names(source, settings)
     except ValueError as exc:
         err.print(str(exc), markup=False)
         raise typer.Exit(2) from None

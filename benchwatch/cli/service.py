@@ -67,7 +67,8 @@ def serve(
 
     from benchwatch.flows.deployments import runner_deployments
 
-    deployments = runner_deployments(mode="live" if live else "replay", db=settings.db.resolve())
+    deployments = runner_deployments(mode="live" if live else "replay", db=settings.db.resolve(),
+                                     custom=settings.custom_sources)
     out.print(f"serving {len(deployments)} deployments ({'live' if live else 'replay'}) against {api}; "
               f"database {settings.db}", markup=False, highlight=False)
     # A runner run is a child process; one at a time, as the database has one writer anyway.

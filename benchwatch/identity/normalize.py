@@ -39,6 +39,7 @@ KNOWN_ORGS = frozenset({
     "marin-community", "meta", "meta-llama", "microsoft", "mistralai", "moonshotai", "nvidia",
     "openai", "qwen", "snowflake", "stabilityai", "thudm", "tiiuae", "together", "upstage",
     "writer", "xai", "zai-org",
+    "zhipu-ai",  # the Every Eval Ever adapters' developer slug for Z.ai (GLM)
 })
 # Vendor words some sources put before the model name ("Anthropic CLAUDE 3 5
 # SONNET", "Mistral AI Mistral 7B", "Qwen Qwen2.5 72B"); dropped only when the

@@ -21,9 +21,8 @@ from benchwatch.analysis.adjusted import latest_residuals
 from benchwatch.analysis.engine import AXIS_COMPUTE, Params, Results, analyze_source
 from benchwatch.analysis.history import asof_dates, known_on
 from benchwatch.identity.resolve import identity_version, resolve
-from benchwatch.registry import load_registry
 from benchwatch.settings import Settings
-from benchwatch.sources import SOURCES
+from benchwatch.sources import catalog, full_registry
 from benchwatch.storage import identity as identity_store
 from benchwatch.storage import observations as obs
 from benchwatch.storage import results as result_store
@@ -65,6 +64,8 @@ class AnalysisPlan:
     data_version: str
     params: Params
     units: list[AnalysisUnit]
+    registry: pd.DataFrame  # the registry files and the custom sources' benchmarks
+    pooled: dict[str, bool]  # every followed source: whether its pooled set is meaningful
 
 
 def plan_analysis(
@@ -89,7 +90,8 @@ def plan_analysis(
         progress("analysis: nothing new since the last run, skipped")
         return None
     units = []
-    for name, cls in SOURCES.items():
+    sources = catalog(settings)
+    for name, cls in sources.items():
         span = obs.data_span(con, name)
         if span is None:
             continue
@@ -98,7 +100,8 @@ def plan_analysis(
         units += [AnalysisUnit(name, as_of, cls.pooled, as_of == dates[-1], known_on(history, as_of))
                   for as_of in dates]
     progress(f"analysis: {len(units)} (source, as-of date) units")
-    return AnalysisPlan(started, version, params, units)
+    return AnalysisPlan(started, version, params, units, full_registry(settings),
+                        {name: cls.pooled for name, cls in sources.items()})
 
 
 def analyze_unit(unit: AnalysisUnit, registry: pd.DataFrame, params: Params) -> Results:
@@ -119,7 +122,8 @@ def save_analysis(
 ) -> int:
     """Store the units' results (in plan order) and the cross-source analysis as one run."""
     identity = resolve_identities(con, progress)
-    results = Results.concat([*parts, cross_source_analysis(con, plan.params, identity, progress)])
+    results = Results.concat([*parts, cross_source_analysis(con, plan.params, identity, plan.registry,
+                                                                    plan.pooled, progress)])
     frames = {"axes": results.axes, "loadings": results.loadings, "scores": results.scores,
               "correlations": results.correlations}
     run_id = result_store.save_run(con, plan.started, plan.data_version, _param_dict(plan.params), frames)
@@ -145,16 +149,15 @@ def resolve_identities(con: duckdb.DuckDBPyConnection, progress: Progress = lamb
 
 
 def cross_source_analysis(
-    con: duckdb.DuckDBPyConnection, params: Params, identity: pd.DataFrame,
-    progress: Progress = lambda _: None,
+    con: duckdb.DuckDBPyConnection, params: Params, identity: pd.DataFrame, registry: pd.DataFrame,
+    pooled: dict[str, bool], progress: Progress = lambda _: None,
 ) -> Results:
     """Every source with safety benchmarks against the axes other sources give (``analysis.axes``).
 
     As-of dates: the source's releases and last data date; a source without
     a capability axis of its own also gets the newest date of any source.
     """
-    registry = load_registry()
-    spans = {name: obs.data_span(con, name) for name in SOURCES}
+    spans = {name: obs.data_span(con, name) for name in pooled}
     spans = {name: span for name, span in spans.items() if span is not None}
     if not spans:
         return Results.concat([])
@@ -172,7 +175,7 @@ def cross_source_analysis(
         skip = frozenset({AXIS_COMPUTE} if has_compute else ())
         progress(f"analysis: {target} against other sources' axes, {len(dates)} as-of date(s)")
         parts.append(cross.analyze_cross_source(target, cross.inputs_for(target, joined, registry),
-                                                registry, SOURCES[target].pooled, dates, params, skip))
+                                                registry, pooled[target], dates, params, skip))
     return Results.concat(parts)
 
 
@@ -212,5 +215,5 @@ def run_analysis(
     plan = plan_analysis(con, settings, progress, force)
     if plan is None:
         return None
-    parts = map_units(plan.units, load_registry(), plan.params)
+    parts = map_units(plan.units, plan.registry, plan.params)
     return save_analysis(con, plan, parts, progress)

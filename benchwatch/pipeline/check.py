@@ -1,44 +1,114 @@
-"""The sources check as a use case: probe the upstreams, and log what failed where the alert rules read.
+"""Check a benchmark author's own results: the use case behind ``benchwatch check`` and the
+dashboard's "Check a benchmark" page.
 
-A failed probe (unreachable, or a format that changed or is unknown) becomes a
-failed row of the fetch log, so ``source-failing`` counts it and, when its error
-names a column, ``schema-changed`` fires from it, as for a failed ingest. A
-good probe is not logged: the check reads no data, and a success row between
-two failed ingests would reset the failure streak that ``source-failing`` counts.
+Reads, never writes: the stored identities and capability axes (from a
+connection the caller opened, read-only or the dashboard's published copy)
+and the user's scores; returns how every model matched and, per stored axis,
+rho with its interval, n, class and verdict (``analysis.check``).
 """
 
 from __future__ import annotations
 
-from collections.abc import Iterable
+from dataclasses import dataclass
 
-from benchwatch.pipeline.session import writer_session
+import duckdb
+import pandas as pd
+
+from benchwatch.analysis.check import CheckParams, check_axes, shared_models
+from benchwatch.analysis.classes import Bands
+from benchwatch.identity.match import match_names, suggestions
 from benchwatch.settings import Settings
-from benchwatch.sources import SOURCES
-from benchwatch.sources.check import CheckResult, check_sources
-from benchwatch.sources.http import client_from
-from benchwatch.storage.db import utcnow
-from benchwatch.storage.observations import fetch_row, record_fetches
-
-CHECK_LABEL = "sources check"
+from benchwatch.sources.tabular import InputError, UserScores
+from benchwatch.storage import identity as identity_store
+from benchwatch.storage import results as result_store
 
 
-def run_sources_check(
-    settings: Settings, names: Iterable[str] | None = None, record: bool = False,
-) -> list[CheckResult]:
-    """Probe ``names`` (every source by default); with ``record``, log the failures."""
-    names = list(names or SOURCES)
-    unknown = [name for name in names if name not in SOURCES]
-    if unknown:
-        raise ValueError(f"unknown source {unknown[0]!r}; known sources: {', '.join(SOURCES)}")
-    started = utcnow()
-    with client_from(settings) as http:
-        results = check_sources(names, http, settings.upstream_base)
-    failed = [result for result in results if not result.ok]
-    if record and failed:
-        with writer_session(settings) as session:
-            record_fetches(session.con, [
-                fetch_row(r.source, "live", "failed", started, error=f"{CHECK_LABEL}: {r.format}: {r.detail}",
-                          http_status=r.http_status, location=r.url)
-                for r in failed])
-            session.publish()
-    return results
+@dataclass
+class CheckReport:
+    """What a check found. ``matches``: one row per model of the file (model, score,
+    model_set, canonical_id, rule, detail, matched, suggestions); ``results``: one row per
+    axis (``analysis.check.RESULT_COLUMNS``); ``axes``: the stored axes read."""
+
+    benchmark: str
+    lower_is_better: bool
+    matches: pd.DataFrame
+    results: pd.DataFrame
+    axes: pd.DataFrame
+    unsuggested: int = 0
+
+    @property
+    def unmatched(self) -> pd.DataFrame:
+        return self.matches[~self.matches["matched"]]
+
+    def points(self, row: int = 0) -> pd.DataFrame:
+        """The figure's points for one result row: each model's axis score and benchmark value
+        (as published), labelled with the file's name for the model."""
+        result = self.results.iloc[row]
+        group = self.axes[(self.axes["source"] == result["axis_source"])
+                          & (self.axes["model_set"] == result["model_set"])
+                          & (self.axes["axis"] == result["axis"])]
+        mine = self.matches[self.matches["matched"]]
+        values = mine.assign(value=mine["score"])
+        shared = shared_models(values, group)
+        names = mine.drop_duplicates("canonical_id").set_index("canonical_id")["model"]
+        return pd.DataFrame({"model": shared["canonical_id"].map(names), "canonical_id": shared["canonical_id"],
+                             "capabilities": shared["score"].to_numpy(), "score": shared["value"].to_numpy()})
+
+
+def params_of(con: duckdb.DuckDBPyConnection, settings: Settings) -> CheckParams:
+    """The stored run's resamples, seed and interval level (its axes are the ones compared, so its
+    correlations and a check agree), and the settings' thresholds."""
+    run = result_store.last_run(con)
+    if run is None:
+        raise InputError("no analysis run in the database yet: run `benchwatch refresh` first")
+    return CheckParams(int(run["resamples"]), int(run["seed"]), float(run["ci_level"]),
+                       settings.min_models, Bands(tracking=settings.capability_threshold))
+
+
+def check_benchmark(
+    con: duckdb.DuckDBPyConnection, settings: Settings, user: UserScores,
+    name: str | None = None, lower_is_better: bool | None = None, model_set: str | None = None,
+) -> CheckReport:
+    """Match the file's models and correlate its scores with every stored capability axis.
+
+    ``lower_is_better`` (None: as the file says, else higher is better) orients the scores
+    before any correlation, as the registry's direction does for stored benchmarks.
+    ``model_set`` keeps only that set's rows and axes. Raises ``InputError`` when fewer than
+    ``min_models`` models are given, or two of the file's names are one model.
+    """
+    scores = user.scores
+    if model_set is not None:
+        scores = scores[scores["model_set"].isna() | (scores["model_set"] == model_set)]
+    if len(scores) < settings.min_models:
+        raise InputError(f"{name or user.benchmark}: {len(scores)} model(s) with a score; a correlation "
+                         f"needs at least min_models = {settings.min_models}")
+    lower = lower_is_better if lower_is_better is not None else bool(user.lower_is_better)
+    identity = identity_store.identities(con)
+    matches = pd.concat([scores.reset_index(drop=True),
+                         match_names(scores["model"], identity).drop(columns="model")], axis=1)
+    _refuse_same_model(matches[matches["matched"]], name or user.benchmark)
+    unmatched = matches[~matches["matched"]]
+    text, unsuggested = suggestions(unmatched, identity)
+    matches["suggestions"] = ""
+    matches.loc[unmatched.index[:len(text)], "suggestions"] = text
+    axes = result_store.latest_axis_scores(con)
+    if model_set is not None:
+        axes = axes[axes["model_set"] == model_set]
+    mine = matches[matches["matched"]]
+    values = pd.DataFrame({"canonical_id": mine["canonical_id"],
+                           "value": mine["score"] * (-1.0 if lower else 1.0),
+                           "model_set": mine["model_set"].where(mine["model_set"].astype(bool), None)})
+    results = check_axes(values, axes, params_of(con, settings))
+    return CheckReport(name or user.benchmark, lower, matches, results, axes, unsuggested)
+
+
+def _refuse_same_model(matched: pd.DataFrame, name: str) -> None:
+    """Two of the file's names resolved to one canonical id: say which, keep neither silently."""
+    keys = matched["canonical_id"] + "\0" + matched["model_set"].fillna("").astype(str)
+    dupes = matched[keys.duplicated(keep=False)]
+    if dupes.empty:
+        return
+    groups = dupes.groupby("canonical_id")["model"].agg(list)
+    shown = "; ".join(f"{cid}: {', '.join(repr(n[:60]) for n in names)}" for cid, names in groups.head(10).items())
+    raise InputError(f"{name}: {len(groups)} model(s) appear under more than one name: {shown}. "
+                     "Keep one row per model.")

@@ -17,9 +17,8 @@ from typing import Literal
 
 import duckdb
 
-from benchwatch.registry import load_registry
 from benchwatch.settings import Settings
-from benchwatch.sources import build
+from benchwatch.sources import configured, full_registry
 from benchwatch.sources.base import Snapshot, Source, SourceError, enforce_scales
 from benchwatch.sources.http import HttpClient
 from benchwatch.storage import archive
@@ -115,8 +114,8 @@ def ingest_source(
     happened (a run that failed then, or fails now, does not stop the later ones).
     """
     report = SourceReport(name, "unchanged")
-    source = build(name, settings.upstream_base)
-    registry = load_registry()
+    source = configured(name, settings)
+    registry = full_registry(settings)
     scales = dict(registry.loc[registry["source"] == name, ["column", "scale"]].itertuples(index=False))
     if mode == "rebuild":
         for run in archive.runs(settings.archive_path, name):

@@ -23,7 +23,7 @@ from benchwatch.pipeline.analyze import UnitMap, run_analysis, serial_map
 from benchwatch.pipeline.ingest import Mode, Progress, SourceReport, ingest_source
 from benchwatch.pipeline.session import WRITER_WAIT_SECONDS, writer_session
 from benchwatch.settings import Settings
-from benchwatch.sources import SOURCES
+from benchwatch.sources import catalog
 from benchwatch.storage import results as result_store
 
 Ingest = Callable[..., SourceReport]
@@ -66,12 +66,14 @@ class RefreshResult:
         return [r for r in self.reports if r.status == "failed"]
 
 
-def source_names(sources: Sequence[str] | None) -> list[str]:
-    """The named sources (all when None); an unknown name is an error listing the known ones."""
-    names = list(SOURCES) if sources is None else list(sources)
-    unknown = [name for name in names if name not in SOURCES]
+def source_names(sources: Sequence[str] | None, settings: Settings) -> list[str]:
+    """The named sources (all when None, custom sources included); an unknown name is an error
+    listing the known ones."""
+    known = catalog(settings)
+    names = list(known) if sources is None else list(sources)
+    unknown = [name for name in names if name not in known]
     if unknown:
-        raise ValueError(f"unknown source {unknown[0]!r}; known sources: {', '.join(SOURCES)}")
+        raise ValueError(f"unknown source {unknown[0]!r}; known sources: {', '.join(known)}")
     return names
 
 
@@ -92,7 +94,7 @@ def refresh(
     A scheduled ingest is ``refresh(settings, [name], "live", analyze=False)``;
     the analysis deployment is ``refresh(settings, [])``.
     """
-    names = source_names(sources)
+    names = source_names(sources, settings)
     if mode == "replay" and names:
         settings.require_replay_dir()
     result = RefreshResult()

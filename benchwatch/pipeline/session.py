@@ -16,8 +16,8 @@ from pathlib import Path
 
 import duckdb
 
-from benchwatch.registry import load_registry
 from benchwatch.settings import Settings
+from benchwatch.sources import full_registry
 from benchwatch.sources.http import HttpClient, client_from
 from benchwatch.storage.db import connect, writer_lock
 from benchwatch.storage.observations import sync_benchmarks
@@ -52,5 +52,5 @@ def writer_session(
         http = None
         if live:
             http = stack.enter_context(client_from(settings))
-        sync_benchmarks(con, load_registry())
+        sync_benchmarks(con, full_registry(settings))
         yield WriterSession(con, settings.db, http)

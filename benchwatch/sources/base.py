@@ -22,6 +22,7 @@ import numpy as np
 import pandas as pd
 
 if TYPE_CHECKING:
+    from benchwatch.settings import Settings
     from benchwatch.sources.http import HttpClient
 
 OBSERVATION_COLUMNS = ["model", "benchmark", "value", "observed_at"]
@@ -162,6 +163,11 @@ class Source(ABC):
         # (the loopback servers of the tests), keeping the real host as a path
         # prefix so one server can play several hosts.
         self.urls = {key: rebase(url, upstream_base) for key, url in self.endpoints.items()}
+
+    @classmethod
+    def configured(cls, settings: Settings) -> "Source":
+        """This source as the settings configure it; most need only the endpoints' base."""
+        return cls(upstream_base=settings.upstream_base)
 
     @abstractmethod
     def replay(self, data_dir: Path, until: date | None = None) -> Iterator[Snapshot]:

@@ -13,7 +13,8 @@ import duckdb
 import numpy as np
 import pandas as pd
 import pytest
-from benchwatch.dashboard.classify import Bands
+from benchwatch.analysis.classes import Bands
+from benchwatch.sources import SOURCES
 from scipy.stats import spearmanr
 
 from tests.dashboard.helpers import app_test, copy_database
@@ -297,7 +298,7 @@ class TestData:
         at = app_test(dashboard_db, monkeypatch, page="views/data.py")
         no_exception(at)
         sources = frame_by_column(at, "attribution")
-        assert len(sources) == 7 and sources["license"].str.len().gt(0).all()
+        assert len(sources) == len(SOURCES) and sources["license"].str.len().gt(0).all()
         assert sources["evidence"].str.startswith("https://").all()
         assert set(sources["liveness"]) == {"live", "frozen"}
         log = frame_by_column(at, "rows_parsed")

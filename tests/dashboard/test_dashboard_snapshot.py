@@ -8,8 +8,9 @@ from pathlib import Path
 import duckdb
 import pytest
 from benchwatch.dashboard.data import Snapshot, StaleSnapshot, version_of
-from benchwatch.dashboard.ui import csv_text, escape_markdown
+from benchwatch.dashboard.ui import escape_markdown
 from benchwatch.storage.publish import publish, published_path
+from benchwatch.text import csv_text
 
 
 def write(db: Path, value: int) -> None:

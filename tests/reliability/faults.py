@@ -78,9 +78,12 @@ class Case:
 
     def not_applicable(self, wire: Wire) -> str | None:
         """Why this case cannot happen to this wire format, or None."""
-        if self.cut_file and wire.container == "csv":
-            return ("a CSV cut at a line end is a valid shorter CSV: only the declared length can tell, "
-                    "which the truncated-body case covers")
+        if self.cut_file and wire.container in ("csv", "jsonl"):
+            return (f"a {wire.container.upper()} cut at a line end is a valid shorter one: only the declared "
+                    "length can tell, which the truncated-body case covers")
+        if self.kind == "missing score column" and not wire.fixed_columns:
+            return ("its records name their own evaluations: one without this evaluation is a record "
+                    "with fewer results, not a payload missing a column")
         if self.category == "input" and self.kind in RANGE_CASES and wire.bounds is None:
             return "its scores (Elo ratings) have no published bounds to leave"
         return None
@@ -220,7 +223,7 @@ def run_case(case: Case, source: str, data_dir: Path, workdir: Path) -> Outcome:
         db = workdir / f"{source}-{abs(hash(case.kind))}.duckdb"
         settings = load_settings(db=db, replay_dir=data_dir, upstream_base=base,
                                  archive_dir=workdir / "archive", http_timeout=case.http_timeout, http_retries=2,
-                                 bootstrap_resamples=0)
+                                 bootstrap_resamples=0, **dict(wire.settings))
         con = connect(db)
         try:
             with HttpClient(settings.http_timeout, settings.http_retries, sleep=lambda _: None) as http:

@@ -21,7 +21,7 @@ from benchwatch.storage.publish import publish, published_path
 from benchwatch.alerting import service as alert_service
 from benchwatch.alerting.messages import run_summary
 from benchwatch.pipeline.analyze import run_analysis
-from benchwatch.pipeline.check import run_sources_check
+from benchwatch.pipeline.sources_check import run_sources_check
 from benchwatch.pipeline.refresh import refresh
 from benchwatch.pipeline.ingest import ingest_source
 from benchwatch.registry import load_registry

@@ -26,6 +26,8 @@ import pyarrow.parquet as pq
 
 from benchwatch.sources.base import SCALE_BOUNDS
 from benchwatch.sources.open_llm_v1 import BENCHMARKS
+from tests.eee_datastore import ROOT as EEE_ROOT
+from tests.eee_datastore import Datastore, hle_record, record_bytes
 from tests.loopback import Upstream
 from tests.sources import epoch_current, test_epoch, test_helm, test_lmarena, test_open_llm_v2
 from tests.sources.test_safetywashing import RAW
@@ -48,6 +50,8 @@ class Wire:
     label: str = ""  # what the upstream calls the score column, when not its frame name
     # The broken table is one file of several (an Epoch ZIP): it fails alone and the rest is stored.
     one_of_several: str = ""
+    fixed_columns: bool = True  # False: records list their own results (EEE), no fixed columns
+    settings: tuple[tuple[str, object], ...] = ()  # settings the source reads (EEE: its collections)
 
     @property
     def score_names(self) -> tuple[str, ...]:
@@ -221,6 +225,39 @@ def _epoch_mount(upstream: Upstream, frame: pd.DataFrame, not_utf8: bool) -> Non
     test_epoch.serve(upstream, test_epoch.zip_of(files))
 
 
+# -- every-eval-ever: a flat collection index and the records it names -------------------------
+
+EEE_SCORE = "hle.calibration_error"
+EEE_INDEX = f"{EEE_ROOT}/flat/indexes/by_collection/hle.jsonl"
+
+
+def _eee_frame(data: Path) -> pd.DataFrame:
+    """Twelve models' HLE accuracy and calibration error, one row per model."""
+    return pd.DataFrame({"model": [f"lab-{k}/model-{'x' * k}" for k in range(12)],
+                         "hle.accuracy": [2.0 + 1.5 * k for k in range(12)],
+                         EEE_SCORE: [90.0 - 2.5 * k for k in range(12)]})
+
+
+def _eee_mount(upstream: Upstream, frame: pd.DataFrame, not_utf8: bool) -> None:
+    """The hle collection built from the frame (every score column a result, as the adapter writes
+    them); the source follows that one collection (``Wire.settings``)."""
+    store = Datastore(upstream)
+    for k, row in enumerate(frame.to_dict("records")):
+        record = hle_record(str(row["model"]), str(row["model"]), 0.0, 0.0, 1777000000 + k)
+        template = record["evaluation_results"][0]
+        record["evaluation_results"] = [
+            {**template, "metric_config": {**template["metric_config"], "metric_id": column,
+                                           "lower_is_better": column == EEE_SCORE},
+             "score_details": {"score": float(value)}}
+            for column, value in row.items() if column != "model" and pd.notna(value)]
+        body = record_bytes(record)
+        store.add("hle", _corrupt(body) if not_utf8 and k == 0 else body,
+                  object_uuid=f"{k:08d}-0000-4000-8000-000000000000", schema_version="0.3.0")
+    store.publish()
+    if "hle" not in store.collections:
+        upstream.mount(EEE_INDEX, b"")
+
+
 def wires(data: Path) -> dict[str, Wire]:
     """Every source, keyed by its registry name."""
     v1_file = f"{V1_HUB}/datasets/open-llm-leaderboard-old/results/resolve/main/{_v1_file(0)}"
@@ -241,4 +278,8 @@ def wires(data: Path) -> dict[str, Wire]:
              _arena_frame, _arena_mount),
         Wire("epoch", "Model version", EPOCH_SCORE, "0-1", test_epoch.ZIP_PATH, test_epoch.ZIP_PATH, "zip",
              _epoch_frame, _epoch_mount, one_of_several=EPOCH_TABLE),
+        Wire("epoch", "Model version", "mean_score", "0-1", test_epoch.ZIP_PATH, test_epoch.ZIP_PATH, "zip",
+             _epoch_frame, _epoch_mount),
+        Wire("every-eval-ever", "model", EEE_SCORE, "0-100", EEE_INDEX, EEE_INDEX, "jsonl", _eee_frame,
+             _eee_mount, fixed_columns=False, settings=(("eee_collections", ["hle"]),)),
     ]}

@@ -1,7 +1,8 @@
-"""How the dashboard names a capabilities correlation: four bands with stated thresholds.
+"""How a capabilities correlation is named: four bands with stated thresholds.
 
-The top band is the alert threshold from settings (``capability_threshold``),
-so a benchmark shown as capability-tracking is one the alert rule would flag.
+The dashboard and ``benchwatch check`` name a rho the same way. The top band
+is the alert threshold from settings (``capability_threshold``), so a
+benchmark shown as capability-tracking is one the alert rule would flag.
 The two lower thresholds are display conventions, shown on every page that
 uses them.
 """

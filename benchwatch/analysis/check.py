@@ -1,0 +1,102 @@
+"""Check one benchmark against every stored capability axis: the paper's test on a file.
+
+Pure: the benchmark's values per canonical id in, the stored axes in
+(``storage.results.latest_axis_scores``: each (source, model set, axis) at its
+latest as-of date), rho with its bootstrap interval, n, class and verdict out.
+
+The numbers are the analysis's own: ``method.spearman_with_ci`` over the
+models the benchmark and the axis share, in the order the analysis uses
+(canonical id for the cross-source axes, the source's model name for a
+source's own ``pc1``), so a benchmark a source publishes gets exactly the
+rho, interval and n ``benchwatch correlations`` shows for it.
+"""
+
+from __future__ import annotations
+
+import math
+from dataclasses import dataclass
+
+import numpy as np
+import pandas as pd
+
+from benchwatch.analysis.classes import CORRELATED, INVERSE, SEPARABLE, TRACKING, Bands
+from benchwatch.analysis.engine import AXIS_PC1
+from benchwatch.analysis.method import spearman_with_ci
+
+AXIS_KEYS = ["source", "model_set", "axis"]
+RESULT_COLUMNS = ["axis", "axis_source", "model_set", "as_of", "rho", "ci_low", "ci_high", "n",
+                  "class", "verdict"]
+
+
+@dataclass(frozen=True)
+class CheckParams:
+    """The analysis settings a check uses: the same as the stored correlations'."""
+
+    resamples: int
+    seed: int
+    ci_level: float
+    min_models: int
+    bands: Bands
+
+
+def _ordered(shared: pd.DataFrame, axis: str) -> pd.DataFrame:
+    return shared.sort_values("model" if axis == AXIS_PC1 else "canonical_id", kind="stable")
+
+
+def shared_models(values: pd.DataFrame, axis_rows: pd.DataFrame) -> pd.DataFrame:
+    """The models a benchmark and one stored axis share, in the analysis's order:
+    (canonical_id, model as the axis stored it, value, score)."""
+    axis_rows = axis_rows.drop_duplicates("canonical_id")
+    shared = axis_rows.merge(values[["canonical_id", "value"]], on="canonical_id", how="inner")
+    shared = shared[np.isfinite(shared["value"].to_numpy(float)) & np.isfinite(shared["score"].to_numpy(float))]
+    return _ordered(shared, str(axis_rows["axis"].iloc[0]))[["canonical_id", "model", "value", "score"]]
+
+
+def check_axes(values: pd.DataFrame, axes: pd.DataFrame, params: CheckParams) -> pd.DataFrame:
+    """One row per stored axis sharing at least ``min_models`` models with the benchmark.
+
+    ``values``: canonical_id, value (oriented: higher = safer), model_set (or None: any set).
+    """
+    rows = []
+    for (source, model_set, axis), group in axes.groupby(AXIS_KEYS, sort=True):
+        mine = values[values["model_set"].isna() | (values["model_set"] == model_set)]
+        shared = shared_models(mine, group)
+        if len(shared) < params.min_models:
+            continue
+        stats = spearman_with_ci(shared[["value"]].to_numpy(float), shared["score"].to_numpy(float),
+                                 params.resamples, params.seed, params.ci_level).iloc[0]
+        rho = float(stats["rho"])
+        row = {"axis": axis, "axis_source": source, "model_set": model_set,
+               "as_of": group["as_of"].iloc[0], "rho": rho, "ci_low": float(stats["ci_low"]),
+               "ci_high": float(stats["ci_high"]), "n": int(stats["n"]),
+               "class": params.bands.classify(rho)}
+        row["verdict"] = verdict(row, params)
+        rows.append(row)
+    frame = pd.DataFrame(rows, columns=RESULT_COLUMNS)
+    return frame.sort_values(["n", "axis", "axis_source"], ascending=[False, True, True],
+                             kind="stable").reset_index(drop=True)
+
+
+MEANING = {
+    TRACKING: "it mostly measures general capabilities: more capable models score higher, so "
+              "progress on it is not evidence of safety progress (the paper's safetywashing case)",
+    CORRELATED: "it partly tracks capabilities: report it beside a capabilities score, or its "
+                "capability-adjusted residuals",
+    SEPARABLE: "it measures something the capabilities score does not predict: it looks separable "
+               "from capabilities, as a safety benchmark should",
+    INVERSE: "more capable models score worse on it: it moves against capabilities",
+}
+
+
+def verdict(row: dict, params: CheckParams) -> str:
+    """A plain-language reading of one axis row: the class, what it means, how sure it is."""
+    cls, rho = row["class"], row["rho"]
+    if cls is None or math.isnan(rho):
+        return "no correlation: the scores or the axis do not vary over these models"
+    pct = int(round(params.ci_level * 100))
+    text = (f"{cls} on {row['axis']} (rho {rho:.2f}, {pct}% interval {row['ci_low']:.2f} to "
+            f"{row['ci_high']:.2f}, {row['n']} models): {MEANING[cls]}")
+    low, high = params.bands.classify(row["ci_low"]), params.bands.classify(row["ci_high"])
+    if low is not None and high is not None and low != high:
+        text += f"; the interval reaches from {low} to {high}, so the class is not settled"
+    return text

@@ -1,0 +1,152 @@
+"""``benchwatch check FILE``: does my benchmark measure safety, or capabilities?
+
+Reads a benchmark author's own results (CSV, TSV, Parquet, JSON, or EEE
+records), matches the models to the ones Benchwatch knows, and correlates the
+scores with every stored capability axis (``pipeline.check``). Reads the
+database, never writes it.
+"""
+
+from __future__ import annotations
+
+from enum import Enum
+from pathlib import Path
+from typing import Annotated, Optional
+
+import duckdb
+import typer
+
+from benchwatch.cli.app import DbOption, Format, app, emit, err, out, read_db, settings_or_exit
+
+
+MATCH_ROWS = 200  # rows of the match table printed in table mode
+
+
+class CheckFormat(str, Enum):
+    table = "table"
+    json = "json"
+    html = "html"
+
+
+@app.command()
+def check(
+    file: Annotated[Path, typer.Argument(help="CSV, TSV, Parquet or JSON with a model and a score "
+                                         "column, or a folder / JSONL of EEE records.")],
+    name: Annotated[Optional[str], typer.Option("--name", help="The benchmark's name (EEE: which "
+                                                "evaluation, by metric id or name).")] = None,
+    lower_is_better: Annotated[bool, typer.Option("--lower-is-better", help="Lower scores are safer "
+                                                  "(EEE records say so themselves).")] = False,
+    model_set: Annotated[Optional[str], typer.Option("--model-set", help="Only this model set "
+                                                     "(base, chat, all).")] = None,
+    model_column: Annotated[Optional[str], typer.Option("--model-column")] = None,
+    score_column: Annotated[Optional[str], typer.Option("--score-column")] = None,
+    fmt: Annotated[CheckFormat, typer.Option("--format")] = CheckFormat.table,
+    out_path: Annotated[Optional[Path], typer.Option("--out", help="Write the report here.")] = None,
+    save: Annotated[Optional[str], typer.Option("--save", help="Register the file as a custom source "
+                                                "of this name (settings file) and ingest it.")] = None,
+    safety_area: Annotated[str, typer.Option("--safety-area", help="With --save: the benchmark's "
+                                             "safety area.")] = "unspecified",
+    db: DbOption = None,
+) -> None:
+    """Correlate your benchmark with every capability axis Benchwatch holds (the paper's test).
+
+    Says how each model was matched (and suggests for the unmatched), then per
+    axis rho with its bootstrap interval, n, the class and a plain verdict.
+    """
+    from benchwatch.cli.check_report import as_html, as_json
+    from benchwatch.pipeline.check import check_benchmark
+    from benchwatch.sources.tabular import InputError, scores_from_path
+
+    settings = settings_or_exit(db=db)
+    try:
+        user = scores_from_path(file, name, model_column, score_column)
+        with read_db(settings) as con:
+            try:
+                report = check_benchmark(con, settings, user, name, True if lower_is_better else None,
+                                         model_set)
+            except duckdb.CatalogException:
+                err.print(f"no analysis in {settings.db} yet: run `benchwatch refresh` first", markup=False)
+                raise typer.Exit(1) from None
+    except InputError as exc:
+        err.print(f"check: {exc}", markup=False, highlight=False)
+        raise typer.Exit(2) from None
+    if fmt is CheckFormat.table and out_path is None:
+        _print(report)
+    else:
+        text = as_json(report) if fmt is CheckFormat.json else (
+            as_html(report) if fmt is CheckFormat.html else _plain(report))
+        if out_path is None:
+            typer.echo(text)
+        else:
+            out_path.write_text(text, encoding="utf-8")
+            err.print(f"wrote {out_path}", markup=False)
+    if save is not None:
+        _save(settings, file, user, report, save, safety_area)
+    if report.results.empty:
+        err.print(f"check: no stored capability axis shares {settings.min_models} (min_models) of these "
+                  f"models; {int(report.matches['matched'].sum())} of {len(report.matches)} matched",
+                  markup=False)
+        raise typer.Exit(1)
+
+
+def _print(report) -> None:
+    matched = int(report.matches["matched"].sum())
+    out.print(f"{report.benchmark}: {len(report.matches)} models, {matched} matched "
+              f"({'lower' if report.lower_is_better else 'higher'} is better)", markup=False,
+              highlight=False)
+    matches = report.matches.sort_values("matched", kind="stable")
+    shown = matches[["model", "canonical_id", "rule", "matched", "suggestions"]].head(MATCH_ROWS)
+    more = f"; the first {MATCH_ROWS}, unmatched first (all: --format json)" if len(matches) > MATCH_ROWS else ""
+    emit(shown, Format.table, title=f"How each model was matched ({len(report.unmatched)} not matched{more})")
+    results = report.results.drop(columns="verdict")
+    emit(results, Format.table, percent=("rho", "ci_low", "ci_high"), title="Capabilities correlations")
+    for row in report.results.itertuples(index=False):
+        out.print(f"- {row.axis_source}/{row.model_set}: {row.verdict}", markup=False, highlight=False)
+
+
+def _save(settings, file: Path, user, report, name: str, safety_area: str) -> None:
+    """Copy the file under the home, add a ``[[custom_sources]]`` entry, ingest it (no analysis:
+    the next refresh correlates it and its alerts start)."""
+    import shutil
+
+    from pydantic import ValidationError
+
+    from benchwatch.pipeline.refresh import refresh
+    from benchwatch.settings import CustomSource, SettingsError, load_settings, register_custom_source
+    from benchwatch.sources import catalog
+    from benchwatch.sources.tabular import detect_format
+
+    if name in catalog(settings):
+        err.print(f"--save: a source called {name!r} exists already", markup=False)
+        raise typer.Exit(2)
+    target = settings.home / "custom" / name / file.name
+    fmt = detect_format(file)
+    model, score, model_set = user.columns or ("model", report.benchmark, None)
+    try:
+        spec = CustomSource(
+            name=name, path=target, format="eee" if user.columns is None else fmt, model_column=model,
+            model_set_column=model_set,
+            benchmarks=[{"column": score, "name": report.benchmark, "category": "safety",
+                         "safety_area": safety_area, "direction": -1 if report.lower_is_better else 1}])
+    except ValidationError as exc:
+        err.print(f"--save: {exc.errors()[0]['msg']}", markup=False)
+        raise typer.Exit(2) from None
+    target.parent.mkdir(parents=True, exist_ok=True)
+    (shutil.copytree if file.is_dir() else shutil.copyfile)(file, target)
+    try:
+        config = register_custom_source(spec)
+        saved = load_settings(db=settings.db)
+    except SettingsError as exc:
+        err.print(str(exc), markup=False)
+        raise typer.Exit(2) from None
+    [ingested] = refresh(saved, [name], "live", analyze=False).reports
+    if ingested.status == "failed":
+        err.print(f"--save: {ingested.error}", markup=False)
+        raise typer.Exit(1)
+    out.print(f"saved as custom source {name!r} in {config} (file copied to {target}); "
+              f"{ingested.rows_added} values stored; the next refresh correlates it and alerts on it",
+              markup=False, highlight=False)
+
+
+def _plain(report) -> str:
+    frame = report.results.drop(columns="verdict")
+    return frame.to_string(index=False) if len(frame) else "(no axis)"

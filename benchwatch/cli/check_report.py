@@ -1,0 +1,126 @@
+"""What ``benchwatch check`` prints or writes: JSON, and a self-contained HTML report.
+
+The HTML report holds the paper's figure (the benchmark against the
+capabilities score, one labelled point per model) as inline SVG: no script,
+no CDN, nothing fetched at view time. Every string from the file or the
+upstreams is escaped; a model name is text, never markup.
+"""
+
+from __future__ import annotations
+
+import html
+import json
+import math
+
+import pandas as pd
+
+from benchwatch.pipeline.check import CheckReport
+
+WIDTH, HEIGHT, PAD = 720, 440, 60
+FIGURES = 4  # the axes with the most shared models get a figure each
+MATCH_ROWS = 5_000  # rows of the match table in a report
+
+
+def as_json(report: CheckReport) -> str:
+    """The whole report: matches, unmatched with suggestions, one row per axis, the figure's points."""
+    def records(frame: pd.DataFrame) -> list[dict]:
+        return json.loads(frame.to_json(orient="records", date_format="iso"))
+
+    results = records(report.results)
+    for row in results:
+        row["as_of"] = str(row["as_of"])[:10]
+    return json.dumps({
+        "benchmark": report.benchmark,
+        "lower_is_better": report.lower_is_better,
+        "models": len(report.matches), "matched": int(report.matches["matched"].sum()),
+        "matches": records(report.matches[["model", "score", "model_set", "canonical_id", "rule",
+                                           "detail", "matched"]]),
+        "unmatched": records(report.unmatched[["model", "canonical_id", "suggestions"]]),
+        "results": results,
+        "points": records(report.points(0)) if len(report.results) else [],
+    }, indent=1)
+
+
+def _scale(values: pd.Series, low: float, high: float) -> pd.Series:
+    lo, hi = float(values.min()), float(values.max())
+    span = hi - lo if hi > lo else 1.0
+    return low + (values - lo) / span * (high - low)
+
+
+def figure(points: pd.DataFrame, title: str, x_label: str, y_label: str) -> str:
+    """One scatter plot as inline SVG: a labelled point per model."""
+    x = _scale(points["capabilities"], PAD, WIDTH - PAD)
+    y = _scale(points["score"], HEIGHT - PAD, PAD)
+    esc = html.escape
+    parts = [f'<svg xmlns="http://www.w3.org/2000/svg" width="{WIDTH}" height="{HEIGHT}" '
+             f'role="img" aria-label="{esc(title)}">',
+             f'<rect x="{PAD}" y="{PAD}" width="{WIDTH - 2 * PAD}" height="{HEIGHT - 2 * PAD}" '
+             'fill="none" stroke="#999"/>',
+             f'<text x="{WIDTH / 2}" y="{HEIGHT - 12}" text-anchor="middle">{esc(x_label)}</text>',
+             f'<text x="15" y="{HEIGHT / 2}" transform="rotate(-90 15 {HEIGHT / 2})" '
+             f'text-anchor="middle">{esc(y_label)}</text>']
+    for k in range(3):  # min, middle, max of each axis
+        xv = points["capabilities"].min() + k / 2 * (points["capabilities"].max() - points["capabilities"].min())
+        yv = points["score"].min() + k / 2 * (points["score"].max() - points["score"].min())
+        parts.append(f'<text x="{PAD + k / 2 * (WIDTH - 2 * PAD):.1f}" y="{HEIGHT - PAD + 14}" '
+                     f'font-size="10" text-anchor="middle">{xv:.4g}</text>')
+        parts.append(f'<text x="{PAD - 4}" y="{HEIGHT - PAD - k / 2 * (HEIGHT - 2 * PAD):.1f}" '
+                     f'font-size="10" text-anchor="end">{yv:.4g}</text>')
+    for (cx, cy), (_, row) in zip(zip(x, y, strict=True), points.iterrows(), strict=True):
+        label = esc(str(row["model"])[:60])
+        parts.append(f'<circle cx="{cx:.1f}" cy="{cy:.1f}" r="4" fill="#1f77b4">'
+                     f'<title>{label}: {row["score"]:.4g} vs {row["capabilities"]:.4g}</title></circle>')
+        parts.append(f'<text x="{cx + 6:.1f}" y="{cy - 4:.1f}" font-size="9">{label}</text>')
+    parts.append("</svg>")
+    return "".join(parts)
+
+
+def _table(frame: pd.DataFrame) -> str:
+    head = "".join(f"<th>{html.escape(str(c))}</th>" for c in frame.columns)
+    rows = []
+    for record in frame.itertuples(index=False):
+        cells = []
+        for value in record:
+            if isinstance(value, float):
+                text = "" if math.isnan(value) else f"{value:.3f}"
+            else:
+                text = str(value)
+            cells.append(f"<td>{html.escape(text)}</td>")
+        rows.append(f"<tr>{''.join(cells)}</tr>")
+    return f"<table><thead><tr>{head}</tr></thead><tbody>{''.join(rows)}</tbody></table>"
+
+
+def as_html(report: CheckReport) -> str:
+    """A self-contained page: verdicts, the figure per leading axis, the match tables."""
+    esc = html.escape
+    name = esc(report.benchmark[:300])
+    direction = "lower is better (negated before correlating)" if report.lower_is_better else "higher is better"
+    parts = ["<!doctype html><html><head><meta charset='utf-8'>",
+             f"<title>Benchwatch check: {name}</title>",
+             "<style>body{font-family:sans-serif;max-width:1000px;margin:2em auto}"
+             "table{border-collapse:collapse;font-size:12px}td,th{border:1px solid #ccc;padding:2px 6px}"
+             "</style></head><body>",
+             f"<h1>Does “{name}” measure safety, or capabilities?</h1>",
+             f"<p>{len(report.matches)} models, {int(report.matches['matched'].sum())} matched to models "
+             f"Benchwatch knows; scores: {esc(direction)}.</p>"]
+    if report.results.empty:
+        parts.append("<p>No stored capability axis shares enough of these models.</p>")
+    else:
+        parts.append("<h2>Verdicts</h2><ul>")
+        parts += [f"<li><b>{esc(r.axis)}</b> ({esc(r.axis_source)}, {esc(r.model_set)}): {esc(r.verdict)}</li>"
+                  for r in report.results.itertuples(index=False)]
+        parts.append("</ul><h2>Figures</h2>")
+        for k in range(min(FIGURES, len(report.results))):
+            r = report.results.iloc[k]
+            title = f"{report.benchmark[:80]} against {r['axis']} ({r['axis_source']}, {r['model_set']})"
+            parts.append(f"<h3>{esc(title)}: rho {r['rho']:.2f}, n {r['n']}</h3>")
+            parts.append(figure(report.points(k), title, f"capabilities score: {r['axis']}",
+                                f"{report.benchmark[:60]} (as published)"))
+        parts.append("<h2>Correlations</h2>" + _table(report.results.drop(columns="verdict")))
+    shown = report.matches.sort_values("matched", kind="stable").head(MATCH_ROWS)
+    parts.append("<h2>How each model was matched</h2>"
+                 + (f"<p>The {MATCH_ROWS:,} first rows, unmatched first, of {len(report.matches):,}.</p>"
+                    if len(report.matches) > MATCH_ROWS else "")
+                 + _table(shown[["model", "score", "canonical_id", "rule", "matched", "suggestions"]]))
+    parts.append("</body></html>")
+    return "".join(parts)

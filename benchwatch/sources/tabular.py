@@ -1,0 +1,263 @@
+"""A benchmark author's own results file: CSV, TSV, Parquet, JSON, or EEE records.
+
+Read by ``benchwatch check`` (one benchmark, never stored) and by custom
+sources (``[[custom_sources]]`` in the settings, stored like any source). A
+table has a model column, one or more score columns and optionally a model
+set column; EEE records (a folder of aggregate JSON files, one JSON file, or
+JSONL with one record per line) are flattened by ``sources.eee_records``.
+
+Every problem is an ``InputError`` whose message names the file, the column
+and the row: an empty file, a missing column, a cell that is not a number, a
+model listed twice (all of them named; none kept silently).
+"""
+
+from __future__ import annotations
+
+import io
+import json
+from collections.abc import Sequence
+from dataclasses import dataclass
+from datetime import datetime
+from pathlib import Path
+
+import numpy as np
+import pandas as pd
+
+from benchwatch.sources.eee_records import RecordError, check_record, flatten, parse_record
+
+FORMATS = ("csv", "tsv", "parquet", "json", "eee")
+SUFFIXES = {".csv": "csv", ".tsv": "tsv", ".tab": "tsv", ".parquet": "parquet", ".pq": "parquet",
+            ".json": "json", ".jsonl": "eee"}
+MODEL_NAMES = ("model", "model_name", "model_id", "name")
+SCORE_NAMES = ("score", "value", "result")
+SET_NAMES = ("model_set", "set")
+SHOWN = 10  # offending items named in one message
+
+
+class InputError(ValueError):
+    """The file cannot be checked as it is; the message says what and where."""
+
+
+def detect_format(path: Path) -> str:
+    """The format a path's suffix (or being a folder: EEE records) says."""
+    if path.is_dir():
+        return "eee"
+    try:
+        return SUFFIXES[path.suffix.lower()]
+    except KeyError:
+        raise InputError(f"{path.name}: unknown file type {path.suffix!r}; use one of "
+                         f"{', '.join(SUFFIXES)} or a folder of EEE records") from None
+
+
+def read_frame(content: bytes, name: str, fmt: str) -> pd.DataFrame:
+    """A table's bytes to a frame of strings (Parquet keeps its types)."""
+    if not content.strip():
+        raise InputError(f"{name}: the file is empty")
+    try:
+        if fmt in ("csv", "tsv"):
+            frame = pd.read_csv(io.BytesIO(content), sep="\t" if fmt == "tsv" else ",", dtype=str,
+                                keep_default_na=False, encoding="utf-8-sig")
+        elif fmt == "parquet":
+            frame = pd.read_parquet(io.BytesIO(content))
+        elif fmt == "json":
+            frame = _json_table(json.loads(content), name)
+        else:
+            raise InputError(f"{name}: {fmt!r} is not a table format")
+    except (UnicodeDecodeError, ValueError, pd.errors.ParserError, OSError) as exc:
+        if isinstance(exc, InputError):
+            raise
+        raise InputError(f"{name}: not a readable {fmt.upper()} file ({str(exc)[:200]})") from None
+    if frame.empty:
+        raise InputError(f"{name}: no rows (columns: {list(frame.columns)[:20]})")
+    return frame
+
+
+def _json_table(data: object, name: str) -> pd.DataFrame:
+    if isinstance(data, dict) and "evaluation_results" in data:
+        raise InputError(f"{name}: an EEE record: read it as EEE (a .jsonl or a folder of records)")
+    if isinstance(data, dict):
+        data = next((v for k, v in data.items() if k in ("data", "rows", "results")
+                     and isinstance(v, list)), data)
+    if not isinstance(data, list) or not all(isinstance(row, dict) for row in data):
+        raise InputError(f"{name}: JSON must be a list of objects (one per model), or an object "
+                         "with a 'data' list")
+    return pd.DataFrame.from_records(data)
+
+
+def pick_column(frame: pd.DataFrame, given: str | None, candidates: Sequence[str], what: str,
+                name: str, required: bool = True) -> str | None:
+    """The column called ``given``, else the first candidate (case-insensitive)."""
+    if given is not None:
+        if given not in frame.columns:
+            raise InputError(f"{name}: no {what} column {given!r}; found {list(frame.columns)[:30]}")
+        return given
+    lower = {str(c).lower(): c for c in frame.columns}
+    found = next((lower[c] for c in candidates if c in lower), None)
+    if found is None and required:
+        raise InputError(f"{name}: no {what} column: found {list(frame.columns)[:30]}; name one "
+                         f"{', '.join(candidates)} (or pass the column's name)")
+    return found
+
+
+def numbers(raw: pd.Series, column: str, name: str) -> np.ndarray:
+    """A score column as floats; a cell that is not a number is an error naming its rows."""
+    if raw.dtype.kind in "iuf":
+        return raw.to_numpy(dtype=float)
+    text = raw.astype(str).str.strip()
+    values = pd.to_numeric(text.where(text != ""), errors="coerce")
+    bad = values.isna() & (text != "") & raw.notna()
+    if bad.any():
+        rows = np.flatnonzero(bad.to_numpy())
+        shown = ", ".join(f"row {r + 2}: {text.iloc[r][:40]!r}" for r in rows[:SHOWN])
+        raise InputError(f"{name}: column {column!r}: {len(rows)} value(s) are not numbers ({shown}"
+                         f"{', ...' if len(rows) > SHOWN else ''})")
+    return values.to_numpy(dtype=float)
+
+
+def refuse_duplicates(models: pd.Series, name: str, what: str = "model") -> None:
+    """A model listed twice is an error naming every such model: none is kept silently."""
+    dupes = models[models.duplicated(keep=False)]
+    if dupes.empty:
+        return
+    rows = dupes.groupby(dupes, sort=True).apply(lambda s: [i + 2 for i in s.index[:5]])
+    shown = "; ".join(f"{m[:80]!r} (rows {', '.join(map(str, r))})" for m, r in rows.head(SHOWN).items())
+    raise InputError(f"{name}: {len(rows)} {what}(s) listed more than once: {shown}"
+                     f"{'; ...' if len(rows) > SHOWN else ''}. Keep one row per {what}.")
+
+
+def read_eee(path: Path) -> list[tuple[str, dict]]:
+    """(name, record) of every EEE record in a folder (``*.json``, recursively), a JSONL file or one JSON."""
+    records: list[tuple[str, dict]] = []
+    try:
+        if path.is_dir():
+            for item in sorted(path.rglob("*.json")):
+                records.append((str(item.relative_to(path)), parse_record(item.read_bytes(), item.name)))
+        elif path.suffix.lower() == ".jsonl":
+            records = eee_lines(path.read_bytes(), path.name)
+        else:
+            records.append((path.name, parse_record(path.read_bytes(), path.name)))
+    except RecordError as exc:
+        raise InputError(str(exc)) from None
+    if not records:
+        raise InputError(f"{path.name}: no EEE record found")
+    return records
+
+
+def eee_lines(content: bytes, name: str) -> list[tuple[str, dict]]:
+    """EEE records of a JSONL payload, one per non-empty line."""
+    records = []
+    for number, line in enumerate(content.decode("utf-8", errors="replace").splitlines(), start=1):
+        if not line.strip():
+            continue
+        label = f"{name} line {number}"
+        try:
+            records.append((label, check_record(json.loads(line), label)))
+        except json.JSONDecodeError as exc:
+            raise InputError(f"{label}: not JSON ({exc.msg})") from None
+        except RecordError as exc:
+            raise InputError(str(exc)) from None
+    if not records:
+        raise InputError(f"{name}: the file is empty")
+    return records
+
+
+def eee_scores(records: list[tuple[str, dict]], name: str, evaluation: str | None) -> tuple[pd.DataFrame, str, bool | None]:
+    """One evaluation of EEE records as (model, score) rows, its key, and its lower_is_better.
+
+    ``evaluation`` picks the metric id / evaluation name when the records hold several.
+    """
+    rows = flatten(records, datetime.min).rows
+    if rows.empty:
+        raise InputError(f"{name}: the EEE records hold no score")
+    keys = rows["key"].drop_duplicates().tolist()
+    if evaluation is None and len(keys) > 1:
+        raise InputError(f"{name}: the records hold {len(keys)} evaluations; pick one with --name: "
+                         + ", ".join(repr(k[:80]) for k in keys[:SHOWN]))
+    key = evaluation or keys[0]
+    chosen = rows[(rows["key"] == key) | (rows["evaluation_name"] == key)]
+    if chosen.empty:
+        raise InputError(f"{name}: no evaluation {key!r}; found " + ", ".join(repr(k[:80]) for k in keys[:SHOWN]))
+    chosen = chosen.reset_index(drop=True)
+    refuse_duplicates(chosen["model"], name)
+    flags = chosen["lower_is_better"].dropna().unique().tolist()
+    lower = bool(flags[0]) if len(flags) == 1 else None
+    return pd.DataFrame({"model": chosen["model"], "score": chosen["value"], "model_set": None}), \
+        chosen["key"].iloc[0], lower
+
+
+def table_scores(frame: pd.DataFrame, name: str, model_column: str | None = None,
+                 score_column: str | None = None, set_column: str | None = None,
+                 ) -> tuple[pd.DataFrame, tuple[str, str, str | None]]:
+    """A table's (model, score, model_set) rows, and the (model, score, set) columns they came
+    from; every row must have a model and a numeric score."""
+    model = pick_column(frame, model_column, MODEL_NAMES, "model", name)
+    model_set = pick_column(frame, set_column, SET_NAMES, "model set", name, required=False)
+    others = [c for c in frame.columns if c not in (model, model_set)]
+    score = pick_column(frame, score_column, SCORE_NAMES, "score", name,
+                        required=len(others) != 1) or others[0]
+    models = frame[model].astype(str).str.strip()
+    empty = np.flatnonzero((models == "").to_numpy())
+    if len(empty):
+        raise InputError(f"{name}: column {model!r}: {len(empty)} row(s) without a model name "
+                         f"(rows {', '.join(str(r + 2) for r in empty[:SHOWN])})")
+    values = numbers(frame[score], score, name)
+    missing = np.flatnonzero(~np.isfinite(values))
+    if len(missing) == len(values):
+        raise InputError(f"{name}: column {score!r} has no score")
+    refuse_duplicates(models, name)
+    sets = frame[model_set].astype(str).str.strip() if model_set else pd.Series(None, index=frame.index)
+    rows = pd.DataFrame({"model": models, "score": values, "model_set": sets}).iloc[
+        np.flatnonzero(np.isfinite(values))].reset_index(drop=True)
+    return rows, (model, score, model_set)
+
+
+@dataclass(frozen=True)
+class UserScores:
+    """One benchmark's scores as a file gave them: (model, score, model_set) rows, the
+    benchmark's name, and the file's own direction (EEE's lower_is_better; None: not said)."""
+
+    scores: pd.DataFrame
+    benchmark: str
+    lower_is_better: bool | None = None
+    columns: tuple[str, str, str | None] | None = None  # a table's model, score and set columns
+
+
+def scores_from_path(path: Path, evaluation: str | None = None, model_column: str | None = None,
+                     score_column: str | None = None, set_column: str | None = None) -> UserScores:
+    """Read a file or a folder of EEE records."""
+    if not path.exists():
+        raise InputError(f"{path}: no such file or folder")
+    fmt = detect_format(path)
+    if fmt == "eee" or (fmt == "json" and _is_eee(path)):
+        frame, key, lower = eee_scores(read_eee(path), path.name, evaluation)
+        return UserScores(frame, key, lower)
+    return scores_from_bytes(path.read_bytes(), path.name, evaluation, model_column, score_column,
+                             set_column)
+
+
+def scores_from_bytes(content: bytes, filename: str, evaluation: str | None = None,
+                      model_column: str | None = None, score_column: str | None = None,
+                      set_column: str | None = None) -> UserScores:
+    """Read an uploaded file's bytes (the dashboard's upload); EEE as JSONL or one record."""
+    fmt = detect_format(Path(filename))
+    if fmt == "eee" or (fmt == "json" and content.lstrip()[:1] == b"{" and b'"evaluation_results"' in content):
+        records = (eee_lines(content, filename) if fmt == "eee" else
+                   [(filename, one_record(content, filename))])
+        frame, key, lower = eee_scores(records, filename, evaluation)
+        return UserScores(frame, key, lower)
+    frame = read_frame(content, filename, fmt)
+    rows, columns = table_scores(frame, filename, model_column, score_column, set_column)
+    return UserScores(rows, evaluation or Path(filename).stem, columns=columns)
+
+
+def one_record(content: bytes, name: str) -> dict:
+    """One EEE record's bytes, validated."""
+    try:
+        return parse_record(content, name)
+    except RecordError as exc:
+        raise InputError(str(exc)) from None
+
+
+def _is_eee(path: Path) -> bool:
+    head = path.read_bytes()[:65536]
+    return head.lstrip()[:1] == b"{" and b'"evaluation_results"' in head

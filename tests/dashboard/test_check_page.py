@@ -1,0 +1,90 @@
+"""The "Check a benchmark" page: an upload under AppTest and in chromium, the same numbers as
+``pipeline.check`` on the published copy, the chart, and a database the upload never touches."""
+
+from __future__ import annotations
+
+import duckdb
+import pandas as pd
+import pytest
+from benchwatch.storage.publish import published_path
+
+from benchwatch.pipeline.check import check_benchmark
+from benchwatch.settings import load_settings
+from benchwatch.sources.tabular import scores_from_bytes
+from tests.dashboard.helpers import ARTIFACTS, RESAMPLES, app_test, refresh, served
+
+PAGE = "views/check.py"
+CHART = ".vega-embed canvas, .vega-embed svg.marks"
+
+
+@pytest.fixture(scope="module")
+def check_db(tmp_path_factory, data_dir):
+    """HELM Safety and Epoch replayed, analysed and published."""
+    db = tmp_path_factory.mktemp("checkpage") / "bw.duckdb"
+    refresh(load_settings(db=db, replay_dir=data_dir, bootstrap_resamples=RESAMPLES), ["helm-safety", "epoch"])
+    return db
+
+
+@pytest.fixture(scope="module")
+def upload(check_db) -> bytes:
+    """XSTest's latest values as HELM names the models, plus a model nobody knows."""
+    with duckdb.connect(str(published_path(check_db)), read_only=True) as con:
+        rows = con.execute("SELECT model, value AS score FROM observations WHERE source = 'helm-safety' "
+                           "AND benchmark = 'xstest_safety_score' AND valid_to IS NULL ORDER BY model").df()
+    rows.loc[len(rows)] = ["<b>nobody</b>/unknown-model @everyone", 0.5]
+    return rows.to_csv(index=False).encode()
+
+
+def state(db):
+    return [(p.stat().st_mtime_ns, p.stat().st_size) for p in (db, published_path(db))]
+
+
+def test_check_page_with_an_upload(check_db, upload, monkeypatch):
+    before = state(check_db)
+    at = app_test(check_db, monkeypatch, page=PAGE)
+    assert not at.exception and at.info[0].value == "Upload a file to check it."
+    at.file_uploader(key="check_file").set_value(("xstest.csv", upload, "text/csv")).run()
+    assert not at.exception, [e.value for e in at.exception]
+    with duckdb.connect(str(published_path(check_db)), read_only=True) as con:
+        settings = load_settings(db=check_db, bootstrap_resamples=RESAMPLES)
+        expected = check_benchmark(con, settings, scores_from_bytes(upload, "xstest.csv"))
+    metrics = {m.label: m.value for m in at.metric}
+    assert metrics["Models"] == f"{len(expected.matches):,}" and metrics["Matched"] == f"{len(expected.matches) - 1:,}"
+    shown = next(df.value for df in at.dataframe if "verdict" in df.value.columns)
+    pd.testing.assert_frame_equal(shown.reset_index(drop=True), expected.results, check_dtype=False)
+    assert len(at.get("vega_lite_chart")) == 1  # the figure
+    matches = next(df.value for df in at.dataframe if "suggestions" in df.value.columns)
+    assert "<b>nobody</b>/unknown-model @everyone" in set(matches.loc[~matches["matched"], "model"])
+    assert state(check_db) == before  # the upload never touches the database
+
+
+def test_a_bad_upload_says_what_is_wrong(check_db, monkeypatch):
+    at = app_test(check_db, monkeypatch, page=PAGE)
+    at.file_uploader(key="check_file").set_value(("bad.csv", b"model,score\na,1\na,2\n", "text/csv")).run()
+    assert not at.exception
+    assert "listed more than once" in at.text[-1].value
+
+
+def test_check_page_in_a_browser(check_db, upload, browser, tmp_path):
+    path = tmp_path / "xstest.csv"
+    path.write_bytes(upload)
+    with served(check_db, tmp_path / "dashboard.log") as app:
+        context = browser.new_context(viewport={"width": 1440, "height": 900})
+        page = context.new_page()
+        try:
+            page.goto(app.url + "/check")
+            page.wait_for_selector("input[type=file]", state="attached", timeout=120_000)
+            page.set_input_files("input[type=file]", str(path))
+            page.wait_for_selector("[data-testid='stMetric']", timeout=120_000)
+            page.wait_for_function("s => document.querySelectorAll(s).length >= 1", arg=CHART, timeout=120_000)
+            page.wait_for_function("() => !document.querySelector('[data-testid=\"stStatusWidget\"]')",
+                                   timeout=120_000)
+            assert page.locator("[data-testid='stException']").count() == 0
+            assert page.locator("[data-testid='stDataFrame']").count() == 2
+            height = page.evaluate("() => document.querySelector('[data-testid=\"stMain\"]').scrollHeight")
+            page.set_viewport_size({"width": 1440, "height": min(int(height) + 40, 8000)})
+            page.wait_for_function("s => document.querySelectorAll(s).length >= 1", arg=CHART, timeout=60_000)
+            ARTIFACTS.mkdir(parents=True, exist_ok=True)
+            page.screenshot(path=str(ARTIFACTS / "check.png"))
+        finally:
+            context.close()

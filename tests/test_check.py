@@ -1,0 +1,174 @@
+"""``benchwatch check`` end to end: a HELM Safety benchmark's latest values, as a CSV with HELM's
+own model names and as a folder of EEE records, give exactly the rho, interval and n that
+``benchwatch correlations`` stores for it; bad files get one clear message; nothing is written."""
+
+from __future__ import annotations
+
+import json
+import os
+import shutil
+import subprocess
+import sys
+from pathlib import Path
+
+import duckdb
+import pandas as pd
+import pytest
+
+from benchwatch.pipeline.refresh import refresh
+from benchwatch.settings import load_settings
+from tests.eee_datastore import write_folder
+
+BENCHWATCH = [sys.executable, "-m", "benchwatch.cli"]
+RESAMPLES = "100"
+BENCHMARK = "harm_bench_safety_score"
+
+
+def run(*args: str, db: Path, ok: bool = True, env: dict | None = None) -> subprocess.CompletedProcess:
+    result = subprocess.run([*BENCHWATCH, *args, "--db", str(db)], capture_output=True, text=True,
+                            env={**os.environ, "BENCHWATCH_BOOTSTRAP_RESAMPLES": RESAMPLES, **(env or {})},
+                            timeout=600)
+    if ok and result.returncode != 0:
+        raise AssertionError(f"exit {result.returncode}: {result.stdout[-2000:]}\n{result.stderr[-2000:]}")
+    return result
+
+
+@pytest.fixture(scope="module")
+def db(tmp_path_factory, data_dir) -> Path:
+    """HELM Safety and Epoch (ECI, compute, capability benchmarks) replayed and analysed."""
+    path = tmp_path_factory.mktemp("check") / "bw.duckdb"
+    result = refresh(load_settings(db=path, replay_dir=data_dir, bootstrap_resamples=int(RESAMPLES)),
+                     ["helm-safety", "epoch"], wait_seconds=60)
+    assert not result.failed
+    return path
+
+
+@pytest.fixture(scope="module")
+def latest(db) -> pd.DataFrame:
+    """The benchmark's latest values, model names exactly as HELM writes them."""
+    with duckdb.connect(str(db), read_only=True) as con:
+        return con.execute("SELECT model, value AS score FROM observations WHERE source = 'helm-safety' "
+                           "AND benchmark = ? AND valid_to IS NULL ORDER BY model", [BENCHMARK]).df()
+
+
+def stored(db) -> pd.DataFrame:
+    rows = json.loads(run("correlations", "--source", "helm-safety", "--format", "json", db=db).stdout)
+    frame = pd.DataFrame(rows)
+    return frame[frame["benchmark"] == BENCHMARK].set_index("axis")
+
+
+def assert_same_as_stored(report: dict, db: Path) -> None:
+    expected = stored(db)
+    got = pd.DataFrame(report["results"])
+    got = got[got["axis_source"] == "helm-safety"].set_index("axis")
+    assert set(got.index) == set(expected.index) and len(got) >= 3  # eci, compute, pc1-joint...
+    for axis, row in expected.iterrows():
+        for column in ("rho", "ci_low", "ci_high"):
+            assert got.loc[axis, column] == pytest.approx(row[column], abs=1e-12), (axis, column)
+        assert got.loc[axis, "n"] == row["n"]
+
+
+def test_a_helm_csv_gives_the_stored_correlations(db, latest, tmp_path):
+    csv = tmp_path / "harmbench.csv"
+    latest.to_csv(csv, index=False)
+    before = (db.stat().st_mtime_ns, db.stat().st_size)
+    report = json.loads(run("check", str(csv), "--format", "json", db=db).stdout)
+    assert report["models"] == len(latest) and report["matched"] == len(latest)
+    assert all(m["rule"].startswith("exact name in ") for m in report["matches"])
+    assert_same_as_stored(report, db)
+    assert (db.stat().st_mtime_ns, db.stat().st_size) == before  # nothing written
+
+
+def test_an_eee_folder_gives_the_stored_correlations(db, latest, tmp_path):
+    records = []
+    for model, score in latest.itertuples(index=False):
+        records.append({
+            "schema_version": "0.3.0", "evaluation_id": f"mine/{model}", "retrieved_timestamp": "1777000000",
+            "source_metadata": {"source_name": "my lab", "source_type": "evaluation_run",
+                                "source_organization_name": "my lab", "evaluator_relationship": "first_party"},
+            "eval_library": {"name": "inspect_ai", "version": "0.3"},
+            "model_info": {"name": model, "id": model, "developer": "x",
+                           "additional_details": {"deployment_type": "unknown", "model_availability": "unknown"}},
+            "evaluation_results": [{
+                "evaluation_name": "HarmBench", "source_data": {"dataset_name": "HarmBench", "source_type": "other"},
+                "metric_config": {"metric_id": BENCHMARK, "lower_is_better": False},
+                "score_details": {"score": score}}],
+        })
+    folder = write_folder(tmp_path / "eee", records)
+    report = json.loads(run("check", str(folder), "--format", "json", db=db).stdout)
+    assert report["benchmark"] == BENCHMARK and report["lower_is_better"] is False
+    assert_same_as_stored(report, db)
+
+
+def test_the_html_report_holds_the_figure_with_escaped_names(db, latest, tmp_path):
+    hostile = latest.copy()
+    hostile.loc[len(hostile)] = ["<script>alert(1)</script> =cmd|' /C calc'!A0", 0.5]
+    csv = tmp_path / "mine.csv"
+    hostile.to_csv(csv, index=False)
+    out = tmp_path / "report.html"
+    run("check", str(csv), "--format", "html", "--out", str(out), db=db)
+    page = out.read_text()
+    assert page.count("<svg") >= 1 and page.count("<circle") >= 30
+    assert "<script>" not in page and "&lt;script&gt;alert(1)&lt;/script&gt;" in page
+    assert "Claude 3 Opus (20240229)" in page  # points are labelled with the file's names
+
+
+def test_save_registers_a_custom_source_and_ingests_it(db, latest, tmp_path):
+    copy = tmp_path / "bw.duckdb"
+    shutil.copyfile(db, copy)
+    csv = tmp_path / "refusals.csv"
+    latest.rename(columns={"model": "Model", "score": "refusal rate"}).assign(
+        **{"refusal rate": lambda f: 1 - f["refusal rate"]}).to_csv(csv, index=False)
+    config = tmp_path / "benchwatch.toml"
+    env = {"BENCHWATCH_CONFIG": str(config), "BENCHWATCH_HOME": str(tmp_path / "home")}
+    result = run("check", str(csv), "--name", "Our refusals", "--lower-is-better", "--save", "our-lab",
+                 "--safety-area", "jailbreaks", db=copy, env=env)
+    assert "saved as custom source 'our-lab'" in result.stdout
+    text = config.read_text()
+    assert 'name = "our-lab"' in text and 'column = "refusal rate"' in text and "direction = -1" in text
+    with duckdb.connect(str(copy), read_only=True) as con:
+        stored_rows = con.execute("SELECT count(*) FROM observations WHERE source = 'our-lab'").fetchone()[0]
+        category = con.execute("SELECT category, safety_area, direction FROM benchmarks "
+                               "WHERE source = 'our-lab'").fetchall()
+    assert stored_rows == len(latest) and category == [("safety", "jailbreaks", -1)]
+    again = run("check", str(csv), "--save", "our-lab", db=copy, env=env, ok=False)
+    assert again.returncode == 2 and "exists already" in again.stderr
+
+
+@pytest.mark.parametrize(("content", "message"), [
+    ("", "the file is empty"),
+    ("model\nA\nB\n", "no score column"),
+    ("model,acc,other\n" + "".join(f"m{k},0.{k},x\n" for k in range(12)), "no score column"),
+    ("model,score\n" + "".join(f"m{k},0.{k}\n" for k in range(11)) + "m11,high\n",
+     "'score': 1 value(s) are not numbers (row 13: 'high')"),
+    ("model,score\n" + "".join(f"m{k},0.{k}\n" for k in range(11)) + "m3,0.5\nm4,0.6\n",
+     "2 model(s) listed more than once: 'm3' (rows 5, 13); 'm4' (rows 6, 14)"),
+    ("model,score\nm1,0.1\nm2,0.2\n", "2 model(s) with a score; a correlation needs at least min_models = 10"),
+])
+def test_bad_files_get_one_clear_message(db, tmp_path, content, message):
+    path = tmp_path / "bad.csv"
+    path.write_text(content)
+    result = run("check", str(path), db=db, ok=False)
+    assert result.returncode == 2
+    assert message in result.stderr and "Traceback" not in result.stderr + result.stdout
+
+
+def test_two_names_of_one_model_are_refused(db, latest, tmp_path):
+    twice = pd.concat([latest, pd.DataFrame({"model": ["anthropic/claude-3-opus-20240229"], "score": [0.9]})])
+    path = tmp_path / "twice.csv"
+    twice.to_csv(path, index=False)
+    result = run("check", str(path), db=db, ok=False)
+    assert result.returncode == 2 and "appear under more than one name" in result.stderr
+    assert "Claude 3 Opus (20240229)" in result.stderr
+
+
+def test_a_hundred_thousand_rows(db, latest, tmp_path):
+    """Completes, correctly: the HELM models plus 100,000 models nobody knows."""
+    extra = pd.DataFrame({"model": [f"nobody/model-{k}" for k in range(100_000 - len(latest))],
+                          "score": 0.5})
+    path = tmp_path / "big.csv"
+    pd.concat([latest, extra]).to_csv(path, index=False)
+    report = json.loads(run("check", str(path), "--format", "json", db=db).stdout)
+    assert report["models"] == 100_000 and report["matched"] == len(latest)
+    assert len(report["unmatched"]) == 100_000 - len(latest)
+    assert_same_as_stored(report, db)
