@@ -9,7 +9,9 @@ a renamed column is caught before the next ingest downloads the payload:
 - ``epoch``: the standalone ``https://epoch.ai/data/eci_scores.csv`` (a few
   hundred rows), whose columns Epoch documents for the current layout;
 - ``open-llm-leaderboard-v1``: the results dataset's head commit and its date
-  (frozen: an old date is expected; it is never ingested on a schedule).
+  (frozen: an old date is expected; it is never ingested on a schedule);
+- ``every-eval-ever``: the flat index of the ``hle`` collection (one JSON line
+  per record), read by the same ``read_index`` the ingest uses.
 
 Sources without a probe are reported as ``not checked``. The result per source:
 reachable, HTTP status, format (``recognised``; ``changed`` with what changed;
@@ -30,6 +32,7 @@ from urllib.parse import urlencode
 import pandas as pd
 
 from benchwatch.sources import SOURCES
+from benchwatch.sources import every_eval_ever as eee
 from benchwatch.sources.base import ParseError, numeric_column, rebase, require_columns
 from benchwatch.sources.http import FetchError, HttpClient
 from benchwatch.sources.lmarena import DATASET, LIVE_COLUMNS, LIVE_REQUIRED
@@ -129,7 +132,25 @@ def _v1(body: bytes, url: str) -> tuple[str, date | None]:
     return f"head {doc['sha'][:12]}, last modified {newest or 'unknown'} (frozen)", newest
 
 
+EEE_PROBE_COLLECTION = "hle"
+
+
+def _eee_url(upstream_base: str | None) -> str:
+    return f"{rebase(eee.EveryEvalEver.endpoints['data'], upstream_base)}/{eee.INDEX_DIR}/{EEE_PROBE_COLLECTION}.jsonl"
+
+
+def _eee(body: bytes, url: str) -> tuple[str, date | None]:
+    """A collection index: JSON lines naming each record's object path and hash."""
+    if body.lstrip().startswith(b"<"):
+        raise Unrecognised("an HTML page, not a collection index")
+    entries = eee.read_index(body, url)
+    if not entries:
+        raise ParseError(eee.SOURCE, url, "no aggregate record in the index")
+    return f"{EEE_PROBE_COLLECTION} index: {len(entries)} records", None
+
+
 PROBES: dict[str, tuple[Callable[[str | None], str], Check]] = {
+    "every-eval-ever": (_eee_url, _eee),
     "lmarena": (_arena_url, _arena),
     "epoch": (lambda base: rebase(ECI_SCORES, base), _epoch),
     "open-llm-leaderboard-v1": (_v1_url, _v1),

@@ -15,6 +15,7 @@ import pytest
 
 from benchwatch.alerting.rules import schema_changed, source_failing
 from benchwatch.storage import views
+from tests.eee_datastore import Datastore, hle_record, record_bytes
 from tests.loopback import Fault, Upstream
 from tests.paths import DATA_DIR
 from tests.sources.test_lmarena import config_rows, first_rows
@@ -26,7 +27,8 @@ INFO = "/huggingface.co/api/datasets/open-llm-leaderboard-old/results"
 INFO_BODY = json.dumps({"_id": "x", "id": "open-llm-leaderboard-old/results",
                         "sha": "0123456789abcdef0123456789abcdef01234567",
                         "lastModified": "2024-06-26T09:12:00.000Z"}).encode()
-LIVE_AND_PROBED = ("lmarena", "epoch", "open-llm-leaderboard-v1")
+EEE_INDEX = "/huggingface.co/datasets/evaleval/EEE_datastore/resolve/main/flat/indexes/by_collection/hle.jsonl"
+LIVE_AND_PROBED = ("lmarena", "epoch", "open-llm-leaderboard-v1", "every-eval-ever")
 
 
 @pytest.fixture
@@ -35,6 +37,9 @@ def upstream():
     server.mount(FIRST_ROWS, first_rows())
     server.mount(ECI, ECI_BYTES, "text/csv")
     server.mount(INFO, INFO_BODY)
+    store = Datastore(server)
+    store.add("hle", record_bytes(hle_record("openai/gpt-4o", "GPT-4o", 2.7, 89.0, 1.75e9)))
+    store.publish()
     yield server
     server.stop()
 
@@ -53,7 +58,7 @@ def test_every_current_format_is_recognised(upstream, tmp_path):
     assert code == 0, stderr
     found = {r["source"]: r for r in rows}
     assert set(found) == {"safetywashing-paper", "open-llm-leaderboard-v1", "open-llm-leaderboard-v2",
-                          "helm-safety", "helm-capabilities", "lmarena", "epoch"}
+                          "helm-safety", "helm-capabilities", "lmarena", "epoch", "every-eval-ever"}
     for name in LIVE_AND_PROBED:
         assert (found[name]["reachable"], found[name]["http_status"], found[name]["format"]) == (True, 200, "recognised")
     # Newest data dates come from the responses: the board's publish date, the newest model release.
@@ -63,7 +68,7 @@ def test_every_current_format_is_recognised(upstream, tmp_path):
     assert (found["lmarena"]["liveness"], found["open-llm-leaderboard-v1"]["liveness"]) == ("live", "frozen")
     assert found["helm-safety"]["format"] == "not checked" and found["helm-safety"]["reachable"] is None
     # One cheap request per probed source, nothing else.
-    assert sorted(path for path, _, _ in upstream.log) == sorted([ECI, FIRST_ROWS, INFO])
+    assert sorted(path for path, _, _ in upstream.log) == sorted([ECI, FIRST_ROWS, INFO, EEE_INDEX])
 
 
 def test_a_renamed_arena_column_is_changed_naming_it(upstream, tmp_path):
