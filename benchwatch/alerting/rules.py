@@ -26,6 +26,7 @@ from typing import Any
 
 import pandas as pd
 
+from benchwatch.analysis.circularity import INDEPENDENT
 from benchwatch.storage.alert_records import Transition
 
 CAPABILITY_TRACKING = "capability-tracking"
@@ -47,9 +48,15 @@ SERIES_KEY = ["source", "benchmark", "axis", "model_set"]
 
 
 def _series(correlations: pd.DataFrame, min_models: int) -> Iterator[tuple[tuple, list[Any]]]:
-    """Each (source, benchmark, axis, model_set) series of safety points with enough models, by as-of."""
+    """Each (source, benchmark, axis, model_set) series of safety points with enough models, by as-of.
+
+    Only independent pairs (``analysis.circularity``): a correlation that holds
+    by construction is never evidence, so it never fires.
+    """
+    independent = (correlations["relation"].fillna(INDEPENDENT) == INDEPENDENT
+                   if "relation" in correlations else True)
     safety = correlations[(correlations["category"] == "safety") & (correlations["n"] >= min_models)
-                          & correlations["rho"].notna()]
+                          & correlations["rho"].notna() & independent]
     safety = safety.sort_values([*SERIES_KEY, "as_of"])
     rows = safety[[*SERIES_KEY, "as_of", "rho", "ci_low", "ci_high", "n"]].itertuples(index=False)
     for key, points in groupby(rows, key=lambda r: (r.source, r.benchmark, r.axis, r.model_set)):

@@ -38,6 +38,7 @@ from datetime import date
 import numpy as np
 import pandas as pd
 
+from benchwatch.analysis.circularity import same_benchmark
 from benchwatch.analysis.engine import (
     POOLED,
     Params,
@@ -207,11 +208,12 @@ def analyze_cross_source(
         if targets_all.shape[1] == 0:
             continue
         models = mine.drop_duplicates("canonical_id")[["canonical_id", "model_set", "kind"]]
+        ids = _benchmark_ids(registry, target)
         for set_name, members in target_sets(models, pooled).items():
             members = members.intersection(targets_all.index)
             keys = {"source": target, "model_set": set_name, "as_of": as_of}
             axes, facts = _axes(latest, registry, members, params, skip_axes, min_coverage, target)
-            result = _set_results(keys, targets_all.loc[members], axes, facts, names, params)
+            result = _set_results(keys, targets_all.loc[members], axes, facts, names, params, ids)
             if as_of == dates[-1]:
                 result.residuals = _named(
                     safety_residuals(targets_all.loc[members], own, axes, keys), names)
@@ -247,7 +249,7 @@ def _axes(
             "n_dropped": len(members) - len(pc1.scores),
             "n_benchmarks": len(pc1.loadings), "explained_variance": pc1.explained_variance,
             "missing_policy": params.policy, "axis_sources": ", ".join(pc1.loadings.index),
-            "min_coverage": min_coverage, "loadings": pc1.loadings,
+            "min_coverage": min_coverage, "loadings": pc1.loadings, "joint": joint,
         }
     return axes, facts
 
@@ -259,9 +261,43 @@ def _named(frame: pd.DataFrame, names: pd.Series) -> pd.DataFrame:
     return frame.assign(canonical_id=frame["model"], model=frame["model"].map(names))
 
 
+def _benchmark_ids(registry: pd.DataFrame, target: str) -> dict[str, str]:
+    """Canonical benchmark ids: "source:column" of every source, and the target's bare columns."""
+    ids = {f"{r.source}:{r.column}": r.benchmark_id for r in registry.itertuples(index=False)}
+    ids.update({r.column: r.benchmark_id for r in registry[registry["source"] == target].itertuples(index=False)})
+    return ids
+
+
+def _leave_one_out(
+    stats: pd.DataFrame, targets: pd.DataFrame, fact: dict, params: Params, ids: dict[str, str],
+) -> pd.DataFrame:
+    """Re-correlate each target that the joint PC1 holds as another source's column against
+    PC1 recomputed without that column: the pair is then independent, and says so."""
+    stats = stats.assign(relation_reason="")
+    for i, column in enumerate(targets.columns):
+        same = same_benchmark(fact["loadings"].index, ids.get(column), ids)
+        if not same:
+            continue
+        rest = fact["joint"].drop(columns=same)
+        pc1 = capability_axis(rest, params.policy, params.seed) if rest.shape[1] else None
+        if pc1 is None:
+            stats.loc[i, ["rho", "ci_low", "ci_high"]] = np.nan
+            stats.loc[i, "n"] = 0
+            stats.loc[i, "relation_reason"] = f"no pc1-joint is left without {', '.join(same)}"
+            continue
+        one = spearman_with_ci(targets[[column]].to_numpy(dtype=float),
+                               pc1.scores.reindex(targets.index).to_numpy(dtype=float),
+                               params.resamples, params.seed, params.ci_level)
+        for field in ("rho", "ci_low", "ci_high", "n"):
+            stats.loc[i, field] = one[field].iloc[0]
+        stats.loc[i, "relation_reason"] = (f"pc1-joint recomputed without {', '.join(same)} "
+                                           "(the same benchmark)")
+    return stats
+
+
 def _set_results(
     keys: dict, targets: pd.DataFrame, axes: dict[str, pd.Series], facts: dict[str, dict],
-    names: pd.Series, params: Params,
+    names: pd.Series, params: Params, ids: dict[str, str] | None = None,
 ) -> Results:
     axis_rows, correlations, scores, loadings = [], [], [], []
     for name, vector in axes.items():
@@ -273,6 +309,8 @@ def _set_results(
             targets.to_numpy(dtype=float), vector.reindex(targets.index).to_numpy(dtype=float),
             params.resamples, params.seed, params.ci_level,
         )
+        if "joint" in fact:
+            stats = _leave_one_out(stats, targets, fact, params, ids or {})
         stats.insert(0, "benchmark", targets.columns)
         stats.insert(0, "axis", name)
         correlations.append(stats.assign(**keys))
