@@ -252,15 +252,21 @@ def scatter(
 ) -> pd.DataFrame:
     """Each model's capability-axis value and benchmark value as known at ``as_of``.
 
-    The axis value is the stored capabilities score; an axis with no stored
-    scores (training compute) is the source's compute column as published.
-    The benchmark value is as published (not oriented), known by the end of
-    ``as_of``: published by then and not yet revised, the analysis's rule.
+    The axis value is the stored score of the model on that axis (the source's
+    PC1, or a cross-source axis: ECI, Arena, compute, pc1-joint, stored under
+    the source's own model names for the set's members); an axis with no
+    stored scores (the source's own training compute) is the source's compute
+    column as published. The benchmark value is as published (not oriented),
+    known by the end of ``as_of``: published by then and not yet revised, the
+    analysis's rule.
     """
     return con.execute(
         """
         WITH members AS (
-            SELECT model, display_name FROM models WHERE source = $source AND ($set = 'all' OR model_set = $set)),
+            SELECT model, display_name FROM models
+            WHERE source = $source AND ($set = 'all' OR model_set = $set OR EXISTS (
+                SELECT 1 FROM capability_scores WHERE run_id = $run AND source = $source AND model_set = $set
+                  AND axis = $axis AND as_of = $as_of::DATE))),
         known AS (
             SELECT o.model, o.benchmark, o.value FROM observations o
             WHERE o.source = $source AND o.valid_from < ($as_of::DATE + INTERVAL 1 DAY)

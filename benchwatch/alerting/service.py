@@ -125,13 +125,19 @@ def _records(frame: pd.DataFrame) -> list[dict]:
 
 
 def _messages(rows: list[dict], settings: Settings) -> list[tuple[list[dict], str, str, str]]:
-    """(rows carried, title, body, kind) per message: one each, or one digest when many."""
-    if len(rows) > messages.DIGEST_AFTER:
+    """(rows carried, title, body, kind) per message: one per benchmark (its axes and model sets
+    together, ``messages.grouped``) or one alert, or one digest when there are many."""
+    groups = messages.grouped(rows)
+    if len(groups) > messages.DIGEST_AFTER:
         head, text = messages.digest(rows, settings.dashboard_url)
         kind = "firing" if any(r["kind"] != "resolved" for r in rows) else "resolved"
         return [(rows, head, text, kind)]
-    return [([r], messages.title(r, r["kind"]), messages.body(r, settings.dashboard_url, settings.ci_level,
-                                                             r["kind"]), r["kind"]) for r in rows]
+    out = []
+    for group in groups:
+        head, text = messages.group_message(group, settings.dashboard_url, settings.ci_level)
+        kind = "firing" if any(r["kind"] != "resolved" for r in group) else "resolved"
+        out.append((group, head, text, group[0]["kind"] if len(group) == 1 else kind))
+    return out
 
 
 def _round(

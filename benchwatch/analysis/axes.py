@@ -46,6 +46,7 @@ from benchwatch.analysis.engine import (
     model_sets,
     oriented_matrix,
     safety_residuals,
+    target_mask,
 )
 from benchwatch.analysis.history import known_on
 from benchwatch.analysis.method import capability_axis, spearman_with_ci
@@ -57,6 +58,8 @@ EXTERNAL_AXES: dict[str, tuple[tuple[str, str], ...]] = {
     "arena": (("lmarena", "rating"),),
     "compute": (("epoch", "training_compute_flop"), ("safetywashing-paper", "FLOP")),
 }
+# Axes named in words, for every table, picker and message.
+AXIS_LABELS = {"pc1": "PC1", "pc1-joint": "joint PC1", "eci": "ECI", "arena": "Arena", "compute": "compute"}
 MIN_COVERAGE = 0.5
 PAIRWISE = "pairwise"
 KIND_SETS = ("base", "chat")
@@ -203,8 +206,7 @@ def analyze_cross_source(
             continue
         wide_all = oriented_matrix(mine.assign(model=mine["canonical_id"]), own)
         names = mine.drop_duplicates("canonical_id").set_index("canonical_id")["model"]
-        category = own.set_index("column")["category"].reindex(wide_all.columns)
-        targets_all = wide_all.loc[:, category.isin(["safety", "other"])]
+        targets_all = wide_all.loc[:, target_mask(own, wide_all.columns).to_numpy()]
         if targets_all.shape[1] == 0:
             continue
         models = mine.drop_duplicates("canonical_id")[["canonical_id", "model_set", "kind"]]
@@ -263,8 +265,11 @@ def _named(frame: pd.DataFrame, names: pd.Series) -> pd.DataFrame:
 
 def _benchmark_ids(registry: pd.DataFrame, target: str) -> dict[str, str]:
     """Canonical benchmark ids: "source:column" of every source, and the target's bare columns."""
-    ids = {f"{r.source}:{r.column}": r.benchmark_id for r in registry.itertuples(index=False)}
-    ids.update({r.column: r.benchmark_id for r in registry[registry["source"] == target].itertuples(index=False)})
+    if "benchmark_id" not in registry:
+        return {}
+    ids = dict(zip(registry["source"] + ":" + registry["column"], registry["benchmark_id"], strict=True))
+    own = registry[registry["source"] == target]
+    ids.update(zip(own["column"], own["benchmark_id"], strict=True))
     return ids
 
 
