@@ -14,7 +14,7 @@ from dataclasses import dataclass, field
 from typing import Any
 
 import streamlit as st
-from benchwatch.dashboard.classify import Bands
+from benchwatch.analysis.classes import Bands
 from benchwatch.dashboard.data import Snapshot
 from benchwatch.storage import views
 

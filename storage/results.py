@@ -121,3 +121,13 @@ def correlations(
         """,
         params,
     ).df()
+
+
+def filter_values(con: duckdb.DuckDBPyConnection) -> dict[str, list[str]]:
+    """The values read filters accept: every source, axis and model set of the latest good run."""
+    run = last_run(con)
+    if run is None:
+        return {"source": [], "axis": [], "model_set": []}
+    return {column: [r[0] for r in con.execute(
+        f"SELECT DISTINCT {column} FROM correlations WHERE run_id = ? ORDER BY 1", [run["run_id"]]).fetchall()]
+        for column in ("source", "axis", "model_set")}

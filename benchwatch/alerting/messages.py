@@ -231,3 +231,30 @@ def run_summary(transitions: Sequence[Any], attempts: Sequence[Any], limit: int 
             lines.append(f"| {channel} | {len(tries)} | {sum(a.ok for a in tries)} | "
                          f"{sum(not a.ok for a in tries)} | {errors[-1] if errors else ''} |")
     return "\n".join(lines)
+
+
+def shown_numbers(row: Mapping[str, Any]) -> tuple[float | None, float | None, str]:
+    """An alert's measured value and its threshold in one unit, and that unit in words.
+
+    capability-tracking: rho against the rho threshold; drift: the rise it
+    measured against the rise threshold (not the level reached); scores-revised:
+    the largest share of a benchmark's values revised against the minimum share;
+    failing rules: failures in a row against the streak that fires.
+    """
+    rule, details = row["rule"], _details(row)
+    value, threshold = row.get("value"), row.get("threshold")
+    value = None if value is None or pd.isna(value) else float(value)
+    threshold = None if threshold is None or pd.isna(threshold) else float(threshold)
+    if rule == CAPABILITY_TRACKING:
+        return value, threshold, "rho"
+    if rule == DRIFT:
+        rise = details.get("rise")
+        return (None if rise is None else float(rise)), threshold, "rise in rho"
+    if rule == SCORES_REVISED:
+        counts = details.get("benchmarks") or {}
+        shares = [c["revised"] / c["base"] for b, c in counts.items()
+                  if b in (details.get("material") or counts) and c.get("base")]
+        return (max(shares) if shares else None), threshold, "share of a benchmark's values revised"
+    if rule in (SOURCE_FAILING, CHANNEL_FAILING):
+        return value, threshold, "failures in a row"
+    return None, None, ""

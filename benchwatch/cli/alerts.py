@@ -20,6 +20,7 @@ import typer
 from benchwatch.cli.app import (
     DbOption,
     Format,
+    WideOption,
     alerts_app,
     emit,
     err,
@@ -32,11 +33,15 @@ from benchwatch.settings import Settings
 
 # An ack or silence waits this long for a running refresh to release the database.
 WRITER_WAIT_SECONDS = 30.0
-JSON_COLUMNS = ["key", "rule", "source", "benchmark", "model_set", "axis", "severity", "state", "fired_at",
-                "raised_at", "resolved_at", "value", "threshold", "ci_low", "ci_high", "n", "notified",
-                "delivery", "acked_at", "silenced_until", "message", "details", "link"]
-TABLE_COLUMNS = ["state", "severity", "rule", "source", "model_set", "axis", "benchmark", "value", "threshold",
-                 "n", "fired_at", "resolved_at", "delivery"]
+JSON_COLUMNS = ["key", "rule", "what", "source", "benchmark", "name", "model_set", "axis", "severity", "state",
+                "fired_at", "raised_at", "resolved_at", "value", "threshold", "measured", "measured_threshold",
+                "unit", "ci_low", "ci_high", "n", "notified", "delivery", "acked_at", "silenced_until", "message",
+                "details", "link"]
+TABLE_COLUMNS = ["state", "severity", "what", "measured", "measured_threshold", "unit", "n", "fired_at",
+                 "resolved_at", "delivery"]
+# Units shown x100 in tables, as rho is everywhere (the paper's convention).
+X100_UNITS = {"rho": "rho x100", "rise in rho": "rise in rho x100",
+              "share of a benchmark's values revised": "% of a benchmark's values revised"}
 
 
 class State(str, Enum):
@@ -68,12 +73,18 @@ def _writer(settings: Settings) -> Iterator[duckdb.DuckDBPyConnection]:
 
 
 def _frame(con: duckdb.DuckDBPyConnection, state: str, settings: Settings) -> pd.DataFrame:
-    from benchwatch.alerting.messages import dashboard_link
+    from benchwatch.alerting.messages import dashboard_link, describe, shown_numbers
     from benchwatch.storage.alerts import list_alerts
 
-    frame = list_alerts(con, state).rename(columns={"alert_key": "key"})
+    frame = list_alerts(con, state).rename(columns={"alert_key": "key", "benchmark_name": "name"})
     frame["details"] = frame["details"].map(lambda d: json.loads(d) if isinstance(d, str) else None)
-    frame["link"] = [dashboard_link(settings.dashboard_url, row) for row in frame.to_dict("records")]
+    records = frame.to_dict("records")
+    frame["link"] = [dashboard_link(settings.dashboard_url, row) for row in records]
+    frame["what"] = [describe(row) for row in records]
+    shown = [shown_numbers(row) for row in records]
+    frame["measured"] = [v for v, _, _ in shown]
+    frame["measured_threshold"] = [t for _, t, _ in shown]
+    frame["unit"] = [u for _, _, u in shown]
     for column in ("fired_at", "resolved_at"):
         frame[column] = pd.to_datetime(frame[column]).dt.strftime("%Y-%m-%d")
     return frame
@@ -84,16 +95,32 @@ def alerts(
     ctx: typer.Context,
     state: Annotated[State, typer.Option("--state", help="firing, resolved or all.")] = State.all,
     fmt: Annotated[Format, typer.Option("--format")] = Format.table,
+    wide: WideOption = False,
     db: DbOption = None,
 ) -> None:
-    """Alerts and their state (fired_at / resolved_at are data time; raised_at wall time)."""
+    """Alerts and their state (fired_at / resolved_at are data time; raised_at wall time).
+
+    ``measured`` and ``measured_threshold`` are in one unit, named in ``unit``
+    (the rho a capability-tracking alert fired at; the rise a drift alert
+    measured; the share of values a rescoring revised). Tables show rho x100,
+    as ``correlations`` does. Findings on frozen data: ``benchwatch findings``.
+    """
     if ctx.invoked_subcommand is not None:
         return
     settings = settings_or_exit(db=db)
     with read_db(settings) as con:
         frame = _frame(con, state.value, settings)
-    # Values are rules' own units (rho, rows revised, failures), so the table shows them as stored.
-    emit(frame[TABLE_COLUMNS] if fmt is Format.table else frame[JSON_COLUMNS], fmt)
+    if fmt is not Format.table:
+        emit(frame[JSON_COLUMNS], fmt)
+        return
+    table = frame[TABLE_COLUMNS].copy()
+    scaled = table["unit"].isin(X100_UNITS)
+    for column in ("measured", "measured_threshold"):
+        table[column] = [f"{100 * v:.1f}" if s and pd.notna(v) else ("" if pd.isna(v) else f"{v:g}")
+                         for v, s in zip(table[column], scaled, strict=True)]
+    table["unit"] = table["unit"].map(lambda u: X100_UNITS.get(u, u))
+    table["n"] = table["n"].map(lambda n: "" if pd.isna(n) else str(int(n)))
+    emit(table.rename(columns={"measured_threshold": "threshold"}), fmt, wide=wide)
 
 
 @alerts_app.command()

@@ -8,7 +8,6 @@ from __future__ import annotations
 
 import json
 import os
-import sys
 from contextlib import closing
 from datetime import date
 from enum import Enum
@@ -27,8 +26,8 @@ app = typer.Typer(add_completion=False, no_args_is_help=True,
                   help="Benchwatch: does this safety benchmark measure safety, or just capabilities?")
 alerts_app = typer.Typer(invoke_without_command=True, help="Alerts raised by the rules.")
 app.add_typer(alerts_app, name="alerts")
-# Tables stay readable when piped: wide rows are not folded to 80 columns.
-out = Console(width=None if sys.stdout.isatty() else 160)
+# Tables fit the terminal (COLUMNS when piped, else 80): names wrap, never cut; --wide for one line per row.
+out = Console()
 err = Console(stderr=True, soft_wrap=True)
 
 
@@ -57,13 +56,39 @@ def read_db(settings: Settings):
         raise typer.Exit(1) from None
 
 
-def emit(frame: pd.DataFrame, fmt: Format, percent: tuple[str, ...] = (), title: str = "") -> None:
-    """Print a frame as JSON records, CSV, or an aligned table with percentages."""
+WideOption = Annotated[bool, typer.Option("--wide", help="One line per row, however wide the terminal.")]
+# Columns that wrap (never cut) when a table is wider than the terminal; the rest keep one line.
+WRAPPED = ("name", "benchmark", "message", "reason", "class", "model", "axis", "source", "what")
+
+
+def _cell(value: object, column: str, percent: tuple[str, ...]) -> str:
+    if value is None or value is pd.NA or (isinstance(value, float) and pd.isna(value)):
+        return ""
+    if column in percent:
+        return f"{100 * value:.1f}"
+    if isinstance(value, bool):
+        return "yes" if value else ""
+    if isinstance(value, float):
+        return f"{value:,.0f}" if abs(value) >= 1000 else f"{value:.3g}"
+    if isinstance(value, pd.Timestamp):
+        return value.strftime("%Y-%m-%d")
+    return str(value)
+
+
+def emit(frame: pd.DataFrame, fmt: Format, percent: tuple[str, ...] = (), title: str = "",
+         wide: bool = False) -> None:
+    """Print a frame as JSON records, CSV, or an aligned table.
+
+    Tables: ``percent`` columns are shown x100 under "<column> x100" (the
+    paper's convention; rho is not a percentage); a column with one value in
+    every row is said once under the table instead of repeated; names wrap,
+    never cut, to the terminal's width (``--wide``: one line per row).
+    """
     if fmt is Format.json:
         records = json.loads(frame.to_json(orient="records", date_format="iso"))
         for rec in records:
             for key, value in rec.items():
-                if key in ("as_of", "fired_at", "resolved_at") and isinstance(value, str):
+                if key in ("as_of", "fired_at", "resolved_at", "since") and isinstance(value, str):
                     rec[key] = value[:10] if value.endswith("T00:00:00.000") else value
         typer.echo(json.dumps(records, indent=1))
         return
@@ -73,25 +98,36 @@ def emit(frame: pd.DataFrame, fmt: Format, percent: tuple[str, ...] = (), title:
     if frame.empty:
         out.print("(nothing to show)")
         return
+    constant = {}
+    if len(frame) > 1:
+        for column in frame.columns:
+            cells = {_cell(v, column, percent) for v in frame[column]}
+            if len(cells) == 1:
+                constant[column] = next(iter(cells))
+    shown = [c for c in frame.columns if c not in constant]
     table = Table(title=title or None, show_lines=False, header_style="bold")
-    for column in frame.columns:
-        justify = "right" if pd.api.types.is_numeric_dtype(frame[column]) else "left"
-        table.add_column(f"{column} %" if column in percent else column, justify=justify)
-    for row in frame.itertuples(index=False):
-        cells = []
-        for column, value in zip(frame.columns, row, strict=True):
-            if value is None or (isinstance(value, float) and pd.isna(value)):
-                cells.append("")
-            elif column in percent:
-                cells.append(f"{100 * value:.1f}")
-            elif isinstance(value, float):
-                cells.append(f"{value:.3g}")
-            elif isinstance(value, pd.Timestamp):
-                cells.append(value.strftime("%Y-%m-%d"))
-            else:
-                cells.append(str(value))
-        table.add_row(*cells)
-    out.print(table, markup=False, highlight=False)
+    for column in shown:
+        numeric = pd.api.types.is_numeric_dtype(frame[column])
+        table.add_column(f"{column} x100" if column in percent else column,
+                         justify="right" if numeric else "left", overflow="fold",
+                         no_wrap=wide or column not in WRAPPED,
+                         min_width=None if column in WRAPPED else len(column))
+    for row in frame[shown].itertuples(index=False):
+        table.add_row(*(_cell(v, c, percent) for c, v in zip(shown, row, strict=True)))
+    console = Console(width=100_000) if wide else out
+    console.print(table, markup=False, highlight=False, crop=False)
+    said = [f"{c}: {v}" for c, v in constant.items() if v]
+    if said:
+        console.print("every row: " + "; ".join(said), markup=False, highlight=False, soft_wrap=True)
+
+
+def valid_choice(value: Optional[str], valid: list[str], flag: str) -> Optional[str]:
+    """A read filter checked against what exists: an unknown value names the valid ones, exit 2."""
+    if value is None or value in valid:
+        return value
+    err.print(f"{flag}: unknown value {value!r}; valid: {', '.join(sorted(valid)) or '(none yet)'}",
+              markup=False, highlight=False)
+    raise typer.Exit(2)
 
 
 def prefect_defaults() -> None:

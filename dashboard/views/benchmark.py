@@ -5,7 +5,7 @@ from __future__ import annotations
 import pandas as pd
 import streamlit as st
 from benchwatch.dashboard import charts, ui
-from benchwatch.dashboard.classify import CORRELATED, INVERSE, SEPARABLE, TRACKING
+from benchwatch.analysis.classes import CORRELATED, INVERSE, SEPARABLE, TRACKING
 from benchwatch.dashboard.context import Context, current
 from benchwatch.storage import views
 

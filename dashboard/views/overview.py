@@ -6,7 +6,7 @@ import pandas as pd
 import streamlit as st
 from benchwatch.dashboard import charts, ui
 from benchwatch.dashboard.alert_table import split_value
-from benchwatch.dashboard.classify import CLASSES
+from benchwatch.analysis.classes import CLASSES
 from benchwatch.dashboard.context import Context, current
 from benchwatch.storage import views
 

@@ -9,7 +9,7 @@ from __future__ import annotations
 import re
 
 import pytest
-from benchwatch.dashboard.classify import Bands
+from benchwatch.analysis.classes import Bands
 
 from tests.dashboard.helpers import ARTIFACTS, served
 

@@ -13,7 +13,7 @@ import duckdb
 import numpy as np
 import pandas as pd
 import pytest
-from benchwatch.dashboard.classify import Bands
+from benchwatch.analysis.classes import Bands
 from scipy.stats import spearmanr
 
 from tests.dashboard.helpers import app_test, copy_database
