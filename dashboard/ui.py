@@ -40,10 +40,14 @@ def table(
     column_config: dict | None = None,
     height: int | str = "auto",
 ) -> None:
-    """A read-only table and a button that downloads exactly its rows as CSV."""
+    """A read-only table and a button that downloads exactly its rows as CSV.
+
+    Empty text cells are blank, never the word "None".
+    """
     if frame.empty:
         st.info(empty)
         return
+    frame = blank_missing(frame)
     st.dataframe(frame, hide_index=True, column_config=column_config, key=f"table-{key}",
                  height=height)
     st.download_button(
@@ -54,6 +58,16 @@ def table(
         key=f"csv-{key}",
         on_click="ignore",
     )
+
+
+def blank_missing(frame: pd.DataFrame) -> pd.DataFrame:
+    """Text columns with missing cells as empty strings (numbers and dates stay missing: blank)."""
+    out = frame.copy()
+    for column in out.columns:
+        if out[column].dtype == object:
+            out[column] = out[column].map(lambda v: "" if v is None or (isinstance(v, float) and pd.isna(v))
+                                          else v)
+    return out
 
 
 def csv_text(frame: pd.DataFrame) -> str:

@@ -16,6 +16,7 @@ from datetime import date
 import duckdb
 import pandas as pd
 from benchwatch.storage.alerts import list_alerts
+from benchwatch.storage.findings import list_findings
 from benchwatch.storage.observations import source_status
 from benchwatch.storage.results import last_run
 
@@ -67,7 +68,8 @@ def safety_history(
     return con.execute(
         f"""
         SELECT c.source, c.benchmark, b.name, b.safety_area, c.model_set, c.axis, c.as_of,
-               c.rho, c.ci_low, c.ci_high, c.n
+               c.rho, c.ci_low, c.ci_high, c.n, coalesce(c.relation, 'independent') AS relation,
+               coalesce(c.relation_reason, '') AS relation_reason
         FROM correlations c
         JOIN benchmarks b ON b.source = c.source AND b."column" = c.benchmark
         WHERE {' AND '.join(filters)}
@@ -83,7 +85,8 @@ def benchmark_series(
     """One benchmark's correlation over data time, for every axis and model set."""
     return con.execute(
         """
-        SELECT model_set, axis, as_of, rho, ci_low, ci_high, n
+        SELECT model_set, axis, as_of, rho, ci_low, ci_high, n,
+               coalesce(relation, 'independent') AS relation, coalesce(relation_reason, '') AS relation_reason
         FROM correlations
         WHERE run_id = ? AND source = ? AND benchmark = ?
         ORDER BY model_set, axis, as_of
@@ -98,6 +101,12 @@ def benchmark_info(con: duckdb.DuckDBPyConnection, source: str, benchmark: str) 
         'SELECT * FROM benchmarks WHERE source = ? AND "column" = ?', [source, benchmark]
     ).df()
     return None if frame.empty else frame.iloc[0].to_dict()
+
+
+def findings(con: duckdb.DuckDBPyConnection, source: str | None = None,
+             benchmark: str | None = None) -> pd.DataFrame:
+    """Findings on frozen data (``storage.findings``), strongest first."""
+    return list_findings(con, source, benchmark)
 
 
 def alerts(con: duckdb.DuckDBPyConnection) -> pd.DataFrame:

@@ -37,8 +37,6 @@ JSON_COLUMNS = ["key", "rule", "what", "source", "benchmark", "name", "model_set
                 "fired_at", "raised_at", "resolved_at", "value", "threshold", "measured", "measured_threshold",
                 "unit", "ci_low", "ci_high", "n", "notified", "delivery", "acked_at", "silenced_until", "message",
                 "details", "link"]
-TABLE_COLUMNS = ["state", "severity", "what", "measured", "measured_threshold", "unit", "n", "fired_at",
-                 "resolved_at", "delivery"]
 # Units shown x100 in tables, as rho is everywhere (the paper's convention).
 X100_UNITS = {"rho": "rho x100", "rise in rho": "rise in rho x100",
               "share of a benchmark's values revised": "% of a benchmark's values revised"}
@@ -113,14 +111,21 @@ def alerts(
     if fmt is not Format.table:
         emit(frame[JSON_COLUMNS], fmt)
         return
-    table = frame[TABLE_COLUMNS].copy()
-    scaled = table["unit"].isin(X100_UNITS)
-    for column in ("measured", "measured_threshold"):
-        table[column] = [f"{100 * v:.1f}" if s and pd.notna(v) else ("" if pd.isna(v) else f"{v:g}")
-                         for v, s in zip(table[column], scaled, strict=True)]
-    table["unit"] = table["unit"].map(lambda u: X100_UNITS.get(u, u))
-    table["n"] = table["n"].map(lambda n: "" if pd.isna(n) else str(int(n)))
-    emit(table.rename(columns={"measured_threshold": "threshold"}), fmt, wide=wide)
+    emit(_table(frame), fmt, wide=wide)
+
+
+def _table(frame: pd.DataFrame) -> pd.DataFrame:
+    """The people's view: what in words, the measured value against its threshold in one unit
+    (rho x100, as in ``correlations``), since when, and what became of its message."""
+    def number(value: float, unit: str) -> str:
+        return "" if pd.isna(value) else f"{100 * value:.1f}" if unit in X100_UNITS else f"{value:g}"
+
+    value = [f"{number(v, u)} (threshold {number(t, u)}) {X100_UNITS.get(u, u)}" if pd.notna(v) else ""
+             for v, t, u in zip(frame["measured"], frame["measured_threshold"], frame["unit"], strict=True)]
+    since = [r if s == "resolved" and isinstance(r, str) else f
+             for s, f, r in zip(frame["state"], frame["fired_at"], frame["resolved_at"], strict=True)]
+    return pd.DataFrame({"state": frame["state"], "severity": frame["severity"], "what": frame["what"],
+                         "value": value, "since": since, "delivery": frame["delivery"]})
 
 
 @alerts_app.command()

@@ -16,6 +16,7 @@ from typing import Annotated, Optional
 
 import pandas as pd
 import typer
+from rich import box
 from rich.console import Console
 from rich.table import Table
 
@@ -58,7 +59,7 @@ def read_db(settings: Settings):
 
 WideOption = Annotated[bool, typer.Option("--wide", help="One line per row, however wide the terminal.")]
 # Columns that wrap (never cut) when a table is wider than the terminal; the rest keep one line.
-WRAPPED = ("name", "benchmark", "message", "reason", "class", "model", "axis", "source", "what")
+WRAPPED = ("name", "benchmark", "message", "reason", "class", "model", "source", "what", "value", "display_name")
 
 
 def _cell(value: object, column: str, percent: tuple[str, ...]) -> str:
@@ -76,13 +77,14 @@ def _cell(value: object, column: str, percent: tuple[str, ...]) -> str:
 
 
 def emit(frame: pd.DataFrame, fmt: Format, percent: tuple[str, ...] = (), title: str = "",
-         wide: bool = False) -> None:
+         wide: bool = False, split: str | None = None) -> None:
     """Print a frame as JSON records, CSV, or an aligned table.
 
-    Tables: ``percent`` columns are shown x100 under "<column> x100" (the
+    Tables: ``percent`` columns are shown x100 under "<column>×100" (the
     paper's convention; rho is not a percentage); a column with one value in
     every row is said once under the table instead of repeated; names wrap,
-    never cut, to the terminal's width (``--wide``: one line per row).
+    never cut, to the terminal's width (``--wide``: one line per row);
+    ``split`` prints one table per value of that column (e.g. per source).
     """
     if fmt is Format.json:
         records = json.loads(frame.to_json(orient="records", date_format="iso"))
@@ -98,6 +100,11 @@ def emit(frame: pd.DataFrame, fmt: Format, percent: tuple[str, ...] = (), title:
     if frame.empty:
         out.print("(nothing to show)")
         return
+    if split is not None and frame[split].nunique() > 1:
+        for value, part in frame.groupby(split, sort=False):
+            emit(part, fmt, percent, f"{title}: {split} {value}" if title else f"{split} {value}", wide)
+            out.print()
+        return
     constant = {}
     if len(frame) > 1:
         for column in frame.columns:
@@ -105,20 +112,42 @@ def emit(frame: pd.DataFrame, fmt: Format, percent: tuple[str, ...] = (), title:
             if len(cells) == 1:
                 constant[column] = next(iter(cells))
     shown = [c for c in frame.columns if c not in constant]
-    table = Table(title=title or None, show_lines=False, header_style="bold")
-    for column in shown:
-        numeric = pd.api.types.is_numeric_dtype(frame[column])
-        table.add_column(f"{column} x100" if column in percent else column,
-                         justify="right" if numeric else "left", overflow="fold",
-                         no_wrap=wide or column not in WRAPPED,
-                         min_width=None if column in WRAPPED else len(column))
-    for row in frame[shown].itertuples(index=False):
-        table.add_row(*(_cell(v, c, percent) for c, v in zip(shown, row, strict=True)))
+    headers = [f"{c}×100" if c in percent else c for c in shown]
+    cells = [[_cell(v, c, percent) for c, v in zip(shown, row, strict=True)]
+             for row in frame[shown].itertuples(index=False)]
     console = Console(width=100_000) if wide else out
+    widths = None if wide else _widths(headers, cells, [c in WRAPPED for c in shown], console.width)
+    table = Table(title=title or None, header_style="bold", box=box.SIMPLE_HEAD, show_edge=False,
+                  pad_edge=False, title_justify="left")
+    for i, (column, header) in enumerate(zip(shown, headers, strict=True)):
+        numeric = pd.api.types.is_numeric_dtype(frame[column]) and column not in constant
+        table.add_column(header, justify="right" if numeric else "left", overflow="fold",
+                         no_wrap=wide or column not in WRAPPED, width=None if widths is None else widths[i])
+    for row in cells:
+        table.add_row(*row)
     console.print(table, markup=False, highlight=False, crop=False)
     said = [f"{c}: {v}" for c, v in constant.items() if v]
     if said:
         console.print("every row: " + "; ".join(said), markup=False, highlight=False, soft_wrap=True)
+
+
+def _widths(headers: list[str], cells: list[list[str]], wraps: list[bool], total: int) -> list[int]:
+    """Column widths that fit ``total``: other columns keep their full width, the wrapping ones
+    (names) share the rest, each at least as wide as its longest word, so no word is cut."""
+    natural = [max([len(h), *(len(row[i]) for row in cells)]) for i, h in enumerate(headers)]
+    room = total - 3 * (len(headers) - 1) - 1  # padding and the divider between columns
+    if sum(natural) <= room:
+        return natural
+    fixed = sum(w for w, wrap in zip(natural, wraps, strict=True) if not wrap)
+    longest = [max([1, *(len(word) for row in cells for word in row[i].split()), *map(len, headers[i].split())])
+               for i in range(len(headers))]
+    flexible = [i for i, wrap in enumerate(wraps) if wrap]
+    left = max(room - fixed, sum(longest[i] for i in flexible))
+    want = sum(natural[i] for i in flexible) or 1
+    widths = list(natural)
+    for i in flexible:
+        widths[i] = max(longest[i], min(natural[i], natural[i] * left // want))
+    return widths
 
 
 def valid_choice(value: Optional[str], valid: list[str], flag: str) -> Optional[str]:

@@ -59,7 +59,14 @@ def reproduce_paper(
 CORRELATION_JSON = ["source", "model_set", "axis", "benchmark", "name", "benchmark_id", "category", "safety_area",
                     "direction", "as_of", "rho", "ci_low", "ci_high", "n", "small_n", "class", "meaning",
                     "relation", "relation_reason"]
-CORRELATION_TABLE = ["source", "model_set", "axis", "name", "as_of", "rho", "ci_low", "ci_high", "n", "class"]
+CORRELATION_TABLE = ["source", "set", "axis", "name", "as_of", "rho", "CI×100", "n", "class"]
+
+
+def with_interval(frame: pd.DataFrame) -> pd.DataFrame:
+    """The bootstrap interval as one x100 column ("60.3 to 85.4"), blank when there is none."""
+    return frame.assign(**{"CI×100": [f"[{100 * lo:.1f}, {100 * hi:.1f}]" if pd.notna(lo) and pd.notna(hi) else ""
+                                      for lo, hi in zip(frame["ci_low"], frame["ci_high"], strict=True)]},
+                        set=frame["model_set"])
 
 
 def with_classes(frame: pd.DataFrame, settings) -> pd.DataFrame:
@@ -119,8 +126,9 @@ def correlations(
         frame = frame[frame["category"] == "safety"] if source is None else frame
         frame = frame.assign(n=[f"{int(n)}{'*' if small else ''}" for n, small in
                                 zip(frame["n"], frame["small_n"], strict=True)])
-        emit(frame[CORRELATION_TABLE], fmt, percent=("rho", "ci_low", "ci_high"), wide=wide,
-             title="Capabilities correlations (Spearman rho x100; * n below min_models)")
+        frame = frame.assign(**{"class": frame["class"].str.replace("-", " ")})
+        emit(with_interval(frame)[CORRELATION_TABLE], fmt, percent=("rho",), wide=wide, split="source",
+             title="Spearman rho and its CI x100 (* n below min_models)")
     else:
         emit(frame[CORRELATION_JSON], fmt)
 
@@ -143,9 +151,9 @@ def findings(
     for column in ("since", "as_of"):
         frame[column] = pd.to_datetime(frame[column]).dt.strftime("%Y-%m-%d")
     if fmt is Format.table:
-        emit(frame[["source", "model_set", "axis", "name", "rule", "rho", "ci_low", "ci_high", "n", "since"]],
-             fmt, percent=("rho", "ci_low", "ci_high"), wide=wide,
-             title="Findings on frozen data (Spearman rho x100)")
+        emit(with_interval(frame)[["source", "set", "axis", "name", "rule", "rho", "CI×100", "n", "since"]],
+             fmt, percent=("rho",), wide=wide, split="source",
+             title="Findings on frozen data: Spearman rho and its CI x100")
     else:
         emit(frame, fmt)
 
