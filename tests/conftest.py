@@ -20,6 +20,7 @@ os.environ["BENCHWATCH_HOME"] = os.path.join(_PREFECT_HOME, "benchwatch-home")
 import pytest  # noqa: E402
 
 from benchwatch.settings import Settings, load_settings  # noqa: E402
+from tests.clirun import run  # noqa: E402
 from tests.loopback import Upstream  # noqa: E402
 from tests.paths import DATA_DIR  # noqa: E402
 
@@ -43,3 +44,13 @@ def upstream() -> Upstream:
     server = Upstream().start()
     yield server
     server.stop()
+
+
+@pytest.fixture(scope="session")
+def full_db(tmp_path_factory, data_dir) -> Path:
+    """A full replay refresh of every source, as the README's first command runs it."""
+    db = tmp_path_factory.mktemp("cli") / "benchwatch.duckdb"
+    result = run("refresh", "--db", str(db), "--replay", str(data_dir),
+                 env={"BENCHWATCH_BOOTSTRAP_RESAMPLES": "200"})
+    assert "Most capability-correlated safety benchmarks" in result.stdout
+    return db

@@ -12,27 +12,7 @@ from pathlib import Path
 import duckdb
 import pytest
 
-BENCHWATCH = [sys.executable, "-m", "benchwatch.cli"]
-
-
-def run(*args: str, env: dict | None = None, check: bool = True) -> subprocess.CompletedProcess:
-    result = subprocess.run([*BENCHWATCH, *args], capture_output=True, text=True,
-                            env={**os.environ, **(env or {})}, timeout=600)
-    if check and result.returncode != 0:
-        raise AssertionError(f"benchwatch {' '.join(args)} exited {result.returncode}:\n"
-                             f"{result.stdout[-3000:]}\n{result.stderr[-3000:]}")
-    return result
-
-
-@pytest.fixture(scope="session")
-def full_db(tmp_path_factory, data_dir) -> Path:
-    """A full replay refresh of every source, as the README's first command runs it."""
-    db = tmp_path_factory.mktemp("cli") / "benchwatch.duckdb"
-    result = run("refresh", "--db", str(db), "--replay", str(data_dir),
-                 env={"BENCHWATCH_BOOTSTRAP_RESAMPLES": "200"})
-    assert "Most capability-correlated safety benchmarks" in result.stdout
-    return db
-
+from tests.clirun import run
 
 def as_json(*args: str) -> list | dict:
     return json.loads(run(*args).stdout)

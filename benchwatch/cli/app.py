@@ -128,7 +128,7 @@ def emit(frame: pd.DataFrame, fmt: Format, percent: tuple[str, ...] = (), title:
     console.print(table, markup=False, highlight=False, crop=False)
     said = [f"{c}: {v}" for c, v in constant.items() if v]
     if said:
-        console.print("every row: " + "; ".join(said), markup=False, highlight=False, soft_wrap=True)
+        console.print("every row: " + " · ".join(said), markup=False, highlight=False)
 
 
 def _widths(headers: list[str], cells: list[list[str]], wraps: list[bool], total: int) -> list[int]:
