@@ -152,7 +152,7 @@ def test_tables_fit_80_columns_without_cutting_a_benchmark_name(full_db):
     assert not _cut(alerts)
     for what in (a["what"] for a in as_json("alerts", "--format", "json", "--db", str(full_db))):
         assert set(what.split()) <= set(re.findall(r"\S+", alerts)), what
-    assert "(threshold 5.0) % of a benchmark's values revised" in alerts  # value and threshold in one unit
+    assert "95.4 (threshold 5.0) %" in alerts  # the measured share next to its threshold, one unit
     assert "None" not in table + alerts and "<NA>" not in table + alerts and "e+0" not in table
 
 
