@@ -63,15 +63,19 @@ def describe(row: Mapping[str, Any]) -> str:
             value = _num(details["rise"])
         return (f"{name} ({source}), {row.get('model_set')}, {axis_label(row.get('axis'))} axis: "
                 f"{what} {value}")
+    resolved = row.get("state") == "resolved"
     if rule == SCORES_REVISED:
+        if resolved:
+            return f"{source}: nothing material revised any more"
         counts = details.get("benchmarks") or {}
-        material = details.get("material") or list(counts)[:1]
-        parts = [f"{counts[b]['revised']} of {counts[b]['base']} {b} values" for b in material if b in counts]
+        parts = [f"{counts[b]['revised']} of {counts[b]['base']} {b} values"
+                 for b in details.get("material") or [] if b in counts]
         return f"{source}: {', '.join(parts) or 'published values'} revised"
     if rule == SOURCE_FAILING:
-        return f"{source}: {_num(row.get('value'), '.0f')} failed fetches in a row"
+        return (f"{source}: fetching again" if resolved
+                else f"{source}: {_num(row.get('value'), '.0f')} failed fetches in a row")
     if rule == SCHEMA_CHANGED:
-        return f"{source}: the payload changed shape"
+        return f"{source}: shape stable again" if resolved else f"{source}: the payload changed shape"
     if rule == CHANNEL_FAILING:
         return f"channel {details.get('channel') or row.get('benchmark')}: failing deliveries"
     return f"{rule}: {source}"
@@ -152,10 +156,10 @@ def body(row: Mapping[str, Any], dashboard_url: str, ci_level: float, kind: str 
 
 def group_key(row: Mapping[str, Any]) -> tuple:
     """What one message covers (as Alertmanager's ``group_by``): a benchmark of a source, all
-    its axes and model sets together; an alert about a source or a channel on its own."""
+    its axes and model sets together; each change of an alert about a source or a channel on its own."""
     if text(row.get("benchmark")) and row["rule"] in (CAPABILITY_TRACKING, DRIFT):
         return ("benchmark", row["source"], row["benchmark"])
-    return ("alert", row["key"])
+    return ("event", row["key"], row.get("event_id"), row.get("kind"))
 
 
 def grouped(rows: Sequence[Mapping[str, Any]]) -> list[list[Mapping[str, Any]]]:

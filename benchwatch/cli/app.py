@@ -28,7 +28,8 @@ app = typer.Typer(add_completion=False, no_args_is_help=True,
 alerts_app = typer.Typer(invoke_without_command=True, help="Alerts raised by the rules.")
 app.add_typer(alerts_app, name="alerts")
 # Tables fit the terminal (COLUMNS when piped, else 80): names wrap, never cut; --wide for one line per row.
-out = Console()
+# Plain lines never wrap (they are copied and grepped); tables are laid out to the width.
+out = Console(soft_wrap=True)
 err = Console(stderr=True, soft_wrap=True)
 
 
@@ -59,6 +60,8 @@ def read_db(settings: Settings):
 
 WideOption = Annotated[bool, typer.Option("--wide", help="One line per row, however wide the terminal.")]
 # Columns that wrap (never cut) when a table is wider than the terminal; the rest keep one line.
+# A text column wider than this wraps too when the table does not fit.
+LONG_TEXT = 24
 WRAPPED = ("name", "benchmark", "message", "reason", "class", "model", "source", "what", "value", "display_name")
 
 
@@ -115,39 +118,43 @@ def emit(frame: pd.DataFrame, fmt: Format, percent: tuple[str, ...] = (), title:
     headers = [f"{c}×100" if c in percent else c for c in shown]
     cells = [[_cell(v, c, percent) for c, v in zip(shown, row, strict=True)]
              for row in frame[shown].itertuples(index=False)]
-    console = Console(width=100_000) if wide else out
-    widths = None if wide else _widths(headers, cells, [c in WRAPPED for c in shown], console.width)
+    console = Console(width=100_000, soft_wrap=True) if wide else out
+    widths, wraps = (None, [False] * len(shown)) if wide else _widths(
+        headers, cells, [c in WRAPPED for c in shown], console.width)
     table = Table(title=title or None, header_style="bold", box=box.SIMPLE_HEAD, show_edge=False,
                   pad_edge=False, title_justify="left")
     for i, (column, header) in enumerate(zip(shown, headers, strict=True)):
         numeric = pd.api.types.is_numeric_dtype(frame[column]) and column not in constant
         table.add_column(header, justify="right" if numeric else "left", overflow="fold",
-                         no_wrap=wide or column not in WRAPPED, width=None if widths is None else widths[i])
+                         no_wrap=not wraps[i], width=None if widths is None else widths[i])
     for row in cells:
         table.add_row(*row)
     console.print(table, markup=False, highlight=False, crop=False)
     said = [f"{c}: {v}" for c, v in constant.items() if v]
     if said:
-        console.print("every row: " + " · ".join(said), markup=False, highlight=False)
+        console.print("every row: " + " · ".join(said), markup=False, highlight=False, soft_wrap=False)
 
 
-def _widths(headers: list[str], cells: list[list[str]], wraps: list[bool], total: int) -> list[int]:
-    """Column widths that fit ``total``: other columns keep their full width, the wrapping ones
-    (names) share the rest, each at least as wide as its longest word, so no word is cut."""
+def _widths(headers: list[str], cells: list[list[str]], wraps: list[bool], total: int
+            ) -> tuple[list[int], list[bool]]:
+    """Column widths that fit ``total``: short columns keep their full width, the wrapping ones
+    (names, and any long text) share the rest, each at least as wide as its longest word, so no
+    word is cut. Returns the widths and which columns wrap."""
     natural = [max([len(h), *(len(row[i]) for row in cells)]) for i, h in enumerate(headers)]
     room = total - 3 * (len(headers) - 1) - 1  # padding and the divider between columns
     if sum(natural) <= room:
-        return natural
+        return natural, [False] * len(natural)
+    wraps = [wrap or width > LONG_TEXT for wrap, width in zip(wraps, natural, strict=True)]
     fixed = sum(w for w, wrap in zip(natural, wraps, strict=True) if not wrap)
     longest = [max([1, *(len(word) for row in cells for word in row[i].split()), *map(len, headers[i].split())])
                for i in range(len(headers))]
     flexible = [i for i, wrap in enumerate(wraps) if wrap]
-    left = max(room - fixed, sum(longest[i] for i in flexible))
-    want = sum(natural[i] for i in flexible) or 1
     widths = list(natural)
+    spare = max(0, room - fixed - sum(longest[i] for i in flexible))
+    extra = sum(natural[i] - longest[i] for i in flexible) or 1
     for i in flexible:
-        widths[i] = max(longest[i], min(natural[i], natural[i] * left // want))
-    return widths
+        widths[i] = longest[i] + min(natural[i] - longest[i], (natural[i] - longest[i]) * spare // extra)
+    return widths, wraps
 
 
 def valid_choice(value: Optional[str], valid: list[str], flag: str) -> Optional[str]:

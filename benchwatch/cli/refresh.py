@@ -82,4 +82,5 @@ def _print_refresh(result: RefreshResult) -> None:
     sent = sum(d.ok for d in result.delivery.attempts)
     out.print(f"analysis run: {run if run is not None else 'skipped (nothing new)'}; "
               f"alert changes: {len(changes)} ({backfill} backfill, recorded only; {told} new); "
-              f"notifications sent: {sent}; findings on frozen data: `benchwatch findings`")
+              f"notifications sent: {sent}", soft_wrap=True)
+    out.print("findings on frozen data (never alerts): `benchwatch findings`", soft_wrap=True)
