@@ -121,14 +121,15 @@ def emit(frame: pd.DataFrame, fmt: Format, percent: tuple[str, ...] = (), title:
     console = Console(width=100_000, soft_wrap=True) if wide else out
     widths, wraps = (None, [False] * len(shown)) if wide else _widths(
         headers, cells, [c in WRAPPED for c in shown], console.width)
-    table = Table(title=title or None, header_style="bold", box=box.SIMPLE_HEAD, show_edge=False,
-                  pad_edge=False, title_justify="left")
+    table = Table(header_style="bold", box=box.SIMPLE_HEAD, show_edge=False, pad_edge=False)
     for i, (column, header) in enumerate(zip(shown, headers, strict=True)):
         numeric = pd.api.types.is_numeric_dtype(frame[column]) and column not in constant
         table.add_column(header, justify="right" if numeric else "left", overflow="fold",
                          no_wrap=not wraps[i], width=None if widths is None else widths[i])
     for row in cells:
         table.add_row(*row)
+    if title:
+        console.print(title, style="bold italic", markup=False, highlight=False, soft_wrap=wide)
     console.print(table, markup=False, highlight=False, crop=False)
     said = [f"{c}: {v}" for c, v in constant.items() if v]
     if said:
