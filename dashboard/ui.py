@@ -93,16 +93,27 @@ def pick(
     format_func: Callable[[Any], str] = str,
     help: str | None = None,
 ) -> Any:
-    """A selectbox whose value lives in the URL (``?key=value``), so the view can be shared."""
+    """A selectbox whose value lives in the URL (``?key=value``), so the view can be shared.
+
+    The picker shows names (``format_func``); the URL carries the id (the
+    option itself), so a link names the benchmark, axis or alert unambiguously
+    whatever its display name. Streamlit's own binding would put the label in
+    the URL, hence the explicit sync.
+    """
     options = list(options)
     if not options:
         return None
     if key in st.session_state and st.session_state[key] not in options:
         # A value carried over from another page (or an old link) that this page cannot show.
         del st.session_state[key]
+    if key not in st.session_state and key in st.query_params:
+        wanted = st.query_params[key]
+        default = next((o for o in options if str(o) == wanted), default)
     index = options.index(default) if default in options else 0
-    return st.selectbox(label, options, index=index, key=key, format_func=format_func, help=help,
-                        bind="query-params")
+    value = st.selectbox(label, options, index=index, key=key, format_func=format_func, help=help)
+    if st.query_params.get(key) != str(value):
+        st.query_params[key] = str(value)
+    return value
 
 
 def page_link(page: str, **params: str) -> str:
