@@ -111,8 +111,11 @@ def pick(
         default = next((o for o in options if str(o) == wanted), default)
     index = options.index(default) if default in options else 0
     value = st.selectbox(label, options, index=index, key=key, format_func=format_func, help=help)
-    if st.query_params.get(key) != str(value):
-        st.query_params[key] = str(value)
+    wanted = str(value)
+    if not wanted and key in st.query_params:
+        del st.query_params[key]  # an empty parameter would come back as none at all
+    elif wanted and st.query_params.get(key) != wanted:
+        st.query_params[key] = wanted
     return value
 
 
