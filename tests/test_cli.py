@@ -4,10 +4,6 @@ then every read command's JSON shape against the database it wrote."""
 from __future__ import annotations
 
 import json
-import os
-import subprocess
-import sys
-from pathlib import Path
 
 import duckdb
 import pytest

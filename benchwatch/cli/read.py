@@ -96,7 +96,8 @@ def correlations(
     source: Annotated[Optional[str], typer.Option("--source")] = None,
     model_set: Annotated[Optional[str], typer.Option("--model-set")] = None,
     as_of: Annotated[Optional[str], typer.Option(
-        "--as-of", help="DATE: each series' latest point on or before it; 'all' every point (default: latest).")] = None,
+        "--as-of", help="DATE: each series' latest point on or before it; 'all' every point "
+        "(default: latest).")] = None,
     axis: Annotated[Optional[str], typer.Option("--axis")] = None,
     fmt: Annotated[Format, typer.Option("--format")] = Format.table,
     wide: WideOption = False,
