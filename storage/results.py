@@ -125,9 +125,19 @@ def correlations(
 
 def filter_values(con: duckdb.DuckDBPyConnection) -> dict[str, list[str]]:
     """The values read filters accept: every source, axis and model set of the latest good run."""
+    found: dict[str, list[str]] = {"source": [], "axis": [], "model_set": []}
     run = last_run(con)
     if run is None:
-        return {"source": [], "axis": [], "model_set": []}
-    return {column: [r[0] for r in con.execute(
-        f"SELECT DISTINCT {column} FROM correlations WHERE run_id = ? ORDER BY 1", [run["run_id"]]).fetchall()]
-        for column in ("source", "axis", "model_set")}
+        return found
+    rows = con.execute(
+        """
+        SELECT DISTINCT 'source', source FROM correlations WHERE run_id = $run
+        UNION SELECT DISTINCT 'axis', axis FROM correlations WHERE run_id = $run
+        UNION SELECT DISTINCT 'model_set', model_set FROM correlations WHERE run_id = $run
+        ORDER BY 1, 2
+        """,
+        {"run": run["run_id"]},
+    ).fetchall()
+    for kind, value in rows:
+        found[kind].append(value)
+    return found

@@ -127,9 +127,12 @@ def correlations(
         frame = frame[frame["category"] == "safety"] if source is None else frame
         frame = frame.assign(n=[f"{int(n)}{'*' if small else ''}" for n, small in
                                 zip(frame["n"], frame["small_n"], strict=True)])
-        frame = frame.assign(**{"class": frame["class"].str.replace("-", " ")})
+        negated = frame["direction"].str.startswith("lower")
+        frame = frame.assign(**{"class": frame["class"].str.replace("-", " ")},
+                             name=frame["name"].where(~negated, frame["name"] + " (lower = safer, negated)"))
         emit(with_interval(frame)[CORRELATION_TABLE], fmt, percent=("rho",), wide=wide, split="source",
-             title="Spearman rho and its CI x100 (* n below min_models)")
+             title="Spearman rho and its CI x100, benchmarks oriented higher = safer "
+                   "(* n below min_models)")
     else:
         emit(frame[CORRELATION_JSON], fmt)
 
