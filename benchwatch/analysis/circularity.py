@@ -109,6 +109,20 @@ def classify_pairs(
     return pd.DataFrame(rows, columns=OUTPUT)
 
 
+def capability_columns(registry: pd.DataFrame, axis: str, sources: Iterable[str] | None = None) -> pd.DataFrame:
+    """``axis_columns`` for a PC1 axis: the registry's capability columns (of ``sources``, or all).
+
+    For a benchmark scored outside the analysis (``benchwatch check``): a
+    capability benchmark correlated with a PC1 built from the same benchmark
+    is part of that axis unless the PC1 is recomputed without it.
+    """
+    rows = registry[registry["category"] == "capability"]
+    if sources is not None:
+        rows = rows[rows["source"].isin(list(sources))]
+    return pd.DataFrame({"axis": axis, "source": rows["source"], "column": rows["column"],
+                         "benchmark_id": rows["benchmark_id"]}).reset_index(drop=True)
+
+
 def annotate(correlations: pd.DataFrame, classes: pd.DataFrame) -> pd.DataFrame:
     """Correlation rows with ``relation`` and ``relation_reason``.
 

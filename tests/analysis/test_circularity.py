@@ -78,3 +78,17 @@ def test_annotate_keeps_the_reason_of_an_axis_recomputed_without_the_benchmark()
     assert out.at["anli", "relation_reason"].startswith("pc1-joint recomputed without")
     assert out.at["LMSYS_Chatbot_Arena", "relation"] == SAME
     assert out.at["bbq_accuracy", "relation"] == INDEPENDENT and out.at["bbq_accuracy", "relation_reason"] == ""
+
+
+def test_a_capability_benchmark_against_a_pc1_built_from_it():
+    from benchwatch.analysis.circularity import capability_columns
+    from benchwatch.registry import load_registry
+
+    built = capability_columns(load_registry(), "pc1", ["safetywashing-paper"])
+    assert len(built) == 12  # the paper's twelve capability benchmarks
+    mine = pd.DataFrame([{"source": "my-evals", "benchmark": "mmlu_acc", "benchmark_id": "MMLU", "name": "MMLU"},
+                         {"source": "my-evals", "benchmark": "harm", "benchmark_id": "my_harm", "name": "Harm"}])
+    classes = classify_pairs(mine, ["pc1"], MEMBERS.iloc[0:0], built)
+    assert relation(classes, "mmlu_acc", "pc1") == (
+        PART, "the pc1 axis is built from safetywashing-paper:mmlu, the same benchmark as MMLU")
+    assert relation(classes, "harm", "pc1")[0] == INDEPENDENT
