@@ -6,6 +6,7 @@ import json
 from pathlib import Path
 from typing import Annotated, Optional
 
+import duckdb
 import pandas as pd
 import typer
 
@@ -151,7 +152,12 @@ def findings(
     settings = settings_or_exit(db=db)
     valid_choice(source, list(SOURCES), "--source")
     with read_db(settings) as con:
-        frame = list_findings(con, source=source)
+        try:
+            frame = list_findings(con, source=source)
+        except duckdb.CatalogException:
+            err.print(f"no findings in {settings.db} yet: run `benchwatch refresh` (it upgrades the database)",
+                      markup=False)
+            raise typer.Exit(1) from None
     for column in ("since", "as_of"):
         frame[column] = pd.to_datetime(frame[column]).dt.strftime("%Y-%m-%d")
     if fmt is Format.table:
