@@ -9,14 +9,22 @@ tables show a rho as a percentage without turning a count into one.
 from __future__ import annotations
 
 import pandas as pd
+from benchwatch.alerting.messages import describe, shown_numbers
 
 CORRELATION_RULES = ("capability-tracking", "drift")
 
 
 def split_value(alerts: pd.DataFrame) -> pd.DataFrame:
-    """``alerts`` with ``rho`` (correlation rules) and ``value`` (every other rule) apart."""
+    """``alerts`` with ``rho`` (correlation rules) and ``value`` (every other rule) apart, the
+    alert named in words (``what``), and what it measured against its threshold in one unit."""
     is_rho = alerts["rule"].isin(CORRELATION_RULES)
     out = alerts.copy()
     out.insert(out.columns.get_loc("value"), "rho", alerts["value"].where(is_rho))
     out["value"] = alerts["value"].where(~is_rho)
+    records = alerts.to_dict("records")
+    shown = [shown_numbers(r) for r in records]
+    out.insert(0, "what", [describe(r) for r in records])
+    out["measured"] = [v for v, _, _ in shown]
+    out["measured_threshold"] = [t for _, t, _ in shown]
+    out["unit"] = [u for _, _, u in shown]
     return out

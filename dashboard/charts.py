@@ -71,16 +71,23 @@ def landscape(latest: pd.DataFrame, bands) -> alt.LayerChart:
     return alt.layer(rules, dots).properties(height=max(140, 48 * data["source"].nunique()))
 
 
-def scatter(points: pd.DataFrame, x_title: str, y_title: str, log_x: bool = False) -> alt.Chart:
-    """A point per model: capability-axis value against the benchmark; name on hover."""
+def scatter(points: pd.DataFrame, x_title: str, y_title: str, log_x: bool = False,
+            line: pd.DataFrame | None = None) -> alt.Chart:
+    """The paper's figure: a point per model, capability-axis value against the benchmark, the
+    model's name on hover, and the fitted rank line (``analysis.adjusted.rank_line``)."""
     x_scale = alt.Scale(type="log") if log_x else alt.Scale(zero=False)
-    return alt.Chart(points).mark_circle(size=60, opacity=0.7).encode(
+    dots = alt.Chart(points).mark_circle(size=60, opacity=0.7).encode(
         x=alt.X("axis_value:Q", title=x_title, scale=x_scale),
         y=alt.Y("value:Q", title=y_title, scale=alt.Scale(zero=False)),
-        tooltip=[alt.Tooltip("model:N"), alt.Tooltip("display_name:N", title="name"),
+        tooltip=[alt.Tooltip("name:N", title="model"), alt.Tooltip("model:N", title="id"),
                  alt.Tooltip("axis_value:Q", title=x_title, format=".4g"),
                  alt.Tooltip("value:Q", title=y_title, format=".4g")],
-    ).properties(height=380)
+    )
+    if line is None or line.empty:
+        return dots.properties(height=380)
+    fitted = alt.Chart(line).mark_line(color="#d62728", strokeDash=[6, 3]).encode(
+        x=alt.X("axis_value:Q", scale=x_scale), y=alt.Y("fitted_value:Q"))
+    return alt.layer(dots, fitted).properties(height=380)
 
 
 def explained_variance(axes: pd.DataFrame) -> alt.Chart:

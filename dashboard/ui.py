@@ -40,10 +40,14 @@ def table(
     column_config: dict | None = None,
     height: int | str = "auto",
 ) -> None:
-    """A read-only table and a button that downloads exactly its rows as CSV."""
+    """A read-only table and a button that downloads exactly its rows as CSV.
+
+    Empty text cells are blank, never the word "None".
+    """
     if frame.empty:
         st.info(empty)
         return
+    frame = blank_missing(frame)
     st.dataframe(frame, hide_index=True, column_config=column_config, key=f"table-{key}",
                  height=height)
     st.download_button(
@@ -56,6 +60,16 @@ def table(
     )
 
 
+def blank_missing(frame: pd.DataFrame) -> pd.DataFrame:
+    """Text columns with missing cells as empty strings (numbers and dates stay missing: blank)."""
+    out = frame.copy()
+    for column in out.columns:
+        if out[column].dtype == object:
+            out[column] = out[column].map(lambda v: "" if v is None or (isinstance(v, float) and pd.isna(v))
+                                          else v)
+    return out
+
+
 def pick(
     label: str,
     options: Sequence[Any],
@@ -64,16 +78,30 @@ def pick(
     format_func: Callable[[Any], str] = str,
     help: str | None = None,
 ) -> Any:
-    """A selectbox whose value lives in the URL (``?key=value``), so the view can be shared."""
+    """A selectbox whose value lives in the URL (``?key=value``), so the view can be shared.
+
+    The picker shows names (``format_func``); the URL carries the id (the
+    option itself), so a link names the benchmark, axis or alert unambiguously
+    whatever its display name. Streamlit's own binding would put the label in
+    the URL, hence the explicit sync.
+    """
     options = list(options)
     if not options:
         return None
     if key in st.session_state and st.session_state[key] not in options:
         # A value carried over from another page (or an old link) that this page cannot show.
         del st.session_state[key]
+    if key not in st.session_state and key in st.query_params:
+        wanted = st.query_params[key]
+        default = next((o for o in options if str(o) == wanted), default)
     index = options.index(default) if default in options else 0
-    return st.selectbox(label, options, index=index, key=key, format_func=format_func, help=help,
-                        bind="query-params")
+    value = st.selectbox(label, options, index=index, key=key, format_func=format_func, help=help)
+    wanted = str(value)
+    if not wanted and key in st.query_params:
+        del st.query_params[key]  # an empty parameter would come back as none at all
+    elif wanted and st.query_params.get(key) != wanted:
+        st.query_params[key] = wanted
+    return value
 
 
 def page_link(page: str, **params: str) -> str:

@@ -195,7 +195,8 @@ def register_channels(con: duckdb.DuckDBPyConnection, channels: Iterable[Channel
 _MESSAGE_FIELDS = """
     e.event_id, e.alert_key AS key, e.rule, a.source, a.benchmark, a.axis, a.model_set, e.state,
     e.severity, e.data_time, a.fired_at, a.raised_at, e.value, e.threshold, e.ci_low, e.ci_high, e.n,
-    e.message, e.details
+    e.message, e.details,
+    (SELECT b.name FROM benchmarks b WHERE b.source = a.source AND b."column" = a.benchmark) AS benchmark_name
 """
 
 
@@ -348,7 +349,7 @@ _LIST_SQL = """
         FROM notifications WHERE event_id IS NOT NULL GROUP BY event_id)
     SELECT a.alert_key, a.rule, a.source, a.benchmark, a.model_set, a.axis, a.severity, a.state,
            a.fired_at, a.raised_at, a.resolved_at, a.value, a.threshold, a.ci_low, a.ci_high, a.n,
-           a.message, a.details, a.acked_at, a.silenced_until, s.notified,
+           a.message, a.details, a.acked_at, a.silenced_until, s.notified, b.name AS benchmark_name,
            CASE WHEN e.disposition <> 'notify' THEN e.disposition
                 WHEN s.any_sent THEN 'sent'
                 WHEN s.any_failed THEN 'failed'
@@ -358,6 +359,7 @@ _LIST_SQL = """
     FROM alerts a
     LEFT JOIN alert_events e ON e.event_id = a.last_event_id
     LEFT JOIN last_sent s ON s.event_id = a.last_event_id
+    LEFT JOIN benchmarks b ON b.source = a.source AND b."column" = a.benchmark
 """
 
 

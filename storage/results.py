@@ -14,7 +14,7 @@ RESULT_TABLES = {
     "loadings": ("capability_loadings", ["run_id", "source", "model_set", "as_of", "benchmark", "loading"]),
     "scores": ("capability_scores", ["run_id", "source", "model_set", "axis", "as_of", "model", "score"]),
     "correlations": ("correlations", ["run_id", "source", "model_set", "axis", "benchmark", "as_of",
-                                      "rho", "ci_low", "ci_high", "n"]),
+                                      "rho", "ci_low", "ci_high", "n", "relation", "relation_reason"]),
 }
 
 
@@ -51,7 +51,7 @@ def save_run(
             frame = frames.get(key)
             if frame is None or frame.empty:
                 continue
-            frame = frame.assign(run_id=run_id)[columns]
+            frame = frame.assign(run_id=run_id).reindex(columns=columns)
             con.register("result_df", frame)
             con.execute(f"INSERT INTO {table} ({', '.join(columns)}) SELECT {', '.join(columns)} FROM result_df")
             con.unregister("result_df")
@@ -86,12 +86,15 @@ def correlations(
 ) -> pd.DataFrame:
     """Correlations of the latest good run, joined with what each benchmark is.
 
-    ``as_of=None`` gives each source's latest as-of point; ``"all"`` every point.
+    ``as_of=None`` gives each source's latest as-of point; ``"all"`` every
+    point; a date the latest point on or before it, per series (source, model
+    set, axis, benchmark).
     """
     run = last_run(con)
     if run is None:
         return pd.DataFrame(columns=["source", "model_set", "axis", "benchmark", "as_of", "rho",
-                                     "ci_low", "ci_high", "n", "name", "category", "safety_area"])
+                                     "ci_low", "ci_high", "n", "relation", "relation_reason", "name",
+                                     "category", "safety_area", "direction", "benchmark_id"])
     filters, params = ["c.run_id = ?"], [run["run_id"]]
     for column, value in (("source", source), ("model_set", model_set), ("axis", axis),
                           ("benchmark", benchmark)):
@@ -102,12 +105,15 @@ def correlations(
         filters.append("c.as_of = (SELECT max(as_of) FROM correlations l "
                        "WHERE l.run_id = c.run_id AND l.source = c.source)")
     elif as_of != "all":
-        filters.append("c.as_of = ?::DATE")
+        filters.append("c.as_of = (SELECT max(as_of) FROM correlations l WHERE l.run_id = c.run_id "
+                       "AND l.source = c.source AND l.model_set = c.model_set AND l.axis = c.axis "
+                       "AND l.benchmark = c.benchmark AND l.as_of <= ?::DATE)")
         params.append(as_of)
     return con.execute(
         f"""
         SELECT c.source, c.model_set, c.axis, c.benchmark, c.as_of, c.rho, c.ci_low, c.ci_high, c.n,
-               b.name, b.category, b.safety_area
+               coalesce(c.relation, 'independent') AS relation, coalesce(c.relation_reason, '') AS relation_reason,
+               b.name, b.category, b.safety_area, b.direction, b.benchmark_id
         FROM correlations c
         LEFT JOIN benchmarks b ON b.source = c.source AND b."column" = c.benchmark
         WHERE {' AND '.join(filters)}
@@ -139,3 +145,23 @@ def latest_axis_scores(con: duckdb.DuckDBPyConnection) -> pd.DataFrame:
         """,
         [run["run_id"], run["run_id"]],
     ).df()
+
+
+def filter_values(con: duckdb.DuckDBPyConnection) -> dict[str, list[str]]:
+    """The values read filters accept: every source, axis and model set of the latest good run."""
+    found: dict[str, list[str]] = {"source": [], "axis": [], "model_set": []}
+    run = last_run(con)
+    if run is None:
+        return found
+    rows = con.execute(
+        """
+        SELECT DISTINCT 'source', source FROM correlations WHERE run_id = $run
+        UNION SELECT DISTINCT 'axis', axis FROM correlations WHERE run_id = $run
+        UNION SELECT DISTINCT 'model_set', model_set FROM correlations WHERE run_id = $run
+        ORDER BY 1, 2
+        """,
+        {"run": run["run_id"]},
+    ).fetchall()
+    for kind, value in rows:
+        found[kind].append(value)
+    return found

@@ -16,6 +16,7 @@ from datetime import date
 import duckdb
 import pandas as pd
 from benchwatch.storage.alerts import list_alerts
+from benchwatch.storage.findings import list_findings
 from benchwatch.storage.observations import source_status
 from benchwatch.storage.results import last_run
 
@@ -69,7 +70,8 @@ def safety_history(
     return con.execute(
         f"""
         SELECT c.source, c.benchmark, b.name, b.safety_area, c.model_set, c.axis, c.as_of,
-               c.rho, c.ci_low, c.ci_high, c.n
+               c.rho, c.ci_low, c.ci_high, c.n, coalesce(c.relation, 'independent') AS relation,
+               coalesce(c.relation_reason, '') AS relation_reason
         FROM correlations c
         JOIN benchmarks b ON b.source = c.source AND b."column" = c.benchmark
         WHERE {' AND '.join(filters)}
@@ -85,7 +87,8 @@ def benchmark_series(
     """One benchmark's correlation over data time, for every axis and model set."""
     return con.execute(
         """
-        SELECT model_set, axis, as_of, rho, ci_low, ci_high, n
+        SELECT model_set, axis, as_of, rho, ci_low, ci_high, n,
+               coalesce(relation, 'independent') AS relation, coalesce(relation_reason, '') AS relation_reason
         FROM correlations
         WHERE run_id = ? AND source = ? AND benchmark = ?
         ORDER BY model_set, axis, as_of
@@ -100,6 +103,12 @@ def benchmark_info(con: duckdb.DuckDBPyConnection, source: str, benchmark: str) 
         'SELECT * FROM benchmarks WHERE source = ? AND "column" = ?', [source, benchmark]
     ).df()
     return None if frame.empty else frame.iloc[0].to_dict()
+
+
+def findings(con: duckdb.DuckDBPyConnection, source: str | None = None,
+             benchmark: str | None = None) -> pd.DataFrame:
+    """Findings on frozen data (``storage.findings``), strongest first."""
+    return list_findings(con, source, benchmark)
 
 
 def alerts(con: duckdb.DuckDBPyConnection) -> pd.DataFrame:
@@ -264,15 +273,21 @@ def scatter(
 ) -> pd.DataFrame:
     """Each model's capability-axis value and benchmark value as known at ``as_of``.
 
-    The axis value is the stored capabilities score; an axis with no stored
-    scores (training compute) is the source's compute column as published.
-    The benchmark value is as published (not oriented), known by the end of
-    ``as_of``: published by then and not yet revised, the analysis's rule.
+    The axis value is the stored score of the model on that axis (the source's
+    PC1, or a cross-source axis: ECI, Arena, compute, pc1-joint, stored under
+    the source's own model names for the set's members); an axis with no
+    stored scores (the source's own training compute) is the source's compute
+    column as published. The benchmark value is as published (not oriented),
+    known by the end of ``as_of``: published by then and not yet revised, the
+    analysis's rule.
     """
     return con.execute(
         """
         WITH members AS (
-            SELECT model, display_name FROM models WHERE source = $source AND ($set = 'all' OR model_set = $set)),
+            SELECT model, display_name FROM models
+            WHERE source = $source AND ($set = 'all' OR model_set = $set OR EXISTS (
+                SELECT 1 FROM capability_scores WHERE run_id = $run AND source = $source AND model_set = $set
+                  AND axis = $axis AND as_of = $as_of::DATE))),
         known AS (
             SELECT o.model, o.benchmark, o.value FROM observations o
             WHERE o.source = $source AND o.valid_from < ($as_of::DATE + INTERVAL 1 DAY)

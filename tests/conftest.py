@@ -75,3 +75,9 @@ def replayed_db(tmp_path_factory: pytest.TempPathFactory, data_dir: Path, worker
             assert "Most capability-correlated safety benchmarks" in result.stdout
             done.write_text(result.stdout)
     return db
+
+
+@pytest.fixture(scope="session")
+def full_db(replayed_db: Path) -> Path:
+    """The shared full replay, by the name the CLI tests use (read-only: copy it to write)."""
+    return replayed_db

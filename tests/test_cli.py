@@ -4,33 +4,12 @@ then every read command's JSON shape against the database it wrote."""
 from __future__ import annotations
 
 import json
-import os
-import subprocess
-import sys
-from pathlib import Path
 
 import duckdb
 import pytest
 
+from tests.clirun import run
 from tests.dashboard.helpers import copy_database
-
-BENCHWATCH = [sys.executable, "-m", "benchwatch.cli"]
-
-
-def run(*args: str, env: dict | None = None, check: bool = True) -> subprocess.CompletedProcess:
-    result = subprocess.run([*BENCHWATCH, *args], capture_output=True, text=True,
-                            env={**os.environ, **(env or {})}, timeout=600)
-    if check and result.returncode != 0:
-        raise AssertionError(f"benchwatch {' '.join(args)} exited {result.returncode}:\n"
-                             f"{result.stdout[-3000:]}\n{result.stderr[-3000:]}")
-    return result
-
-
-@pytest.fixture(scope="session")
-def full_db(replayed_db) -> Path:
-    """A full replay refresh of every source, as the README's first command runs it."""
-    return replayed_db
-
 
 def as_json(*args: str) -> list | dict:
     return json.loads(run(*args).stdout)
@@ -68,13 +47,17 @@ def test_correlations_default_to_each_sources_latest_point(full_db):
 
 def test_alerts_json_shape(full_db):
     alerts = as_json("alerts", "--format", "json", "--db", str(full_db))
-    assert alerts, "the paper's data alone has capability-tracking benchmarks"
-    needed = {"key", "rule", "source", "benchmark", "model_set", "axis", "severity", "state", "fired_at",
-              "value", "threshold"}
+    assert alerts, "the replay has data alerts (rescorings, layout changes)"
+    needed = {"key", "rule", "what", "source", "benchmark", "name", "model_set", "axis", "severity", "state",
+              "fired_at", "value", "threshold", "measured", "measured_threshold", "unit"}
     assert needed <= set(alerts[0])
-    truthful = [a for a in alerts if a["source"] == "open-llm-leaderboard-v1" and a["model_set"] == "all"]
-    assert truthful and truthful[0]["state"] == "firing" and truthful[0]["value"] >= 0.70
-    assert truthful[0]["fired_at"] < "2024-06-19"  # dated when it would have fired
+    # TruthfulQA on the archived v1 leaderboard tracks capabilities: the leaderboard is frozen,
+    # so that is a finding, dated when it would have fired, not an alert.
+    assert not [a for a in alerts if a["source"] == "open-llm-leaderboard-v1"]
+    found = as_json("findings", "--format", "json", "--db", str(full_db))
+    truthful = [f for f in found if f["source"] == "open-llm-leaderboard-v1" and f["model_set"] == "all"]
+    assert truthful and truthful[0]["rho"] >= 0.70 and truthful[0]["name"] == "TruthfulQA MC2 (0-shot)"
+    assert truthful[0]["since"] < "2024-06-19"  # dated when it would have fired
 
 
 def test_second_refresh_adds_nothing_and_skips_analysis(full_db, tmp_path):
@@ -94,7 +77,8 @@ def test_reproduce_paper_json(data_dir):
     assert result["base"]["n_models"] == 27 and result["chat"]["n_models"] == 26
     assert round(100 * result["chat"]["correlations"]["truthfulqa_mc1"], 1) == 81.2
     assert round(100 * result["chat"]["explained_variance"], 1) == 70.8
-    assert len(result["chat"]["correlations"]) == 166
+    # 166 of the paper's non-capability columns, less MACHIAVELLI's three counts (samples, games, steps).
+    assert len(result["chat"]["correlations"]) == 163
 
 
 def test_bad_setting_is_named(tmp_path):

@@ -16,7 +16,15 @@ from urllib.parse import urlencode
 
 import pandas as pd
 
-from benchwatch.alerting.rules import CAPABILITY_TRACKING, DRIFT
+from benchwatch.alerting.rules import (
+    CAPABILITY_TRACKING,
+    CHANNEL_FAILING,
+    DRIFT,
+    SCHEMA_CHANGED,
+    SCORES_REVISED,
+    SOURCE_FAILING,
+)
+from benchwatch.analysis.axes import AXIS_LABELS
 
 # Upstream strings in a message (benchmark keys, source names, messages quoting them) are
 # data: shown at most this long, and made inert (``inert``).
@@ -55,13 +63,54 @@ def _inert_row(row: Mapping[str, Any]) -> dict[str, Any]:
     return {k: (inert(v) if k in UNTRUSTED and isinstance(v, str) else v) for k, v in row.items()}
 
 
+def text(value: Any) -> str | None:
+    """A string field, or None when missing (None, NaN, empty): never the text "nan"."""
+    return value if isinstance(value, str) and value else None
+
+
 def dashboard_link(base_url: str, row: Mapping[str, Any]) -> str | None:
     """The dashboard page of the benchmark (None for alerts about a source or a channel)."""
-    if not row.get("benchmark") or not row.get("axis"):
+    if not text(row.get("benchmark")) or not text(row.get("axis")):
         return None
-    query = urlencode({"source": row["source"], "benchmark": row["benchmark"], "axis": row["axis"],
-                       "model_set": row.get("model_set") or ""})
-    return f"{base_url.rstrip('/')}/?{query}"
+    query = {"source": row["source"], "benchmark": row["benchmark"], "axis": row["axis"]}
+    if text(row.get("model_set")):
+        query["model_set"] = row["model_set"]
+    return f"{base_url.rstrip('/')}/?{urlencode(query)}"
+
+
+def axis_label(axis: Any) -> str:
+    return AXIS_LABELS.get(axis, str(axis)) if text(axis) else ""
+
+
+def describe(row: Mapping[str, Any]) -> str:
+    """An alert named in words: "BBQ (helm-safety), chat, Arena axis: 0.75",
+    "epoch: 272 of 283 eci values revised"."""
+    rule, source = row["rule"], row["source"]
+    details = _details(row)
+    if rule in (CAPABILITY_TRACKING, DRIFT):
+        name = text(row.get("benchmark_name")) or row.get("benchmark")
+        value = _num(row.get("value"))
+        what = "rho" if rule == CAPABILITY_TRACKING else "rise"
+        if rule == DRIFT and details.get("rise") is not None:
+            value = _num(details["rise"])
+        return (f"{name} ({source}), {row.get('model_set')}, {axis_label(row.get('axis'))} axis: "
+                f"{what} {value}")
+    resolved = row.get("state") == "resolved"
+    if rule == SCORES_REVISED:
+        if resolved:
+            return f"{source}: nothing material revised any more"
+        counts = details.get("benchmarks") or {}
+        parts = [f"{counts[b]['revised']} of {counts[b]['base']} {b} values"
+                 for b in details.get("material") or [] if b in counts]
+        return f"{source}: {', '.join(parts) or 'published values'} revised"
+    if rule == SOURCE_FAILING:
+        return (f"{source}: fetching again" if resolved
+                else f"{source}: {_num(row.get('value'), '.0f')} failed fetches in a row")
+    if rule == SCHEMA_CHANGED:
+        return f"{source}: shape stable again" if resolved else f"{source}: the payload changed shape"
+    if rule == CHANNEL_FAILING:
+        return f"channel {details.get('channel') or row.get('benchmark')}: failing deliveries"
+    return f"{rule}: {source}"
 
 
 def _day(value: Any) -> str:
@@ -92,18 +141,10 @@ def _verb(row: Mapping[str, Any], kind: str) -> str:
 
 
 def title(row: Mapping[str, Any], kind: str | None = None) -> str:
-    """One line: state, severity, rule, and what it is about."""
+    """One line: state, severity, rule, and what it is about, in words."""
     kind = kind or row["state"]
     row = _inert_row(row)
-    what = row.get("benchmark") or row["source"]
-    if row["rule"] == "channel-failing":
-        what = _details(row).get("channel") or what
-    scope = ", ".join(str(p) for p in (row.get("source") if row.get("benchmark") else None,
-                                       row.get("model_set"), row.get("axis")) if p)
-    rho = _num(row.get("value")) if row["rule"] in (CAPABILITY_TRACKING, DRIFT) else None
-    tail = f" rho {rho}" if rho is not None else ""
-    return (f"[Benchwatch {_verb(row, kind)} {row['severity']}] {row['rule']}: {what}"
-            f"{f' ({scope})' if scope else ''}{tail}")
+    return f"[Benchwatch {_verb(row, kind)} {row['severity']}] {row['rule']}: {describe(row)}"
 
 
 def body(row: Mapping[str, Any], dashboard_url: str, ci_level: float, kind: str | None = None) -> str:
@@ -126,6 +167,8 @@ def body(row: Mapping[str, Any], dashboard_url: str, ci_level: float, kind: str 
             lines.append(f"- threshold {_num(row.get('threshold'))}; resolves below "
                          f"{_num(details.get('resolve_below'))}")
         else:
+            if "rise" in details:
+                lines.append(f"- rise {_num(details['rise'])} (threshold {_num(row.get('threshold'))})")
             lines.append(f"- rise threshold {_num(row.get('threshold'))} within "
                          f"{details.get('window_days')} days; criterion: {details.get('criterion')}")
             if "from_rho" in details:
@@ -143,6 +186,37 @@ def body(row: Mapping[str, Any], dashboard_url: str, ci_level: float, kind: str 
     if link:
         lines.append(f"- dashboard: {link}")
     return "\n".join(lines)
+
+
+def group_key(row: Mapping[str, Any]) -> tuple:
+    """What one message covers (as Alertmanager's ``group_by``): a benchmark of a source, all
+    its axes and model sets together; each change of an alert about a source or a channel on its own."""
+    if text(row.get("benchmark")) and row["rule"] in (CAPABILITY_TRACKING, DRIFT):
+        return ("benchmark", row["source"], row["benchmark"])
+    return ("event", row["key"], row.get("event_id"), row.get("kind"))
+
+
+def grouped(rows: Sequence[Mapping[str, Any]]) -> list[list[Mapping[str, Any]]]:
+    """Rows in groups (``group_key``), in the order each group first appears."""
+    groups: dict[tuple, list[Mapping[str, Any]]] = {}
+    for row in rows:
+        groups.setdefault(group_key(row), []).append(row)
+    return list(groups.values())
+
+
+def group_message(rows: Sequence[Mapping[str, Any]], dashboard_url: str, ci_level: float) -> tuple[str, str]:
+    """One message for one benchmark's alert changes: every axis and model set it concerns."""
+    first = rows[0]
+    if len(rows) == 1:
+        return title(first, first.get("kind")), body(first, dashboard_url, ci_level, first.get("kind"))
+    name = text(first.get("benchmark_name")) or first["benchmark"]
+    firing = sum(1 for r in rows if r["state"] == "firing")
+    head = (f"[Benchwatch] {name} ({first['source']}): {len(rows)} alert changes, {firing} firing, "
+            f"{len(rows) - firing} resolved")
+    lines = [head, ""]
+    for row in rows:
+        lines += [f"## {title(row, row.get('kind'))}", body(row, dashboard_url, ci_level, row.get("kind")), ""]
+    return head, "\n".join(lines).rstrip()
 
 
 def digest(rows: Sequence[Mapping[str, Any]], dashboard_url: str) -> tuple[str, str]:
@@ -196,3 +270,30 @@ def run_summary(transitions: Sequence[Any], attempts: Sequence[Any], limit: int 
             lines.append(f"| {channel} | {len(tries)} | {sum(a.ok for a in tries)} | "
                          f"{sum(not a.ok for a in tries)} | {errors[-1] if errors else ''} |")
     return "\n".join(lines)
+
+
+def shown_numbers(row: Mapping[str, Any]) -> tuple[float | None, float | None, str]:
+    """An alert's measured value and its threshold in one unit, and that unit in words.
+
+    capability-tracking: rho against the rho threshold; drift: the rise it
+    measured against the rise threshold (not the level reached); scores-revised:
+    the largest share of a benchmark's values revised against the minimum share;
+    failing rules: failures in a row against the streak that fires.
+    """
+    rule, details = row["rule"], _details(row)
+    value, threshold = row.get("value"), row.get("threshold")
+    value = None if value is None or pd.isna(value) else float(value)
+    threshold = None if threshold is None or pd.isna(threshold) else float(threshold)
+    if rule == CAPABILITY_TRACKING:
+        return value, threshold, "rho"
+    if rule == DRIFT:
+        rise = details.get("rise")
+        return (None if rise is None else float(rise)), threshold, "rise in rho"
+    if rule == SCORES_REVISED:
+        counts = details.get("benchmarks") or {}
+        shares = [c["revised"] / c["base"] for b, c in counts.items()
+                  if b in (details.get("material") or counts) and c.get("base")]
+        return (max(shares) if shares else None), threshold, "share of a benchmark's values revised"
+    if rule in (SOURCE_FAILING, CHANNEL_FAILING):
+        return value, threshold, "failures in a row"
+    return None, None, ""

@@ -27,6 +27,7 @@ from typing import Any
 import pandas as pd
 
 from benchwatch.sources.base import PART_FAILED
+from benchwatch.analysis.circularity import INDEPENDENT
 from benchwatch.storage.alert_records import Transition
 
 CAPABILITY_TRACKING = "capability-tracking"
@@ -48,11 +49,20 @@ SERIES_KEY = ["source", "benchmark", "axis", "model_set"]
 
 
 def _series(correlations: pd.DataFrame, min_models: int) -> Iterator[tuple[tuple, list[Any]]]:
-    """Each (source, benchmark, axis, model_set) series of safety points with enough models, by as-of."""
+    """Each (source, benchmark, axis, model_set) series of safety points with enough models, by as-of.
+
+    Only independent pairs (``analysis.circularity``): a correlation that holds
+    by construction is never evidence, so it never fires.
+    """
+    independent = (correlations["relation"].fillna(INDEPENDENT) == INDEPENDENT
+                   if "relation" in correlations else True)
     safety = correlations[(correlations["category"] == "safety") & (correlations["n"] >= min_models)
-                          & correlations["rho"].notna()]
+                          & correlations["rho"].notna() & independent]
     safety = safety.sort_values([*SERIES_KEY, "as_of"])
-    rows = safety[[*SERIES_KEY, "as_of", "rho", "ci_low", "ci_high", "n"]].itertuples(index=False)
+    # The benchmark's registry name where the frame has it (messages name benchmarks in words).
+    names = safety["name"].fillna(safety["benchmark"]) if "name" in safety else safety["benchmark"]
+    safety = safety.assign(label=names)
+    rows = safety[[*SERIES_KEY, "as_of", "rho", "ci_low", "ci_high", "n", "label"]].itertuples(index=False)
     for key, points in groupby(rows, key=lambda r: (r.source, r.benchmark, r.axis, r.model_set)):
         yield key, list(points)
 
@@ -91,7 +101,7 @@ def capability_tracking(
                 model_set=model_set, state=state, data_time=row.as_of, value=float(row.rho),
                 threshold=threshold, ci_low=ci_low, ci_high=ci_high,
                 n=int(row.n), severity=severity if state == "firing" else "info",
-                message=(f"{benchmark} ({source}, {model_set}) {verb}: rho={row.rho:.2f}"
+                message=(f"{row.label} ({source}, {model_set}) {verb}: rho={row.rho:.2f}"
                          f"{interval} on {axis}, n={int(row.n)}, threshold {threshold:.2f}"),
                 details={"resolve_below": round(threshold - hysteresis, 6)},
             ))
@@ -154,13 +164,13 @@ def drift(
                                 "from_rho": float(past.rho), "from_ci_low": _number(past.ci_low),
                                 "from_ci_high": _number(past.ci_high), "from_n": int(past.n)})
             if state == "firing":
-                message = (f"{benchmark} ({source}, {model_set}) drifted toward capabilities on {axis}: "
+                message = (f"{now.label} ({source}, {model_set}) drifted toward capabilities on {axis}: "
                            f"rho {best[1].rho:.2f} on {best[1].as_of} -> {now.rho:.2f} on {now.as_of} "
                            f"(+{best[0]:.2f} >= {rise:.2f}; intervals "
                            f"[{best[1].ci_low:.2f}, {best[1].ci_high:.2f}] and "
                            f"[{now.ci_low:.2f}, {now.ci_high:.2f}] do not overlap), n={int(now.n)}")
             else:
-                message = (f"{benchmark} ({source}, {model_set}) no longer drifting on {axis}: "
+                message = (f"{now.label} ({source}, {model_set}) no longer drifting on {axis}: "
                            f"no separated rise of {rise - hysteresis:.2f} within {window_days} days "
                            f"(rho {now.rho:.2f}, n={int(now.n)})")
             transitions.append(Transition(

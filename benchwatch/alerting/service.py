@@ -17,7 +17,7 @@ from datetime import date
 import duckdb
 import pandas as pd
 
-from benchwatch.alerting import lifecycle, messages, notify
+from benchwatch.alerting import findings, lifecycle, messages, notify
 from benchwatch.alerting.rules import (
     CAPABILITY_TRACKING,
     CHANNEL_FAILING,
@@ -35,7 +35,9 @@ from benchwatch.alerting.rules import (
     source_failing,
 )
 from benchwatch.settings import Settings
+from benchwatch.sources import SOURCES
 from benchwatch.storage import alerts as store
+from benchwatch.storage import findings as finding_store
 from benchwatch.storage import results as result_store
 from benchwatch.storage import views
 from benchwatch.storage.db import utcnow
@@ -53,25 +55,39 @@ class DeliveryReport:
     transitions: list[Transition] = field(default_factory=list)
 
 
+def _correlation_rules(history: pd.DataFrame, settings: Settings) -> list[Transition]:
+    """capability-tracking and drift over a correlation history."""
+    return (capability_tracking(history, settings.capability_threshold, settings.hysteresis, settings.min_models)
+            + drift(history, settings.drift_threshold, settings.drift_window_days, settings.drift_min_models,
+                    settings.hysteresis))
+
+
+def frozen_sources() -> dict[str, str]:
+    """Sources whose data no longer changes (their liveness declaration), with why."""
+    return {name: cls.liveness.why for name, cls in SOURCES.items() if cls.liveness.frozen}
+
+
 def _walk(
     con: duckdb.DuckDBPyConnection, settings: Settings,
-) -> tuple[list[Transition], list[str], dict[str, date], dict[str, date]]:
+) -> tuple[list[Transition], list[str], dict[str, date], dict[str, date], pd.DataFrame]:
     """Every rule over the whole history.
 
     Returns the transitions, the rules evaluated, the latest data time per
-    source (correlations and fetches), and the latest as-of date per source.
+    source (correlations and fetches), the latest as-of date per source, and
+    the findings (the correlation rules on frozen sources, ``alerting.findings``).
     """
     history = result_store.correlations(con, as_of="all")
     fetches = views.fetch_log(con, newest_first=False)
     walked: list[Transition] = []
     rules = [SOURCE_FAILING, SCHEMA_CHANGED, SCORES_REVISED]
     asof_latest: dict[str, date] = {}
+    found = pd.DataFrame(columns=findings.COLUMNS)
     if not history.empty:
         history["as_of"] = pd.to_datetime(history["as_of"]).dt.date
-        walked += capability_tracking(history, settings.capability_threshold, settings.hysteresis,
-                                      settings.min_models)
-        walked += drift(history, settings.drift_threshold, settings.drift_window_days,
-                        settings.drift_min_models, settings.hysteresis)
+        frozen = frozen_sources()
+        live, still = findings.split(history, frozen)
+        walked += _correlation_rules(live, settings)
+        found = findings.from_transitions(_correlation_rules(still, settings), still, frozen)
         rules += [CAPABILITY_TRACKING, DRIFT]
         asof_latest = history.groupby("source")["as_of"].max().to_dict()
     walked += source_failing(fetches, settings.source_failing_after)
@@ -82,13 +98,17 @@ def _walk(
     for row in fetches.itertuples(index=False):
         when = fetch_data_time(row)
         latest[row.source] = max(latest.get(row.source, when), when)
-    return walked, rules, latest, asof_latest
+    return walked, rules, latest, asof_latest, found
 
 
 def evaluate(con: duckdb.DuckDBPyConnection, settings: Settings, run_id: int | None) -> list[Transition]:
-    """Walk the rules, record what changed (stamped backfill / notify / silenced); return it."""
+    """Walk the rules, record what changed (stamped backfill / notify / silenced); return it.
+
+    The correlation rules' results on frozen sources replace the stored findings.
+    """
     store.register_channels(con, notify.channels(settings.notify_urls))
-    walked, rules, latest, asof_latest = _walk(con, settings)
+    walked, rules, latest, asof_latest, found = _walk(con, settings)
+    finding_store.replace_findings(con, found, run_id)
     sources, last_fetch = store.watched_sources(con)
     horizon = lifecycle.Horizon(last_fetch, {s: asof_latest.get(s) for s in sources})
     now = utcnow()
@@ -105,13 +125,19 @@ def _records(frame: pd.DataFrame) -> list[dict]:
 
 
 def _messages(rows: list[dict], settings: Settings) -> list[tuple[list[dict], str, str, str]]:
-    """(rows carried, title, body, kind) per message: one each, or one digest when many."""
-    if len(rows) > messages.DIGEST_AFTER:
+    """(rows carried, title, body, kind) per message: one per benchmark (its axes and model sets
+    together, ``messages.grouped``) or one alert, or one digest when there are many."""
+    groups = messages.grouped(rows)
+    if len(groups) > messages.DIGEST_AFTER:
         head, text = messages.digest(rows, settings.dashboard_url)
         kind = "firing" if any(r["kind"] != "resolved" for r in rows) else "resolved"
         return [(rows, head, text, kind)]
-    return [([r], messages.title(r, r["kind"]), messages.body(r, settings.dashboard_url, settings.ci_level,
-                                                             r["kind"]), r["kind"]) for r in rows]
+    out = []
+    for group in groups:
+        head, text = messages.group_message(group, settings.dashboard_url, settings.ci_level)
+        kind = "firing" if any(r["kind"] != "resolved" for r in group) else "resolved"
+        out.append((group, head, text, group[0]["kind"] if len(group) == 1 else kind))
+    return out
 
 
 def _round(

@@ -92,3 +92,19 @@ def latest_residuals(frame: pd.DataFrame) -> pd.DataFrame:
     keys = ["source", "model_set", "axis", "benchmark"]
     newest = frame.groupby(keys)["as_of"].transform("max")
     return frame[frame["as_of"] == newest].reset_index(drop=True)
+
+
+def rank_line(values: pd.Series, axis: pd.Series) -> pd.DataFrame:
+    """The fitted rank-on-rank line drawn in the values' own units, for a scatter of the two.
+
+    At each model's axis value: the benchmark value at the fitted percentile
+    rank (the benchmark's empirical quantile). Its slope in ranks is the
+    Spearman rho of the pair. Empty when there is no line (see ``rank_residuals``).
+    """
+    fit = rank_residuals(values, axis)
+    if fit.empty:
+        return pd.DataFrame(columns=["axis_value", "fitted_value"])
+    quantile = np.clip(fit["fitted"].to_numpy(dtype=float), 0.0, 1.0)
+    line = pd.DataFrame({"axis_value": fit["axis_value"].to_numpy(dtype=float),
+                         "fitted_value": np.quantile(fit["value"].to_numpy(dtype=float), quantile)})
+    return line.sort_values("axis_value", ignore_index=True)

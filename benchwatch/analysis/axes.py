@@ -41,6 +41,7 @@ from datetime import date
 import numpy as np
 import pandas as pd
 
+from benchwatch.analysis.circularity import same_benchmark
 from benchwatch.analysis.engine import (
     POOLED,
     Params,
@@ -48,6 +49,7 @@ from benchwatch.analysis.engine import (
     model_sets,
     oriented_matrix,
     safety_residuals,
+    target_mask,
 )
 from benchwatch.analysis.history import known_on
 from benchwatch.analysis.method import capability_axis, spearman_with_ci
@@ -60,6 +62,8 @@ EXTERNAL_AXES: dict[str, tuple[tuple[str, str], ...]] = {
     "arena-style": (("lmarena", "style_control_rating"),),
     "compute": (("epoch", "training_compute_flop"), ("safetywashing-paper", "FLOP")),
 }
+# Axes named in words, for every table, picker and message.
+AXIS_LABELS = {"pc1": "PC1", "pc1-joint": "joint PC1", "eci": "ECI", "arena": "Arena", "compute": "compute"}
 MIN_COVERAGE = 0.5
 PAIRWISE = "pairwise"
 KIND_SETS = ("base", "chat")
@@ -206,20 +210,21 @@ def analyze_cross_source(
             continue
         wide_all = oriented_matrix(mine.assign(model=mine["canonical_id"]), own)
         names = mine.drop_duplicates("canonical_id").set_index("canonical_id")["model"]
+        targets_all = wide_all.loc[:, target_mask(own, wide_all.columns).to_numpy()]
         category = own.set_index("column")["category"].reindex(wide_all.columns)
-        targets_all = wide_all.loc[:, category.isin(["safety", "other"])]
-        if not (category == "safety").any():
+        if targets_all.shape[1] == 0 or not (category == "safety").any():
             # Nothing safety-related known yet (Arena before its factuality board): its other
             # columns alone are not worth a run of every axis at every date.
             continue
         models = mine.drop_duplicates("canonical_id")[["canonical_id", "model_set", "kind"]]
+        ids = _benchmark_ids(registry, target)
         for set_name, members in target_sets(models, pooled).items():
             # Sorted: the bootstrap resamples models by position, so a fixed order makes a rho's
             # interval reproducible from the stored axis (``benchwatch check`` recomputes it).
             members = members.intersection(targets_all.index).sort_values()
             keys = {"source": target, "model_set": set_name, "as_of": as_of}
             axes, facts = _axes(latest, registry, members, params, skip_axes, min_coverage, target)
-            result = _set_results(keys, targets_all.loc[members], axes, facts, names, params)
+            result = _set_results(keys, targets_all.loc[members], axes, facts, names, params, ids)
             if as_of == dates[-1]:
                 result.residuals = _named(
                     safety_residuals(targets_all.loc[members], own, axes, keys), names)
@@ -255,7 +260,7 @@ def _axes(
             "n_dropped": len(members) - len(pc1.scores),
             "n_benchmarks": len(pc1.loadings), "explained_variance": pc1.explained_variance,
             "missing_policy": params.policy, "axis_sources": ", ".join(pc1.loadings.index),
-            "min_coverage": min_coverage, "loadings": pc1.loadings,
+            "min_coverage": min_coverage, "loadings": pc1.loadings, "joint": joint,
         }
     return axes, facts
 
@@ -267,9 +272,46 @@ def _named(frame: pd.DataFrame, names: pd.Series) -> pd.DataFrame:
     return frame.assign(canonical_id=frame["model"], model=frame["model"].map(names))
 
 
+def _benchmark_ids(registry: pd.DataFrame, target: str) -> dict[str, str]:
+    """Canonical benchmark ids: "source:column" of every source, and the target's bare columns."""
+    if "benchmark_id" not in registry:
+        return {}
+    ids = dict(zip(registry["source"] + ":" + registry["column"], registry["benchmark_id"], strict=True))
+    own = registry[registry["source"] == target]
+    ids.update(zip(own["column"], own["benchmark_id"], strict=True))
+    return ids
+
+
+def _leave_one_out(
+    stats: pd.DataFrame, targets: pd.DataFrame, fact: dict, params: Params, ids: dict[str, str],
+) -> pd.DataFrame:
+    """Re-correlate each target that the joint PC1 holds as another source's column against
+    PC1 recomputed without that column: the pair is then independent, and says so."""
+    stats = stats.assign(relation_reason="")
+    for i, column in enumerate(targets.columns):
+        same = same_benchmark(fact["loadings"].index, ids.get(column), ids)
+        if not same:
+            continue
+        rest = fact["joint"].drop(columns=same)
+        pc1 = capability_axis(rest, params.policy, params.seed) if rest.shape[1] else None
+        if pc1 is None:
+            stats.loc[i, ["rho", "ci_low", "ci_high"]] = np.nan
+            stats.loc[i, "n"] = 0
+            stats.loc[i, "relation_reason"] = f"no pc1-joint is left without {', '.join(same)}"
+            continue
+        one = spearman_with_ci(targets[[column]].to_numpy(dtype=float),
+                               pc1.scores.reindex(targets.index).to_numpy(dtype=float),
+                               params.resamples, params.seed, params.ci_level)
+        for field in ("rho", "ci_low", "ci_high", "n"):
+            stats.loc[i, field] = one[field].iloc[0]
+        stats.loc[i, "relation_reason"] = (f"pc1-joint recomputed without {', '.join(same)} "
+                                           "(the same benchmark)")
+    return stats
+
+
 def _set_results(
     keys: dict, targets: pd.DataFrame, axes: dict[str, pd.Series], facts: dict[str, dict],
-    names: pd.Series, params: Params,
+    names: pd.Series, params: Params, ids: dict[str, str] | None = None,
 ) -> Results:
     axis_rows, correlations, scores, loadings = [], [], [], []
     for name, vector in axes.items():
@@ -281,6 +323,8 @@ def _set_results(
             targets.to_numpy(dtype=float), vector.reindex(targets.index).to_numpy(dtype=float),
             params.resamples, params.seed, params.ci_level,
         )
+        if "joint" in fact:
+            stats = _leave_one_out(stats, targets, fact, params, ids or {})
         stats.insert(0, "benchmark", targets.columns)
         stats.insert(0, "axis", name)
         correlations.append(stats.assign(**keys))

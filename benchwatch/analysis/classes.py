@@ -1,10 +1,9 @@
-"""How a capabilities correlation is named: four bands with stated thresholds.
+"""How a capabilities correlation is named: four bands with stated thresholds, in words.
 
-The dashboard and ``benchwatch check`` name a rho the same way. The top band
-is the alert threshold from settings (``capability_threshold``), so a
-benchmark shown as capability-tracking is one the alert rule would flag.
-The two lower thresholds are display conventions, shown on every page that
-uses them.
+The top band is the alert threshold from settings (``capability_threshold``),
+so a benchmark shown as capability-tracking is one the alert rule would flag.
+The two lower thresholds are display conventions, shown wherever they are
+used (dashboard, CLI tables and JSON). Pure.
 """
 
 from __future__ import annotations
@@ -17,6 +16,13 @@ CORRELATED = "correlated"
 SEPARABLE = "separable"
 INVERSE = "inverse"
 CLASSES = (TRACKING, CORRELATED, SEPARABLE, INVERSE)
+# What each class means, in words (benchmarks are oriented so that higher = safer).
+MEANINGS = {
+    TRACKING: "moves with capabilities: higher scores mostly reflect more capable models",
+    CORRELATED: "partly moves with capabilities",
+    SEPARABLE: "measures something largely separable from capabilities",
+    INVERSE: "gets worse as capabilities grow: a hazard that grows with capabilities (as WMDP, Cybench)",
+}
 
 
 @dataclass(frozen=True)

@@ -26,6 +26,16 @@ AXIS_COMPUTE = "compute"
 # A calibration metric against its own benchmark's accuracy (registry ``paired_accuracy``).
 AXIS_ACCURACY = "accuracy"
 
+# Scales that count what was evaluated (samples, games, steps, votes): not measurements, never correlated.
+COUNT_SCALES = frozenset({"count"})
+
+
+def target_mask(registry: pd.DataFrame, columns: pd.Index) -> pd.Series:
+    """Which columns are correlated with the axes: safety and other benchmarks, not counts."""
+    rows = registry.set_index("column").reindex(columns)
+    counts = rows["scale"].isin(COUNT_SCALES) if "scale" in rows else False
+    return rows["category"].isin(["safety", "other"]) & ~counts
+
 
 @dataclass(frozen=True)
 class Params:
@@ -84,7 +94,7 @@ def analyze_matrix(
     """
     category = registry.set_index("column")["category"].reindex(wide.columns)
     capability = wide.loc[:, category == "capability"]
-    targets = wide.loc[:, category.isin(["safety", "other"])]
+    targets = wide.loc[:, target_mask(registry, wide.columns).to_numpy()]
     axes: dict[str, pd.Series] = {}
     facts: dict = {}
     pc1 = capability_axis(capability, params.policy, params.seed)

@@ -20,6 +20,7 @@ import typer
 from benchwatch.cli.app import (
     DbOption,
     Format,
+    WideOption,
     alerts_app,
     emit,
     err,
@@ -32,11 +33,13 @@ from benchwatch.settings import Settings
 
 # An ack or silence waits this long for a running refresh to release the database.
 WRITER_WAIT_SECONDS = 30.0
-JSON_COLUMNS = ["key", "rule", "source", "benchmark", "model_set", "axis", "severity", "state", "fired_at",
-                "raised_at", "resolved_at", "value", "threshold", "ci_low", "ci_high", "n", "notified",
-                "delivery", "acked_at", "silenced_until", "message", "details", "link"]
-TABLE_COLUMNS = ["state", "severity", "rule", "source", "model_set", "axis", "benchmark", "value", "threshold",
-                 "n", "fired_at", "resolved_at", "delivery"]
+JSON_COLUMNS = ["key", "rule", "what", "source", "benchmark", "name", "model_set", "axis", "severity", "state",
+                "fired_at", "raised_at", "resolved_at", "value", "threshold", "measured", "measured_threshold",
+                "unit", "ci_low", "ci_high", "n", "notified", "delivery", "acked_at", "silenced_until", "message",
+                "details", "link"]
+# Units shown x100 in tables, as rho is everywhere (the paper's convention).
+X100_UNITS = {"rho": "rho x100", "rise in rho": "rise in rho x100",
+              "share of a benchmark's values revised": "% of a benchmark's values revised"}
 
 
 class State(str, Enum):
@@ -68,12 +71,18 @@ def _writer(settings: Settings) -> Iterator[duckdb.DuckDBPyConnection]:
 
 
 def _frame(con: duckdb.DuckDBPyConnection, state: str, settings: Settings) -> pd.DataFrame:
-    from benchwatch.alerting.messages import dashboard_link
+    from benchwatch.alerting.messages import dashboard_link, describe, shown_numbers
     from benchwatch.storage.alerts import list_alerts
 
-    frame = list_alerts(con, state).rename(columns={"alert_key": "key"})
+    frame = list_alerts(con, state).rename(columns={"alert_key": "key", "benchmark_name": "name"})
     frame["details"] = frame["details"].map(lambda d: json.loads(d) if isinstance(d, str) else None)
-    frame["link"] = [dashboard_link(settings.dashboard_url, row) for row in frame.to_dict("records")]
+    records = frame.to_dict("records")
+    frame["link"] = [dashboard_link(settings.dashboard_url, row) for row in records]
+    frame["what"] = [describe(row) for row in records]
+    shown = [shown_numbers(row) for row in records]
+    frame["measured"] = [v for v, _, _ in shown]
+    frame["measured_threshold"] = [t for _, t, _ in shown]
+    frame["unit"] = [u for _, _, u in shown]
     for column in ("fired_at", "resolved_at"):
         frame[column] = pd.to_datetime(frame[column]).dt.strftime("%Y-%m-%d")
     return frame
@@ -84,16 +93,39 @@ def alerts(
     ctx: typer.Context,
     state: Annotated[State, typer.Option("--state", help="firing, resolved or all.")] = State.all,
     fmt: Annotated[Format, typer.Option("--format")] = Format.table,
+    wide: WideOption = False,
     db: DbOption = None,
 ) -> None:
-    """Alerts and their state (fired_at / resolved_at are data time; raised_at wall time)."""
+    """Alerts and their state (fired_at / resolved_at are data time; raised_at wall time).
+
+    ``measured`` and ``measured_threshold`` are in one unit, named in ``unit``
+    (the rho a capability-tracking alert fired at; the rise a drift alert
+    measured; the share of values a rescoring revised). Tables show rho x100,
+    as ``correlations`` does. Findings on frozen data: ``benchwatch findings``.
+    """
     if ctx.invoked_subcommand is not None:
         return
     settings = settings_or_exit(db=db)
     with read_db(settings) as con:
         frame = _frame(con, state.value, settings)
-    # Values are rules' own units (rho, rows revised, failures), so the table shows them as stored.
-    emit(frame[TABLE_COLUMNS] if fmt is Format.table else frame[JSON_COLUMNS], fmt)
+    if fmt is not Format.table:
+        emit(frame[JSON_COLUMNS], fmt)
+        return
+    emit(_table(frame), fmt, wide=wide)
+
+
+def _table(frame: pd.DataFrame) -> pd.DataFrame:
+    """The people's view: what in words, the measured value against its threshold in one unit
+    (rho x100, as in ``correlations``), since when, and what became of its message."""
+    def number(value: float, unit: str) -> str:
+        return "" if pd.isna(value) else f"{100 * value:.1f}" if unit in X100_UNITS else f"{value:g}"
+
+    value = [f"{number(v, u)} (threshold {number(t, u)}) {X100_UNITS.get(u, u)}" if pd.notna(v) else ""
+             for v, t, u in zip(frame["measured"], frame["measured_threshold"], frame["unit"], strict=True)]
+    since = [r if s == "resolved" and isinstance(r, str) else f
+             for s, f, r in zip(frame["state"], frame["fired_at"], frame["resolved_at"], strict=True)]
+    return pd.DataFrame({"state": frame["state"], "severity": frame["severity"], "what": frame["what"],
+                         "value": value, "since": since, "delivery": frame["delivery"]})
 
 
 @alerts_app.command()

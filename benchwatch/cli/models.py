@@ -18,6 +18,7 @@ from benchwatch.cli.app import (
     out,
     read_db,
     settings_or_exit,
+    valid_choice,
 )
 
 NOT_YET = "no model identities in {db} yet: run `benchwatch refresh` (the analysis resolves them)"
@@ -107,8 +108,13 @@ def adjusted(
     point. Highest first.
     """
     from benchwatch.storage.identity import adjusted as read_adjusted
+    from benchwatch.storage.results import filter_values
 
     settings = settings_or_exit(db=db)
+    valid = _read(settings, filter_values)
+    for flag, value, key in (("--source", source, "source"), ("--axis", axis, "axis"),
+                             ("--model-set", model_set, "model_set")):
+        valid_choice(value, valid[key], flag)
     frame = _read(settings, read_adjusted, benchmark, axis=axis, model_set=model_set, source=source)
     if frame.empty:
         err.print(f"no residuals for benchmark {benchmark!r}"
@@ -118,10 +124,11 @@ def adjusted(
         raise typer.Exit(1)
     frame["as_of"] = pd.to_datetime(frame["as_of"]).dt.strftime("%Y-%m-%d")
     if fmt is Format.table:
-        title = (f"{frame['name'].iloc[0] or benchmark}: rank residual on each axis "
-                 f"(percentile points), as of {', '.join(sorted(set(frame['as_of'])))}")
-        emit(frame[["source", "model_set", "axis", "model", "value", "axis_value", "value_rank",
-                    "axis_rank", "residual", "n"]], fmt,
-             percent=("value_rank", "axis_rank", "residual"), title=title)
+        # One table per source: the same benchmark id on two sources is two benchmarks.
+        for source_name, part in frame.groupby("source", sort=True):
+            title = (f"{part['name'].iloc[0] or benchmark} ({source_name}): rank residual on each axis "
+                     f"(percentile points x100), as of {', '.join(sorted(set(part['as_of'])))}")
+            emit(part[["model_set", "axis", "model", "value", "axis_value", "value_rank", "axis_rank",
+                       "residual", "n"]], fmt, percent=("value_rank", "axis_rank", "residual"), title=title)
     else:
         emit(frame, fmt)

@@ -7,12 +7,14 @@ from enum import Enum
 from pathlib import Path
 from typing import Annotated, Optional
 
+import duckdb
 import pandas as pd
 import typer
 
 from benchwatch.cli.app import (
     DbOption,
     Format,
+    WideOption,
     app,
     emit,
     err,
@@ -21,6 +23,7 @@ from benchwatch.cli.app import (
     read_db,
     settings_or_exit,
     sources_app,
+    valid_choice,
 )
 
 
@@ -45,40 +48,126 @@ def reproduce_paper(
                  "correlations": v["correlations"], "calibration_vs_mmlu": v["calibration_vs_mmlu"]}
              for k, v in result.items()}, indent=1))
         return
+    rows = pd.DataFrame({k: v["correlations"] for k, v in result.items()})
+    rows = rows.rename_axis("benchmark").reset_index().sort_values("chat", ascending=False, na_position="last")
+    if fmt is Format.csv:
+        emit(rows, fmt)  # CSV from its first line: the header
+        return
     for model_set, facts in result.items():
         out.print(f"[bold]{model_set}[/bold]: {facts['n_models']} models, PC1 explains "
                   f"{100 * facts['explained_variance']:.1f}% of capability variance")
-    rows = pd.DataFrame({k: v["correlations"] for k, v in result.items()})
-    rows = rows.rename_axis("benchmark").reset_index().sort_values("chat", ascending=False, na_position="last")
-    emit(rows, Format.table if fmt is Format.table else fmt, percent=tuple(result),
-          title="Capabilities correlation (Spearman with PC1 score)")
+    emit(rows, fmt, percent=tuple(result), title="Capabilities correlation (Spearman rho with the PC1 score)")
+
+
+CORRELATION_JSON = ["source", "model_set", "axis", "benchmark", "name", "benchmark_id", "category", "safety_area",
+                    "direction", "as_of", "rho", "ci_low", "ci_high", "n", "small_n", "class", "meaning",
+                    "relation", "relation_reason"]
+CORRELATION_TABLE = ["source", "set", "axis", "name", "as_of", "rho", "CI×100", "n", "class"]
+
+
+def with_interval(frame: pd.DataFrame) -> pd.DataFrame:
+    """The bootstrap interval as one x100 column ("60.3 to 85.4"), blank when there is none."""
+    return frame.assign(**{"CI×100": [f"[{100 * lo:.1f}, {100 * hi:.1f}]" if pd.notna(lo) and pd.notna(hi) else ""
+                                      for lo, hi in zip(frame["ci_low"], frame["ci_high"], strict=True)]},
+                        set=frame["model_set"])
+
+
+def with_classes(frame: pd.DataFrame, settings) -> pd.DataFrame:
+    """Each correlation row with its class in words, direction, and a small-n flag.
+
+    A pair that holds by construction (``analysis.circularity``) is never
+    classed by its rho: its class says what it is, and why.
+    """
+    from benchwatch.analysis.circularity import INDEPENDENT
+    from benchwatch.analysis.classes import MEANINGS, Bands
+
+    bands = Bands(tracking=settings.capability_threshold)
+    frame = frame.copy()
+    independent = frame["relation"].fillna(INDEPENDENT) == INDEPENDENT
+    classes = frame["rho"].map(lambda r: bands.classify(None if pd.isna(r) else float(r)))
+    frame["class"] = classes.where(independent, frame["relation"]).fillna("")
+    frame["meaning"] = [MEANINGS.get(c, "") if ok else reason
+                        for c, ok, reason in zip(frame["class"], independent, frame["relation_reason"], strict=True)]
+    frame["small_n"] = frame["n"] < settings.min_models
+    frame["direction"] = frame["direction"].map({1: "higher = safer", -1: "lower = safer (negated)"}).fillna("")
+    frame["name"] = frame["name"].fillna(frame["benchmark"])
+    return frame
 
 
 @app.command()
 def correlations(
     source: Annotated[Optional[str], typer.Option("--source")] = None,
     model_set: Annotated[Optional[str], typer.Option("--model-set")] = None,
-    as_of: Annotated[Optional[str], typer.Option("--as-of", help="DATE, or 'all' (default: latest).")] = None,
+    as_of: Annotated[Optional[str], typer.Option(
+        "--as-of", help="DATE: each series' latest point on or before it; 'all' every point "
+        "(default: latest).")] = None,
     axis: Annotated[Optional[str], typer.Option("--axis")] = None,
     fmt: Annotated[Format, typer.Option("--format")] = Format.table,
+    wide: WideOption = False,
     db: DbOption = None,
 ) -> None:
-    """Capabilities correlations from the database (latest as-of point by default)."""
+    """Capabilities correlations from the database (latest as-of point by default).
+
+    Table: rho x100 (the paper's convention), the class in words, "*" after
+    n below min_models; a pair correlated by construction is marked with its
+    relation (part of the axis, same construct) instead of a class.
+    """
     from benchwatch.storage.results import correlations as read_correlations
+    from benchwatch.storage.results import filter_values
 
     settings = settings_or_exit(db=db)
     if as_of not in (None, "all"):
         parse_date(as_of, "--as-of")
     with read_db(settings) as con:
+        valid = filter_values(con)
+        valid_choice(source, valid["source"], "--source")
+        valid_choice(axis, valid["axis"], "--axis")
+        valid_choice(model_set, valid["model_set"], "--model-set")
         frame = read_correlations(con, source=source, model_set=model_set, as_of=as_of, axis=axis)
     frame["as_of"] = pd.to_datetime(frame["as_of"]).dt.strftime("%Y-%m-%d")
-    columns = ["source", "model_set", "axis", "benchmark", "as_of", "rho", "ci_low", "ci_high", "n",
-               "category", "safety_area"]
+    frame = with_classes(frame, settings)
     if fmt is Format.table:
         frame = frame[frame["category"] == "safety"] if source is None else frame
-        emit(frame[columns[:9]], fmt, percent=("rho", "ci_low", "ci_high"))
+        frame = frame.assign(n=[f"{int(n)}{'*' if small else ''}" for n, small in
+                                zip(frame["n"], frame["small_n"], strict=True)])
+        negated = frame["direction"].str.startswith("lower")
+        frame = frame.assign(**{"class": frame["class"].str.replace("-", " ")},
+                             name=frame["name"].where(~negated, frame["name"] + " (lower = safer, negated)"))
+        emit(with_interval(frame)[CORRELATION_TABLE], fmt, percent=("rho",), wide=wide, split="source",
+             title="Spearman rho and its CI x100, benchmarks oriented higher = safer "
+                   "(* n below min_models)")
     else:
-        emit(frame[columns], fmt)
+        emit(frame[CORRELATION_JSON], fmt)
+
+
+@app.command()
+def findings(
+    source: Annotated[Optional[str], typer.Option("--source")] = None,
+    fmt: Annotated[Format, typer.Option("--format")] = Format.table,
+    wide: WideOption = False,
+    db: DbOption = None,
+) -> None:
+    """Findings: what the rules find on frozen sources' data (never alerts, never notified)."""
+    from benchwatch.sources import SOURCES
+    from benchwatch.storage.findings import list_findings
+
+    settings = settings_or_exit(db=db)
+    valid_choice(source, list(SOURCES), "--source")
+    with read_db(settings) as con:
+        try:
+            frame = list_findings(con, source=source)
+        except duckdb.CatalogException:
+            err.print(f"no findings in {settings.db} yet: run `benchwatch refresh` (it upgrades the database)",
+                      markup=False)
+            raise typer.Exit(1) from None
+    for column in ("since", "as_of"):
+        frame[column] = pd.to_datetime(frame[column]).dt.strftime("%Y-%m-%d")
+    if fmt is Format.table:
+        emit(with_interval(frame)[["source", "set", "axis", "name", "rule", "rho", "CI×100", "n", "since"]],
+             fmt, percent=("rho",), wide=wide, split="source",
+             title="Findings on frozen data: Spearman rho and its CI x100")
+    else:
+        emit(frame, fmt)
 
 
 @sources_app.callback()

@@ -83,9 +83,9 @@ def print_refresh(result: RefreshResult) -> None:
     top = result.top
     if len(top):
         shown = top[["source", "model_set", "axis", "name", "rho", "ci_low", "ci_high", "n"]].rename(
-            columns={"name": "benchmark"})
-        emit(shown, Format.table, percent=("rho", "ci_low", "ci_high"),
-              title="Most capability-correlated safety benchmarks (latest data)")
+            columns={"name": "benchmark", "model_set": "set"})
+        emit(shown, Format.table, percent=("rho", "ci_low", "ci_high"), split="source",
+             title="Most capability-correlated safety benchmarks (latest data), Spearman rho x100")
     run = result.run_id
     changes = result.transitions
     told = sum(t.disposition == "notify" for t in changes)
@@ -93,4 +93,5 @@ def print_refresh(result: RefreshResult) -> None:
     sent = sum(d.ok for d in result.delivery.attempts)
     out.print(f"analysis run: {run if run is not None else 'skipped (nothing new)'}; "
               f"alert changes: {len(changes)} ({backfill} backfill, recorded only; {told} new); "
-              f"notifications sent: {sent}")
+              f"notifications sent: {sent}", soft_wrap=True)
+    out.print("findings on frozen data (never alerts): `benchwatch findings`", soft_wrap=True)

@@ -18,6 +18,7 @@ import pandas as pd
 from benchwatch.analysis import axes as cross
 from benchwatch.analysis.adjusted import METHOD as RESIDUAL_METHOD
 from benchwatch.analysis.adjusted import latest_residuals
+from benchwatch.analysis.circularity import annotate, classify_pairs
 from benchwatch.analysis.engine import AXIS_COMPUTE, Params, Results, analyze_source
 from benchwatch.analysis.history import asof_dates, known_on
 from benchwatch.identity.resolve import identity_version, resolve
@@ -124,12 +125,25 @@ def save_analysis(
     identity = resolve_identities(con, progress)
     results = Results.concat([*parts, cross_source_analysis(con, plan.params, identity, plan.registry,
                                                                     plan.pooled, progress)])
+    results.correlations = classify_correlations(con, results.correlations, plan.registry)
     frames = {"axes": results.axes, "loadings": results.loadings, "scores": results.scores,
               "correlations": results.correlations}
     run_id = result_store.save_run(con, plan.started, plan.data_version, _param_dict(plan.params), frames)
     save_identity_results(con, run_id, results, identity)
     progress(f"analysis: run {run_id}, {len(results.correlations)} correlations")
     return run_id
+
+
+def classify_correlations(con: duckdb.DuckDBPyConnection, correlations: pd.DataFrame,
+                          registry: pd.DataFrame) -> pd.DataFrame:
+    """Each correlation row with its relation to the axis and why (``analysis.circularity``)."""
+    if correlations.empty:
+        return correlations
+    registry = registry[["source", "column", "benchmark_id", "name"]]
+    pairs = (correlations[["source", "benchmark"]].drop_duplicates()
+             .merge(registry.rename(columns={"column": "benchmark"}), on=["source", "benchmark"], how="left"))
+    classes = classify_pairs(pairs, correlations["axis"].unique(), obs.axis_members(con))
+    return annotate(correlations, classes)
 
 
 def _param_dict(params: Params) -> dict:

@@ -19,6 +19,7 @@ import pandas as pd
 from benchwatch.alerting import service as alert_service
 from benchwatch.alerting.rules import Transition
 from benchwatch.alerting.service import DeliveryReport
+from benchwatch.analysis.circularity import INDEPENDENT
 from benchwatch.pipeline.analyze import UnitMap, run_analysis, serial_map
 from benchwatch.pipeline.ingest import Mode, Progress, SourceReport, ingest_source
 from benchwatch.pipeline.session import WRITER_WAIT_SECONDS, writer_session
@@ -117,9 +118,11 @@ def refresh(
 
 def summary(con: duckdb.DuckDBPyConnection, min_models: int, per_source: int = 5) -> pd.DataFrame:
     """The most capability-correlated safety benchmarks of each source at its latest point,
-    among correlations over at least ``min_models`` models (the alert rules' floor)."""
+    among correlations over at least ``min_models`` models (the alert rules' floor) of
+    independent pairs (never one that holds by construction, ``analysis.circularity``)."""
     latest = result_store.correlations(con)
-    latest = latest[(latest["category"] == "safety") & latest["rho"].notna() & (latest["n"] >= min_models)]
+    latest = latest[(latest["category"] == "safety") & latest["rho"].notna() & (latest["n"] >= min_models)
+                    & (latest["relation"] == INDEPENDENT)]
     ranked = latest.sort_values("rho", ascending=False)
     return ranked.groupby("source", sort=False).head(per_source).sort_values(["source", "rho"],
                                                                             ascending=[True, False])

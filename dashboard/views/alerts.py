@@ -13,16 +13,22 @@ from benchwatch.storage import views
 
 ANY = ""
 FLASH = "alerts_flash"
-LIST_COLUMNS = ["state", "severity", "rule", "source", "benchmark", "model_set", "axis", "rho", "value", "ci_low",
-                "ci_high", "n", "threshold", "fired_at", "resolved_at", "raised_at", "acked_at",
-                "silenced_until", "delivery", "notified", "message", "details", "alert_key"]
+LIST_COLUMNS = ["state", "severity", "what", "rule", "source", "benchmark_name", "model_set", "axis", "measured",
+                "measured_threshold", "unit", "rho", "ci_low", "ci_high", "n", "fired_at", "resolved_at",
+                "raised_at", "acked_at", "silenced_until", "delivery", "notified", "message", "details",
+                "benchmark", "alert_key"]
 HISTORY_COLUMNS = ["state", "data_time", "value", "ci_low", "ci_high", "n", "threshold", "severity",
                    "disposition", "message", "recorded_at", "run_id"]
 NUMBER_COLUMNS = {
     "rho": ui.percent("rho"), "threshold": ui.percent("threshold"), "ci_low": ui.percent("CI low"),
     "ci_high": ui.percent("CI high"), "fired_at": st.column_config.DateColumn("fired (data time)"),
     "data_time": st.column_config.DateColumn("data time"),
-    "alert_key": st.column_config.TextColumn("key"),
+    "alert_key": st.column_config.TextColumn("key"), "benchmark_name": st.column_config.TextColumn("benchmark"),
+    "benchmark": st.column_config.TextColumn("column"),
+    "measured": st.column_config.NumberColumn("measured", format="%.3f",
+                                              help="What the rule measured, in the unit named in 'unit'."),
+    "measured_threshold": st.column_config.NumberColumn("threshold", format="%.3f",
+                                                        help="The rule's threshold, in the same unit."),
 }
 
 
@@ -42,7 +48,9 @@ def filters(alerts: pd.DataFrame) -> pd.DataFrame:
 
 def details(ctx: Context, shown: pd.DataFrame) -> None:
     st.subheader("One alert")
-    key = ui.pick("Alert", list(shown["alert_key"]), key="alert")
+    names = dict(zip(shown["alert_key"], shown["state"] + ": " + shown["what"], strict=True))
+    key = ui.pick("Alert", list(shown["alert_key"]), key="alert", format_func=lambda k: names.get(k, k),
+                  help="The alert's key is in the URL and the table's key column.")
     alert = shown[shown["alert_key"] == key].iloc[0]
     cols = st.columns(5)
     cols[0].metric("state", alert["state"])
@@ -52,7 +60,9 @@ def details(ctx: Context, shown: pd.DataFrame) -> None:
         cols[1].metric("value at its last change", "—" if pd.isna(alert["value"]) else f"{alert['value']:g}")
     cols[2].metric("CI", "—" if pd.isna(alert["ci_low"]) else f"{_pct(alert['ci_low'])} … {_pct(alert['ci_high'])}")
     cols[3].metric("n", "—" if pd.isna(alert["n"]) else f"{int(alert['n']):,}")
-    cols[4].metric("threshold", _pct(alert["threshold"]))
+    cols[4].metric(f"threshold ({alert['unit'] or 'value'})", "—" if pd.isna(alert["measured_threshold"])
+                   else f"{alert['measured_threshold']:g}",
+                   help=None if pd.isna(alert["measured"]) else f"measured: {alert['measured']:g}")
     st.text(alert["message"] or "")
     if isinstance(alert.get("benchmark"), str) and isinstance(alert.get("axis"), str):
         st.page_link("views/benchmark.py", label="Open this benchmark", icon=":material/show_chart:",

@@ -5,7 +5,10 @@ from __future__ import annotations
 import pandas as pd
 import streamlit as st
 from benchwatch.dashboard import charts, ui
-from benchwatch.analysis.classes import CORRELATED, INVERSE, SEPARABLE, TRACKING
+from benchwatch.analysis.adjusted import rank_line
+from benchwatch.analysis.axes import AXIS_LABELS
+from benchwatch.analysis.circularity import INDEPENDENT
+from benchwatch.analysis.classes import CORRELATED, INVERSE, MEANINGS, SEPARABLE, TRACKING
 from benchwatch.dashboard.context import Context, current
 from benchwatch.storage import views
 
@@ -39,11 +42,15 @@ def choose(ctx: Context, index: pd.DataFrame) -> tuple[str, str, str, str]:
     same = same_source and first["benchmark"] == benchmark
     with cols[2]:
         axis = ui.pick("Capability axis", sorted(series["axis"].unique()), key="axis",
-                       default=first["axis"] if same else "pc1")
+                       default=first["axis"] if same else "pc1", format_func=axis_label)
     sets = sorted(series.loc[series["axis"] == axis, "model_set"].unique())
     with cols[3]:
         model_set = ui.pick("Model set", sets, key="model_set", default=first["model_set"] if same else POOLED)
     return source, benchmark, axis, model_set
+
+
+def axis_label(axis: str) -> str:
+    return f"{AXIS_LABELS.get(axis, axis)} ({axis})" if AXIS_LABELS.get(axis, axis) != axis else axis
 
 
 def headline(ctx: Context, info: dict, chosen: pd.DataFrame) -> None:
@@ -54,15 +61,25 @@ def headline(ctx: Context, info: dict, chosen: pd.DataFrame) -> None:
         st.info("No correlation for this axis and model set.")
         return
     last = chosen.iloc[-1]
+    if last["relation"] != INDEPENDENT:
+        st.warning(f"Correlated by construction ({last['relation']}): "
+                   f"{ui.escape_markdown(last['relation_reason'])}. This correlation is not evidence about "
+                   "the benchmark; it is never alerted.")
+    elif last["relation_reason"]:
+        st.caption(ui.escape_markdown(last["relation_reason"]))
     cols = st.columns([1, 1.4, 1, 1])
     cols[0].metric("capabilities correlation", _pct(last["rho"]),
                    help="Spearman rho with the capability axis, x100 (the paper's convention).")
     cols[1].metric(f"{ctx.run['ci_level']:.0%} bootstrap CI", f"{_pct(last['ci_low'])} – {_pct(last['ci_high'])}")
     cols[2].metric("models (n)", f"{int(last['n']):,}")
     cols[3].metric("as of", pd.Timestamp(last["as_of"]).strftime("%Y-%m-%d"))
-    label = ctx.bands.classify(last["rho"])
+    label = ctx.bands.classify(last["rho"]) if last["relation"] == INDEPENDENT else None
     if label is not None:
         st.badge(label, color=BADGE_COLORS[label])
+        st.caption(f"{label}: {MEANINGS[label]}")
+    if int(last["n"]) < ctx.settings.min_models:
+        st.caption(f"Only {int(last['n'])} models: fewer than min_models ({ctx.settings.min_models}); "
+                   "the alert rules ignore this point.")
     st.caption("Classes: " + ctx.bands.describe())
 
 
@@ -103,15 +120,36 @@ def scatter(ctx: Context, info: dict, chosen: pd.DataFrame, axis: str, model_set
     row = chosen.iloc[dates.index(as_of)]
     st.caption(f"{len(points):,} models known on {as_of} (the correlation used n = {int(row['n']):,}, "
                f"rho = {_pct(row['rho'])}). The benchmark is shown as published, scale {info['scale']}, "
-               f"{'higher' if info['direction'] == 1 else 'lower'} = safer.")
+               f"{'higher' if info['direction'] == 1 else 'lower'} = safer; the dashed line is the fitted "
+               "rank-on-rank line (its slope in ranks is Spearman's rho).")
     if points.empty:
         st.info("No per-model values are stored for this axis at this date.")
         return
-    x_title = "capabilities score (PC1)" if axis == "pc1" else f"{axis} axis"
+    points = points.assign(name=points["display_name"].where(points["display_name"].fillna("") != "",
+                                                               points["model"]))
+    x_title = AXIS_LABELS.get(axis, axis) + (" capabilities score" if axis.startswith("pc1") else " axis")
     if axis == "compute":
         x_title = "training compute (FLOP, log scale)"
-    st.altair_chart(charts.scatter(points, x_title, info["name"], log_x=axis == "compute"), width="stretch")
-    ui.table(points.rename(columns={"axis_value": axis}), "models at this date", "benchmark-models", height=250)
+    line = rank_line(points.set_index("model")["value"], points.set_index("model")["axis_value"])
+    st.altair_chart(charts.scatter(points, x_title, info["name"], log_x=axis == "compute", line=line),
+                    width="stretch")
+    ui.table(points[["name", "model", "axis_value", "value"]].rename(
+        columns={"axis_value": AXIS_LABELS.get(axis, axis), "value": info["name"], "model": "id"}),
+        "models at this date", "benchmark-models", height=250)
+
+
+def findings(ctx: Context, info: dict) -> None:
+    """This benchmark's findings on frozen data: not alerts, shown apart."""
+    found = ctx.read(views.findings, info["source"], info["column"])
+    if found.empty:
+        return
+    st.subheader("Findings on frozen data")
+    st.caption(ui.escape_markdown(found["why"].iloc[0]) + ". What the rules find here is about the past: "
+               "stored and shown, never an open alert, never notified.")
+    ui.table(found[["model_set", "axis", "rule", "rho", "ci_low", "ci_high", "n", "since", "as_of"]],
+             "findings", "benchmark-findings", column_config={
+                 "rho": ui.percent("rho"), "ci_low": ui.percent("CI low"), "ci_high": ui.percent("CI high"),
+                 "since": st.column_config.DateColumn("since"), "as_of": st.column_config.DateColumn("as of")})
 
 
 def adjusted(ctx: Context, info: dict, axis: str, model_set: str) -> None:
@@ -166,6 +204,7 @@ def render(ctx: Context) -> None:
     chosen = series[(series["axis"] == axis) & (series["model_set"] == model_set)].reset_index(drop=True)
     events = ctx.read(views.alert_events, None, source, benchmark)
     headline(ctx, info, chosen)
+    findings(ctx, info)
     trend(ctx, series, events, axis, model_set)
     scatter(ctx, info, chosen, axis, model_set)
     adjusted(ctx, info, axis, model_set)

@@ -6,6 +6,7 @@ import pandas as pd
 import streamlit as st
 from benchwatch.dashboard import charts, ui
 from benchwatch.dashboard.context import Context, current
+from benchwatch.analysis.axes import AXIS_LABELS
 from benchwatch.storage import views
 
 AXIS_HELP = ("pc1: the paper's capabilities score within the source; pc1-joint: PC1 over capability "
@@ -81,6 +82,7 @@ def render(ctx: Context) -> None:
     of_source = axes[axes["source"] == source]
     with cols[1]:
         axis = ui.pick("Capability axis", sorted(of_source["axis"].unique()), key="axis", default="pc1",
+                       format_func=lambda a: AXIS_LABELS.get(a, a),
                        help=AXIS_HELP)
     with cols[2]:
         sets = sorted(of_source.loc[of_source["axis"] == axis, "model_set"].unique())

@@ -6,6 +6,8 @@ import pandas as pd
 import streamlit as st
 from benchwatch.dashboard import charts, ui
 from benchwatch.dashboard.alert_table import split_value
+from benchwatch.analysis.axes import AXIS_LABELS
+from benchwatch.analysis.circularity import INDEPENDENT
 from benchwatch.analysis.classes import CLASSES
 from benchwatch.dashboard.context import Context, current
 from benchwatch.storage import views
@@ -25,11 +27,12 @@ def latest_per_series(history: pd.DataFrame, bands) -> pd.DataFrame:
     latest["trend"] = grouped["rho"].agg(lambda s: [None if pd.isna(v) else float(v) for v in s])
     latest["points"] = grouped.size()
     latest = latest.reset_index()
-    latest["class"] = latest["rho"].map(bands.classify)
+    latest["class"] = latest["rho"].map(bands.classify).where(latest["relation"] == INDEPENDENT,
+                                                              latest["relation"])
     latest["link"] = [ui.page_link("benchmark", source=r.source, benchmark=r.benchmark, axis=r.axis,
                                    model_set=r.model_set) for r in latest.itertuples()]
     columns = ["name", "class", "rho", "ci_low", "ci_high", "n", "trend", "source", "model_set", "axis",
-               "as_of", "points", "safety_area", "link", "benchmark"]
+               "as_of", "points", "safety_area", "relation_reason", "link", "benchmark"]
     return latest[columns].sort_values(["rho", "name"], ascending=[False, True], na_position="last")
 
 
@@ -40,14 +43,42 @@ def open_alerts(ctx: Context) -> None:
     if firing.empty:
         st.success("No alert is firing.")
         return
-    shown = firing[["rule", "source", "benchmark", "model_set", "axis", "rho", "ci_low", "ci_high", "n", "value",
-                    "threshold", "severity", "fired_at", "raised_at", "message"]]
-    st.caption(f"{len(firing)} firing alert(s), dated at the data time they fired; "
-               "the Alerts page has their history, and acknowledges or silences them.")
+    shown = firing[["what", "severity", "rule", "measured", "measured_threshold", "unit", "n", "fired_at",
+                    "raised_at", "message", "source", "benchmark", "model_set", "axis"]]
+    st.caption(f"{len(firing)} firing alert(s) about what can still change (live sources, data problems), "
+               "dated at the data time they fired; the Alerts page has their history, and acknowledges or "
+               "silences them. Results on frozen data are findings, below.")
     ui.table(shown, "open alerts", "open-alerts", height=250, column_config={
-        "rho": ui.percent("rho"), "ci_low": ui.percent("CI low"), "ci_high": ui.percent("CI high"),
-        "threshold": ui.percent("threshold"), "fired_at": st.column_config.DateColumn("fired (data time)"),
+        "what": st.column_config.TextColumn("alert"),
+        "measured": st.column_config.NumberColumn("measured", format="%.3f"),
+        "measured_threshold": st.column_config.NumberColumn("threshold", format="%.3f"),
+        "fired_at": st.column_config.DateColumn("fired (data time)"),
+        "benchmark": st.column_config.TextColumn("column"),
         "raised_at": st.column_config.DatetimeColumn("raised (UTC)", format="YYYY-MM-DD HH:mm")})
+
+
+def findings(ctx: Context) -> None:
+    """Findings on frozen data, apart from the alerts: true of the past, nothing to act on now."""
+    st.subheader("Findings on frozen data")
+    found = ctx.read(views.findings)
+    if found.empty:
+        st.info("No finding: no frozen source's safety benchmark tracks capabilities.")
+        return
+    st.caption(f"{len(found)} result(s) on sources that no longer change (the Safetywashing paper's 2024 "
+               "matrices, archived leaderboards, HELM since its maintenance mode): what the alert rules find "
+               "there is a finding about the past, stored and shown here, never an open alert or a "
+               "notification.")
+    found = found.assign(link=[ui.page_link("benchmark", source=r.source, benchmark=r.benchmark, axis=r.axis,
+                                            model_set=r.model_set) for r in found.itertuples()])
+    ui.table(found[["name", "source", "model_set", "axis", "rule", "rho", "ci_low", "ci_high", "n", "since",
+                    "as_of", "safety_area", "link", "benchmark"]], "findings", "findings", height=300,
+             column_config={
+                 "name": st.column_config.TextColumn("benchmark"), "rho": ui.percent("rho"),
+                 "ci_low": ui.percent("CI low"), "ci_high": ui.percent("CI high"),
+                 "since": st.column_config.DateColumn("since"), "as_of": st.column_config.DateColumn("as of"),
+                 "safety_area": st.column_config.TextColumn("safety area"),
+                 "link": st.column_config.LinkColumn("details", display_text="open ↗"),
+                 "benchmark": st.column_config.TextColumn("column")})
 
 
 def benchmarks_table(ctx: Context) -> None:
@@ -58,6 +89,7 @@ def benchmarks_table(ctx: Context) -> None:
     left, middle, right = st.columns(3)
     with left:
         axis = ui.pick("Capability axis", axes, key="axis", default="pc1",
+                       format_func=lambda a: AXIS_LABELS.get(a, a),
                        help="pc1: the paper's capabilities score within each source; compute: training FLOP.")
     with middle:
         model_set = ui.pick("Model set", [ANY_SET, *sets], key="model_set", default=ANY_SET,
@@ -87,6 +119,9 @@ def benchmarks_table(ctx: Context) -> None:
         "link": st.column_config.LinkColumn("details", display_text="open ↗"),
         "safety_area": st.column_config.TextColumn("safety area"),
         "points": st.column_config.NumberColumn("as-of points"),
+        "relation_reason": st.column_config.TextColumn("by construction?", help="Why a correlation holds "
+                                                       "by construction (not evidence), or how the axis was "
+                                                       "recomputed without the benchmark."),
     })
     st.caption(ui.run_note(ctx.run))
 
@@ -146,6 +181,7 @@ def render(ctx: Context) -> None:
     st.title("Benchwatch")
     ctx.require_data()
     open_alerts(ctx)
+    findings(ctx)
     benchmarks_table(ctx)
     freshness(ctx)
     last_run(ctx)

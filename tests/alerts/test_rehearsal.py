@@ -8,8 +8,9 @@ September revised 114 values, so ``scores-revised`` is already firing) and
 then brings the rest of the history in as new data:
 
 - until 2024-12-15: the paper (published 2024-10-01: every safety
-  benchmark at rho >= 0.70 fires capability-tracking) and v2's November
-  MATH rescoring (834 values: scores-revised fires again);
+  benchmark at rho >= 0.70 is a capability-tracking *finding*, since the
+  paper's matrices are frozen: stored, never told) and v2's November MATH
+  rescoring (834 values: scores-revised fires again);
 - plain: v2's Dec 2024 snapshot (new layout: schema-changed fires; nothing
   material revised: scores-revised resolves), Feb 2025 (layout stable:
   schema-changed resolves; 2,289 MATH values rescored: fires), Mar 2025
@@ -21,13 +22,15 @@ replay v2 alone.
 
 from __future__ import annotations
 
+import re
 from collections import Counter
 from datetime import date
 
-import pandas as pd
+import pytest
 from benchwatch.storage import alerts as alert_store
 from benchwatch.storage import results as result_store
 from benchwatch.storage.db import connect
+from benchwatch.storage.findings import list_findings
 
 from benchwatch.alerting.rules import capability_tracking
 from tests.alerts.support import (
@@ -53,17 +56,20 @@ def test_rehearsal_delivers_each_new_change_exactly_once(db, data_dir, receivers
     history = result_store.correlations(con, as_of="all", source=PAPER)
     paper_firing = capability_tracking(history, 0.70, 0.05, min_models=10)
     assert len(paper_firing) > 50
-    assert Counter(told) == Counter([("FIRING", SCORES)] + [("FIRING", t.key) for t in paper_firing])
-    assert ("FIRING", MC1_CHAT) in told
-    # One digest per channel, announcing every change once.
+    # The paper's matrices are frozen: what fires there is a finding, stored and never told.
+    assert told == [("FIRING", SCORES)]
+    found = list_findings(con, source=PAPER)
+    assert set(found["key"]) == {t.key for t in paper_firing if t.state == "firing"}
+    mc1 = found.set_index("key").loc[MC1_CHAT]
+    assert 100 * mc1["rho"] == pytest.approx(81.2, abs=0.05) and mc1["name"] == "TruthfulQA MC1"
+    assert not alert_store.list_alerts(con)["source"].eq(PAPER).any()
+    # One message per channel: the rescoring, named in words.
     assert len(hook.received) == 1 and len(mail.messages) == 1
     assert Counter(hook.changes()) == Counter(mail.changes()) == Counter(told)
-    assert all(count == 1 for count in Counter(hook.changes()).values())
-    digest = hook.received[0]["message"]
-    assert "capability-tracking: truthfulqa_mc1 (safetywashing-paper, chat, pc1) rho 0.81 since 2024-10-01" in digest
-    assert "http://dash.example/bw/?source=safetywashing-paper&benchmark=truthfulqa_mc1&axis=pc1&model_set=chat" \
-        in digest
-    assert "MATH Lvl 5 834 of" in digest
+    message = hook.received[0]
+    assert re.fullmatch(r"\[Benchwatch FIRING warning\] scores-revised: open-llm-leaderboard-v2: 834 of \d+ "
+                        r"MATH Lvl 5 values revised", message["title"]), message["title"]
+    assert "MATH Lvl 5 834 of" in message["message"]
     assert delivery.events_sent == 2 * len(told) and delivery.events_failed == 0
 
     again, delivery = refresh(con, settings, date(2024, 12, 15), (PAPER, V2))
@@ -76,7 +82,8 @@ def test_rehearsal_delivers_each_new_change_exactly_once(db, data_dir, receivers
     assert hook.changes()[len(told):] == LATER_CHANGES
     assert sorted(mail.changes()[len(told):]) == sorted(LATER_CHANGES)
     resolved = hook.received[2]
-    assert resolved["title"] == "[Benchwatch RESOLVED info] scores-revised: open-llm-leaderboard-v2"
+    assert resolved["title"] == ("[Benchwatch RESOLVED info] scores-revised: open-llm-leaderboard-v2: nothing "
+                                 "material revised any more")
     assert "revised nothing material" in resolved["message"] and resolved["type"] == "success"
     rescored = hook.received[4]
     assert "2356 published value(s) of 2291 model(s) across 6 benchmark(s)" in rescored["message"]
@@ -87,7 +94,7 @@ def test_rehearsal_delivers_each_new_change_exactly_once(db, data_dir, receivers
     assert len(hook.received) == 6 and len(mail.messages) == 6
 
     listed = alert_store.list_alerts(con).set_index("alert_key")
-    assert listed.loc[MC1_CHAT, "delivery"] == "sent" and pd.notna(listed.loc[MC1_CHAT, "notified"])
+    assert MC1_CHAT not in listed.index and MC1_CHAT in set(list_findings(con, source=PAPER)["key"])
     assert listed.loc[SCORES, ["state", "delivery"]].tolist() == ["resolved", "sent"]
     attempts = alert_store.notifications(con)
     assert set(attempts["status"]) == {"sent"} and len(attempts) == 2 * (len(told) + 5)

@@ -15,6 +15,7 @@ from tests.dashboard.helpers import ARTIFACTS, served
 
 CHART = ".vega-embed canvas, .vega-embed svg.marks"
 TRUTHFULQA = "/benchmark?source=open-llm-leaderboard-v1&benchmark=truthfulqa&axis=pc1&model_set=all"
+BBQ_ARENA = "/benchmark?source=helm-safety&benchmark=bbq_accuracy&axis=arena&model_set=chat"
 
 
 @pytest.fixture(scope="module")
@@ -61,14 +62,14 @@ def test_overview_in_a_browser(app, page, published):
     page.goto(app.url)
     wait_rendered(page, charts=1)
     assert page.locator("[data-testid='stException']").count() == 0
-    for heading in ("Benchwatch", "Open alerts", "Safety benchmarks: capabilities correlation now", "Sources",
-                    "Last run"):
+    for heading in ("Benchwatch", "Open alerts", "Findings on frozen data",
+                    "Safety benchmarks: capabilities correlation now", "Sources", "Last run"):
         assert page.get_by_role("heading", name=heading).count() == 1, heading
     run_id, n = published.execute(
         "SELECT run_id, n_correlations FROM analysis_runs WHERE status = 'ok' ORDER BY run_id DESC").fetchone()
     assert metric(page, "analysis run shown") == f"#{run_id}"
     assert metric(page, "correlations in it") == f"{n:,}"
-    assert page.locator("[data-testid='stDataFrame']").count() == 3
+    assert page.locator("[data-testid='stDataFrame']").count() == 4  # alerts, findings, benchmarks, sources
     assert page.get_by_text("Data sources and attribution").count() == 1
     assert page.get_by_text(re.compile("Beeching et al")).count() >= 1
     screenshot(page, "overview.png")
@@ -91,10 +92,30 @@ def test_benchmark_page_in_a_browser(app, page, published):
     screenshot(page, "benchmark.png")
 
 
+def test_the_papers_figure_for_bbq_on_the_arena_axis(app, page, published):
+    """Issue 15: a cross-source axis has its scatter, one point per model, names on hover."""
+    page.goto(app.url + BBQ_ARENA)
+    wait_rendered(page, charts=2)
+    assert page.locator("[data-testid='stException']").count() == 0
+    assert page.get_by_role("heading", name="BBQ (HELM Safety)").count() == 1
+    rho, n = published.execute(
+        "SELECT rho, n FROM correlations WHERE source = 'helm-safety' AND benchmark = 'bbq_accuracy' "
+        "AND axis = 'arena' AND model_set = 'chat' ORDER BY as_of DESC LIMIT 1").fetchone()
+    assert n == 55 and metric(page, "models (n)") == "55"
+    assert metric(page, "capabilities correlation") == f"{100 * rho:.1f}"
+    assert page.get_by_text(re.compile(r"55 models known on")).count() == 1
+    assert page.get_by_text("No per-model values are stored").count() == 0
+    assert "axis=arena" in page.url and "benchmark=bbq_accuracy" in page.url  # ids in the URL, names shown
+    page.get_by_role("heading", name="Models: benchmark against the capability axis").scroll_into_view_if_needed()
+    screenshot(page, "benchmark-bbq-arena.png")
+
+
 def test_a_picker_writes_the_url_so_the_view_can_be_shared(app, page, published):
     page.goto(app.url)
     wait_rendered(page, charts=1)
-    page.locator("[data-testid='stSelectbox']", has_text="Model set").click()
+    picker = page.locator("[data-testid='stSelectbox']", has_text="Model set").locator("input")
+    picker.click()
+    picker.fill("chat")  # the searchable picker: type, then choose the exact option
     page.get_by_role("option", name="chat", exact=True).click()
     page.wait_for_url(re.compile(r"model_set=chat"), timeout=60_000)
     shared = page.url

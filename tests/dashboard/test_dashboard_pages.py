@@ -23,9 +23,10 @@ V1 = "open-llm-leaderboard-v1"
 PAPER = "safetywashing-paper"
 
 
-def frame_by_column(at, column: str) -> pd.DataFrame:
-    """The one dataframe on the page that has ``column``."""
-    frames = [df.value for df in at.dataframe if column in df.value.columns]
+def frame_by_column(at, column: str, without: str | None = None) -> pd.DataFrame:
+    """The one dataframe on the page that has ``column`` (and not ``without``)."""
+    frames = [df.value for df in at.dataframe if column in df.value.columns
+              and (without is None or without not in df.value.columns)]
     assert len(frames) == 1, f"{len(frames)} tables with column {column!r}"
     return frames[0]
 
@@ -64,7 +65,8 @@ class TestOverview:
         no_exception(at)
         table = frame_by_column(at, "trend")
         expected = latest_safety(published, "pc1")
-        assert len(table) == len(expected) == 293
+        # 293 series before issue 15, less MACHIAVELLI's counts and rewards (3 + 3 columns, base and chat).
+        assert len(table) == len(expected) == 281
         merged = table.merge(expected, on=["source", "benchmark", "model_set"], suffixes=("", "_db"))
         assert len(merged) == len(expected)
         np.testing.assert_allclose(merged["rho"], merged["rho_db"])
@@ -86,16 +88,19 @@ class TestOverview:
         for name in ("capability-tracking", "correlated", "separable", "inverse"):
             assert shown[name] == str(counts.get(name, 0))
 
-    def test_open_alerts_sources_and_last_run(self, dashboard_db, published, monkeypatch):
+    def test_open_alerts_findings_sources_and_last_run(self, dashboard_db, published, monkeypatch):
         at = app_test(dashboard_db, monkeypatch)
-        firing = published.execute(
-            "SELECT alert_key, value FROM alerts WHERE state = 'firing' AND rule = 'capability-tracking'").df()
-        alerts = frame_by_column(at, "severity")
-        assert set(alerts["rule"]) >= {"capability-tracking"}
-        tracking = alerts[alerts["rule"] == "capability-tracking"]
-        assert len(tracking) == len(firing) > 0
-        np.testing.assert_allclose(np.sort(tracking["rho"]), np.sort(firing["value"]))
-        assert tracking["value"].isna().all()  # a rho is shown as rho, never as a count
+        firing = published.execute("SELECT alert_key FROM alerts WHERE state = 'firing'").df()
+        alerts = frame_by_column(at, "raised_at")
+        assert len(alerts) == len(firing) > 0
+        assert alerts["what"].str.len().gt(0).all() and not alerts["what"].str.contains("nan").any()
+        # Capability-tracking on frozen data is a finding, in its own table, never an open alert.
+        assert "capability-tracking" not in set(alerts["rule"])
+        found = frame_by_column(at, "since")
+        stored = published.execute("SELECT finding_key, rho FROM findings").df()
+        assert len(found) == len(stored) > 100
+        np.testing.assert_allclose(np.sort(found["rho"]), np.sort(stored["rho"]))
+        assert found["name"].str.len().gt(0).all()
         sources = frame_by_column(at, "last_status")
         status = published.execute("SELECT source, count(*) AS fetches FROM fetches GROUP BY 1").df()
         assert dict(zip(sources["name"], sources["fetches"])) == dict(zip(status["source"], status["fetches"]))
@@ -119,7 +124,7 @@ class TestOverview:
         at.selectbox(key="axis").set_value("compute").run()
         table = frame_by_column(at, "trend")
         assert set(table["axis"]) == {"compute"} and set(table["model_set"]) == {"chat"}
-        assert len(table) == len(latest_safety(published, "compute", "chat")) > 144  # the paper's and HELM's
+        assert len(table) == len(latest_safety(published, "compute", "chat")) > 140  # the paper's and HELM's
 
     def test_a_shared_url_opens_the_same_view(self, dashboard_db, monkeypatch):
         at = app_test(dashboard_db, monkeypatch, query={"axis": "compute", "model_set": "base"})
@@ -146,7 +151,7 @@ class TestBenchmark:
         assert shown["capabilities correlation"] == f"{100 * last['rho']:.1f}"
         assert shown["models (n)"] == f"{int(last['n']):,}"
         assert shown["95% bootstrap CI"] == f"{100 * last['ci_low']:.1f} – {100 * last['ci_high']:.1f}"
-        trend = frame_by_column(at, "ci_high")
+        trend = frame_by_column(at, "ci_high", without="rule")
         every = published.execute(
             "SELECT count(*) FROM correlations WHERE source = ? AND benchmark = 'truthfulqa' AND n >= 10",
             [V1]).fetchone()[0]
@@ -157,15 +162,16 @@ class TestBenchmark:
     def test_toggles_change_the_series_shown(self, dashboard_db, published, monkeypatch):
         at = app_test(dashboard_db, monkeypatch, query=self.QUERY, page="views/benchmark.py")
         at.toggle(key="only_chosen").set_value(True).run()
-        trend = frame_by_column(at, "ci_high")
+        trend = frame_by_column(at, "ci_high", without="rule")
         assert set(trend["model_set"]) == {"chat"} and len(trend) == len(self.series(published))
         at.selectbox(key="model_set").set_value("merges").run()
         thin = published.execute("SELECT count(*) FROM correlations WHERE source = ? AND benchmark = 'truthfulqa' "
                                  "AND model_set = 'merges' AND axis = 'pc1' AND n < 10", [V1]).fetchone()[0]
         assert thin == 1
-        assert len(frame_by_column(at, "ci_high")) == len(self.series(published, "merges")) - thin
+        merges = self.series(published, "merges")
+        assert len(frame_by_column(at, "ci_high", without="rule")) == len(merges) - thin
         at.toggle(key="show_thin").set_value(True).run()
-        assert len(frame_by_column(at, "ci_high")) == len(self.series(published, "merges"))
+        assert len(frame_by_column(at, "ci_high", without="rule")) == len(merges)
 
     def test_scatter_is_the_models_the_correlation_used(self, dashboard_db, published, monkeypatch):
         at = app_test(dashboard_db, monkeypatch, query=self.QUERY, page="views/benchmark.py")
@@ -174,9 +180,9 @@ class TestBenchmark:
         as_of = pd.Timestamp(series["as_of"].iloc[3]).strftime("%Y-%m-%d")
         at.selectbox(key="as_of").set_value(as_of).run()
         no_exception(at)
-        points = frame_by_column(at, "pc1")
+        points = frame_by_column(at, "PC1")
         assert len(points) == series["n"].iloc[3] == 452
-        rho = spearmanr(points["pc1"], points["value"]).statistic
+        rho = spearmanr(points["PC1"], points["TruthfulQA MC2 (0-shot)"]).statistic
         assert rho == pytest.approx(series["rho"].iloc[3], abs=1e-12)
 
     def test_provenance(self, dashboard_db, monkeypatch):
@@ -202,6 +208,63 @@ class TestBenchmark:
         at = app_test(dashboard_db, monkeypatch, query=self.QUERY)
         no_exception(at)
         assert at.header[0].value.startswith("TruthfulQA MC2")
+
+
+BBQ_ARENA: dict = {"source": "helm-safety", "benchmark": "bbq_accuracy", "axis": "arena", "model_set": "chat"}
+
+
+def assert_no_none(at) -> None:
+    """No rendered table cell and no metric reads "None"."""
+    for df in at.dataframe:
+        text = df.value.astype(str)
+        assert not text.isin(["None", "<NA>", "nan"]).to_numpy().any(), list(df.value.columns)
+    for metric in at.metric:
+        assert "None" not in metric.value and "None" not in metric.label
+
+
+class TestReadable:
+    """Issue 15: the paper's figure on every axis, names in pickers, empty cells blank."""
+
+    def test_bbq_on_the_arena_axis_shows_the_papers_figure(self, dashboard_db, published, monkeypatch):
+        at = app_test(dashboard_db, monkeypatch, query=BBQ_ARENA, page="views/benchmark.py")
+        no_exception(at)
+        assert at.header[0].value == "BBQ \\(HELM Safety\\)"
+        stored = published.execute(
+            "SELECT rho, n FROM correlations WHERE source = 'helm-safety' AND benchmark = 'bbq_accuracy' "
+            "AND axis = 'arena' AND model_set = 'chat' ORDER BY as_of DESC LIMIT 1").fetchone()
+        assert stored[1] == 55
+        points = frame_by_column(at, "Arena")
+        assert len(points) == 55
+        assert points["name"].str.len().gt(0).all()  # model names for the hover, not ids only
+        rho = spearmanr(points["Arena"], points["BBQ (HELM Safety)"]).statistic
+        assert rho == pytest.approx(stored[0], abs=1e-12)
+        charts = at.get("vega_lite_chart")
+        assert len(charts) == 2  # the trend and the scatter with its rank line
+        assert any("55 models known" in c.value for c in at.caption)
+        assert_no_none(at)
+
+    def test_pickers_show_names(self, dashboard_db, monkeypatch):
+        at = app_test(dashboard_db, monkeypatch, query=BBQ_ARENA, page="views/benchmark.py")
+        benchmark = at.selectbox(key="benchmark")
+        assert "BBQ (HELM Safety) (safety)" in benchmark.options and "bbq_accuracy" not in benchmark.options
+        assert "Arena (arena)" in at.selectbox(key="axis").options
+        overview = app_test(dashboard_db, monkeypatch)
+        assert "PC1" in overview.selectbox(key="axis").options
+
+    def test_a_circular_pair_is_marked_with_its_reason(self, dashboard_db, monkeypatch):
+        at = app_test(dashboard_db, monkeypatch, query={"source": PAPER, "benchmark": "LMSYS_Chatbot_Arena",
+                                                        "axis": "arena", "model_set": "chat"},
+                      page="views/benchmark.py")
+        no_exception(at)
+        warning = " ".join(w.value for w in at.warning)
+        assert "same construct" in warning and "never alerted" in warning
+        assert not at.get("badge") or all("capability" not in b.proto.label for b in at.get("badge"))
+
+    @pytest.mark.parametrize("page", [None, "views/benchmark.py", "views/alerts.py", "views/capabilities.py"])
+    def test_no_none_in_any_table_or_metric(self, dashboard_db, monkeypatch, page):
+        at = app_test(dashboard_db, monkeypatch, page=page)
+        no_exception(at)
+        assert_no_none(at)
 
 
 class TestCapabilities:
@@ -250,6 +313,9 @@ class TestCapabilities:
         assert len(at.selectbox(key="scores_as_of").options) >= 7
 
 
+SCORES_EPOCH = "scores-revised:epoch:::"
+
+
 class TestAlerts:
     def test_history_filters_and_numbers(self, dashboard_db, published, monkeypatch):
         at = app_test(dashboard_db, monkeypatch, page="views/alerts.py")
@@ -257,23 +323,28 @@ class TestAlerts:
         stored = published.execute("SELECT alert_key, rule, state, source, value, n FROM alerts").df()
         table = frame_by_column(at, "silenced_until")
         assert len(table) == len(stored)
-        at.selectbox(key="alert_source").set_value(V1).run()
+        at.selectbox(key="alert_source").set_value("epoch").run()
         table = frame_by_column(at, "silenced_until")
-        assert set(table["source"]) == {V1} and len(table) == (stored["source"] == V1).sum() >= 4
-        key = "capability-tracking:open-llm-leaderboard-v1:truthfulqa:pc1:chat"
-        at.selectbox(key="alert").set_value(key).run()
-        row = stored.set_index("alert_key").loc[key]
-        assert metrics(at)["rho at its last change"] == f"{100 * row['value']:.1f}"
+        assert set(table["source"]) == {"epoch"} and len(table) == (stored["source"] == "epoch").sum() >= 2
+        picker = at.selectbox(key="alert")
+        # The picker names each alert in words; its key stays in the URL and the table.
+        assert all(not label.startswith(("scores-revised:", "schema-changed:")) for label in picker.options)
+        assert any("values revised" in label for label in picker.options)
+        at.selectbox(key="alert").set_value(SCORES_EPOCH).run()
+        row = stored.set_index("alert_key").loc[SCORES_EPOCH]
+        assert metrics(at)["value at its last change"] == f"{row['value']:g}"
         assert metrics(at)["n"] == f"{int(row['n']):,}"
+        assert metrics(at)["threshold (share of a benchmark's values revised)"] == "0.05"
         history = frame_by_column(at, "disposition")
         events = published.execute("SELECT state, data_time FROM alert_events WHERE alert_key = ? ORDER BY event_id",
-                                   [key]).df()
+                                   [SCORES_EPOCH]).df()
         assert list(history["state"]) == list(events["state"])
 
     def test_ack_and_silence_write_through_storage_and_republish(self, dashboard_db, tmp_path, monkeypatch):
         db = copy_database(dashboard_db, tmp_path)
-        key = "capability-tracking:open-llm-leaderboard-v1:truthfulqa:pc1:chat"
+        key = SCORES_EPOCH
         at = app_test(db, monkeypatch, query={"alert": key}, page="views/alerts.py")
+        at.selectbox(key="alert").set_value(key).run()
         at.button(key="ack").click().run()
         no_exception(at)
         assert any("Acknowledged" in s.value for s in at.success)
@@ -335,7 +406,7 @@ class TestData:
         }
         assert metrics(at)["reported figures reproduced (±0.1)"] == "5 / 5"
         table = frame_by_column(at, "chat (paper)")
-        assert len(table) == 166
+        assert len(table) == 163  # the paper's 166 less MACHIAVELLI's three counts
 
 
 @pytest.mark.parametrize("page", [None, "views/benchmark.py", "views/capabilities.py", "views/alerts.py",

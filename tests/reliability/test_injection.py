@@ -34,6 +34,7 @@ ALLOWED = {
     "storage/identity.py": {"', '.join(IDENTITY_COLUMNS)", "', '.join(RESIDUAL_COLUMNS)", "where",
                             "' AND '.join(filters)"},
     "storage/views.py": {"' AND '.join(filters)", "where", "order"},
+    "storage/findings.py": {"', '.join(COLUMNS)", "' AND '.join(filters)"},
     "storage/alerts.py": {"_MESSAGE_FIELDS", "_LIST_SQL", "where"},
 }
 

@@ -14,7 +14,6 @@ from __future__ import annotations
 import io
 import json
 import math
-import zipfile
 from collections.abc import Callable
 from dataclasses import dataclass
 from functools import cache

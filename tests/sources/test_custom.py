@@ -8,7 +8,6 @@ import subprocess
 import sys
 
 import duckdb
-import pandas as pd
 import pytest
 
 from benchwatch.flows.deployments import runner_deployments

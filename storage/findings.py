@@ -1,0 +1,50 @@
+"""Findings: what the alert rules find on data that can no longer change.
+
+A frozen source's safety columns (the paper's 2024 matrices, the archived
+leaderboards, HELM since its maintenance mode) cannot move, so a benchmark
+that tracks capabilities there is a finding about the past, not news: it is
+stored here, rebuilt at each evaluation, and never notified.
+"""
+
+from __future__ import annotations
+
+import duckdb
+import pandas as pd
+from benchwatch.storage.db import transaction, utcnow
+
+COLUMNS = ["finding_key", "rule", "source", "benchmark", "axis", "model_set", "since", "as_of", "rho",
+           "ci_low", "ci_high", "n", "threshold", "message", "why", "run_id", "recorded_at"]
+
+
+def replace_findings(con: duckdb.DuckDBPyConnection, findings: pd.DataFrame, run_id: int | None) -> int:
+    """Replace every stored finding with ``findings`` (one evaluation's); returns how many."""
+    frame = findings.assign(run_id=run_id, recorded_at=utcnow()).reindex(columns=COLUMNS)
+    with transaction(con):
+        con.execute("DELETE FROM findings")
+        if len(frame):
+            con.register("findings_df", frame)
+            con.execute(f"INSERT INTO findings ({', '.join(COLUMNS)}) SELECT {', '.join(COLUMNS)} "
+                        "FROM findings_df")
+            con.unregister("findings_df")
+    return len(frame)
+
+
+def list_findings(con: duckdb.DuckDBPyConnection, source: str | None = None,
+                  benchmark: str | None = None) -> pd.DataFrame:
+    """Stored findings with the benchmark's registry name, strongest first."""
+    filters, params = ["true"], []
+    for column, value in (("f.source", source), ("f.benchmark", benchmark)):
+        if value is not None:
+            filters.append(f"{column} = ?")
+            params.append(value)
+    return con.execute(
+        f"""
+        SELECT f.finding_key AS key, f.rule, f.source, f.benchmark, coalesce(b.name, f.benchmark) AS name,
+               b.safety_area, b.direction, f.model_set, f.axis, f.since, f.as_of, f.rho, f.ci_low, f.ci_high,
+               f.n, f.threshold, f.message, f.why
+        FROM findings f LEFT JOIN benchmarks b ON b.source = f.source AND b."column" = f.benchmark
+        WHERE {' AND '.join(filters)}
+        ORDER BY f.rho DESC NULLS LAST, f.source, f.benchmark, f.model_set, f.axis
+        """,
+        params,
+    ).df()
