@@ -172,3 +172,20 @@ def test_a_hundred_thousand_rows(db, latest, tmp_path):
     assert report["models"] == 100_000 and report["matched"] == len(latest)
     assert len(report["unmatched"]) == 100_000 - len(latest)
     assert_same_as_stored(report, db)
+
+
+def test_a_checked_benchmark_an_axis_is_built_from_holds_by_construction():
+    """The analysis's circularity rule applies to a checked file too: MMLU against a PC1 built from
+    MMLU is part of the axis (no class, a verdict that says why); against ECI's fit it is not."""
+    from benchwatch.pipeline.check import circularity_of
+    from benchwatch.registry import load_registry
+
+    row = {"axis_source": "open-llm-leaderboard-v1", "model_set": "all", "as_of": "2024-06-19", "rho": 0.9,
+           "ci_low": 0.8, "ci_high": 0.95, "n": 50, "class": "capability-tracking", "verdict": "x"}
+    rows = pd.DataFrame([{**row, "axis": "pc1"}, {**row, "axis": "arena"}])
+    out = circularity_of(rows, "MMLU", load_registry()).set_index("axis")
+    assert out.loc["pc1", "relation"] == "part of the axis" and out.loc["pc1", "class"] is None
+    assert out.loc["pc1", "verdict"].startswith("holds by construction, not evidence: the pc1 axis is built from")
+    assert (out.loc["arena", "relation"], out.loc["arena", "class"]) == ("independent", "capability-tracking")
+    other = circularity_of(rows, "My refusal benchmark", load_registry())
+    assert set(other["relation"]) == {"independent"}

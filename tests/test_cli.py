@@ -113,7 +113,7 @@ def test_sources_json_shows_every_source_and_the_v2_rescorings(full_db):
                          "helm-safety", "helm-capabilities", "lmarena", "epoch", "every-eval-ever"}
     assert all(r["observations"] > 0 and r["last_status"] in ("ok", "unchanged") for r in rows.values())
     # Live or frozen, since when, why, the upstream's own statement, and the newest data date.
-    assert {n for n, r in rows.items() if r["liveness"] == "live"} == {"lmarena", "epoch"}
+    assert {n for n, r in rows.items() if r["liveness"] == "live"} == {"lmarena", "epoch", "every-eval-ever"}
     helm = rows["helm-safety"]
     assert (helm["liveness"], helm["frozen_since"], helm["evidence"]) == (
         "frozen", "2026-06-01", "https://crfm.stanford.edu/helm/")

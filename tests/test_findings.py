@@ -96,7 +96,7 @@ def test_an_epoch_benchmark_that_feeds_eci_is_never_evidence_on_eci(full_db, tmp
     con = duckdb.connect(str(copy))
     con.execute("UPDATE benchmarks SET in_axis = 'eci' WHERE source = 'epoch' AND \"column\" = 'cybench_external'")
     history = read_correlations(con, source="epoch", as_of="all")
-    classified = classify_correlations(con, history.drop(columns=["relation", "relation_reason"]))
+    classified = classify_correlations(con, history.drop(columns=["relation", "relation_reason"]), load_registry())
     con.close()
     on_eci = classified[(classified["benchmark"] == "cybench_external") & (classified["axis"] == "eci")]
     assert len(on_eci) and (on_eci["relation"] == PART).all()

@@ -33,7 +33,7 @@ _CONTROL = re.compile(r"[\x00-\x08\x0b-\x1f\x7f-\x9f\u2028\u2029]")
 _MENTION = re.compile(r"@(?=\w)")
 _MARKUP = str.maketrans({"<": "‹", ">": "›", "[": "⟦", "]": "⟧"})
 # Row fields that can carry upstream strings.
-UNTRUSTED = ("benchmark", "source", "model_set", "axis", "message", "key")
+UNTRUSTED = ("benchmark", "benchmark_name", "name", "source", "model_set", "axis", "message", "key")
 
 # More pending messages than this for one channel in one round go out as one digest.
 DIGEST_AFTER = 5
@@ -209,9 +209,9 @@ def group_message(rows: Sequence[Mapping[str, Any]], dashboard_url: str, ci_leve
     first = rows[0]
     if len(rows) == 1:
         return title(first, first.get("kind")), body(first, dashboard_url, ci_level, first.get("kind"))
-    name = text(first.get("benchmark_name")) or first["benchmark"]
+    name = inert(text(first.get("benchmark_name")) or first["benchmark"])
     firing = sum(1 for r in rows if r["state"] == "firing")
-    head = (f"[Benchwatch] {name} ({first['source']}): {len(rows)} alert changes, {firing} firing, "
+    head = (f"[Benchwatch] {name} ({inert(first['source'])}): {len(rows)} alert changes, {firing} firing, "
             f"{len(rows) - firing} resolved")
     lines = [head, ""]
     for row in rows:

@@ -34,7 +34,7 @@ SAME = "same construct"
 RELATIONS = (INDEPENDENT, PART, SAME)
 # Axes whose every column of a source is part of them: each Arena board (text, style control,
 # factuality, ...) is fitted from the same Arena battles as the rating behind the ``arena`` axis.
-AXIS_SOURCES: dict[str, tuple[str, ...]] = {"arena": ("lmarena",)}
+AXIS_SOURCES: dict[str, tuple[str, ...]] = {"arena": ("lmarena",), "arena-style": ("lmarena",)}
 # Axes fitted upstream: a benchmark in them cannot be left out by Benchwatch.
 UPSTREAM_FITS = {"eci": "ECI is Epoch's own fit", "arena": "the Arena rating is Arena's own fit"}
 OUTPUT = ["source", "benchmark", "axis", "relation", "reason"]

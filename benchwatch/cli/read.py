@@ -223,8 +223,12 @@ def sources_check(
     if fmt is CheckFormat.json:
         typer.echo(json.dumps(rows, indent=1))
     else:
-        frame = pd.DataFrame(rows)[["source", "liveness", "reachable", "http_status", "format",
-                                    "newest_data", "detail"]]
+        frame = pd.DataFrame(rows)
+        http = frame["http_status"].map(lambda s: "" if s is None or pd.isna(s) else str(int(s)))
+        frame = pd.DataFrame({
+            "source": frame["source"], "live": frame["liveness"], "format": frame["format"],
+            "http": http.where(frame["reachable"] != False, "down"),  # noqa: E712 - None means not probed
+            "newest": frame["newest_data"].fillna(""), "detail": frame["detail"]})
         emit(frame, Format.table, title="Upstreams")
     if not all(result.ok for result in results):
         raise typer.Exit(1)

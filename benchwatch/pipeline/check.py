@@ -15,9 +15,13 @@ import duckdb
 import pandas as pd
 
 from benchwatch.analysis.check import CheckParams, check_axes, shared_models
+from benchwatch.analysis.circularity import INDEPENDENT, annotate, capability_columns, classify_pairs
+from benchwatch.analysis.axes import AXIS_PC1_JOINT
+from benchwatch.analysis.engine import AXIS_PC1
 from benchwatch.analysis.classes import Bands
 from benchwatch.identity.match import match_names, suggestions
 from benchwatch.settings import Settings
+from benchwatch.sources import full_registry
 from benchwatch.sources.tabular import InputError, UserScores
 from benchwatch.storage import identity as identity_store
 from benchwatch.storage import results as result_store
@@ -53,6 +57,11 @@ class CheckReport:
         names = mine.drop_duplicates("canonical_id").set_index("canonical_id")["model"]
         return pd.DataFrame({"model": shared["canonical_id"].map(names), "canonical_id": shared["canonical_id"],
                              "capabilities": shared["score"].to_numpy(), "score": shared["value"].to_numpy()})
+
+
+# The pseudo-source a checked file is classified under; the columns ``axis_members`` returns.
+CHECKED = "check"
+MEMBER_COLUMNS = ["source", "column", "axis", "relation"]
 
 
 def params_of(con: duckdb.DuckDBPyConnection, settings: Settings) -> CheckParams:
@@ -98,8 +107,27 @@ def check_benchmark(
     values = pd.DataFrame({"canonical_id": mine["canonical_id"],
                            "value": mine["score"] * (-1.0 if lower else 1.0),
                            "model_set": mine["model_set"].where(mine["model_set"].astype(bool), None)})
-    results = check_axes(values, axes, params_of(con, settings))
-    return CheckReport(name or user.benchmark, lower, matches, results, axes, unsuggested)
+    label = name or user.benchmark
+    results = circularity_of(check_axes(values, axes, params_of(con, settings)), label,
+                             full_registry(settings))
+    return CheckReport(label, lower, matches, results, axes, unsuggested)
+
+
+def circularity_of(results: pd.DataFrame, label: str, registry: pd.DataFrame) -> pd.DataFrame:
+    """The rows with the analysis's circularity rule applied: a checked benchmark that is one of the
+    benchmarks an axis is built from (same benchmark id as a capability column of a PC1) holds by
+    construction on that axis; its verdict says so instead of a class."""
+    if results.empty:
+        return results.assign(relation=pd.Series(dtype=object), relation_reason=pd.Series(dtype=object))
+    target = pd.DataFrame([{"source": CHECKED, "benchmark": label, "benchmark_id": label.strip(), "name": label}])
+    built = pd.concat([capability_columns(registry, axis) for axis in (AXIS_PC1, AXIS_PC1_JOINT)], ignore_index=True)
+    classes = classify_pairs(target, results["axis"].unique(), pd.DataFrame(columns=MEMBER_COLUMNS), built)
+    rows = annotate(results.assign(source=CHECKED, benchmark=label), classes).drop(columns=["source", "benchmark"])
+    circular = rows["relation"] != INDEPENDENT
+    rows["class"] = rows["class"].astype(object).where(~circular, None)
+    rows.loc[circular, "verdict"] = ("holds by construction, not evidence: "
+                                     + rows.loc[circular, "relation_reason"].astype(str))
+    return rows
 
 
 def _refuse_same_model(matched: pd.DataFrame, name: str) -> None:

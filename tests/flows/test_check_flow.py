@@ -10,6 +10,7 @@ from prefect.events.clients import AssertingEventsClient
 from prefect.testing.fixtures import asserting_events_worker  # noqa: F401 - a pytest fixture
 from prefect.testing.utilities import prefect_test_harness
 
+from tests.eee_datastore import Datastore, hle_record, record_bytes
 from tests.sources.test_lmarena import first_rows
 from tests.sources.test_sources_check import ECI, ECI_BYTES, FIRST_ROWS, INFO, INFO_BODY
 
@@ -31,6 +32,9 @@ def test_check_flow_completes_then_fails_on_a_changed_format(settings, upstream,
                                                               asserting_events_worker):  # noqa: F811
     for path, body in ((FIRST_ROWS, first_rows()), (ECI, ECI_BYTES), (INFO, INFO_BODY)):
         upstream.mount(path, body)
+    store = Datastore(upstream)
+    store.add("hle", record_bytes(hle_record("openai/gpt-4o", "GPT-4o", 2.7, 89.0, 1.75e9)))
+    store.publish()
     monkeypatch.setenv("BENCHWATCH_UPSTREAM_BASE", upstream.url)
     good = sources_check(db=str(settings.db), return_state=True)
     assert good.is_completed()

@@ -277,8 +277,6 @@ def wires(data: Path) -> dict[str, Wire]:
              _arena_frame, _arena_mount),
         Wire("epoch", "Model version", EPOCH_SCORE, "0-1", test_epoch.ZIP_PATH, test_epoch.ZIP_PATH, "zip",
              _epoch_frame, _epoch_mount, one_of_several=EPOCH_TABLE),
-        Wire("epoch", "Model version", "mean_score", "0-1", test_epoch.ZIP_PATH, test_epoch.ZIP_PATH, "zip",
-             _epoch_frame, _epoch_mount),
         Wire("every-eval-ever", "model", EEE_SCORE, "0-100", EEE_INDEX, EEE_INDEX, "jsonl", _eee_frame,
              _eee_mount, fixed_columns=False, settings=(("eee_collections", ["hle"]),)),
     ]}
