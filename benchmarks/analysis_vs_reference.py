@@ -101,10 +101,9 @@ def reference_source(source: str, history: pd.DataFrame, registry: pd.DataFrame,
 
 
 def inputs(con: duckdb.DuckDBPyConnection, frequency: str) -> list[tuple]:
-    from benchwatch.storage import observations as obs
-
     from benchwatch.analysis.history import asof_dates
     from benchwatch.sources import SOURCES
+    from benchwatch.storage import observations as obs
 
     out = []
     for name, cls in SOURCES.items():
@@ -131,10 +130,9 @@ def replay_inputs(db: Path | None, frequency: str) -> Iterator[tuple[Path, list[
 
 def full_recompute_seconds(db: Path, resamples: int) -> float:
     """``run_analysis(force=True)`` on a copy: every axis (cross-source too) and the write."""
-    from benchwatch.storage.db import connect
-
     from benchwatch.pipeline.analyze import run_analysis
     from benchwatch.settings import load_settings
+    from benchwatch.storage.db import connect
 
     with tempfile.TemporaryDirectory() as tmp:
         copy = Path(tmp) / "copy.duckdb"

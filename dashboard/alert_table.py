@@ -9,6 +9,7 @@ tables show a rho as a percentage without turning a count into one.
 from __future__ import annotations
 
 import pandas as pd
+
 from benchwatch.alerting.messages import describe, shown_numbers
 
 CORRELATION_RULES = ("capability-tracking", "drift")

@@ -8,11 +8,11 @@ the published read-only copy of the database; see ``dashboard/data.py``.
 from __future__ import annotations
 
 import streamlit as st
+
 from benchwatch.dashboard import context
 from benchwatch.dashboard.data import READ_ERRORS, StaleSnapshot, unreadable
-from benchwatch.storage.db import DatabaseUnusable
-
 from benchwatch.settings import SettingsError, load_settings
+from benchwatch.storage.db import DatabaseUnusable
 
 st.set_page_config(page_title="Benchwatch", page_icon=":material/monitoring:", layout="wide")
 

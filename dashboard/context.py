@@ -14,11 +14,11 @@ from dataclasses import dataclass, field
 from typing import Any
 
 import streamlit as st
+
 from benchwatch.analysis.classes import Bands
 from benchwatch.dashboard.data import Snapshot
-from benchwatch.storage import views
-
 from benchwatch.settings import Settings
+from benchwatch.storage import views
 
 _CURRENT: ContextVar[Context] = ContextVar("benchwatch_dashboard_context")
 

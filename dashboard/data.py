@@ -21,6 +21,7 @@ from typing import Any
 
 import duckdb
 import streamlit as st
+
 from benchwatch.storage.db import DatabaseUnusable, check_length, unusable
 from benchwatch.storage.publish import published_path
 

@@ -8,10 +8,10 @@ milliseconds, so extra triggers are harmless.
 
 from __future__ import annotations
 
-from benchwatch.flows.alerts import alerts_artifact, emit_alert_events
-from benchwatch.flows.tasks import prefect_hooks
 from prefect import flow
 
+from benchwatch.flows.alerts import alerts_artifact, emit_alert_events
+from benchwatch.flows.tasks import prefect_hooks
 from benchwatch.pipeline.refresh import refresh
 from benchwatch.settings import load_settings
 

@@ -16,7 +16,6 @@ from prefect.events import emit_event
 from benchwatch.pipeline.sources_check import run_sources_check
 from benchwatch.settings import load_settings
 
-
 CHECK_FAILED = "benchwatch.source.check-failed"
 
 

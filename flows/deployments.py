@@ -9,10 +9,10 @@ database file) are overridden here.
 
 from __future__ import annotations
 
+from collections.abc import Sequence
 from importlib.resources import files
 from importlib.resources.abc import Traversable
 from pathlib import Path
-from collections.abc import Sequence
 from typing import Any, Literal
 
 import yaml

@@ -12,10 +12,10 @@ from dataclasses import asdict
 from datetime import date
 from typing import Literal
 
-from benchwatch.flows.tasks import prefect_hooks
 from prefect import flow
 from prefect.events import emit_event
 
+from benchwatch.flows.tasks import prefect_hooks
 from benchwatch.pipeline.refresh import refresh
 from benchwatch.settings import load_settings
 

@@ -9,11 +9,11 @@ from __future__ import annotations
 
 from datetime import date
 
-from benchwatch.flows.alerts import alerts_artifact, emit_alert_events
-from benchwatch.flows.tasks import prefect_hooks
 from prefect import flow
 from prefect.artifacts import create_table_artifact
 
+from benchwatch.flows.alerts import alerts_artifact, emit_alert_events
+from benchwatch.flows.tasks import prefect_hooks
 from benchwatch.pipeline import refresh as use_case
 from benchwatch.settings import load_settings
 

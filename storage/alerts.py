@@ -19,6 +19,7 @@ from datetime import date, datetime, timedelta
 
 import duckdb
 import pandas as pd
+
 from benchwatch.storage.alert_records import (
     NOTIFY,
     ChannelRef,

@@ -31,6 +31,7 @@ from pathlib import Path
 from typing import Any
 
 import duckdb
+
 from benchwatch.storage.db import (
     StorageError,
     check_schema,

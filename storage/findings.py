@@ -10,6 +10,7 @@ from __future__ import annotations
 
 import duckdb
 import pandas as pd
+
 from benchwatch.storage.db import transaction, utcnow
 
 COLUMNS = ["finding_key", "rule", "source", "benchmark", "axis", "model_set", "since", "as_of", "rho",

@@ -13,6 +13,7 @@ from datetime import date
 
 import duckdb
 import pandas as pd
+
 from benchwatch.storage.db import transaction
 from benchwatch.storage.results import last_run
 

@@ -16,10 +16,10 @@ from datetime import datetime
 import duckdb
 import numpy as np
 import pandas as pd
-from benchwatch.storage import revisions
-from benchwatch.storage.db import transaction, utcnow
 
 from benchwatch.sources.base import DECLARED_COLUMNS, MODEL_COLUMNS, ParsedBatch, Previous, Snapshot
+from benchwatch.storage import revisions
+from benchwatch.storage.db import transaction, utcnow
 
 
 @dataclass

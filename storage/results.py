@@ -6,6 +6,7 @@ from datetime import date
 
 import duckdb
 import pandas as pd
+
 from benchwatch.storage.db import transaction, utcnow
 
 RESULT_TABLES = {

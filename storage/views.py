@@ -15,12 +15,12 @@ from datetime import date
 
 import duckdb
 import pandas as pd
+
+from benchwatch.sources import SOURCES
 from benchwatch.storage.alerts import list_alerts
 from benchwatch.storage.findings import list_findings
 from benchwatch.storage.observations import source_status
 from benchwatch.storage.results import last_run
-
-from benchwatch.sources import SOURCES
 
 
 def runs(con: duckdb.DuckDBPyConnection) -> dict:

@@ -12,13 +12,13 @@ from pathlib import Path
 import boto3
 import duckdb
 import pytest
-from benchwatch.storage.backup import DB_FILE, MANIFEST
-from benchwatch.storage.publish import published_path
 from typer.testing import CliRunner
 
 from benchwatch.cli import app
 from benchwatch.pipeline.refresh import refresh
 from benchwatch.settings import load_settings
+from benchwatch.storage.backup import DB_FILE, MANIFEST
+from benchwatch.storage.publish import published_path
 
 READS = [["sources", "--format", "json"], ["correlations", "--format", "json"],
          ["correlations", "--as-of", "all", "--format", "json"], ["alerts", "--format", "json"]]

@@ -11,6 +11,7 @@ import pytest
 from tests.clirun import run
 from tests.dashboard.helpers import copy_database
 
+
 def as_json(*args: str) -> list | dict:
     return json.loads(run(*args).stdout)
 

@@ -13,10 +13,10 @@ from pathlib import Path
 
 import duckdb
 import pytest
-from benchwatch.storage.publish import published_path
 
 from benchwatch.pipeline.refresh import refresh
 from benchwatch.settings import load_settings
+from benchwatch.storage.publish import published_path
 from tests.dashboard.helpers import app_test
 
 HOLD = "import duckdb, sys, time; c = duckdb.connect(sys.argv[1]); print('holding', flush=True); time.sleep(600)"

@@ -6,11 +6,11 @@ from __future__ import annotations
 
 import pandas as pd
 import pytest
-from benchwatch.storage.db import connect
 
 from benchwatch.pipeline.ingest import ingest_source
 from benchwatch.sources.http import HttpClient
 from benchwatch.sources.open_llm_v1 import RECORDED
+from benchwatch.storage.db import connect
 from tests.sources.test_open_llm_v1 import serve_rows
 
 V1 = "open-llm-leaderboard-v1"

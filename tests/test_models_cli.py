@@ -9,8 +9,6 @@ from pathlib import Path
 
 import pandas as pd
 import pytest
-from benchwatch.storage.db import connect
-from benchwatch.storage.observations import sync_benchmarks
 from scipy.stats import spearmanr
 from typer.testing import CliRunner
 
@@ -20,6 +18,8 @@ from benchwatch.pipeline.analyze import run_analysis
 from benchwatch.pipeline.ingest import ingest_source
 from benchwatch.registry import load_registry
 from benchwatch.settings import load_settings
+from benchwatch.storage.db import connect
+from benchwatch.storage.observations import sync_benchmarks
 
 SOURCES = ["safetywashing-paper", "helm-safety", "helm-capabilities", "lmarena", "epoch"]
 HELM_SAFETY = {"harm_bench_safety_score", "xstest_safety_score", "bbq_accuracy",

@@ -26,8 +26,8 @@ from typing import Any
 
 import pandas as pd
 
-from benchwatch.sources.base import PART_FAILED
 from benchwatch.analysis.circularity import INDEPENDENT
+from benchwatch.sources.base import PART_FAILED
 from benchwatch.storage.alert_records import Transition
 
 CAPABILITY_TRACKING = "capability-tracking"

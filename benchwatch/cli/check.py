@@ -17,7 +17,6 @@ import typer
 
 from benchwatch.cli.app import DbOption, Format, app, emit, err, out, read_db, settings_or_exit
 
-
 MATCH_ROWS = 200  # rows of the match table printed in table mode
 
 

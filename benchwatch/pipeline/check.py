@@ -14,11 +14,11 @@ from dataclasses import dataclass
 import duckdb
 import pandas as pd
 
+from benchwatch.analysis.axes import AXIS_PC1_JOINT
 from benchwatch.analysis.check import CheckParams, check_axes, shared_models
 from benchwatch.analysis.circularity import INDEPENDENT, annotate, capability_columns, classify_pairs
-from benchwatch.analysis.axes import AXIS_PC1_JOINT
-from benchwatch.analysis.engine import AXIS_PC1
 from benchwatch.analysis.classes import Bands
+from benchwatch.analysis.engine import AXIS_PC1
 from benchwatch.identity.match import match_names, suggestions
 from benchwatch.settings import Settings
 from benchwatch.sources import full_registry

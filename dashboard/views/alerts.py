@@ -6,6 +6,7 @@ from datetime import date, timedelta
 
 import pandas as pd
 import streamlit as st
+
 from benchwatch.dashboard import actions, ui
 from benchwatch.dashboard.alert_table import split_value
 from benchwatch.dashboard.context import Context, current

@@ -4,9 +4,10 @@ from __future__ import annotations
 
 import pandas as pd
 import streamlit as st
+
+from benchwatch.analysis.axes import AXIS_LABELS
 from benchwatch.dashboard import charts, ui
 from benchwatch.dashboard.context import Context, current
-from benchwatch.analysis.axes import AXIS_LABELS
 from benchwatch.storage import views
 
 AXIS_HELP = ("pc1: the paper's capabilities score within the source; pc1-joint: PC1 over capability "

@@ -7,9 +7,9 @@ published copy; the upload is read in memory and never touches the database.
 from __future__ import annotations
 
 import streamlit as st
+
 from benchwatch.dashboard import charts, ui
 from benchwatch.dashboard.context import current
-
 from benchwatch.pipeline.check import check_benchmark
 from benchwatch.sources.tabular import InputError, scores_from_bytes
 

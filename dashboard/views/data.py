@@ -5,13 +5,13 @@ from __future__ import annotations
 from pathlib import Path
 
 import streamlit as st
+
 from benchwatch.dashboard import reproduction, ui
 from benchwatch.dashboard.context import Context, current
-from benchwatch.storage import views
-
 from benchwatch.paper import reproduce
 from benchwatch.sources import SOURCES
 from benchwatch.sources.base import SourceError
+from benchwatch.storage import views
 
 ALL = ""
 

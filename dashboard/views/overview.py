@@ -4,15 +4,15 @@ from __future__ import annotations
 
 import pandas as pd
 import streamlit as st
-from benchwatch.dashboard import charts, ui
-from benchwatch.dashboard.alert_table import split_value
+
 from benchwatch.analysis.axes import AXIS_LABELS
 from benchwatch.analysis.circularity import INDEPENDENT
 from benchwatch.analysis.classes import CLASSES
+from benchwatch.dashboard import charts, ui
+from benchwatch.dashboard.alert_table import split_value
 from benchwatch.dashboard.context import Context, current
-from benchwatch.storage import views
-
 from benchwatch.sources import SOURCES
+from benchwatch.storage import views
 
 ANY_SET = "any"
 

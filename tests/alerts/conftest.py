@@ -7,10 +7,10 @@ from datetime import date
 from pathlib import Path
 
 import pytest
-from benchwatch.storage.db import connect
-from benchwatch.storage.observations import sync_benchmarks
 
 from benchwatch.registry import load_registry
+from benchwatch.storage.db import connect
+from benchwatch.storage.observations import sync_benchmarks
 from tests.alerts.receivers import Mailbox, Webhook
 from tests.alerts.support import PAPER, PASSWORD, SCORES, V2, make_settings, refresh
 

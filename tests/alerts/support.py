@@ -9,12 +9,11 @@ from __future__ import annotations
 from datetime import date
 from pathlib import Path
 
-from benchwatch.storage import alerts as alert_store
-
 from benchwatch.alerting import service as alert_service
 from benchwatch.pipeline.analyze import run_analysis
 from benchwatch.pipeline.ingest import ingest_source
 from benchwatch.settings import Settings, load_settings
+from benchwatch.storage import alerts as alert_store
 from tests.alerts.receivers import Mailbox, Webhook
 
 PAPER = "safetywashing-paper"

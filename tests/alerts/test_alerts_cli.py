@@ -9,12 +9,12 @@ from __future__ import annotations
 import json
 
 import pytest
-from benchwatch.flows.refresh import refresh as refresh_flow
 from prefect.artifacts import Artifact
 from prefect.testing.utilities import prefect_test_harness
 from typer.testing import CliRunner
 
 from benchwatch.cli import app
+from benchwatch.flows.refresh import refresh as refresh_flow
 from tests.alerts.receivers import Webhook, free_port
 from tests.alerts.support import SCHEMA, SCORES, TOKEN, V2
 

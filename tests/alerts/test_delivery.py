@@ -12,11 +12,11 @@ from datetime import date
 
 import pandas as pd
 import pytest
+
+from benchwatch.registry import load_registry
 from benchwatch.storage import alerts as alert_store
 from benchwatch.storage.db import connect
 from benchwatch.storage.observations import sync_benchmarks
-
-from benchwatch.registry import load_registry
 from tests.alerts.receivers import Webhook, free_port
 from tests.alerts.support import (
     LATER_CHANGES,

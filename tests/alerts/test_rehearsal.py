@@ -27,12 +27,12 @@ from collections import Counter
 from datetime import date
 
 import pytest
+
+from benchwatch.alerting.rules import capability_tracking
 from benchwatch.storage import alerts as alert_store
 from benchwatch.storage import results as result_store
 from benchwatch.storage.db import connect
 from benchwatch.storage.findings import list_findings
-
-from benchwatch.alerting.rules import capability_tracking
 from tests.alerts.support import (
     LATER_CHANGES,
     MC1_CHAT,

@@ -12,13 +12,13 @@ from __future__ import annotations
 from datetime import date
 
 import pandas as pd
-from benchwatch.storage import results as result_store
-from benchwatch.storage.db import connect, utcnow
-from benchwatch.storage.observations import record_fetch, sync_benchmarks
 
 from benchwatch.alerting import service as alert_service
 from benchwatch.registry import load_registry
 from benchwatch.settings import load_settings
+from benchwatch.storage import results as result_store
+from benchwatch.storage.db import connect, utcnow
+from benchwatch.storage.observations import record_fetch, sync_benchmarks
 from tests.alerts.receivers import Webhook
 
 HOSTILE = ("<!channel> @everyone <@U024BE7LH> [click](http://evil.example) <b>bold</b>\x07\x1b[31m"

@@ -12,8 +12,8 @@ from pathlib import Path
 
 import duckdb
 import pytest
-from benchwatch.storage.publish import published_path
 
+from benchwatch.storage.publish import published_path
 from tests.dashboard.helpers import CHROMIUM
 
 

@@ -15,11 +15,11 @@ from datetime import date
 from pathlib import Path
 
 import pytest
-from benchwatch.storage.publish import published_path
 from streamlit.testing.v1 import AppTest
 
 from benchwatch.pipeline.refresh import refresh as run_refresh
 from benchwatch.settings import Settings
+from benchwatch.storage.publish import published_path
 from tests.paths import REPO_ROOT
 
 APP = REPO_ROOT / "dashboard" / "app.py"

@@ -6,11 +6,11 @@ from __future__ import annotations
 import duckdb
 import pandas as pd
 import pytest
-from benchwatch.storage.publish import published_path
 
 from benchwatch.pipeline.check import check_benchmark
 from benchwatch.settings import load_settings
 from benchwatch.sources.tabular import scores_from_bytes
+from benchwatch.storage.publish import published_path
 from tests.dashboard.helpers import ARTIFACTS, RESAMPLES, app_test, refresh, served
 
 PAGE = "views/check.py"

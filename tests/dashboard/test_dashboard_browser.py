@@ -9,8 +9,8 @@ from __future__ import annotations
 import re
 
 import pytest
-from benchwatch.analysis.classes import Bands
 
+from benchwatch.analysis.classes import Bands
 from tests.dashboard.helpers import ARTIFACTS, served
 
 CHART = ".vega-embed canvas, .vega-embed svg.marks"

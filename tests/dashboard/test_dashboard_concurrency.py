@@ -22,9 +22,9 @@ import duckdb
 import numpy as np
 import pandas as pd
 import pytest
-from benchwatch.storage.publish import published_path
 
 from benchwatch.settings import load_settings
+from benchwatch.storage.publish import published_path
 from tests.dashboard.helpers import RESAMPLES, app_test, refresh, served
 
 START = date(2024, 10, 1)

@@ -13,10 +13,10 @@ import duckdb
 import numpy as np
 import pandas as pd
 import pytest
-from benchwatch.analysis.classes import Bands
-from benchwatch.sources import SOURCES
 from scipy.stats import spearmanr
 
+from benchwatch.analysis.classes import Bands
+from benchwatch.sources import SOURCES
 from tests.dashboard.helpers import app_test, copy_database
 
 V1 = "open-llm-leaderboard-v1"

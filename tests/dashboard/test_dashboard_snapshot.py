@@ -7,6 +7,7 @@ from pathlib import Path
 
 import duckdb
 import pytest
+
 from benchwatch.dashboard.data import Snapshot, StaleSnapshot, version_of
 from benchwatch.dashboard.ui import escape_markdown
 from benchwatch.storage.publish import publish, published_path

@@ -9,6 +9,10 @@ import re
 import pandas as pd
 import pytest
 import yaml
+from prefect.client.schemas.objects import ConcurrencyLimitStrategy
+from prefect.client.schemas.schedules import CronSchedule
+from prefect.flows import load_flow_from_entrypoint
+
 from benchwatch.flows.check import CHECK_FAILED
 from benchwatch.flows.deployments import (
     PREFECT_FILE,
@@ -16,10 +20,6 @@ from benchwatch.flows.deployments import (
     runner_deployments,
 )
 from benchwatch.flows.ingest import SOURCE_UPDATED
-from prefect.client.schemas.objects import ConcurrencyLimitStrategy
-from prefect.client.schemas.schedules import CronSchedule
-from prefect.flows import load_flow_from_entrypoint
-
 from benchwatch.sources import SOURCES
 from tests.paths import REPO_ROOT
 

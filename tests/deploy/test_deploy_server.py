@@ -15,13 +15,13 @@ from zoneinfo import ZoneInfo
 
 import duckdb
 import pytest
-from benchwatch.flows.deployments import deployment_specs
-from benchwatch.storage.db import connect
-from benchwatch.storage.publish import published_path
 
+from benchwatch.flows.deployments import deployment_specs
 from benchwatch.pipeline.ingest import ingest_source
 from benchwatch.settings import load_settings
 from benchwatch.sources.http import HttpClient
+from benchwatch.storage.db import connect
+from benchwatch.storage.publish import published_path
 from benchwatch.supervise import Supervisor, answers
 from tests.deploy.prefect_api import (
     STARTUP_TIMEOUT,

@@ -9,19 +9,19 @@ import shutil
 import duckdb
 import pandas as pd
 import pytest
-from benchwatch.flows.analysis import analyze_and_alert
-from benchwatch.flows.ingest import SourceFailed, ingest
-from benchwatch.flows.tasks import task_runner
-from benchwatch.storage.db import connect
-from benchwatch.storage.publish import publish, published_path
 from distributed import LocalCluster
 from prefect.task_runners import ThreadPoolTaskRunner
 from prefect.testing.utilities import prefect_test_harness
 from prefect_dask import DaskTaskRunner
 
+from benchwatch.flows.analysis import analyze_and_alert
+from benchwatch.flows.ingest import SourceFailed, ingest
+from benchwatch.flows.tasks import task_runner
 from benchwatch.pipeline.analyze import plan_analysis, run_analysis
 from benchwatch.pipeline.ingest import ingest_source
 from benchwatch.settings import load_settings
+from benchwatch.storage.db import connect
+from benchwatch.storage.publish import publish, published_path
 
 SOURCES = ["safetywashing-paper", "helm-safety"]
 RESULT_TABLES = ["correlations", "capability_axes", "capability_loadings", "capability_scores",

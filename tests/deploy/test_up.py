@@ -13,9 +13,9 @@ import sys
 
 import duckdb
 import pytest
-from benchwatch.storage.publish import published_path
 
 from benchwatch.flows.deployments import deployment_specs
+from benchwatch.storage.publish import published_path
 from benchwatch.supervise import alive, answers, descendants
 from tests.deploy.prefect_api import (
     STARTUP_TIMEOUT,

@@ -4,8 +4,9 @@ from __future__ import annotations
 
 import duckdb
 import pytest
-from benchwatch.flows.refresh import refresh
 from prefect.testing.utilities import prefect_test_harness
+
+from benchwatch.flows.refresh import refresh
 
 
 @pytest.fixture(scope="module", autouse=True)

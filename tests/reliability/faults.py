@@ -23,11 +23,11 @@ from dataclasses import dataclass, field
 from pathlib import Path
 
 import pandas as pd
-from benchwatch.storage.db import connect
 
 from benchwatch.pipeline.ingest import ingest_source
 from benchwatch.settings import load_settings
 from benchwatch.sources.http import HttpClient
+from benchwatch.storage.db import connect
 from tests.loopback import Fault, Upstream
 from tests.reliability.crash import integrity
 from tests.reliability.wire import Wire, wires

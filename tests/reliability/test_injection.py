@@ -15,11 +15,11 @@ from pathlib import Path
 
 import duckdb
 import pytest
-from benchwatch.storage.db import connect
-from benchwatch.storage.publish import publish, published_path
 
 from benchwatch.pipeline.analyze import run_analysis
 from benchwatch.settings import load_settings
+from benchwatch.storage.db import connect
+from benchwatch.storage.publish import publish, published_path
 from tests.dashboard.helpers import app_test
 from tests.paths import REPO_ROOT
 from tests.reliability.faults import INJECTION, MARKUP, Case, run_case

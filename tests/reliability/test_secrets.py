@@ -14,18 +14,18 @@ from pathlib import Path
 
 import duckdb
 import pytest
-from benchwatch.storage.db import connect, writer_lock
-from benchwatch.storage.observations import sync_benchmarks
-from benchwatch.storage.publish import publish, published_path
 
 from benchwatch.alerting import service as alert_service
 from benchwatch.alerting.messages import run_summary
 from benchwatch.pipeline.analyze import run_analysis
-from benchwatch.pipeline.sources_check import run_sources_check
-from benchwatch.pipeline.refresh import refresh
 from benchwatch.pipeline.ingest import ingest_source
+from benchwatch.pipeline.refresh import refresh
+from benchwatch.pipeline.sources_check import run_sources_check
 from benchwatch.registry import load_registry
 from benchwatch.settings import load_settings
+from benchwatch.storage.db import connect, writer_lock
+from benchwatch.storage.observations import sync_benchmarks
+from benchwatch.storage.publish import publish, published_path
 from tests.dashboard.helpers import app_test
 from tests.loopback import Fault
 from tests.sources.test_lmarena import LISTING, first_rows, serve_2026

@@ -17,8 +17,6 @@ from datetime import datetime
 
 import pandas as pd
 import pytest
-from benchwatch.storage.db import connect
-from benchwatch.storage.observations import axis_members, sync_benchmarks, upstream_benchmarks
 
 from benchwatch.pipeline.ingest import ingest_source
 from benchwatch.pipeline.refresh import refresh
@@ -26,6 +24,8 @@ from benchwatch.registry import load_registry
 from benchwatch.sources.base import Snapshot
 from benchwatch.sources.epoch import EpochBenchmarks
 from benchwatch.sources.http import HttpClient
+from benchwatch.storage.db import connect
+from benchwatch.storage.observations import axis_members, sync_benchmarks, upstream_benchmarks
 from tests.sources.epoch_current import APRIL, RECORDED_ECI, current_layout, read
 from tests.sources.test_epoch import ZIP_PATH, serve, zip_of
 

@@ -11,8 +11,6 @@ from datetime import datetime
 
 import pandas as pd
 import pytest
-from benchwatch.storage.db import connect
-from benchwatch.storage.observations import sync_benchmarks, unmapped_benchmarks
 
 from benchwatch.identity.resolve import resolve
 from benchwatch.pipeline.ingest import ingest_source
@@ -21,6 +19,8 @@ from benchwatch.sources import build
 from benchwatch.sources.base import Snapshot
 from benchwatch.sources.eee_records import RecordError, parse_record
 from benchwatch.sources.http import HttpClient
+from benchwatch.storage.db import connect
+from benchwatch.storage.observations import sync_benchmarks, unmapped_benchmarks
 from tests.eee_datastore import EXAMPLES, Datastore, hle_record, record_bytes, vectara_record
 
 EEE = "every-eval-ever"

@@ -13,12 +13,12 @@ import duckdb
 import numpy as np
 import pandas as pd
 import pytest
-from benchwatch.storage.db import connect, migrations
-from benchwatch.storage.observations import ingest
-from benchwatch.storage.revisions import is_revision
 
 from benchwatch.pipeline.ingest import ingest_source
 from benchwatch.sources.base import ParsedBatch, Snapshot
+from benchwatch.storage.db import connect, migrations
+from benchwatch.storage.observations import ingest
+from benchwatch.storage.revisions import is_revision
 
 SOURCE = "test-source"
 

@@ -6,14 +6,14 @@ from datetime import datetime, timedelta
 
 import numpy as np
 import pandas as pd
-from benchwatch.storage.db import connect
-from benchwatch.storage.observations import Pending, ingest, ingest_many
-from benchwatch.storage.revisions import is_revision
 from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
 
 from benchwatch.pipeline.ingest import ingest_source
 from benchwatch.sources.base import ParsedBatch, Snapshot
+from benchwatch.storage.db import connect
+from benchwatch.storage.observations import Pending, ingest, ingest_many
+from benchwatch.storage.revisions import is_revision
 
 SOURCE = "test-source"
 MODELS = ["m1", "m2", "m3"]
