@@ -72,24 +72,40 @@ def unusable(path: Path, exc: BaseException, recover: str | None = None) -> Data
 HEADERS_BYTES = 3 * 4096
 
 
-def check_length(con: duckdb.DuckDBPyConnection, path: Path, recover: str | None = None) -> None:
+def check_length(con: duckdb.DuckDBPyConnection, path: Path, recover: str | None = None,
+                 wal_pending: bool = False) -> None:
     """A file shorter than the blocks its header counts was cut short (a full disk, a partial copy).
 
     DuckDB itself notices only when a query reaches a missing block, and a
     table in the first half of the file still reads: so the length is checked
-    on opening. Skipped while a write-ahead log is pending (its blocks are not
-    in the file yet).
+    on opening. Skipped when a write-ahead log was pending as the file was
+    opened (a writer killed mid-run): replaying it allocates blocks that are
+    not in the file yet, so the count runs ahead of the length by design.
+    ``wal_pending`` must be looked at before connecting, since opening replays the log.
     """
-    if Path(f"{path}.wal").exists():
+    if wal_pending or Path(f"{path}.wal").exists():
         return
     cursor = con.execute("PRAGMA database_size")
     row = dict(zip([d[0] for d in cursor.description], cursor.fetchone(), strict=True))
     expected = HEADERS_BYTES + int(row["total_blocks"]) * int(row["block_size"])
     actual = path.stat().st_size
-    if row["total_blocks"] and actual < expected:
+    if row["total_blocks"] and actual < expected and not _reads_whole(con):
         raise DatabaseUnusable(
             f"database {path} is damaged: it is shorter than its own metadata says ({actual} bytes of "
             f"{expected}; cut short, e.g. by a full disk). " + (recover or RECOVER.format(path=path)))
+
+
+def _reads_whole(con: duckdb.DuckDBPyConnection) -> bool:
+    """Every row of every table can be read. A file shorter than its block count whose data all
+    reads is whole where it matters (a writer killed between a checkpoint's truncation and its
+    header leaves blocks counted that hold nothing); a file cut short fails on a missing block."""
+    try:
+        for (name,) in con.execute(
+                "SELECT table_name FROM duckdb_tables() WHERE schema_name = 'main'").fetchall():
+            con.table(name).fetch_arrow_table()
+    except duckdb.Error:
+        return False
+    return True
 
 
 def schema_version(con: duckdb.DuckDBPyConnection) -> int:
@@ -179,6 +195,7 @@ def connect(path: Path, read_only: bool = False, upgrade: bool = True) -> duckdb
             path.parent.mkdir(parents=True, exist_ok=True)
         except OSError as exc:
             raise StorageError(f"cannot create the folder of database {path}: {exc}") from exc
+    wal_pending = Path(f"{path}.wal").exists()
     try:
         con = duckdb.connect(str(path), read_only=read_only)
     except duckdb.Error as exc:
@@ -186,7 +203,7 @@ def connect(path: Path, read_only: bool = False, upgrade: bool = True) -> duckdb
     except OSError as exc:
         raise StorageError(f"cannot open database {path}: {exc}") from exc
     try:
-        check_length(con, path)
+        check_length(con, path, wal_pending=wal_pending)
         check_schema(con, path)
     except DatabaseUnusable:
         con.close()
