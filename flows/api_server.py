@@ -21,11 +21,12 @@ import time
 from collections.abc import Iterator
 from pathlib import Path
 
-import httpx
 import prefect
 from prefect.events.worker import EventsWorker
 from prefect.logging.handlers import APILogWorker
 from prefect.settings import PREFECT_API_URL, get_current_settings, temporary_settings
+
+from benchwatch.supervise import answers
 
 PR_SET_PDEATHSIG = 1
 STARTUP_TIMEOUT_SECONDS = 180.0
@@ -95,10 +96,7 @@ def _await_health(process: subprocess.Popen, url: str) -> None:
     while time.monotonic() < deadline:
         if process.poll() is not None:
             raise ServerDidNotStart(f"the temporary Prefect API exited with code {process.returncode}")
-        try:
-            if httpx.get(f"{url}/health", timeout=2.0).status_code == 200:
-                return
-        except httpx.HTTPError:
-            pass
+        if answers(f"{url}/health"):
+            return
         time.sleep(0.2)
     raise ServerDidNotStart(f"the temporary Prefect API at {url} did not answer within {wait:.0f} s")
