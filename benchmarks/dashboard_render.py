@@ -43,12 +43,12 @@ APP = REPO_ROOT / "dashboard" / "app.py"
 # Page, and the pickers set on it (as a user would, after it opened).
 PAGES: dict[str, tuple[str | None, dict[str, str]]] = {
     "Overview": (None, {}),
-    "Benchmark": ("views/benchmark.py", {}),
+    "Benchmark": ("pages/benchmark.py", {}),
     "Benchmark, Open LLM v1 TruthfulQA (largest model set)": (
-        "views/benchmark.py", {"source": "open-llm-leaderboard-v1", "benchmark": "truthfulqa"}),
-    "Capabilities": ("views/capabilities.py", {}),
-    "Alerts": ("views/alerts.py", {}),
-    "Data": ("views/data.py", {}),
+        "pages/benchmark.py", {"source": "open-llm-leaderboard-v1", "benchmark": "truthfulqa"}),
+    "Capabilities": ("pages/capabilities.py", {}),
+    "Alerts": ("pages/alerts.py", {}),
+    "Data": ("pages/data.py", {}),
 }
 
 

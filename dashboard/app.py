@@ -10,19 +10,19 @@ from __future__ import annotations
 import streamlit as st
 
 from benchwatch.dashboard import context
-from benchwatch.dashboard.data import READ_ERRORS, StaleSnapshot, unreadable
+from benchwatch.dashboard.data import READ_ERRORS, StaleCopy, unreadable
 from benchwatch.settings import SettingsError, load_settings
 from benchwatch.storage.db import DatabaseUnusable
 
 st.set_page_config(page_title="Benchwatch", page_icon=":material/monitoring:", layout="wide")
 
 PAGES = [
-    st.Page("views/overview.py", title="Overview", icon=":material/dashboard:", default=True),
-    st.Page("views/benchmark.py", title="Benchmark", icon=":material/show_chart:", url_path="benchmark"),
-    st.Page("views/capabilities.py", title="Capabilities", icon=":material/psychology:", url_path="capabilities"),
-    st.Page("views/check.py", title="Check a benchmark", icon=":material/fact_check:", url_path="check"),
-    st.Page("views/alerts.py", title="Alerts", icon=":material/notifications:", url_path="alerts"),
-    st.Page("views/data.py", title="Data", icon=":material/database:", url_path="data"),
+    st.Page("pages/overview.py", title="Overview", icon=":material/dashboard:", default=True),
+    st.Page("pages/benchmark.py", title="Benchmark", icon=":material/show_chart:", url_path="benchmark"),
+    st.Page("pages/capabilities.py", title="Capabilities", icon=":material/psychology:", url_path="capabilities"),
+    st.Page("pages/benchmark_check.py", title="Check a benchmark", icon=":material/fact_check:", url_path="check"),
+    st.Page("pages/alerts.py", title="Alerts", icon=":material/notifications:", url_path="alerts"),
+    st.Page("pages/data.py", title="Data", icon=":material/database:", url_path="data"),
 ]
 
 page = st.navigation(PAGES)
@@ -41,11 +41,11 @@ with st.sidebar:
 with context.opened(settings) as ctx:
     try:
         page.run()
-    except StaleSnapshot:
+    except StaleCopy:
         # A refresh replaced the published copy mid-render: start over on the new one.
         st.rerun()
     except (DatabaseUnusable, *READ_ERRORS) as exc:
         # A damaged or locked copy: one message saying which file and what to do, never a traceback.
-        problem = exc if isinstance(exc, DatabaseUnusable) else unreadable(ctx.snapshot.path, settings.db, exc)
+        problem = exc if isinstance(exc, DatabaseUnusable) else unreadable(ctx.pinned.path, settings.db, exc)
         st.error(str(problem))
         st.stop()

@@ -1,4 +1,4 @@
-"""What every page of one render shares: settings, the snapshot, the run it shows.
+"""What every page of one render shares: settings, the pinned copy, the run it shows.
 
 ``app.py`` opens it around the page it runs; pages call ``current()``. A
 context variable (not a module global) keeps concurrent sessions, which
@@ -16,7 +16,7 @@ from typing import Any
 import streamlit as st
 
 from benchwatch.analysis.classes import Bands
-from benchwatch.dashboard.data import Snapshot
+from benchwatch.dashboard.data import PinnedCopy
 from benchwatch.settings import Settings
 from benchwatch.storage import views
 
@@ -26,7 +26,7 @@ _CURRENT: ContextVar[Context] = ContextVar("benchwatch_dashboard_context")
 @dataclass
 class Context:
     settings: Settings
-    snapshot: Snapshot | None
+    pinned: PinnedCopy | None
     _runs: dict | None = field(default=None, repr=False)
 
     @property
@@ -34,8 +34,8 @@ class Context:
         return Bands(tracking=self.settings.capability_threshold)
 
     def read(self, view: Callable[..., Any], *args: Any) -> Any:
-        assert self.snapshot is not None, "require_data() first"
-        return self.snapshot.read(view, *args)
+        assert self.pinned is not None, "require_data() first"
+        return self.pinned.read(view, *args)
 
     @property
     def runs(self) -> dict:
@@ -50,7 +50,7 @@ class Context:
 
     def require_data(self) -> None:
         """Stop the page with a clear message when there is nothing to show yet."""
-        if self.snapshot is None:
+        if self.pinned is None:
             st.info(
                 "No data yet: the dashboard reads the copy a refresh publishes "
                 f"({self.settings.db.name} → published copy beside it), and there is none. "
@@ -69,11 +69,11 @@ def current() -> Context:
 @contextlib.contextmanager
 def opened(settings: Settings) -> Iterator[Context]:
     """Pin the published copy for one render and close its connection afterwards."""
-    ctx = Context(settings, Snapshot.of(settings.db))
+    ctx = Context(settings, PinnedCopy.of(settings.db))
     token = _CURRENT.set(ctx)
     try:
         yield ctx
     finally:
         _CURRENT.reset(token)
-        if ctx.snapshot is not None:
-            ctx.snapshot.close()
+        if ctx.pinned is not None:
+            ctx.pinned.close()

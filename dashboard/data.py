@@ -1,10 +1,10 @@
-"""Reading the published copy: one consistent snapshot per render, cached by version.
+"""Reading the published copy: one pinned copy per render, cached by version.
 
 The writer publishes a complete, checkpointed copy with an atomic rename
 (``storage.publish``). A render pins the copy's version (inode, mtime, size)
 when it starts; every frame it shows is either cached under that version or
 read through a connection verified to be that version. If a refresh replaces
-the copy mid-render, the first read that notices raises ``StaleSnapshot`` and
+the copy mid-render, the first read that notices raises ``StaleCopy`` and
 the app reruns on the new copy, so a page never mixes two refreshes.
 
 Caching is keyed on the version, so a new refresh is seen on the next render
@@ -29,7 +29,7 @@ CACHE_TTL_SECONDS = 3600
 CACHE_ENTRIES = 512
 
 
-class StaleSnapshot(RuntimeError):
+class StaleCopy(RuntimeError):
     """The published copy changed since this render started; rerun on the new one."""
 
 
@@ -59,7 +59,7 @@ def version_of(path: Path) -> str | None:
 
 
 @dataclass
-class Snapshot:
+class PinnedCopy:
     """The published copy as it was when this render started."""
 
     path: Path
@@ -68,13 +68,13 @@ class Snapshot:
     _con: duckdb.DuckDBPyConnection | None = None
 
     @classmethod
-    def of(cls, db: Path) -> Snapshot | None:
+    def of(cls, db: Path) -> PinnedCopy | None:
         path = published_path(Path(db))
         version = version_of(path)
         return None if version is None else cls(path, version, Path(db))
 
     def connection(self) -> duckdb.DuckDBPyConnection:
-        """A read-only connection to this version; raises StaleSnapshot if it was replaced."""
+        """A read-only connection to this version; raises StaleCopy if it was replaced."""
         if self._con is None:
             try:
                 con = duckdb.connect(str(self.path), read_only=True)
@@ -87,7 +87,7 @@ class Snapshot:
                 raise
             if version_of(self.path) != self.version:
                 con.close()
-                raise StaleSnapshot(f"{self.path} was republished during this render")
+                raise StaleCopy(f"{self.path} was republished during this render")
             self._con = con
         return self._con
 
@@ -103,8 +103,8 @@ class Snapshot:
 
 
 @st.cache_data(ttl=CACHE_TTL_SECONDS, max_entries=CACHE_ENTRIES, show_spinner=False)
-def _cached_view(path: str, version: str, name: str, args: tuple, _snapshot: Snapshot,
+def _cached_view(path: str, version: str, name: str, args: tuple, _pinned: PinnedCopy,
                  _view: Callable[..., Any]) -> Any:
-    # path, version, the view's name and its arguments are the cache key; _snapshot and _view
+    # path, version, the view's name and its arguments are the cache key; _pinned and _view
     # (unhashed) supply the connection and the function.
-    return _view(_snapshot.connection(), *args)
+    return _view(_pinned.connection(), *args)

@@ -24,7 +24,7 @@ from benchwatch.alerting.rules import (
     SCORES_REVISED,
     SOURCE_FAILING,
 )
-from benchwatch.analysis.axes import AXIS_LABELS
+from benchwatch.analysis.cross import AXIS_LABELS
 
 # Upstream strings in a message (benchmark keys, source names, messages quoting them) are
 # data: shown at most this long, and made inert (``inert``).

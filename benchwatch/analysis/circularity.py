@@ -11,7 +11,7 @@ Three relations:
 - ``independent``: the axis is computed without the benchmark;
 - ``part of the axis``: the benchmark is one of the things the axis is built
   from. Where Benchwatch builds the axis (``pc1``, ``pc1-joint``) the
-  analysis leaves the benchmark out instead (``analysis.axes``), so the pair
+  analysis leaves the benchmark out instead (``analysis.cross``), so the pair
   becomes independent; an upstream's fit (ECI, the Arena rating) cannot be
   recomputed without it;
 - ``same construct``: declared in the registry (``same_construct``).
@@ -127,7 +127,7 @@ def annotate(correlations: pd.DataFrame, classes: pd.DataFrame) -> pd.DataFrame:
     """Correlation rows with ``relation`` and ``relation_reason``.
 
     A row that already carries a reason (the analysis recomputed the axis
-    without the benchmark, ``analysis.axes``) stays independent with it.
+    without the benchmark, ``analysis.cross``) stays independent with it.
     """
     if correlations.empty:
         return correlations.assign(relation=pd.Series(dtype=object), relation_reason=pd.Series(dtype=object))

@@ -15,7 +15,7 @@ from datetime import date, datetime
 import duckdb
 import pandas as pd
 
-from benchwatch.analysis import axes as cross
+from benchwatch.analysis import cross
 from benchwatch.analysis.adjusted import METHOD as RESIDUAL_METHOD
 from benchwatch.analysis.adjusted import latest_residuals
 from benchwatch.analysis.circularity import annotate, classify_pairs
@@ -166,7 +166,7 @@ def cross_source_analysis(
     con: duckdb.DuckDBPyConnection, params: Params, identity: pd.DataFrame, registry: pd.DataFrame,
     pooled: dict[str, bool], progress: Progress = lambda _: None,
 ) -> Results:
-    """Every source with safety benchmarks against the axes other sources give (``analysis.axes``).
+    """Every source with safety benchmarks against the axes other sources give (``analysis.cross``).
 
     As-of dates: the source's releases and last data date; a source without
     a capability axis of its own also gets the newest date of any source.

@@ -13,7 +13,7 @@ from prefect.client.schemas.objects import ConcurrencyLimitStrategy
 from prefect.client.schemas.schedules import CronSchedule
 from prefect.flows import load_flow_from_entrypoint
 
-from benchwatch.flows.check import CHECK_FAILED
+from benchwatch.flows.probe import CHECK_FAILED
 from benchwatch.flows.deployments import (
     PREFECT_FILE,
     deployment_specs,
@@ -46,7 +46,7 @@ def test_one_ingest_deployment_per_source_and_the_analysis(specs):
     assert all(specs[name]["parameters"] == {"source": name, "mode": "live"} for name in ingest)
     assert specs["analyze-and-alert"]["entrypoint"] == "benchwatch.flows.analysis.analyze_and_alert"
     assert specs["backup"]["entrypoint"] == "benchwatch.flows.backup.backup"
-    assert specs["sources-check"]["entrypoint"] == "benchwatch.flows.check.sources_check"
+    assert specs["sources-check"]["entrypoint"] == "benchwatch.flows.probe.sources_check"
     assert len(specs) == len(SOURCES) + 3
 
 

@@ -20,7 +20,7 @@ from benchwatch.alerting.messages import run_summary
 from benchwatch.pipeline.analyze import run_analysis
 from benchwatch.pipeline.ingest import ingest_source
 from benchwatch.pipeline.refresh import refresh
-from benchwatch.pipeline.sources_check import run_sources_check
+from benchwatch.pipeline.probe import run_sources_check
 from benchwatch.registry import load_registry
 from benchwatch.settings import load_settings
 from benchwatch.storage.db import connect, writer_lock
@@ -131,7 +131,7 @@ def test_no_secret_in_the_alerts_artifact(run: dict) -> None:
 
 
 def test_no_secret_on_the_dashboard(run: dict, monkeypatch: pytest.MonkeyPatch) -> None:
-    for page in (None, "views/alerts.py"):
+    for page in (None, "pages/alerts.py"):
         at = app_test(run["settings"].db, monkeypatch, page=page)
         assert not at.exception
         shown = [str(getattr(e, "value", "")) for e in at.main] + [str(e.value) for e in at.dataframe]

@@ -6,7 +6,7 @@ from __future__ import annotations
 import pytest
 
 from benchwatch.settings import load_settings
-from benchwatch.sources.check import check_sources
+from benchwatch.sources.probe import check_sources
 from benchwatch.sources.http import FetchError, HttpClient, client_from, hf_bearer, ratelimit_reset
 from benchwatch.sources.lmarena import LMArena
 from tests.loopback import Fault, Upstream

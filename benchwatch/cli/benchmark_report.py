@@ -14,7 +14,7 @@ import math
 
 import pandas as pd
 
-from benchwatch.pipeline.check import CheckReport
+from benchwatch.pipeline.benchmark_check import CheckReport
 
 WIDTH, HEIGHT, PAD = 720, 440, 60
 FIGURES = 4  # the axes with the most shared models get a figure each

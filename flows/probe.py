@@ -1,7 +1,7 @@
 """The ``sources-check`` flow: probe every upstream daily, before the ingests.
 
 A probe that finds a source down or its format changed is logged as a failed
-fetch (``pipeline.sources_check``) and emits ``benchwatch.source.check-failed``, which
+fetch (``pipeline.probe``) and emits ``benchwatch.source.check-failed``, which
 triggers analyze-and-alert: ``source-failing`` and ``schema-changed`` fire from
 the logged failure (a skipped analysis still evaluates the rules), before an
 ingest trips over the same change.
@@ -13,7 +13,7 @@ from __future__ import annotations
 from prefect import flow
 from prefect.events import emit_event
 
-from benchwatch.pipeline.sources_check import run_sources_check
+from benchwatch.pipeline.probe import run_sources_check
 from benchwatch.settings import load_settings
 
 CHECK_FAILED = "benchwatch.source.check-failed"

@@ -14,7 +14,7 @@ from collections.abc import Iterable
 from benchwatch.pipeline.session import writer_session
 from benchwatch.settings import Settings
 from benchwatch.sources import SOURCES
-from benchwatch.sources.check import CheckResult, check_sources
+from benchwatch.sources.probe import CheckResult, check_sources
 from benchwatch.sources.http import client_from
 from benchwatch.storage.db import utcnow
 from benchwatch.storage.observations import fetch_row, record_fetches

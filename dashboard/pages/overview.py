@@ -5,7 +5,7 @@ from __future__ import annotations
 import pandas as pd
 import streamlit as st
 
-from benchwatch.analysis.axes import AXIS_LABELS
+from benchwatch.analysis.cross import AXIS_LABELS
 from benchwatch.analysis.circularity import INDEPENDENT
 from benchwatch.analysis.classes import CLASSES
 from benchwatch.dashboard import charts, ui
@@ -177,7 +177,7 @@ def _age(delta: pd.Timedelta) -> str:
 def render(ctx: Context) -> None:
     if "benchmark" in st.query_params:
         # A link to one benchmark (an alert notification, say) that landed on the front page.
-        st.switch_page("views/benchmark.py", query_params=st.query_params.to_dict())
+        st.switch_page("pages/benchmark.py", query_params=st.query_params.to_dict())
     st.title("Benchwatch")
     ctx.require_data()
     open_alerts(ctx)

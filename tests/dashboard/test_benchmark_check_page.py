@@ -1,5 +1,5 @@
 """The "Check a benchmark" page: an upload under AppTest and in chromium, the same numbers as
-``pipeline.check`` on the published copy, the chart, and a database the upload never touches."""
+``pipeline.benchmark_check`` on the published copy, the chart, and a database the upload never touches."""
 
 from __future__ import annotations
 
@@ -7,13 +7,13 @@ import duckdb
 import pandas as pd
 import pytest
 
-from benchwatch.pipeline.check import check_benchmark
+from benchwatch.pipeline.benchmark_check import check_benchmark
 from benchwatch.settings import load_settings
 from benchwatch.sources.tabular import scores_from_bytes
 from benchwatch.storage.publish import published_path
 from tests.dashboard.helpers import ARTIFACTS, RESAMPLES, app_test, refresh, served
 
-PAGE = "views/check.py"
+PAGE = "pages/benchmark_check.py"
 CHART = ".vega-embed canvas, .vega-embed svg.marks"
 
 

@@ -1,6 +1,6 @@
 """Check a benchmark: upload your own results, get the paper's test against every stored axis.
 
-The same function as ``benchwatch check`` (``pipeline.check``) on the
+The same function as ``benchwatch check`` (``pipeline.benchmark_check``) on the
 published copy; the upload is read in memory and never touches the database.
 """
 
@@ -10,7 +10,7 @@ import streamlit as st
 
 from benchwatch.dashboard import charts, ui
 from benchwatch.dashboard.context import current
-from benchwatch.pipeline.check import check_benchmark
+from benchwatch.pipeline.benchmark_check import check_benchmark
 from benchwatch.sources.tabular import InputError, scores_from_bytes
 
 ANY_SET = "any"
@@ -36,7 +36,7 @@ if upload is None:
     st.stop()
 try:
     user = scores_from_bytes(upload.getvalue(), upload.name, name or None)
-    report = check_benchmark(ctx.snapshot.connection(), ctx.settings, user, name or None,
+    report = check_benchmark(ctx.pinned.connection(), ctx.settings, user, name or None,
                              True if lower else None, None if model_set == ANY_SET else model_set)
 except InputError as exc:
     st.error("This file cannot be checked as it is:")

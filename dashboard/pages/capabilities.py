@@ -5,7 +5,7 @@ from __future__ import annotations
 import pandas as pd
 import streamlit as st
 
-from benchwatch.analysis.axes import AXIS_LABELS
+from benchwatch.analysis.cross import AXIS_LABELS
 from benchwatch.dashboard import charts, ui
 from benchwatch.dashboard.context import Context, current
 from benchwatch.storage import views

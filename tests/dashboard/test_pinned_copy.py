@@ -8,7 +8,7 @@ from pathlib import Path
 import duckdb
 import pytest
 
-from benchwatch.dashboard.data import Snapshot, StaleSnapshot, version_of
+from benchwatch.dashboard.data import PinnedCopy, StaleCopy, version_of
 from benchwatch.dashboard.ui import escape_markdown
 from benchwatch.storage.publish import publish, published_path
 from benchwatch.text import csv_text
@@ -27,12 +27,12 @@ def write(db: Path, value: int) -> None:
 def test_a_render_pinned_to_a_replaced_copy_reruns_instead_of_mixing(tmp_path):
     db = tmp_path / "bw.duckdb"
     write(db, 1)
-    first = Snapshot.of(db)
+    first = PinnedCopy.of(db)
     write(db, 2)  # a refresh republishes before the render opened the copy
     assert version_of(published_path(db)) != first.version
-    with pytest.raises(StaleSnapshot):
+    with pytest.raises(StaleCopy):
         first.connection()
-    second = Snapshot.of(db)
+    second = PinnedCopy.of(db)
     assert second.connection().execute("SELECT v FROM t").fetchone() == (2,)
     second.close()
 
@@ -40,15 +40,15 @@ def test_a_render_pinned_to_a_replaced_copy_reruns_instead_of_mixing(tmp_path):
 def test_an_open_render_keeps_reading_its_own_copy(tmp_path):
     db = tmp_path / "bw.duckdb"
     write(db, 1)
-    snapshot = Snapshot.of(db)
-    con = snapshot.connection()
+    pinned = PinnedCopy.of(db)
+    con = pinned.connection()
     write(db, 2)  # replaced by rename: the open copy is untouched
     assert con.execute("SELECT v FROM t").fetchone() == (1,)
-    snapshot.close()
+    pinned.close()
 
 
-def test_no_published_copy_is_no_snapshot(tmp_path):
-    assert Snapshot.of(tmp_path / "never.duckdb") is None
+def test_no_published_copy_is_no_pinned(tmp_path):
+    assert PinnedCopy.of(tmp_path / "never.duckdb") is None
 
 
 @pytest.mark.parametrize("text", [

@@ -9,10 +9,10 @@ from prefect.events.clients import AssertingEventsClient
 from prefect.testing.fixtures import asserting_events_worker  # noqa: F401 - a pytest fixture
 from prefect.testing.utilities import prefect_test_harness
 
-from benchwatch.flows.check import CHECK_FAILED, sources_check
+from benchwatch.flows.probe import CHECK_FAILED, sources_check
 from tests.eee_datastore import Datastore, hle_record, record_bytes
 from tests.sources.test_lmarena import first_rows
-from tests.sources.test_sources_check import ECI, ECI_BYTES, FIRST_ROWS, INFO, INFO_BODY
+from tests.sources.test_probe import ECI, ECI_BYTES, FIRST_ROWS, INFO, INFO_BODY
 
 
 @pytest.fixture(scope="module", autouse=True)

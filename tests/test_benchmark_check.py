@@ -177,7 +177,7 @@ def test_a_hundred_thousand_rows(db, latest, tmp_path):
 def test_a_checked_benchmark_an_axis_is_built_from_holds_by_construction():
     """The analysis's circularity rule applies to a checked file too: MMLU against a PC1 built from
     MMLU is part of the axis (no class, a verdict that says why); against ECI's fit it is not."""
-    from benchwatch.pipeline.check import circularity_of
+    from benchwatch.pipeline.benchmark_check import circularity_of
     from benchwatch.registry import load_registry
 
     row = {"axis_source": "open-llm-leaderboard-v1", "model_set": "all", "as_of": "2024-06-19", "rho": 0.9,

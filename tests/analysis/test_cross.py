@@ -10,7 +10,7 @@ import pandas as pd
 import pytest
 from scipy.stats import spearmanr
 
-from benchwatch.analysis.axes import (
+from benchwatch.analysis.cross import (
     analyze_cross_source,
     axis_vector,
     cross_dates,

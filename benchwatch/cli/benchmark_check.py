@@ -2,7 +2,7 @@
 
 Reads a benchmark author's own results (CSV, TSV, Parquet, JSON, or EEE
 records), matches the models to the ones Benchwatch knows, and correlates the
-scores with every stored capability axis (``pipeline.check``). Reads the
+scores with every stored capability axis (``pipeline.benchmark_check``). Reads the
 database, never writes it.
 """
 
@@ -51,8 +51,8 @@ def check(
     Says how each model was matched (and suggests for the unmatched), then per
     axis rho with its bootstrap interval, n, the class and a plain verdict.
     """
-    from benchwatch.cli.check_report import as_html, as_json
-    from benchwatch.pipeline.check import check_benchmark
+    from benchwatch.cli.benchmark_report import as_html, as_json
+    from benchwatch.pipeline.benchmark_check import check_benchmark
     from benchwatch.sources.tabular import InputError, scores_from_path
 
     settings = settings_or_exit(db=db)

@@ -4,7 +4,7 @@ dashboard's "Check a benchmark" page.
 Reads, never writes: the stored identities and capability axes (from a
 connection the caller opened, read-only or the dashboard's published copy)
 and the user's scores; returns how every model matched and, per stored axis,
-rho with its interval, n, class and verdict (``analysis.check``).
+rho with its interval, n, class and verdict (``analysis.benchmark_check``).
 """
 
 from __future__ import annotations
@@ -14,8 +14,8 @@ from dataclasses import dataclass
 import duckdb
 import pandas as pd
 
-from benchwatch.analysis.axes import AXIS_PC1_JOINT
-from benchwatch.analysis.check import CheckParams, check_axes, shared_models
+from benchwatch.analysis.cross import AXIS_PC1_JOINT
+from benchwatch.analysis.benchmark_check import CheckParams, check_axes, shared_models
 from benchwatch.analysis.circularity import INDEPENDENT, annotate, capability_columns, classify_pairs
 from benchwatch.analysis.classes import Bands
 from benchwatch.analysis.engine import AXIS_PC1
@@ -31,7 +31,7 @@ from benchwatch.storage import results as result_store
 class CheckReport:
     """What a check found. ``matches``: one row per model of the file (model, score,
     model_set, canonical_id, rule, detail, matched, suggestions); ``results``: one row per
-    axis (``analysis.check.RESULT_COLUMNS``); ``axes``: the stored axes read."""
+    axis (``analysis.benchmark_check.RESULT_COLUMNS``); ``axes``: the stored axes read."""
 
     benchmark: str
     lower_is_better: bool
