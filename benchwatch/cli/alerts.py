@@ -1,8 +1,9 @@
 """``benchwatch alerts``: list alerts, acknowledge, silence, see history, test the channels.
 
-Listing reads the database read-only. ``ack`` and ``silence`` write under the
-writer lock (the same storage functions the dashboard calls) and republish
-the read-only copy so readers see the change at once.
+Listing reads the database read-only. ``ack``, ``silence`` and ``test-notify``
+write through the writer door (``storage.writer``: the same storage functions
+the dashboard calls), which republishes the read-only copy so readers see the
+change at once.
 """
 
 from __future__ import annotations
@@ -11,28 +12,21 @@ import json
 from collections.abc import Iterator
 from contextlib import contextmanager
 from enum import Enum
-from typing import Annotated, Optional
+from typing import Annotated
 
 import duckdb
 import pandas as pd
 import typer
 
-from benchwatch.cli.app import (
-    DbOption,
-    Format,
-    WideOption,
-    alerts_app,
-    emit,
-    err,
-    out,
-    parse_date,
-    read_db,
-    settings_or_exit,
-)
+from benchwatch.cli.app import DbOption, app, err, out, parse_date, read_db, settings_or_exit
+from benchwatch.cli.table import Format, WideOption, emit
 from benchwatch.settings import Settings
+from benchwatch.storage.db import StorageError
+from benchwatch.storage.writer import writer_door
 
-# An ack or silence waits this long for a running refresh to release the database.
-WRITER_WAIT_SECONDS = 30.0
+alerts_app = typer.Typer(invoke_without_command=True, help="Alerts raised by the rules.")
+app.add_typer(alerts_app, name="alerts")
+
 JSON_COLUMNS = ["key", "rule", "what", "source", "benchmark", "name", "model_set", "axis", "severity", "state",
                 "fired_at", "raised_at", "resolved_at", "value", "threshold", "measured", "measured_threshold",
                 "unit", "ci_low", "ci_high", "n", "notified", "delivery", "acked_at", "silenced_until", "message",
@@ -50,22 +44,14 @@ class State(str, Enum):
 
 @contextmanager
 def _writer(settings: Settings) -> Iterator[duckdb.DuckDBPyConnection]:
-    """A writer connection under the lock; the read-only copy is republished on success."""
-    from benchwatch.storage.db import StorageError, WriterBusy, connect, writer_lock
-    from benchwatch.storage.publish import publish
-
+    """A writer connection through the writer door; the read-only copy is republished on success."""
     if not settings.db.exists():
         err.print(f"database {settings.db} does not exist yet: run `benchwatch refresh` first", markup=False)
         raise typer.Exit(1)
     try:
-        with writer_lock(settings.db, WRITER_WAIT_SECONDS):
-            con = connect(settings.db)
-            try:
-                yield con
-                publish(con, settings.db)
-            finally:
-                con.close()
-    except (WriterBusy, StorageError) as exc:
+        with writer_door(settings.db, settings.writer_wait_seconds) as door:
+            yield door.con
+    except StorageError as exc:
         err.print(str(exc), markup=False)
         raise typer.Exit(1) from None
 
@@ -131,7 +117,7 @@ def _table(frame: pd.DataFrame) -> pd.DataFrame:
 @alerts_app.command()
 def ack(
     key: Annotated[str, typer.Argument(help="The alert key, as `benchwatch alerts --format json` shows it.")],
-    by: Annotated[Optional[str], typer.Option("--by", help="Who acknowledges (recorded).")] = None,
+    by: Annotated[str | None, typer.Option("--by", help="Who acknowledges (recorded).")] = None,
     db: DbOption = None,
 ) -> None:
     """Acknowledge a firing alert: no reminders, no retries of its firing message."""
@@ -173,7 +159,7 @@ def silence(
 
 @alerts_app.command()
 def history(
-    key: Annotated[Optional[str], typer.Argument(help="One alert's key (default: every alert).")] = None,
+    key: Annotated[str | None, typer.Argument(help="One alert's key (default: every alert).")] = None,
     fmt: Annotated[Format, typer.Option("--format")] = Format.table,
     db: DbOption = None,
 ) -> None:
@@ -194,22 +180,13 @@ def history(
 def test_notify(db: DbOption = None) -> None:
     """Send a test message to every configured channel (BENCHWATCH_NOTIFY_URLS) and report each."""
     from benchwatch.alerting.service import test_notify as send_tests
-    from benchwatch.storage.db import StorageError, connect, writer_lock
 
     settings = settings_or_exit(db=db)
     if not settings.notify_urls:
         err.print("no notification channels configured: set BENCHWATCH_NOTIFY_URLS or notify_urls")
         raise typer.Exit(1)
-    try:
-        with writer_lock(settings.db, WRITER_WAIT_SECONDS):
-            con = connect(settings.db)
-            try:
-                results = send_tests(settings, con)
-            finally:
-                con.close()
-    except StorageError as exc:
-        err.print(str(exc), markup=False)
-        raise typer.Exit(1) from None
+    with _writer(settings) as con:
+        results = send_tests(settings, con)
     frame = pd.DataFrame([{"channel": r.channel, "result": "sent" if r.ok else "failed",
                            "error": r.error or ""} for r in results])
     emit(frame, Format.table)

@@ -10,12 +10,13 @@ from __future__ import annotations
 
 from enum import Enum
 from pathlib import Path
-from typing import Annotated, Optional
+from typing import Annotated
 
 import duckdb
 import typer
 
-from benchwatch.cli.app import DbOption, Format, app, emit, err, out, read_db, settings_or_exit
+from benchwatch.cli.app import DbOption, app, err, out, read_db, settings_or_exit
+from benchwatch.cli.table import Format, emit
 
 MATCH_ROWS = 200  # rows of the match table printed in table mode
 
@@ -30,17 +31,17 @@ class CheckFormat(str, Enum):
 def check(
     file: Annotated[Path, typer.Argument(help="CSV, TSV, Parquet or JSON with a model and a score "
                                          "column, or a folder / JSONL of EEE records.")],
-    name: Annotated[Optional[str], typer.Option("--name", help="The benchmark's name (EEE: which "
+    name: Annotated[str | None, typer.Option("--name", help="The benchmark's name (EEE: which "
                                                 "evaluation, by metric id or name).")] = None,
     lower_is_better: Annotated[bool, typer.Option("--lower-is-better", help="Lower scores are safer "
                                                   "(EEE records say so themselves).")] = False,
-    model_set: Annotated[Optional[str], typer.Option("--model-set", help="Only this model set "
+    model_set: Annotated[str | None, typer.Option("--model-set", help="Only this model set "
                                                      "(base, chat, all).")] = None,
-    model_column: Annotated[Optional[str], typer.Option("--model-column")] = None,
-    score_column: Annotated[Optional[str], typer.Option("--score-column")] = None,
+    model_column: Annotated[str | None, typer.Option("--model-column")] = None,
+    score_column: Annotated[str | None, typer.Option("--score-column")] = None,
     fmt: Annotated[CheckFormat, typer.Option("--format")] = CheckFormat.table,
-    out_path: Annotated[Optional[Path], typer.Option("--out", help="Write the report here.")] = None,
-    save: Annotated[Optional[str], typer.Option("--save", help="Register the file as a custom source "
+    out_path: Annotated[Path | None, typer.Option("--out", help="Write the report here.")] = None,
+    save: Annotated[str | None, typer.Option("--save", help="Register the file as a custom source "
                                                 "of this name (settings file) and ingest it.")] = None,
     safety_area: Annotated[str, typer.Option("--safety-area", help="With --save: the benchmark's "
                                              "safety area.")] = "unspecified",

@@ -9,17 +9,8 @@ import duckdb
 import pandas as pd
 import typer
 
-from benchwatch.cli.app import (
-    DbOption,
-    Format,
-    app,
-    emit,
-    err,
-    out,
-    read_db,
-    settings_or_exit,
-    valid_choice,
-)
+from benchwatch.cli.app import DbOption, app, err, out, read_db, settings_or_exit, valid_choice
+from benchwatch.cli.table import Format, emit
 
 NOT_YET = "no model identities in {db} yet: run `benchwatch refresh` (the analysis resolves them)"
 

@@ -2,37 +2,28 @@
 
 from __future__ import annotations
 
-from typing import Annotated, Optional
+from typing import Annotated
 
 import pandas as pd
 import typer
 
-from benchwatch.cli.app import (
-    DbOption,
-    Format,
-    app,
-    emit,
-    err,
-    out,
-    parse_date,
-    prefect_defaults,
-    settings_or_exit,
-    usable_or_exit,
-)
+from benchwatch.cli.app import DbOption, app, err, out, parse_date, settings_or_exit, usable_or_exit
+from benchwatch.cli.prefect_env import prefect_defaults
+from benchwatch.cli.table import Format, emit
 from benchwatch.pipeline.refresh import RefreshResult
 from benchwatch.storage.db import StorageError
 
 
 @app.command()
 def refresh(
-    source: Annotated[Optional[list[str]], typer.Option("--source", help="Only these sources (repeatable).")] = None,
-    replay: Annotated[Optional[str], typer.Option(
+    source: Annotated[list[str] | None, typer.Option("--source", help="Only these sources (repeatable).")] = None,
+    replay: Annotated[str | None, typer.Option(
         "--replay", help="Replay recorded snapshots (the default), optionally from DIR.",
         is_flag=False, flag_value="")] = None,
     live: Annotated[bool, typer.Option("--live", help="Fetch from the real upstreams over the internet.")] = False,
     reparse: Annotated[bool, typer.Option(
         "--reparse", help="Parse the newest archived live payload again with today's parser.")] = False,
-    until: Annotated[Optional[str], typer.Option("--until", help="Replay only data up to this date (YYYY-MM-DD).")] = None,
+    until: Annotated[str | None, typer.Option("--until", help="Replay only data up to this date (YYYY-MM-DD).")] = None,
     db: DbOption = None,
 ) -> None:
     """One pass of the refresh flow: ingest, analyze, evaluate alerts, summarize."""

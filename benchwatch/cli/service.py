@@ -18,15 +18,8 @@ from typing import Annotated
 import httpx
 import typer
 
-from benchwatch.cli.app import (
-    DbOption,
-    app,
-    err,
-    out,
-    prefect_defaults,
-    settings_or_exit,
-    usable_or_exit,
-)
+from benchwatch.cli.app import DbOption, app, err, out, settings_or_exit, usable_or_exit
+from benchwatch.cli.prefect_env import prefect_defaults
 from benchwatch.supervise import Service, Supervisor, answers
 
 LiveOption = Annotated[bool, typer.Option(

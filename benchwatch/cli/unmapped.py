@@ -7,16 +7,17 @@ reviewer adds a row to ``benchwatch/data/benchmarks/<source>.csv``.
 
 from __future__ import annotations
 
-from typing import Annotated, Optional
+from typing import Annotated
 
 import typer
 
-from benchwatch.cli.app import DbOption, Format, app, emit, err, read_db, settings_or_exit
+from benchwatch.cli.app import DbOption, app, err, read_db, settings_or_exit
+from benchwatch.cli.table import Format, emit
 
 
 @app.command()
 def unmapped(
-    source: Annotated[Optional[str], typer.Option("--source")] = None,
+    source: Annotated[str | None, typer.Option("--source")] = None,
     fmt: Annotated[Format, typer.Option("--format")] = Format.table,
     db: DbOption = None,
 ) -> None:

@@ -6,9 +6,9 @@ import pandas as pd
 import streamlit as st
 
 from benchwatch.analysis.adjusted import rank_line
-from benchwatch.analysis.cross import AXIS_LABELS
 from benchwatch.analysis.circularity import INDEPENDENT
 from benchwatch.analysis.classes import CORRELATED, INVERSE, MEANINGS, SEPARABLE, TRACKING
+from benchwatch.analysis.cross import AXIS_LABELS
 from benchwatch.dashboard import charts, ui
 from benchwatch.dashboard.context import Context, current
 from benchwatch.sources import SOURCES

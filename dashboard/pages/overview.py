@@ -5,9 +5,9 @@ from __future__ import annotations
 import pandas as pd
 import streamlit as st
 
-from benchwatch.analysis.cross import AXIS_LABELS
 from benchwatch.analysis.circularity import INDEPENDENT
 from benchwatch.analysis.classes import CLASSES
+from benchwatch.analysis.cross import AXIS_LABELS
 from benchwatch.dashboard import charts, ui
 from benchwatch.dashboard.alert_table import split_value
 from benchwatch.dashboard.context import Context, current

@@ -13,13 +13,13 @@ from prefect.client.schemas.objects import ConcurrencyLimitStrategy
 from prefect.client.schemas.schedules import CronSchedule
 from prefect.flows import load_flow_from_entrypoint
 
-from benchwatch.flows.probe import CHECK_FAILED
 from benchwatch.flows.deployments import (
     PREFECT_FILE,
     deployment_specs,
     runner_deployments,
 )
 from benchwatch.flows.ingest import SOURCE_UPDATED
+from benchwatch.flows.probe import CHECK_FAILED
 from benchwatch.sources import SOURCES
 from tests.paths import REPO_ROOT
 

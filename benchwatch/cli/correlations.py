@@ -1,0 +1,95 @@
+"""``benchwatch correlations``: the stored capabilities correlations, with their classes."""
+
+from __future__ import annotations
+
+from typing import Annotated
+
+import pandas as pd
+import typer
+
+from benchwatch.cli.app import DbOption, app, parse_date, read_db, settings_or_exit, valid_choice
+from benchwatch.cli.table import Format, WideOption, emit
+
+CORRELATION_JSON = ["source", "model_set", "axis", "benchmark", "name", "benchmark_id", "category", "safety_area",
+                    "direction", "as_of", "rho", "ci_low", "ci_high", "n", "small_n", "class", "meaning",
+                    "relation", "relation_reason"]
+
+
+CORRELATION_TABLE = ["source", "set", "axis", "name", "as_of", "rho", "CI×100", "n", "class"]
+
+
+def with_interval(frame: pd.DataFrame) -> pd.DataFrame:
+    """The bootstrap interval as one x100 column ("60.3 to 85.4"), blank when there is none."""
+    return frame.assign(**{"CI×100": [f"[{100 * lo:.1f}, {100 * hi:.1f}]" if pd.notna(lo) and pd.notna(hi) else ""
+                                      for lo, hi in zip(frame["ci_low"], frame["ci_high"], strict=True)]},
+                        set=frame["model_set"])
+
+
+def with_classes(frame: pd.DataFrame, settings) -> pd.DataFrame:
+    """Each correlation row with its class in words, direction, and a small-n flag.
+
+    A pair that holds by construction (``analysis.circularity``) is never
+    classed by its rho: its class says what it is, and why.
+    """
+    from benchwatch.analysis.circularity import INDEPENDENT
+    from benchwatch.analysis.classes import MEANINGS, Bands
+
+    bands = Bands(tracking=settings.capability_threshold)
+    frame = frame.copy()
+    independent = frame["relation"].fillna(INDEPENDENT) == INDEPENDENT
+    classes = frame["rho"].map(lambda r: bands.classify(None if pd.isna(r) else float(r)))
+    frame["class"] = classes.where(independent, frame["relation"]).fillna("")
+    frame["meaning"] = [MEANINGS.get(c, "") if ok else reason
+                        for c, ok, reason in zip(frame["class"], independent, frame["relation_reason"], strict=True)]
+    frame["small_n"] = frame["n"] < settings.min_models
+    frame["direction"] = frame["direction"].map({1: "higher = safer", -1: "lower = safer (negated)"}).fillna("")
+    frame["name"] = frame["name"].fillna(frame["benchmark"])
+    return frame
+
+
+@app.command()
+
+
+def correlations(
+    source: Annotated[str | None, typer.Option("--source")] = None,
+    model_set: Annotated[str | None, typer.Option("--model-set")] = None,
+    as_of: Annotated[str | None, typer.Option(
+        "--as-of", help="DATE: each series' latest point on or before it; 'all' every point "
+        "(default: latest).")] = None,
+    axis: Annotated[str | None, typer.Option("--axis")] = None,
+    fmt: Annotated[Format, typer.Option("--format")] = Format.table,
+    wide: WideOption = False,
+    db: DbOption = None,
+) -> None:
+    """Capabilities correlations from the database (latest as-of point by default).
+
+    Table: rho x100 (the paper's convention), the class in words, "*" after
+    n below min_models; a pair correlated by construction is marked with its
+    relation (part of the axis, same construct) instead of a class.
+    """
+    from benchwatch.storage.results import correlations as read_correlations
+    from benchwatch.storage.results import filter_values
+
+    settings = settings_or_exit(db=db)
+    if as_of not in (None, "all"):
+        parse_date(as_of, "--as-of")
+    with read_db(settings) as con:
+        valid = filter_values(con)
+        valid_choice(source, valid["source"], "--source")
+        valid_choice(axis, valid["axis"], "--axis")
+        valid_choice(model_set, valid["model_set"], "--model-set")
+        frame = read_correlations(con, source=source, model_set=model_set, as_of=as_of, axis=axis)
+    frame["as_of"] = pd.to_datetime(frame["as_of"]).dt.strftime("%Y-%m-%d")
+    frame = with_classes(frame, settings)
+    if fmt is Format.table:
+        frame = frame[frame["category"] == "safety"] if source is None else frame
+        frame = frame.assign(n=[f"{int(n)}{'*' if small else ''}" for n, small in
+                                zip(frame["n"], frame["small_n"], strict=True)])
+        negated = frame["direction"].str.startswith("lower")
+        frame = frame.assign(**{"class": frame["class"].str.replace("-", " ")},
+                             name=frame["name"].where(~negated, frame["name"] + " (lower = safer, negated)"))
+        emit(with_interval(frame)[CORRELATION_TABLE], fmt, percent=("rho",), wide=wide, split="source",
+             title="Spearman rho and its CI x100, benchmarks oriented higher = safer "
+                   "(* n below min_models)")
+    else:
+        emit(frame[CORRELATION_JSON], fmt)

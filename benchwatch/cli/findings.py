@@ -1,0 +1,45 @@
+"""``benchwatch findings``: what the rules find on frozen sources' data."""
+
+from __future__ import annotations
+
+from typing import Annotated
+
+import duckdb
+import pandas as pd
+import typer
+
+from benchwatch.cli.app import DbOption, app, err, read_db, settings_or_exit, valid_choice
+from benchwatch.cli.correlations import with_interval
+from benchwatch.cli.table import Format, WideOption, emit
+
+
+@app.command()
+
+
+def findings(
+    source: Annotated[str | None, typer.Option("--source")] = None,
+    fmt: Annotated[Format, typer.Option("--format")] = Format.table,
+    wide: WideOption = False,
+    db: DbOption = None,
+) -> None:
+    """Findings: what the rules find on frozen sources' data (never alerts, never notified)."""
+    from benchwatch.sources import SOURCES
+    from benchwatch.storage.findings import list_findings
+
+    settings = settings_or_exit(db=db)
+    valid_choice(source, list(SOURCES), "--source")
+    with read_db(settings) as con:
+        try:
+            frame = list_findings(con, source=source)
+        except duckdb.CatalogException:
+            err.print(f"no findings in {settings.db} yet: run `benchwatch refresh` (it upgrades the database)",
+                      markup=False)
+            raise typer.Exit(1) from None
+    for column in ("since", "as_of"):
+        frame[column] = pd.to_datetime(frame[column]).dt.strftime("%Y-%m-%d")
+    if fmt is Format.table:
+        emit(with_interval(frame)[["source", "set", "axis", "name", "rule", "rho", "CI×100", "n", "since"]],
+             fmt, percent=("rho",), wide=wide, split="source",
+             title="Findings on frozen data: Spearman rho and its CI x100")
+    else:
+        emit(frame, fmt)
