@@ -94,7 +94,7 @@ class CustomBenchmark(BaseModel):
     scale: str = Field("as published", min_length=1)
 
     @model_validator(mode="after")
-    def _safety_needs_area(self) -> "CustomBenchmark":
+    def _safety_needs_area(self) -> CustomBenchmark:
         if self.category == "safety" and not self.safety_area:
             raise ValueError(f"benchmark {self.column!r}: a safety benchmark needs a safety_area")
         return self
@@ -115,7 +115,7 @@ class CustomSource(BaseModel):
     schedule: str = Field("0 6 * * *", description="Cron schedule of its ingest deployment (UTC).")
 
     @model_validator(mode="after")
-    def _one_location(self) -> "CustomSource":
+    def _one_location(self) -> CustomSource:
         if (self.path is None) == (self.url is None):
             raise ValueError(f"custom source {self.name!r}: give exactly one of path and url")
         columns = [b.column for b in self.benchmarks]
@@ -180,6 +180,11 @@ class Settings(BaseSettings):
     archive_dir: Path | None = Field(
         default=None,
         description="Where raw live payloads are archived; defaults beside the database.",
+    )
+    writer_wait_seconds: float = Field(
+        120.0, ge=0,
+        description="How long a writer (a refresh, an ack or silence, a dashboard action, a backup or restore) "
+                    "waits for another one to finish before giving up with WriterBusy.",
     )
 
     backup_to: str | None = Field(
@@ -275,7 +280,7 @@ class Settings(BaseSettings):
         return value
 
     @model_validator(mode="after")
-    def _find_replay_dir(self) -> "Settings":
+    def _find_replay_dir(self) -> Settings:
         if self.replay_dir is None:
             self.replay_dir = discover_replay_dir(self.home)
         return self
@@ -311,7 +316,7 @@ class Settings(BaseSettings):
         return value
 
     @model_validator(mode="after")
-    def _custom_names_unique(self) -> "Settings":
+    def _custom_names_unique(self) -> Settings:
         names = [c.name for c in self.custom_sources]
         twice = sorted({n for n in names if names.count(n) > 1})
         if twice:
@@ -319,7 +324,7 @@ class Settings(BaseSettings):
         return self
 
     @model_validator(mode="after")
-    def _hysteresis_below_threshold(self) -> "Settings":
+    def _hysteresis_below_threshold(self) -> Settings:
         if self.hysteresis >= self.capability_threshold:
             raise ValueError(
                 "hysteresis must be smaller than capability_threshold "

@@ -7,8 +7,8 @@ the numbers that caused it and its disposition (backfill, notify, silenced);
 stored by redacted label and hash only (``benchwatch.alerting.notify``).
 
 ``ack_alert`` and ``silence_alert`` are the operator's two verbs; the CLI and
-the dashboard both call them on a writer connection (under
-``storage.db.writer_lock``) and then publish.
+the dashboard both call them on a writer connection (through
+``storage.writer.writer_door``), which publishes.
 """
 
 from __future__ import annotations

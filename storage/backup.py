@@ -9,7 +9,7 @@ DuckDB reads files of older storage versions, so a copy stays restorable after
 an upgrade; Parquet's portability to other tools is not needed here (the
 published copy and the CLI's JSON/CSV serve that).
 
-Consistency: the copy is taken under the writer lock right after a
+Consistency: the copy is taken inside the writer door right after a
 ``CHECKPOINT``, so no refresh writes during it and the file holds every
 committed row. Each backup is a folder ``benchwatch-<UTC time>/`` holding
 ``benchwatch.duckdb`` and ``manifest.json`` (schema version, row count of
@@ -32,15 +32,9 @@ from typing import Any
 
 import duckdb
 
-from benchwatch.storage.db import (
-    StorageError,
-    check_schema,
-    connect,
-    unusable,
-    utcnow,
-    writer_lock,
-)
-from benchwatch.storage.publish import publish, published_path
+from benchwatch.storage.db import StorageError, check_schema, unusable, utcnow
+from benchwatch.storage.publish import published_path
+from benchwatch.storage.writer import writer_door
 
 PREFIX = "benchwatch-"
 DB_FILE = "benchwatch.duckdb"
@@ -126,8 +120,8 @@ def _prune(fs: Any, root: str, keep: int) -> list[str]:
     return sorted(doomed)
 
 
-def create_backup(db: Path, destination: str, keep: int, endpoint_url: str | None = None,
-                  wait_seconds: float = 600.0) -> BackupResult:
+def create_backup(db: Path, destination: str, keep: int, endpoint_url: str | None, wait_seconds: float
+                  ) -> BackupResult:
     """Copy the database consistently to ``destination`` (a folder or URL), keep the newest ``keep``."""
     db = Path(db)
     if not db.exists():
@@ -136,13 +130,9 @@ def create_backup(db: Path, destination: str, keep: int, endpoint_url: str | Non
     name = PREFIX + utcnow().strftime("%Y%m%dT%H%M%S%fZ")
     with tempfile.TemporaryDirectory(prefix="benchwatch-backup-", dir=db.parent) as tmp:
         copy = Path(tmp) / DB_FILE
-        with writer_lock(db, wait_seconds):
-            con = connect(db, upgrade=False)
-            try:
-                con.execute("CHECKPOINT")
-                shutil.copyfile(db, copy)
-            finally:
-                con.close()
+        with writer_door(db, wait_seconds, publish_copy=False, upgrade=False) as door:
+            door.con.execute("CHECKPOINT")
+            shutil.copyfile(db, copy)
         manifest = describe(copy)
         target = f"{root}/{name}"
         try:
@@ -182,8 +172,8 @@ def _check(copy: Path, manifest: dict[str, Any], backup: str) -> None:
         raise BackupError(f"backup {backup} does not match its manifest: {shown}")
 
 
-def restore_backup(backup: str, db: Path, endpoint_url: str | None = None,
-                   wait_seconds: float = 600.0) -> tuple[str, dict[str, Any], Path | None]:
+def restore_backup(backup: str, db: Path, endpoint_url: str | None, wait_seconds: float
+                   ) -> tuple[str, dict[str, Any], Path | None]:
     """Check a backup (or the newest under a folder of backups) and put it in place at ``db``.
 
     Returns the backup restored, its manifest, and where a file that was at
@@ -204,7 +194,7 @@ def restore_backup(backup: str, db: Path, endpoint_url: str | None = None,
     try:
         fs.get_file(f"{path}/{DB_FILE}", str(tmp))
         _check(tmp, manifest, backup)
-        with writer_lock(db, wait_seconds):
+        with writer_door(db, wait_seconds):
             aside, stamp = None, f"{utcnow():%Y%m%dT%H%M%S}"
             for present in (db, Path(f"{db}.wal")):
                 if present.exists():
@@ -213,11 +203,6 @@ def restore_backup(backup: str, db: Path, endpoint_url: str | None = None,
                     aside = aside or moved
             os.replace(tmp, db)
             published_path(db).unlink(missing_ok=True)
-            con = connect(db)
-            try:
-                publish(con, db)
-            finally:
-                con.close()
     finally:
         tmp.unlink(missing_ok=True)
     return backup, manifest, aside

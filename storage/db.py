@@ -1,16 +1,13 @@
-"""Opening the database: migrations, and the single-writer lock.
+"""Opening the database: migrations, the damaged-file checks, transactions.
 
-DuckDB allows one read-write process per file. Writers take an exclusive
-advisory lock beside the file first, so a second refresh waits for the first
-(or gives up with a clear message) instead of failing inside DuckDB.
+Opening for writing is the writer door's job (``storage.writer``): it takes the
+single-writer lock before it calls ``connect`` here.
 """
 
 from __future__ import annotations
 
 import contextlib
-import fcntl
 import re
-import time
 from collections.abc import Iterator
 from datetime import UTC, datetime
 from importlib.resources import files
@@ -23,10 +20,6 @@ MIGRATIONS_DIR = files("benchwatch.storage") / "migrations"
 
 class StorageError(RuntimeError):
     """The database cannot be opened or written; the message says why and where."""
-
-
-class WriterBusy(StorageError):
-    """Another process holds the writer lock."""
 
 
 class DatabaseUnusable(StorageError):
@@ -214,43 +207,6 @@ def connect(path: Path, read_only: bool = False, upgrade: bool = True) -> duckdb
     if not read_only and upgrade:
         migrate(con)
     return con
-
-
-def preflight(path: Path) -> None:
-    """Refuse at once a database nobody can use (damaged, foreign, locked by a non-Benchwatch
-    process); a file another Benchwatch writer holds is left to the writer lock, which waits."""
-    path = Path(path)
-    if not path.exists():
-        return
-    try:
-        with writer_lock(path, 0.0):
-            connect(path, read_only=True).close()
-    except WriterBusy:
-        return
-
-
-@contextlib.contextmanager
-def writer_lock(path: Path, wait_seconds: float = 0.0) -> Iterator[None]:
-    """Hold the exclusive writer lock for ``path``; wait up to ``wait_seconds`` for it."""
-    lock_path = Path(str(path) + ".lock")
-    lock_path.parent.mkdir(parents=True, exist_ok=True)
-    with open(lock_path, "a+") as handle:
-        deadline = time.monotonic() + wait_seconds
-        while True:
-            try:
-                fcntl.flock(handle.fileno(), fcntl.LOCK_EX | fcntl.LOCK_NB)
-                break
-            except BlockingIOError:
-                if time.monotonic() >= deadline:
-                    raise WriterBusy(
-                        f"another Benchwatch process is writing {path} "
-                        f"(lock {lock_path}); try again when it has finished"
-                    ) from None
-                time.sleep(0.2)
-        try:
-            yield
-        finally:
-            fcntl.flock(handle.fileno(), fcntl.LOCK_UN)
 
 
 @contextlib.contextmanager

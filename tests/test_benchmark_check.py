@@ -38,7 +38,7 @@ def db(tmp_path_factory, data_dir) -> Path:
     """HELM Safety and Epoch (ECI, compute, capability benchmarks) replayed and analysed."""
     path = tmp_path_factory.mktemp("check") / "bw.duckdb"
     result = refresh(load_settings(db=path, replay_dir=data_dir, bootstrap_resamples=int(RESAMPLES)),
-                     ["helm-safety", "epoch"], wait_seconds=60)
+                     ["helm-safety", "epoch"])
     assert not result.failed
     return path
 

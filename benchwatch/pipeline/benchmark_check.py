@@ -14,10 +14,10 @@ from dataclasses import dataclass
 import duckdb
 import pandas as pd
 
-from benchwatch.analysis.cross import AXIS_PC1_JOINT
 from benchwatch.analysis.benchmark_check import CheckParams, check_axes, shared_models
 from benchwatch.analysis.circularity import INDEPENDENT, annotate, capability_columns, classify_pairs
 from benchwatch.analysis.classes import Bands
+from benchwatch.analysis.cross import AXIS_PC1_JOINT
 from benchwatch.analysis.engine import AXIS_PC1
 from benchwatch.identity.match import match_names, suggestions
 from benchwatch.settings import Settings

@@ -14,8 +14,8 @@ from collections.abc import Iterable
 from benchwatch.pipeline.session import writer_session
 from benchwatch.settings import Settings
 from benchwatch.sources import SOURCES
-from benchwatch.sources.probe import CheckResult, check_sources
 from benchwatch.sources.http import client_from
+from benchwatch.sources.probe import CheckResult, check_sources
 from benchwatch.storage.db import utcnow
 from benchwatch.storage.observations import fetch_row, record_fetches
 
@@ -40,5 +40,4 @@ def run_sources_check(
                 fetch_row(r.source, "live", "failed", started, error=f"{CHECK_LABEL}: {r.format}: {r.detail}",
                           http_status=r.http_status, location=r.url)
                 for r in failed])
-            session.publish()
     return results

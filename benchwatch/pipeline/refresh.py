@@ -22,7 +22,7 @@ from benchwatch.alerting.service import DeliveryReport
 from benchwatch.analysis.circularity import INDEPENDENT
 from benchwatch.pipeline.analyze import UnitMap, run_analysis, serial_map
 from benchwatch.pipeline.ingest import Mode, Progress, SourceReport, ingest_source
-from benchwatch.pipeline.session import WRITER_WAIT_SECONDS, writer_session
+from benchwatch.pipeline.session import writer_session
 from benchwatch.settings import Settings
 from benchwatch.sources import catalog
 from benchwatch.storage import results as result_store
@@ -87,7 +87,6 @@ def refresh(
     analyze: bool = True,
     force: bool = False,
     hooks: Hooks = Hooks(),
-    wait_seconds: float = WRITER_WAIT_SECONDS,
 ) -> RefreshResult:
     """One writer pass: ingest ``sources`` (every one when None, none when empty), then,
     with ``analyze``, the analysis, the alert rules and notifications; always publish.
@@ -100,7 +99,7 @@ def refresh(
         settings.require_replay_dir()
     result = RefreshResult()
     hooks.stage("start")
-    with writer_session(settings, live=mode == "live", wait_seconds=wait_seconds) as session:
+    with writer_session(settings, live=mode == "live") as session:
         hooks.stage("ingest")
         result.reports = [hooks.ingest(session.con, name, settings, mode, until, session.http,
                                        progress=hooks.progress) for name in names]
@@ -112,7 +111,6 @@ def refresh(
             result.delivery = hooks.notify(session.con, settings, result.run_id)
             result.top = summary(session.con, settings.min_models)
         hooks.stage("publish")
-        session.publish()
     return result
 
 

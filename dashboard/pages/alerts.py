@@ -88,12 +88,12 @@ def lifecycle(ctx: Context, alert: pd.Series) -> None:
     with left:
         if st.button("Acknowledge", key="ack", disabled=alert["state"] != "firing",
                      help="Only a firing alert can be acknowledged."):
-            _do(lambda: actions.ack(ctx.settings.db, key), f"Acknowledged {key}.")
+            _do(lambda: actions.ack(ctx.settings, key), f"Acknowledged {key}.")
     with right:
         until = st.date_input("Silence until", value=date.today() + timedelta(days=7), key="silence_until",
                               min_value=date.today())
         if st.button("Silence", key="silence"):
-            _do(lambda: actions.silence(ctx.settings.db, key, until), f"Silenced {key} until {until}.")
+            _do(lambda: actions.silence(ctx.settings, key, until), f"Silenced {key} until {until}.")
 
 
 def _do(action, done: str) -> None:

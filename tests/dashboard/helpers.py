@@ -31,7 +31,7 @@ RUN_TIMEOUT = 180
 
 def refresh(settings: Settings, sources: Sequence[str] | None = None, until: date | None = None) -> int | None:
     """One writer pass, the refresh use case the flow runs, with plain steps; returns the run id."""
-    result = run_refresh(settings, sources, until=until, wait_seconds=60)
+    result = run_refresh(settings, sources, until=until)
     assert not result.failed, [r.error for r in result.failed]
     return result.run_id
 

@@ -85,8 +85,9 @@ def run_child_refresh(job: RefreshJob, stage_file: Path) -> None:
         with open(stage_file, "a", encoding="utf-8") as handle:
             handle.write(f"{name} {time.time()}\n")
 
-    settings = load_settings(db=job.db, replay_dir=job.replay_dir, bootstrap_resamples=job.resamples)
-    refresh(settings, job.sources, hooks=Hooks(stage=stage), wait_seconds=job.wait_seconds)
+    settings = load_settings(db=job.db, replay_dir=job.replay_dir, bootstrap_resamples=job.resamples,
+                             writer_wait_seconds=job.wait_seconds)
+    refresh(settings, job.sources, hooks=Hooks(stage=stage))
     stage("exiting")  # the work is over; the interpreter is shutting down
 
 

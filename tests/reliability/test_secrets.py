@@ -19,13 +19,13 @@ from benchwatch.alerting import service as alert_service
 from benchwatch.alerting.messages import run_summary
 from benchwatch.pipeline.analyze import run_analysis
 from benchwatch.pipeline.ingest import ingest_source
-from benchwatch.pipeline.refresh import refresh
 from benchwatch.pipeline.probe import run_sources_check
+from benchwatch.pipeline.refresh import refresh
 from benchwatch.registry import load_registry
 from benchwatch.settings import load_settings
-from benchwatch.storage.db import connect, writer_lock
 from benchwatch.storage.observations import sync_benchmarks
-from benchwatch.storage.publish import publish, published_path
+from benchwatch.storage.publish import published_path
+from benchwatch.storage.writer import writer_door
 from tests.dashboard.helpers import app_test
 from tests.loopback import Fault
 from tests.sources.test_lmarena import LISTING, first_rows, serve_2026
@@ -70,8 +70,8 @@ def run(tmp_path_factory: pytest.TempPathFactory, data_dir: Path) -> dict:
     logging.getLogger().setLevel(logging.DEBUG)
     lines: list[str] = []
     try:
-        with writer_lock(settings.db):
-            con = connect(settings.db)
+        with writer_door(settings.db, settings.writer_wait_seconds) as door:
+            con = door.con
             sync_benchmarks(con, load_registry())
             for name in ("safetywashing-paper", "helm-safety"):
                 ingest_source(con, name, settings, progress=lines.append)
@@ -79,8 +79,6 @@ def run(tmp_path_factory: pytest.TempPathFactory, data_dir: Path) -> dict:
             transitions = alert_service.evaluate(con, settings, run_id)
             delivery = alert_service.deliver(con, settings, run_id, progress=lines.append)
             tests = alert_service.test_notify(settings, con)
-            publish(con, settings.db)
-            con.close()
     finally:
         logging.getLogger().removeHandler(handler)
     yield {"settings": settings, "logs": handler.lines + lines, "transitions": transitions,

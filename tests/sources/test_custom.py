@@ -32,7 +32,7 @@ def helm(tmp_path_factory, data_dir):
     """HELM Safety's latest XSTest and HarmBench values, as HELM names the models."""
     db = tmp_path_factory.mktemp("custom") / "bw.duckdb"
     settings = load_settings(db=db, replay_dir=data_dir, bootstrap_resamples=50)
-    assert not refresh(settings, ["helm-safety", "epoch"], analyze=False, wait_seconds=60).failed
+    assert not refresh(settings, ["helm-safety", "epoch"], analyze=False).failed
     with duckdb.connect(str(db), read_only=True) as con:
         values = con.execute("SELECT model, benchmark, value FROM observations WHERE source = 'helm-safety' "
                              "AND valid_to IS NULL AND benchmark IN ('xstest_safety_score', "
@@ -48,7 +48,7 @@ def test_a_custom_source_is_ingested_correlated_revised_and_scheduled(helm, data
     wide.to_csv(path, index=False)
     settings = load_settings(db=db, replay_dir=data_dir, bootstrap_resamples=50,
                              custom_sources=[entry(path)])
-    first = refresh(settings, [LAB], wait_seconds=60)
+    first = refresh(settings, [LAB])
     [report] = first.reports
     assert report.status == "ok" and report.rows_added == 2 * len(wide)
     with duckdb.connect(str(db), read_only=True) as con:
@@ -62,7 +62,7 @@ def test_a_custom_source_is_ingested_correlated_revised_and_scheduled(helm, data
     changed = wide.copy()
     changed.loc[0, "refusal"] = 0.123
     changed.to_csv(path, index=False)
-    again = refresh(settings, [LAB], analyze=False, wait_seconds=60)
+    again = refresh(settings, [LAB], analyze=False)
     assert (again.reports[0].rows_added, again.reports[0].rows_revised) == (0, 1)  # kept as history
 
     [deployment] = [d for d in runner_deployments(mode="live", db=db, custom=settings.custom_sources)

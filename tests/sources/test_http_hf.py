@@ -6,9 +6,9 @@ from __future__ import annotations
 import pytest
 
 from benchwatch.settings import load_settings
-from benchwatch.sources.probe import check_sources
 from benchwatch.sources.http import FetchError, HttpClient, client_from, hf_bearer, ratelimit_reset
 from benchwatch.sources.lmarena import LMArena
+from benchwatch.sources.probe import check_sources
 from tests.loopback import Fault, Upstream
 from tests.paths import DATA_DIR
 from tests.sources.test_lmarena import LISTING, serve_2026
