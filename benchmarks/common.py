@@ -151,9 +151,10 @@ def add_synthetic_models(path: Path, factor: int, seed: int = 0) -> dict[str, in
     import numpy as np
     import pandas as pd
 
+    from benchwatch.records import ParsedBatch, Snapshot
     from benchwatch.registry import load_registry
     from benchwatch.sources import SOURCES
-    from benchwatch.sources.base import SCALE_BOUNDS, ParsedBatch, Snapshot
+    from benchwatch.sources.base import SCALE_BOUNDS
     from benchwatch.storage import observations as obs
     from benchwatch.storage.db import connect, utcnow
 

@@ -16,8 +16,8 @@ from urllib.parse import urlencode
 import pandas as pd
 import streamlit as st
 
-from benchwatch.sources import SOURCES
 from benchwatch.text import csv_text
+from benchwatch.upstreams import UPSTREAMS
 
 _MARKDOWN_SPECIALS = re.compile(r"([\\`*_{}\[\]()#+\-.!|<>~$:=^&])")
 
@@ -111,12 +111,12 @@ def page_link(page: str, **params: str) -> str:
 
 def attribution_note(names: Sequence[str] | None = None) -> None:
     """Credit each source as its licence asks, as plain text."""
-    names = list(names) if names is not None else list(SOURCES)
+    names = list(names) if names is not None else list(UPSTREAMS)
     lines = []
     for name in names:
-        cls = SOURCES.get(name)
-        if cls is not None:
-            lines.append(f"{name}: {cls.attribution} — licence: {cls.license}")
+        facts = UPSTREAMS.get(name)
+        if facts is not None:
+            lines.append(f"{name}: {facts.attribution} — licence: {facts.license}")
     if lines:
         st.caption("Data sources and attribution")
         st.text("\n".join(lines))

@@ -32,7 +32,7 @@ from dataclasses import dataclass, field
 from datetime import datetime
 from pathlib import Path
 
-from benchwatch.sources.base import Snapshot
+from benchwatch.records import Snapshot
 
 INDEX = "index.jsonl"
 

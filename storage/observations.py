@@ -17,7 +17,7 @@ import duckdb
 import numpy as np
 import pandas as pd
 
-from benchwatch.sources.base import DECLARED_COLUMNS, MODEL_COLUMNS, ParsedBatch, Previous, Snapshot
+from benchwatch.records import DECLARED_COLUMNS, MODEL_COLUMNS, ParsedBatch, Previous, Snapshot
 from benchwatch.storage import revisions
 from benchwatch.storage.db import transaction, utcnow
 

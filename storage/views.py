@@ -16,11 +16,11 @@ from datetime import date
 import duckdb
 import pandas as pd
 
-from benchwatch.sources import SOURCES
 from benchwatch.storage.alerts import list_alerts
 from benchwatch.storage.findings import list_findings
 from benchwatch.storage.observations import source_status
 from benchwatch.storage.results import last_run
+from benchwatch.upstreams import UPSTREAMS
 
 
 def runs(con: duckdb.DuckDBPyConnection) -> dict:
@@ -141,14 +141,14 @@ def sources(con: duckdb.DuckDBPyConnection) -> pd.DataFrame:
     """Each source ever fetched: live or frozen (since when, why, the upstream's own statement),
     its fetch log summary, what it holds and its newest data date, and its licence."""
     frame = source_status(con)
-    known = frame["name"].map(SOURCES.get)
-    liveness = known.map(lambda cls: cls.liveness if cls is not None else None)
-    frame.insert(1, "liveness", liveness.map(lambda l: l.state if l else "unknown"))
-    frame.insert(2, "frozen_since", liveness.map(lambda l: l.since.isoformat() if l and l.since else None))
-    frame["liveness_why"] = liveness.map(lambda l: l.why if l else "")
-    frame["evidence"] = liveness.map(lambda l: l.evidence if l else "")
-    frame["license"] = known.map(lambda cls: cls.license if cls is not None else "")
-    frame["attribution"] = known.map(lambda cls: cls.attribution if cls is not None else "")
+    known = frame["name"].map(UPSTREAMS.get)
+    liveness = known.map(lambda facts: facts.liveness if facts is not None else None)
+    frame.insert(1, "liveness", liveness.map(lambda live: live.state if live else "unknown"))
+    frame.insert(2, "frozen_since", liveness.map(lambda live: live.since.isoformat() if live and live.since else None))
+    frame["liveness_why"] = liveness.map(lambda live: live.why if live else "")
+    frame["evidence"] = liveness.map(lambda live: live.evidence if live else "")
+    frame["license"] = known.map(lambda facts: facts.license if facts is not None else "")
+    frame["attribution"] = known.map(lambda facts: facts.attribution if facts is not None else "")
     return frame
 
 

@@ -35,12 +35,12 @@ from benchwatch.alerting.rules import (
     source_failing,
 )
 from benchwatch.settings import Settings
-from benchwatch.sources import SOURCES
 from benchwatch.storage import alerts as store
 from benchwatch.storage import findings as finding_store
 from benchwatch.storage import results as result_store
 from benchwatch.storage import views
 from benchwatch.storage.db import utcnow
+from benchwatch.upstreams import UPSTREAMS
 
 Progress = Callable[[str], None]
 
@@ -64,7 +64,7 @@ def _correlation_rules(history: pd.DataFrame, settings: Settings) -> list[Transi
 
 def frozen_sources() -> dict[str, str]:
     """Sources whose data no longer changes (their liveness declaration), with why."""
-    return {name: cls.liveness.why for name, cls in SOURCES.items() if cls.liveness.frozen}
+    return {name: facts.liveness.why for name, facts in UPSTREAMS.items() if facts.liveness.frozen}
 
 
 def _walk(

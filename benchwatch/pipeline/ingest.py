@@ -17,9 +17,10 @@ from typing import Literal
 
 import duckdb
 
+from benchwatch.records import Snapshot
 from benchwatch.settings import Settings
 from benchwatch.sources import configured, full_registry
-from benchwatch.sources.base import Snapshot, Source, SourceError, enforce_scales
+from benchwatch.sources.base import Source, SourceError, enforce_scales
 from benchwatch.sources.http import HttpClient
 from benchwatch.storage import archive
 from benchwatch.storage import observations as obs

@@ -2,134 +2,30 @@
 
 A source turns upstream bytes into tidy rows. It gets those bytes either live
 (``fetch``, over HTTP) or from a recorded snapshot (``replay``); both hand the
-same ``Snapshot`` to the same ``parse``, so a replay exercises the live parser.
+same ``Snapshot`` (``benchwatch.records``) to the same ``parse``, so a replay
+exercises the live parser. What a source is (live or frozen, its licence) is
+declared in ``benchwatch.upstreams``.
 """
 
 from __future__ import annotations
 
-import hashlib
 from abc import ABC, abstractmethod
 from collections.abc import Iterable, Iterator, Mapping
-from dataclasses import dataclass, field
 from datetime import UTC, date, datetime
 from email.utils import parsedate_to_datetime
-from functools import cached_property
 from pathlib import Path, PurePosixPath
-from typing import TYPE_CHECKING, ClassVar, Literal
-from urllib.parse import urlsplit
+from typing import TYPE_CHECKING, ClassVar
 
 import numpy as np
 import pandas as pd
 
+from benchwatch.records import OBSERVATION_COLUMNS, ParsedBatch, Previous, Snapshot
+from benchwatch.sources.errors import ParseError
+from benchwatch.sources.http import HttpClient, rebase
+from benchwatch.upstreams import Liveness
+
 if TYPE_CHECKING:
     from benchwatch.settings import Settings
-    from benchwatch.sources.http import HttpClient
-
-OBSERVATION_COLUMNS = ["model", "benchmark", "value", "observed_at"]
-MODEL_COLUMNS = ["model", "model_set", "model_type", "display_name"]
-
-
-class SourceError(RuntimeError):
-    """A source could not be read; the message names the source and the location."""
-
-
-class ParseError(SourceError):
-    """The payload does not have the shape the parser expects.
-
-    The message names the source, the file or URL, and where it can the column
-    and the row, so an operator can find the offending bytes.
-    """
-
-    def __init__(
-        self,
-        source: str,
-        location: str,
-        problem: str,
-        column: str | None = None,
-        row: int | None = None,
-    ) -> None:
-        where = location
-        if column is not None:
-            where += f", column {column!r}"
-        if row is not None:
-            where += f", row {row}"
-        super().__init__(f"{source}: {where}: {problem}")
-        self.source, self.location, self.column, self.row = source, location, column, row
-        self.problem = problem
-
-
-@dataclass(frozen=True)
-class Previous:
-    """What the last successful fetch of a location returned, for conditional requests."""
-
-    etag: str | None = None
-    last_modified: str | None = None
-    content_hash: str | None = None
-
-
-@dataclass(frozen=True)
-class Snapshot:
-    """One unit of upstream state: the raw bytes of a recorded file or a live payload.
-
-    ``observed_at`` is data time: when this state was published upstream, which
-    is what as-of reconstruction keys on (not when Benchwatch read it).
-    """
-
-    source: str
-    label: str
-    observed_at: datetime
-    location: str
-    files: Mapping[str, bytes]
-    mode: Literal["replay", "live"] = "replay"
-    http_status: int | None = None
-    etag: str | None = None
-    last_modified: str | None = None
-    not_modified: bool = False
-
-    @cached_property
-    def content_hash(self) -> str:
-        """Names and bytes of every file: hashed once, though the skip check and the fetch log both ask."""
-        digest = hashlib.sha256()
-        for name in sorted(self.files):
-            digest.update(name.encode())
-            digest.update(b"\0")
-            digest.update(hashlib.sha256(self.files[name]).digest())
-        return digest.hexdigest()
-
-
-@dataclass(frozen=True)
-class Liveness:
-    """Whether an upstream still changes. A frozen source is fetched rarely, keeps its history,
-    and its results are findings about the past, not news to alert on."""
-
-    state: Literal["live", "frozen"]
-    why: str
-    evidence: str  # the upstream's own statement (a URL)
-    since: date | None = None  # frozen since
-
-    @property
-    def frozen(self) -> bool:
-        return self.state == "frozen"
-
-
-DECLARED_COLUMNS = ["benchmark", "upstream_name", "source_file", "score_column", "scale", "in_axis",
-                    "superseded_by"]
-
-
-@dataclass
-class ParsedBatch:
-    """Tidy rows from one snapshot, plus the cleaning steps taken on the way.
-
-    ``declared``: what the upstream itself says of its benchmarks (``DECLARED_COLUMNS``), for a
-    source that publishes it (Epoch's ``benchmark_metadata.csv``): its scale overrides the
-    registry's for the scale check, and its ``in_axis`` (``"eci"``, ``""`` for declared not part
-    of an axis, None when silent) is stored so ``axis_members`` reports the upstream's own word.
-    """
-
-    observations: pd.DataFrame
-    models: pd.DataFrame
-    warnings: list[str] = field(default_factory=list)
-    declared: pd.DataFrame = field(default_factory=lambda: pd.DataFrame(columns=DECLARED_COLUMNS))
 
 
 # The start of a warning saying one file (or one benchmark of a file) of a multi-file payload
@@ -258,14 +154,6 @@ def published_at(last_modified: str | None) -> datetime:
                 when = when.astimezone(UTC).replace(tzinfo=None)
             return when
     return datetime.now(UTC).replace(tzinfo=None)
-
-
-def rebase(url: str, upstream_base: str | None) -> str:
-    """``https://host/path`` -> ``{upstream_base}/host/path`` (unchanged if no base)."""
-    if not upstream_base:
-        return url
-    parts = urlsplit(url)
-    return f"{upstream_base.rstrip('/')}/{parts.netloc}{parts.path}".rstrip("/")
 
 
 def require_columns(

@@ -21,18 +21,10 @@ from pathlib import Path
 
 import pandas as pd
 
+from benchwatch.records import MODEL_COLUMNS, OBSERVATION_COLUMNS, ParsedBatch, Previous, Snapshot
 from benchwatch.registry import COLUMNS
 from benchwatch.settings import CustomSource, Settings
-from benchwatch.sources.base import (
-    MODEL_COLUMNS,
-    OBSERVATION_COLUMNS,
-    Liveness,
-    ParsedBatch,
-    ParseError,
-    Previous,
-    Snapshot,
-    Source,
-)
+from benchwatch.sources.base import ParseError, Source
 from benchwatch.sources.eee_records import flatten
 from benchwatch.sources.http import HttpClient
 from benchwatch.sources.tabular import (
@@ -43,6 +35,7 @@ from benchwatch.sources.tabular import (
     read_frame,
     refuse_duplicates,
 )
+from benchwatch.upstreams import Liveness
 
 EEE_FOLDER = "records.jsonl"
 

@@ -62,15 +62,9 @@ from pathlib import Path, PurePosixPath
 import numpy as np
 import pandas as pd
 
+from benchwatch.records import DECLARED_COLUMNS, MODEL_COLUMNS, OBSERVATION_COLUMNS, ParsedBatch, Previous, Snapshot
 from benchwatch.sources.base import (
-    DECLARED_COLUMNS,
-    MODEL_COLUMNS,
-    OBSERVATION_COLUMNS,
-    Liveness,
-    ParsedBatch,
     ParseError,
-    Previous,
-    Snapshot,
     Source,
     check_scale,
     numeric_column,
@@ -100,6 +94,7 @@ from benchwatch.sources.epoch_layouts import (
     old_metrics,
 )
 from benchwatch.sources.http import HttpClient
+from benchwatch.upstreams import UPSTREAMS
 
 SOURCE = "epoch"
 ZIP_NAME = "benchmark_data.zip"
@@ -179,11 +174,7 @@ class _Parse:
 
 class EpochBenchmarks(Source):
     name = SOURCE
-    liveness = Liveness(
-        "live", "Epoch AI updates the Benchmarking Hub several times a week, re-fitting ECI each time",
-        "https://epoch.ai/data/ai-benchmarking-dashboard")
-    license = "CC BY 4.0 (rows from Aider Polyglot and Terminal-Bench: Apache-2.0)"
-    attribution = "Epoch AI, 'Data on AI Benchmarking', epoch.ai (CC BY 4.0)"
+    liveness, license, attribution = UPSTREAMS[name]
     homepage = "https://epoch.ai/benchmarks"
     endpoints = {"data": "https://epoch.ai/data"}
     pooled = True

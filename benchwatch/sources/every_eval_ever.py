@@ -41,19 +41,12 @@ from pathlib import Path
 
 import pandas as pd
 
+from benchwatch.records import MODEL_COLUMNS, OBSERVATION_COLUMNS, ParsedBatch, Previous, Snapshot
 from benchwatch.settings import DEFAULT_EEE_COLLECTIONS, Settings
-from benchwatch.sources.base import (
-    MODEL_COLUMNS,
-    OBSERVATION_COLUMNS,
-    Liveness,
-    ParsedBatch,
-    ParseError,
-    Previous,
-    Snapshot,
-    Source,
-)
+from benchwatch.sources.base import ParseError, Source
 from benchwatch.sources.eee_records import RecordError, flatten, parse_record
 from benchwatch.sources.http import FetchError, HttpClient
+from benchwatch.upstreams import UPSTREAMS
 
 SOURCE = "every-eval-ever"
 INDEX_DIR = "flat/indexes/by_collection"
@@ -93,12 +86,7 @@ def read_index(content: bytes, location: str) -> list[dict]:
 
 class EveryEvalEver(Source):
     name = SOURCE
-    liveness = Liveness(
-        "live", "scheduled adapters refresh the datastore daily or weekly per collection "
-                "(77,451 records in August 2026)",
-        "https://huggingface.co/datasets/evaleval/EEE_datastore")
-    license = "MIT (EEE datastore); each record names its own source"
-    attribution = "EvalEval Coalition, Every Eval Ever datastore (evaleval/EEE_datastore, MIT)"
+    liveness, license, attribution = UPSTREAMS[name]
     homepage = "https://huggingface.co/datasets/evaleval/EEE_datastore"
     endpoints = {"data": "https://huggingface.co/datasets/evaleval/EEE_datastore/resolve/main"}
 

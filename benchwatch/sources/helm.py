@@ -43,12 +43,9 @@ from urllib.parse import parse_qs
 
 import pandas as pd
 
+from benchwatch.records import ParsedBatch, Previous, Snapshot
 from benchwatch.sources.base import (
-    Liveness,
-    ParsedBatch,
     ParseError,
-    Previous,
-    Snapshot,
     Source,
     dedupe_models,
     numeric_column,
@@ -58,6 +55,7 @@ from benchwatch.sources.base import (
     tidy,
 )
 from benchwatch.sources.http import FetchError, HttpClient
+from benchwatch.upstreams import UPSTREAMS
 
 SUMMARY = "summary.json"
 RELEASE = re.compile(r"^v(\d+(?:\.\d+)*)$")
@@ -177,11 +175,6 @@ def _run_group(header_cell: dict) -> str:
 class HelmSource(Source):
     """One HELM project's leaderboard; subclasses name the project, group and columns."""
 
-    license = "Apache-2.0"
-    attribution = "Stanford CRFM HELM"
-    liveness = Liveness(
-        "frozen", 'HELM is in maintenance mode: "no new evaluations will be added to the HELM leaderboards"; '
-        "its files are still served", "https://crfm.stanford.edu/helm/", date(2026, 6, 1))
     homepage = "https://crfm.stanford.edu/helm/"
     endpoints = {
         "site": "https://crfm.stanford.edu/helm",
@@ -410,7 +403,7 @@ class HelmSafety(HelmSource):
     """HELM Safety: five safety scenarios and their mean, 0-1, higher is safer."""
 
     name = "helm-safety"
-    attribution = "Stanford CRFM HELM Safety"
+    liveness, license, attribution = UPSTREAMS[name]
     homepage = "https://crfm.stanford.edu/helm/safety/latest/"
     project = "safety"
     group = "safety_scenarios"
@@ -470,6 +463,7 @@ class HelmCapabilities(HelmSource):
     """HELM Capabilities: five capability benchmarks and their mean, 0-1."""
 
     name = "helm-capabilities"
+    liveness, license, attribution = UPSTREAMS[name]
     homepage = "https://crfm.stanford.edu/helm/capabilities/latest/"
     project = "capabilities"
     group = "core_scenarios"

@@ -18,12 +18,14 @@ import time
 from collections.abc import Callable, Mapping
 from dataclasses import dataclass
 from datetime import UTC, datetime
+from urllib.parse import urlsplit
 
 import httpx
 
 from benchwatch import __version__
+from benchwatch.records import Previous
 from benchwatch.settings import Settings
-from benchwatch.sources.base import Previous, SourceError, rebase
+from benchwatch.sources.errors import SourceError
 
 USER_AGENT = (
     f"benchwatch/{__version__} (safety-benchmark monitor; "
@@ -228,3 +230,11 @@ def client_from(settings: Settings) -> HttpClient:
     token = settings.hf_token.get_secret_value() if settings.hf_token else None
     return HttpClient(settings.http_timeout, settings.http_retries, max_wait=settings.http_max_wait,
                       bearer=hf_bearer(token, settings.upstream_base))
+
+
+def rebase(url: str, upstream_base: str | None) -> str:
+    """``https://host/path`` -> ``{upstream_base}/host/path`` (unchanged if no base)."""
+    if not upstream_base:
+        return url
+    parts = urlsplit(url)
+    return f"{upstream_base.rstrip('/')}/{parts.netloc}{parts.path}".rstrip("/")

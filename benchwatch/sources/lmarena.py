@@ -48,20 +48,10 @@ from urllib.parse import urlencode
 import pandas as pd
 import pyarrow as pa
 
-from benchwatch.sources.base import (
-    Liveness,
-    ParsedBatch,
-    ParseError,
-    Previous,
-    Snapshot,
-    Source,
-    dedupe_models,
-    numeric_column,
-    rebase,
-    require_columns,
-    tidy,
-)
+from benchwatch.records import ParsedBatch, Previous, Snapshot
+from benchwatch.sources.base import ParseError, Source, dedupe_models, numeric_column, rebase, require_columns, tidy
 from benchwatch.sources.http import HttpClient
+from benchwatch.upstreams import UPSTREAMS
 
 DATASET = "lmarena-ai/leaderboard-dataset"
 CONFIG = "text"
@@ -106,18 +96,7 @@ def config_of(name: str) -> str:
 
 class LMArena(Source):
     name = "lmarena"
-    liveness = Liveness(
-        "live", "Arena (formerly LMArena, renamed 2026-01-28) still updates its Hugging Face dataset "
-        "(commits such as \"Update image_edit for 2026-09-08\"; boards published 2026-09-13)",
-        "https://huggingface.co/datasets/lmarena-ai/leaderboard-dataset/commits/main")
-    license = (
-        "CC-BY-4.0 (lmarena-ai/leaderboard-dataset); recorded snapshots via "
-        "fboulnois/llm-leaderboard-csv (MPL-2.0) and nakasyou/lmarena-history (MIT)"
-    )
-    attribution = (
-        "Arena (formerly LMArena; arena.ai): Chatbot Arena leaderboard, Chiang et al., 2024 "
-        "(arXiv 2403.04132), data from huggingface.co/datasets/lmarena-ai/leaderboard-dataset"
-    )
+    liveness, license, attribution = UPSTREAMS[name]
     homepage = "https://arena.ai/leaderboard"
     endpoints = {
         "viewer": "https://datasets-server.huggingface.co",

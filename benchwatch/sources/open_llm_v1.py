@@ -23,18 +23,10 @@ from pathlib import Path, PurePosixPath
 
 import pandas as pd
 
-from benchwatch.sources.base import (
-    Liveness,
-    ParsedBatch,
-    ParseError,
-    Previous,
-    Snapshot,
-    Source,
-    dedupe_models,
-    require_columns,
-    tidy,
-)
+from benchwatch.records import ParsedBatch, Previous, Snapshot
+from benchwatch.sources.base import ParseError, Source, dedupe_models, require_columns, tidy
 from benchwatch.sources.http import HttpClient
+from benchwatch.upstreams import UPSTREAMS
 
 RECORDED = "open-llm-leaderboard-v1/open_llm_leaderboard_v1_2024-06-19.csv"
 RECORDED_AT = datetime(2024, 6, 19)
@@ -89,11 +81,7 @@ def model_set_of(type_label: object) -> tuple[str, str | None]:
 
 class OpenLLMLeaderboardV1(Source):
     name = "open-llm-leaderboard-v1"
-    liveness = Liveness(
-        "frozen", "the v1 leaderboard was archived when v2 launched (2024-06-26); its results dataset no longer changes",
-        "https://huggingface.co/spaces/open-llm-leaderboard-old/open_llm_leaderboard", date(2024, 6, 26))
-    license = "no stated licence (results published by Hugging Face)"
-    attribution = "Hugging Face Open LLM Leaderboard v1 (Beeching et al., 2023)"
+    liveness, license, attribution = UPSTREAMS[name]
     homepage = "https://huggingface.co/spaces/open-llm-leaderboard-old/open_llm_leaderboard"
     endpoints = {"hub": "https://huggingface.co"}
 

@@ -50,18 +50,10 @@ from urllib.parse import urlencode
 import pandas as pd
 import pyarrow as pa
 
-from benchwatch.sources.base import (
-    Liveness,
-    ParsedBatch,
-    ParseError,
-    Previous,
-    Snapshot,
-    Source,
-    dedupe_models,
-    require_columns,
-    tidy,
-)
+from benchwatch.records import ParsedBatch, Previous, Snapshot
+from benchwatch.sources.base import ParseError, Source, dedupe_models, require_columns, tidy
 from benchwatch.sources.http import FetchError, HttpClient
+from benchwatch.upstreams import UPSTREAMS
 
 DATASET = "open-llm-leaderboard/contents"
 CONFIG, SPLIT = "default", "train"
@@ -177,14 +169,7 @@ def http_date(value: str | None) -> datetime | None:
 
 class OpenLLMLeaderboardV2(Source):
     name = "open-llm-leaderboard-v2"
-    liveness = Liveness(
-        "frozen", "the Open LLM Leaderboard was retired on 2025-03-13; its last snapshot is of 2025-03-21",
-        "https://huggingface.co/spaces/open-llm-leaderboard/open_llm_leaderboard", date(2025, 3, 13))
-    license = (
-        "no stated licence (dataset open-llm-leaderboard/contents has no licence field; "
-        "results published by Hugging Face)"
-    )
-    attribution = "Hugging Face Open LLM Leaderboard v2 (Fourrier et al., 2024)"
+    liveness, license, attribution = UPSTREAMS[name]
     homepage = "https://huggingface.co/spaces/open-llm-leaderboard/open_llm_leaderboard"
     endpoints = {
         "viewer": "https://datasets-server.huggingface.co",

@@ -15,20 +15,11 @@ from pathlib import Path
 
 import pandas as pd
 
+from benchwatch.records import ParsedBatch, Previous, Snapshot
 from benchwatch.registry import load_registry
-from benchwatch.sources.base import (
-    Liveness,
-    ParsedBatch,
-    ParseError,
-    Previous,
-    Snapshot,
-    Source,
-    dedupe_models,
-    enforce_scales,
-    require_columns,
-    tidy,
-)
+from benchwatch.sources.base import ParseError, Source, dedupe_models, enforce_scales, require_columns, tidy
 from benchwatch.sources.http import HttpClient
+from benchwatch.upstreams import UPSTREAMS
 
 FILES = {"base": "benchmarks_base_models.csv", "chat": "benchmarks_chat_models.csv"}
 # Columns that describe the model rather than score it.
@@ -41,14 +32,7 @@ PUBLISHED = datetime(2024, 10, 1)
 
 class SafetywashingPaper(Source):
     name = "safetywashing-paper"
-    liveness = Liveness(
-        "frozen", "the paper's matrices are static files published with the paper (v3, December 2024)",
-        "https://github.com/centerforaisafety/safetywashing", date(2024, 12, 1))
-    license = "MIT"
-    attribution = (
-        "Ren et al., \"Safetywashing: Do AI Safety Benchmarks Actually Measure Safety "
-        "Progress?\" (arXiv 2407.21792), data from github.com/centerforaisafety/safetywashing (MIT)"
-    )
+    liveness, license, attribution = UPSTREAMS[name]
     homepage = "https://github.com/centerforaisafety/safetywashing"
     endpoints = {
         "raw": "https://raw.githubusercontent.com/centerforaisafety/safetywashing/compute_correlations/data"

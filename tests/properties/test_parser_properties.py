@@ -10,7 +10,7 @@ import pandas as pd
 from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
 
-from benchwatch.sources.base import Snapshot
+from benchwatch.records import Snapshot
 from benchwatch.sources.open_llm_v1 import BENCHMARKS, OpenLLMLeaderboardV1
 
 HEADER = ["model", "type", "date", *BENCHMARKS]

@@ -19,7 +19,8 @@ import pandas as pd
 import pytest
 from pandas.testing import assert_frame_equal
 
-from benchwatch.sources.base import SCALE_BOUNDS, ParseError, Previous, Snapshot
+from benchwatch.records import Previous, Snapshot
+from benchwatch.sources.base import SCALE_BOUNDS, ParseError
 from benchwatch.sources.epoch import (
     COMPUTE_KEY,
     ECI_FILE,

@@ -20,8 +20,8 @@ import pytest
 
 from benchwatch.pipeline.ingest import ingest_source
 from benchwatch.pipeline.refresh import refresh
+from benchwatch.records import Snapshot
 from benchwatch.registry import load_registry
-from benchwatch.sources.base import Snapshot
 from benchwatch.sources.epoch import EpochBenchmarks
 from benchwatch.sources.http import HttpClient
 from benchwatch.storage.db import connect

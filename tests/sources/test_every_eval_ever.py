@@ -14,9 +14,9 @@ import pytest
 
 from benchwatch.identity.resolve import resolve
 from benchwatch.pipeline.ingest import ingest_source
+from benchwatch.records import Snapshot
 from benchwatch.registry import load_registry
 from benchwatch.sources import build
-from benchwatch.sources.base import Snapshot
 from benchwatch.sources.eee_records import RecordError, parse_record
 from benchwatch.sources.http import HttpClient
 from benchwatch.storage.db import connect

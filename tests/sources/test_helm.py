@@ -11,7 +11,8 @@ from datetime import date, datetime
 import pandas as pd
 import pytest
 
-from benchwatch.sources.base import ParseError, Previous, Snapshot, published_at
+from benchwatch.records import Previous, Snapshot
+from benchwatch.sources.base import ParseError, published_at
 from benchwatch.sources.helm import (
     HelmCapabilities,
     HelmSafety,

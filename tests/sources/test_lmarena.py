@@ -19,8 +19,9 @@ import pyarrow as pa
 import pyarrow.parquet as pq
 import pytest
 
+from benchwatch.records import Previous, Snapshot
 from benchwatch.registry import load_registry
-from benchwatch.sources.base import ParseError, Previous, Snapshot
+from benchwatch.sources.base import ParseError
 from benchwatch.sources.http import FetchError, HttpClient
 from benchwatch.sources.lmarena import BENCHMARKS, LMArena
 from tests.conftest import DATA_DIR

@@ -9,7 +9,8 @@ from datetime import date, datetime
 import pandas as pd
 import pytest
 
-from benchwatch.sources.base import ParseError, Previous, Snapshot
+from benchwatch.records import Previous, Snapshot
+from benchwatch.sources.base import ParseError
 from benchwatch.sources.http import HttpClient
 from benchwatch.sources.open_llm_v1 import RECORDED, OpenLLMLeaderboardV1, model_set_of
 from tests.loopback import Fault, Upstream

@@ -19,7 +19,8 @@ import pyarrow as pa
 import pyarrow.parquet as pq
 import pytest
 
-from benchwatch.sources.base import ParseError, Previous, Snapshot
+from benchwatch.records import Previous, Snapshot
+from benchwatch.sources.base import ParseError
 from benchwatch.sources.http import FetchError, HttpClient
 from benchwatch.sources.open_llm_v2 import (
     BENCHMARKS,

@@ -5,8 +5,8 @@ from __future__ import annotations
 
 import pytest
 
+from benchwatch.records import Previous
 from benchwatch.sources import build
-from benchwatch.sources.base import Previous
 from benchwatch.sources.http import HttpClient
 from tests.loopback import Upstream
 from tests.paths import DATA_DIR

@@ -5,7 +5,8 @@ from __future__ import annotations
 import pandas as pd
 import pytest
 
-from benchwatch.sources.base import ParseError, Previous
+from benchwatch.records import Previous
+from benchwatch.sources.base import ParseError
 from benchwatch.sources.http import HttpClient
 from benchwatch.sources.safetywashing import FILES, SafetywashingPaper
 from tests.loopback import Upstream

@@ -15,7 +15,7 @@ import pandas as pd
 import pytest
 
 from benchwatch.pipeline.ingest import ingest_source
-from benchwatch.sources.base import ParsedBatch, Snapshot
+from benchwatch.records import ParsedBatch, Snapshot
 from benchwatch.storage.db import connect, migrations
 from benchwatch.storage.observations import ingest
 from benchwatch.storage.revisions import is_revision

@@ -10,7 +10,7 @@ from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
 
 from benchwatch.pipeline.ingest import ingest_source
-from benchwatch.sources.base import ParsedBatch, Snapshot
+from benchwatch.records import ParsedBatch, Snapshot
 from benchwatch.storage.db import connect
 from benchwatch.storage.observations import Pending, ingest, ingest_many
 from benchwatch.storage.revisions import is_revision
