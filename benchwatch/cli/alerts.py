@@ -23,6 +23,7 @@ from benchwatch.cli.table import Format, WideOption, emit
 from benchwatch.settings import Settings
 from benchwatch.storage.db import StorageError
 from benchwatch.storage.writer import writer_door
+from benchwatch.storage.alerts import AlertNotFound, ack_alert, alert_history, list_alerts, silence_alert
 
 alerts_app = typer.Typer(invoke_without_command=True, help="Alerts raised by the rules.")
 app.add_typer(alerts_app, name="alerts")
@@ -58,7 +59,6 @@ def _writer(settings: Settings) -> Iterator[duckdb.DuckDBPyConnection]:
 
 def _frame(con: duckdb.DuckDBPyConnection, state: str, settings: Settings) -> pd.DataFrame:
     from benchwatch.alerting.messages import dashboard_link, describe, shown_numbers
-    from benchwatch.storage.alerts import list_alerts
 
     frame = list_alerts(con, state).rename(columns={"alert_key": "key", "benchmark_name": "name"})
     frame["details"] = frame["details"].map(lambda d: json.loads(d) if isinstance(d, str) else None)
@@ -121,7 +121,6 @@ def ack(
     db: DbOption = None,
 ) -> None:
     """Acknowledge a firing alert: no reminders, no retries of its firing message."""
-    from benchwatch.storage.alerts import AlertNotFound, ack_alert
 
     settings = settings_or_exit(db=db)
     with _writer(settings) as con:
@@ -143,7 +142,6 @@ def silence(
     db: DbOption = None,
 ) -> None:
     """Send nothing about an alert until a date; its changes are still recorded."""
-    from benchwatch.storage.alerts import AlertNotFound, silence_alert
 
     settings = settings_or_exit(db=db)
     day = parse_date(until, "--until")
@@ -164,7 +162,6 @@ def history(
     db: DbOption = None,
 ) -> None:
     """Every transition, acknowledgement and silence, with its numbers and disposition."""
-    from benchwatch.storage.alerts import alert_history
 
     settings = settings_or_exit(db=db)
     with read_db(settings) as con:

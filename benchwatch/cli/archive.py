@@ -8,6 +8,7 @@ from typing import Annotated
 import typer
 
 from benchwatch.cli.app import app, fail, settings_or_exit
+from benchwatch.storage.archive import verify as verify_archive
 
 archive_app = typer.Typer(no_args_is_help=True, help="The raw archive of every fetch.")
 app.add_typer(archive_app, name="archive")
@@ -27,7 +28,6 @@ def archive_root(archive: Path | None) -> Path:
 
 def verify(archive: ArchiveOption = None) -> None:
     """Re-hash every archived file; report any that is missing or changed (exit 1)."""
-    from benchwatch.storage.archive import verify as verify_archive
 
     root = archive_root(archive)
     if not root.exists():

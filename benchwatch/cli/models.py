@@ -11,6 +11,9 @@ import typer
 
 from benchwatch.cli.app import DbOption, app, err, out, read_db, settings_or_exit, valid_choice
 from benchwatch.cli.table import Format, emit
+from benchwatch.storage.identity import adjusted as read_adjusted
+from benchwatch.storage.identity import identities
+from benchwatch.storage.results import filter_values
 
 NOT_YET = "no model identities in {db} yet: run `benchwatch refresh` (the analysis resolves them)"
 
@@ -40,7 +43,6 @@ def models(
     """
     from benchwatch.identity.resolve import coverage, matched_sources
     from benchwatch.identity.suggest import suggest
-    from benchwatch.storage.identity import identities
 
     settings = settings_or_exit(db=db)
     identity = _read(settings, identities)
@@ -98,8 +100,6 @@ def adjusted(
     on the benchmark than models of its capability rank), at the latest as-of
     point. Highest first.
     """
-    from benchwatch.storage.identity import adjusted as read_adjusted
-    from benchwatch.storage.results import filter_values
 
     settings = settings_or_exit(db=db)
     valid = _read(settings, filter_values)

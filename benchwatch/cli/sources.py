@@ -11,6 +11,7 @@ import typer
 
 from benchwatch.cli.app import DbOption, app, err, read_db, settings_or_exit
 from benchwatch.cli.table import Format, emit
+from benchwatch.storage.views import sources as source_rows
 
 sources_app = typer.Typer(invoke_without_command=True,
                           help="Each source: live or frozen, what it holds; `sources check` probes the upstreams.")
@@ -28,7 +29,6 @@ def sources(
     """Each source: live or frozen (since, why, evidence), fetches, last status, newest data, licence."""
     if ctx.invoked_subcommand is not None:
         return
-    from benchwatch.storage.views import sources as source_rows
 
     settings = settings_or_exit(db=db)
     with read_db(settings) as con:

@@ -13,6 +13,7 @@ import typer
 
 from benchwatch.cli.app import DbOption, app, err, read_db, settings_or_exit
 from benchwatch.cli.table import Format, emit
+from benchwatch.storage.observations import unmapped_benchmarks
 
 
 @app.command()
@@ -22,7 +23,6 @@ def unmapped(
     db: DbOption = None,
 ) -> None:
     """Benchmarks stored without a registry row: counted as other until reviewed and mapped."""
-    from benchwatch.storage.observations import unmapped_benchmarks
 
     settings = settings_or_exit(db=db)
     with read_db(settings) as con:

@@ -1,6 +1,8 @@
 """The one writer door (``storage/writer.py``): every writer waits on it, wherever it enters.
 
-Another process holds the door (the lock and a read-write DuckDB connection).
+On a copy of the alert tests' backfilled database (``conftest.backfilled``:
+scores-revised firing), another process holds the door (the lock and a
+read-write DuckDB connection).
 Each writer, run as a user runs it (the refresh use case, the CLI's alert
 commands, backup, restore and rebuild, the dashboard's actions), gives up
 with the door's message once ``writer_wait_seconds`` has passed; with a long
@@ -11,7 +13,6 @@ holder has left.
 from __future__ import annotations
 
 import os
-import shutil
 import subprocess
 import sys
 import time
@@ -26,7 +27,7 @@ from benchwatch.settings import load_settings
 from benchwatch.storage.backup import create_backup
 from benchwatch.storage.db import connect
 from benchwatch.storage.writer import WriterBusy, lock_path
-from tests.alerts.support import PAPER, SCORES, V2
+from tests.alerts.support import SCORES
 from tests.clirun import run
 from tests.paths import REPO_ROOT
 
@@ -77,26 +78,6 @@ class Holder:
             self.leave()
 
 
-@pytest.fixture(scope="module")
-def source_db(tmp_path_factory, data_dir) -> Path:
-    """A refreshed database with a firing alert (scores-revised on the Open LLM Leaderboard v2)."""
-    db = tmp_path_factory.mktemp("door") / "bw.duckdb"
-    result = refresh(load_settings(db=db, replay_dir=data_dir, bootstrap_resamples=20), [PAPER, V2],
-                     until=date(2024, 9, 30))
-    assert not result.failed
-    con = connect(db, read_only=True)
-    assert con.execute("SELECT state FROM alerts WHERE alert_key = ?", [SCORES]).fetchone() == ("firing",)
-    con.close()
-    return db
-
-
-@pytest.fixture
-def db(source_db, tmp_path) -> Path:
-    target = tmp_path / "bw.duckdb"
-    shutil.copyfile(source_db, target)
-    return target
-
-
 def cli_env(tmp_path: Path, wait: float) -> dict:
     return {"BENCHWATCH_CONFIG": str(tmp_path / "no-config.toml"), "BENCHWATCH_WRITER_WAIT_SECONDS": str(wait),
             "BENCHWATCH_NOTIFY_URLS": "json://127.0.0.1:9/never"}
@@ -127,9 +108,9 @@ def test_restore_gives_up_with_the_doors_message(db, tmp_path):
     assert not list(tmp_path.glob("bw.duckdb.before-restore-*"))  # nothing was moved aside
 
 
-def test_rebuild_gives_up_with_the_doors_message(source_db, tmp_path, data_dir):
+def test_rebuild_gives_up_with_the_doors_message(backfilled, tmp_path, data_dir):
     target = tmp_path / "rebuilt.duckdb"
-    archive = source_db.parent / "archive"
+    archive = backfilled.parent / "archive"
     assert archive.is_dir()
     with Holder(target, tmp_path, open_db=False):
         result = run("rebuild", "--db", str(target), "--archive", str(archive), "--replay", str(data_dir),
