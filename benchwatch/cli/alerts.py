@@ -21,9 +21,9 @@ import typer
 from benchwatch.cli.app import DbOption, app, err, out, parse_date, read_db, settings_or_exit
 from benchwatch.cli.table import Format, WideOption, emit
 from benchwatch.settings import Settings
+from benchwatch.storage.alerts import AlertNotFound, ack_alert, alert_history, list_alerts, silence_alert
 from benchwatch.storage.db import StorageError
 from benchwatch.storage.writer import writer_door
-from benchwatch.storage.alerts import AlertNotFound, ack_alert, alert_history, list_alerts, silence_alert
 
 alerts_app = typer.Typer(invoke_without_command=True, help="Alerts raised by the rules.")
 app.add_typer(alerts_app, name="alerts")

@@ -24,8 +24,6 @@ def archive_root(archive: Path | None) -> Path:
 
 
 @archive_app.command("verify")
-
-
 def verify(archive: ArchiveOption = None) -> None:
     """Re-hash every archived file; report any that is missing or changed (exit 1)."""
 

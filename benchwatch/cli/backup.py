@@ -11,8 +11,6 @@ from benchwatch.storage.db import StorageError
 
 
 @app.command()
-
-
 def backup(
     to: Annotated[str | None, typer.Option(
         "--to", help="A folder or an s3:// URL (backup_to; default <db folder>/backups).")] = None,
@@ -35,8 +33,6 @@ def backup(
 
 
 @app.command()
-
-
 def restore(
     source: Annotated[str, typer.Argument(
         metavar="BACKUP", help="A backup folder or URL, or a folder/URL of backups (the newest is taken).")],

@@ -13,8 +13,6 @@ from benchwatch.cli.table import Format, WideOption, emit
 CORRELATION_JSON = ["source", "model_set", "axis", "benchmark", "name", "benchmark_id", "category", "safety_area",
                     "direction", "as_of", "rho", "ci_low", "ci_high", "n", "small_n", "class", "meaning",
                     "relation", "relation_reason"]
-
-
 CORRELATION_TABLE = ["source", "set", "axis", "name", "as_of", "rho", "CI×100", "n", "class"]
 
 
@@ -48,8 +46,6 @@ def with_classes(frame: pd.DataFrame, settings) -> pd.DataFrame:
 
 
 @app.command()
-
-
 def correlations(
     source: Annotated[str | None, typer.Option("--source")] = None,
     model_set: Annotated[str | None, typer.Option("--model-set")] = None,

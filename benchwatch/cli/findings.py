@@ -14,8 +14,6 @@ from benchwatch.cli.table import Format, WideOption, emit
 
 
 @app.command()
-
-
 def findings(
     source: Annotated[str | None, typer.Option("--source")] = None,
     fmt: Annotated[Format, typer.Option("--format")] = Format.table,

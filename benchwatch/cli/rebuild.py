@@ -14,8 +14,6 @@ from benchwatch.storage.db import StorageError
 
 
 @app.command()
-
-
 def rebuild(
     db: DbOption = None,
     archive: ArchiveOption = None,

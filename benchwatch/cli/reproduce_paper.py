@@ -14,8 +14,6 @@ from benchwatch.cli.table import Format, emit
 
 
 @app.command("reproduce-paper")
-
-
 def reproduce_paper(
     data: Annotated[Path | None, typer.Option("--data", help="Folder holding safetywashing/.")] = None,
     fmt: Annotated[Format, typer.Option("--format")] = Format.table,

@@ -19,8 +19,6 @@ app.add_typer(sources_app, name="sources")
 
 
 @sources_app.callback()
-
-
 def sources(
     ctx: typer.Context,
     fmt: Annotated[Format, typer.Option("--format")] = Format.table,
@@ -48,8 +46,6 @@ class CheckFormat(str, Enum):
 
 
 @sources_app.command("check")
-
-
 def sources_check(
     source: Annotated[list[str] | None, typer.Option("--source", help="Only this source (repeatable).")] = None,
     fmt: Annotated[CheckFormat, typer.Option("--format")] = CheckFormat.table,
