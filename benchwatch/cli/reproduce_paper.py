@@ -20,7 +20,7 @@ def reproduce_paper(
 ) -> None:
     """The paper's method on the paper's matrices: PC1 variance and every correlation."""
     from benchwatch.paper import reproduce
-    from benchwatch.sources.base import SourceError
+    from benchwatch.sources.errors import SourceError
 
     settings = settings_or_exit(replay_dir=data)
     try:

@@ -58,7 +58,7 @@ def sources_check(
     Exits 1 when a probed source is unreachable or its format changed or is unknown.
     """
     from benchwatch.pipeline.probe import run_sources_check
-    from benchwatch.sources.base import SourceError
+    from benchwatch.sources.errors import SourceError
 
     settings = settings_or_exit(db=db)
     try:

@@ -20,7 +20,8 @@ import duckdb
 from benchwatch.records import Snapshot
 from benchwatch.settings import Settings
 from benchwatch.sources import configured, full_registry
-from benchwatch.sources.base import Source, SourceError, enforce_scales
+from benchwatch.sources.base import Source, enforce_scales
+from benchwatch.sources.errors import SourceError
 from benchwatch.sources.http import HttpClient
 from benchwatch.storage import archive
 from benchwatch.storage import observations as obs

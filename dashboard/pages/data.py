@@ -10,7 +10,7 @@ from benchwatch.dashboard import reproduction, ui
 from benchwatch.dashboard.context import Context, current
 from benchwatch.paper import reproduce
 from benchwatch.sources import SOURCES
-from benchwatch.sources.base import SourceError
+from benchwatch.sources.errors import SourceError
 from benchwatch.storage import views
 
 ALL = ""
