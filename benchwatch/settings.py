@@ -181,11 +181,8 @@ class Settings(BaseSettings):
         default=None,
         description="Where raw live payloads are archived; defaults beside the database.",
     )
-    writer_wait_seconds: float = Field(
-        120.0, ge=0,
-        description="How long a writer (a refresh, an ack or silence, a dashboard action, a backup or restore) "
-                    "waits for another one to finish before giving up with WriterBusy.",
-    )
+    # The one wait of the writer door (storage/writer.py), whoever the writer is.
+    writer_wait_seconds: float = Field(120.0, ge=0, description="Seconds a writer waits for another to finish.")
 
     backup_to: str | None = Field(
         default=None,
