@@ -18,6 +18,8 @@ import duckdb
 import pandas as pd
 import typer
 
+from benchwatch.alerting.messages import dashboard_link, describe, shown_numbers
+from benchwatch.alerting.service import test_notify as send_tests
 from benchwatch.cli.app import DbOption, app, err, out, parse_date, read_db, settings_or_exit
 from benchwatch.cli.table import Format, WideOption, emit
 from benchwatch.settings import Settings
@@ -58,8 +60,6 @@ def _writer(settings: Settings) -> Iterator[duckdb.DuckDBPyConnection]:
 
 
 def _frame(con: duckdb.DuckDBPyConnection, state: str, settings: Settings) -> pd.DataFrame:
-    from benchwatch.alerting.messages import dashboard_link, describe, shown_numbers
-
     frame = list_alerts(con, state).rename(columns={"alert_key": "key", "benchmark_name": "name"})
     frame["details"] = frame["details"].map(lambda d: json.loads(d) if isinstance(d, str) else None)
     records = frame.to_dict("records")
@@ -176,8 +176,6 @@ def history(
 @alerts_app.command("test-notify")
 def test_notify(db: DbOption = None) -> None:
     """Send a test message to every configured channel (BENCHWATCH_NOTIFY_URLS) and report each."""
-    from benchwatch.alerting.service import test_notify as send_tests
-
     settings = settings_or_exit(db=db)
     if not settings.notify_urls:
         err.print("no notification channels configured: set BENCHWATCH_NOTIFY_URLS or notify_urls")

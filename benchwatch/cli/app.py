@@ -17,6 +17,7 @@ import typer
 from rich.console import Console
 
 from benchwatch.settings import Settings, SettingsError, load_settings
+from benchwatch.sources import catalog
 from benchwatch.storage.db import StorageError, connect, unusable
 from benchwatch.storage.writer import preflight
 
@@ -36,8 +37,6 @@ DbOption = Annotated[Path | None, typer.Option("--db", help="DuckDB file (BENCHW
 def settings_or_exit(**overrides) -> Settings:
     """The settings, or exit 2 naming the setting to fix (a custom source taking a built-in
     source's name included)."""
-    from benchwatch.sources import catalog
-
     try:
         settings = load_settings(**overrides)
         catalog(settings)

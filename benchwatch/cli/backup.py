@@ -7,6 +7,7 @@ from typing import Annotated
 import typer
 
 from benchwatch.cli.app import DbOption, app, fail, settings_or_exit
+from benchwatch.storage.backup import create_backup, restore_backup
 from benchwatch.storage.db import StorageError
 
 
@@ -18,8 +19,6 @@ def backup(
     db: DbOption = None,
 ) -> None:
     """A consistent copy of the database (checkpointed, under the writer lock) and its manifest."""
-    from benchwatch.storage.backup import create_backup
-
     settings = settings_or_exit(db=db, backup_to=to, backup_keep=keep)
     try:
         result = create_backup(settings.db, settings.backup_location, settings.backup_keep,
@@ -42,8 +41,6 @@ def restore(
 
     A file already at the database path is moved aside, never overwritten.
     """
-    from benchwatch.storage.backup import restore_backup
-
     settings = settings_or_exit(db=db)
     try:
         restored, manifest, aside = restore_backup(source, settings.db, settings.backup_endpoint_url,

@@ -8,15 +8,23 @@ database, never writes it.
 
 from __future__ import annotations
 
+import shutil
 from enum import Enum
 from pathlib import Path
 from typing import Annotated
 
 import duckdb
 import typer
+from pydantic import ValidationError
 
 from benchwatch.cli.app import DbOption, app, err, out, read_db, settings_or_exit
+from benchwatch.cli.benchmark_report import as_html, as_json
 from benchwatch.cli.table import Format, emit
+from benchwatch.pipeline.benchmark_check import check_benchmark
+from benchwatch.pipeline.refresh import refresh
+from benchwatch.settings import CustomSource, SettingsError, load_settings, register_custom_source
+from benchwatch.sources import catalog
+from benchwatch.sources.tabular import InputError, detect_format, scores_from_path
 
 MATCH_ROWS = 200  # rows of the match table printed in table mode
 
@@ -52,10 +60,6 @@ def check(
     Says how each model was matched (and suggests for the unmatched), then per
     axis rho with its bootstrap interval, n, the class and a plain verdict.
     """
-    from benchwatch.cli.benchmark_report import as_html, as_json
-    from benchwatch.pipeline.benchmark_check import check_benchmark
-    from benchwatch.sources.tabular import InputError, scores_from_path
-
     settings = settings_or_exit(db=db)
     try:
         user = scores_from_path(file, name, model_column, score_column)
@@ -106,15 +110,6 @@ def _print(report) -> None:
 def _save(settings, file: Path, user, report, name: str, safety_area: str) -> None:
     """Copy the file under the home, add a ``[[custom_sources]]`` entry, ingest it (no analysis:
     the next refresh correlates it and its alerts start)."""
-    import shutil
-
-    from pydantic import ValidationError
-
-    from benchwatch.pipeline.refresh import refresh
-    from benchwatch.settings import CustomSource, SettingsError, load_settings, register_custom_source
-    from benchwatch.sources import catalog
-    from benchwatch.sources.tabular import detect_format
-
     if name in catalog(settings):
         err.print(f"--save: a source called {name!r} exists already", markup=False)
         raise typer.Exit(2)

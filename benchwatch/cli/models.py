@@ -11,6 +11,8 @@ import typer
 
 from benchwatch.cli.app import DbOption, app, err, out, read_db, settings_or_exit, valid_choice
 from benchwatch.cli.table import Format, emit
+from benchwatch.identity.resolve import coverage, matched_sources
+from benchwatch.identity.suggest import suggest
 from benchwatch.storage.identity import adjusted as read_adjusted
 from benchwatch.storage.identity import identities
 from benchwatch.storage.results import filter_values
@@ -41,9 +43,6 @@ def models(
     Suggestions for unmatched models are fuzzy and never applied: add a row to
     benchwatch/data/aliases.csv to accept one.
     """
-    from benchwatch.identity.resolve import coverage, matched_sources
-    from benchwatch.identity.suggest import suggest
-
     settings = settings_or_exit(db=db)
     identity = _read(settings, identities)
     if identity.empty:

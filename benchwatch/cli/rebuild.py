@@ -10,6 +10,8 @@ import typer
 from benchwatch.cli.app import DbOption, app, fail, settings_or_exit
 from benchwatch.cli.archive import ArchiveOption, archive_root
 from benchwatch.cli.refresh import print_refresh
+from benchwatch.pipeline.rebuild import NothingToRebuild
+from benchwatch.pipeline.rebuild import rebuild as rebuild_db
 from benchwatch.storage.db import StorageError
 
 
@@ -25,9 +27,6 @@ def rebuild(
     Alerts are re-derived as a backfill and nobody is notified. The database
     file must not exist (move a damaged one aside first).
     """
-    from benchwatch.pipeline.rebuild import NothingToRebuild
-    from benchwatch.pipeline.rebuild import rebuild as rebuild_db
-
     settings = settings_or_exit(db=db, archive_dir=archive_root(archive), replay_dir=replay)
     try:
         result = rebuild_db(settings)

@@ -11,6 +11,8 @@ import typer
 
 from benchwatch.cli.app import app, err, out, settings_or_exit
 from benchwatch.cli.table import Format, emit
+from benchwatch.paper import reproduce
+from benchwatch.sources.errors import SourceError
 
 
 @app.command("reproduce-paper")
@@ -19,9 +21,6 @@ def reproduce_paper(
     fmt: Annotated[Format, typer.Option("--format")] = Format.table,
 ) -> None:
     """The paper's method on the paper's matrices: PC1 variance and every correlation."""
-    from benchwatch.paper import reproduce
-    from benchwatch.sources.errors import SourceError
-
     settings = settings_or_exit(replay_dir=data)
     try:
         result = reproduce(settings.replay_dir)

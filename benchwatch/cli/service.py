@@ -30,6 +30,7 @@ STARTUP_TIMEOUT = 180.0
 
 def prefect_api_url() -> str | None:
     """The Prefect server this process is configured for (PREFECT_API_URL or profile), if any."""
+    # Prefect is imported inside the commands that use it (seconds of import time, see cli/refresh.py).
     from prefect.settings import get_current_settings
 
     url = get_current_settings().api.url

@@ -11,6 +11,8 @@ import typer
 
 from benchwatch.cli.app import DbOption, app, err, read_db, settings_or_exit
 from benchwatch.cli.table import Format, emit
+from benchwatch.pipeline.probe import run_sources_check
+from benchwatch.sources.errors import SourceError
 from benchwatch.storage.views import sources as source_rows
 
 sources_app = typer.Typer(invoke_without_command=True,
@@ -57,9 +59,6 @@ def sources_check(
 
     Exits 1 when a probed source is unreachable or its format changed or is unknown.
     """
-    from benchwatch.pipeline.probe import run_sources_check
-    from benchwatch.sources.errors import SourceError
-
     settings = settings_or_exit(db=db)
     try:
         results = run_sources_check(settings, source, record=record)
