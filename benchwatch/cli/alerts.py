@@ -9,7 +9,7 @@ change at once.
 from __future__ import annotations
 
 import json
-from collections.abc import Iterator
+from collections.abc import Callable, Iterator
 from contextlib import contextmanager
 from enum import Enum
 from typing import Annotated
@@ -57,6 +57,17 @@ def _writer(settings: Settings) -> Iterator[duckdb.DuckDBPyConnection]:
     except StorageError as exc:
         err.print(str(exc), markup=False)
         raise typer.Exit(1) from None
+
+
+def _operate(settings: Settings, verb: Callable[..., dict], key: str, *args: object) -> dict:
+    """One of the operator's verbs on an alert, through the writer door; an unknown key or a verb
+    that does not apply (acknowledging a resolved alert) is one message, exit 1."""
+    with _writer(settings) as con:
+        try:
+            return verb(con, key, *args)
+        except (AlertNotFound, ValueError) as exc:
+            err.print(f"no alert with key {key!r}" if isinstance(exc, AlertNotFound) else str(exc), markup=False)
+            raise typer.Exit(1) from None
 
 
 def _frame(con: duckdb.DuckDBPyConnection, state: str, settings: Settings) -> pd.DataFrame:
@@ -121,17 +132,7 @@ def ack(
     db: DbOption = None,
 ) -> None:
     """Acknowledge a firing alert: no reminders, no retries of its firing message."""
-
-    settings = settings_or_exit(db=db)
-    with _writer(settings) as con:
-        try:
-            row = ack_alert(con, key, by)
-        except AlertNotFound:
-            err.print(f"no alert with key {key!r}", markup=False)
-            raise typer.Exit(1) from None
-        except ValueError as exc:
-            err.print(str(exc), markup=False)
-            raise typer.Exit(1) from None
+    row = _operate(settings_or_exit(db=db), ack_alert, key, by)
     out.print(f"acknowledged {key} at {row['acked_at']:%Y-%m-%d %H:%M} UTC", markup=False, highlight=False)
 
 
@@ -142,15 +143,9 @@ def silence(
     db: DbOption = None,
 ) -> None:
     """Send nothing about an alert until a date; its changes are still recorded."""
-
     settings = settings_or_exit(db=db)
     day = parse_date(until, "--until")
-    with _writer(settings) as con:
-        try:
-            row = silence_alert(con, key, day)
-        except AlertNotFound:
-            err.print(f"no alert with key {key!r}", markup=False)
-            raise typer.Exit(1) from None
+    row = _operate(settings, silence_alert, key, day)
     out.print(f"silenced {key} through {day} (until {row['silenced_until']:%Y-%m-%d %H:%M} UTC)",
               markup=False, highlight=False)
 
