@@ -157,7 +157,6 @@ def history(
     db: DbOption = None,
 ) -> None:
     """Every transition, acknowledgement and silence, with its numbers and disposition."""
-
     settings = settings_or_exit(db=db)
     with read_db(settings) as con:
         frame = alert_history(con, key)

@@ -26,7 +26,6 @@ def archive_root(archive: Path | None) -> Path:
 @archive_app.command("verify")
 def verify(archive: ArchiveOption = None) -> None:
     """Re-hash every archived file; report any that is missing or changed (exit 1)."""
-
     root = archive_root(archive)
     if not root.exists():
         raise fail(f"no archive at {root}")

@@ -99,7 +99,6 @@ def adjusted(
     on the benchmark than models of its capability rank), at the latest as-of
     point. Highest first.
     """
-
     settings = settings_or_exit(db=db)
     valid = _read(settings, filter_values)
     for flag, value, key in (("--source", source, "source"), ("--axis", axis, "axis"),

@@ -23,7 +23,6 @@ def unmapped(
     db: DbOption = None,
 ) -> None:
     """Benchmarks stored without a registry row: counted as other until reviewed and mapped."""
-
     settings = settings_or_exit(db=db)
     with read_db(settings) as con:
         frame = unmapped_benchmarks(con, source)
