@@ -10,6 +10,7 @@ from benchwatch.cli import (  # noqa: F401 - importing registers the commands
     refresh,
     service,
     unmapped,
+    values,
 )
 from benchwatch.cli.app import app
 

@@ -1,7 +1,8 @@
 """Resolve every source's models to canonical ids, and say how well sources overlap.
 
 Resolution order, per (source, model): a curated alias if the file names the
-pair, else the normalized key (``identity.normalize``). Each row records which
+pair, else a rename the upstream's record ids show (``identity.records``: the old
+name resolves as the new one does), else the normalized key (``identity.normalize``). Each row records which
 one applied (``match_rule``) and its detail (the normalization rules that
 changed the name, or the alias note and line), so a match between two sources
 is explained by its two rows. Nothing fuzzy is ever applied here: fuzzy
@@ -24,6 +25,7 @@ import pandas as pd
 
 from benchwatch.identity.aliases import ALIASES_FILE, load_aliases
 from benchwatch.identity.normalize import normalize
+from benchwatch.identity.records import renames
 
 # Leaderboards whose every entry is a chat/instruct deployment.
 SOURCE_KINDS = {"helm-safety": "chat", "helm-capabilities": "chat", "lmarena": "chat"}
@@ -58,18 +60,26 @@ def _kind(source: str, model_type: object, name_kind: str | None) -> tuple[str |
 
 
 def resolve(models: pd.DataFrame, aliases: pd.DataFrame | None = None) -> pd.DataFrame:
-    """One identity row per (source, model) of ``models`` (columns source, model, model_type)."""
+    """One identity row per (source, model) of ``models`` (columns source, model, model_type, and
+    where known record_ids and current, for renames)."""
     if aliases is None:
         aliases = load_aliases()
     curated = {(a.source, a.model): a for a in aliases.itertuples(index=False)}
+    renamed = ({(r.source, r.model): r for r in renames(models).itertuples(index=False)}
+               if {"record_ids", "current"} <= set(models.columns) else {})
     rows = []
     for source, model, model_type in models[["source", "model", "model_type"]].itertuples(index=False):
-        parsed = normalize(model)
+        rename = renamed.get((source, model))
+        parsed = normalize(rename.renamed_to if rename is not None else model)
         alias = curated.get((source, model))
         kind, kind_rule = _kind(source, model_type, parsed.kind)
         if alias is not None:
             canonical, rule = alias.canonical_id, "alias"
             detail = f"aliases.csv line {alias.line}: {alias.note}"
+        elif rename is not None:
+            new = curated.get((source, rename.renamed_to))
+            canonical, rule = (new.canonical_id if new is not None else parsed.canonical_id), "record id"
+            detail = f"renamed upstream to {rename.renamed_to!r} (record id {rename.record_id})"
         elif parsed.canonical_id == model:
             canonical, rule, detail = model, "exact", ""
         else:

@@ -116,8 +116,9 @@ COMPUTE = "Training compute (FLOP)"
 DISPLAY = "Display name"
 COMPUTE_KEY = "training_compute_flop"
 # Model metadata beyond the contract's models frame, for the lead to store.
-EXTRA_MODEL_COLUMNS = ["release_date", "organization", "model_group"]
-META_COLUMNS = ["model", "display_name", "release_date", "organization", "flop", "model_group"]
+RECORD_ID = "id"
+EXTRA_MODEL_COLUMNS = ["release_date", "organization", "model_group", "record_ids"]
+META_COLUMNS = ["model", "display_name", "release_date", "organization", "flop", "model_group", "record_id"]
 OLD_LAYOUT_NOTE = (f"old layout mapped: {OLD_INDEX} keyed by model version, headline columns from "
                    "the hand-kept table")
 
@@ -187,6 +188,7 @@ class EpochBenchmarks(Source):
     homepage = "https://epoch.ai/benchmarks"
     endpoints = {"data": "https://epoch.ai/data"}
     pooled = True
+    full_snapshot = True
 
     def replay(self, data_dir: Path, until: date | None = None) -> Iterator[Snapshot]:
         folder = Path(data_dir) / "epoch"
@@ -332,7 +334,7 @@ class EpochBenchmarks(Source):
                 "model": groups["model"], "display_name": groups["display_name"],
                 "release_date": self._dates(groups["release"], "date", job.notes),
                 "organization": groups["organization"], "flop": flop.where(np.isfinite(flop)),
-                "model_group": groups["model_group"]}))
+                "model_group": groups["model_group"], "record_id": ""}))
         if ECI_SCORES not in job.files:
             job.missing(ECI_SCORES, "missing: no ECI in this payload")
             return
@@ -440,6 +442,7 @@ class EpochBenchmarks(Source):
             "release_date": self._dates(frame.get(RELEASE, empty), RELEASE, notes),
             "organization": frame.get(ORGANIZATION, empty).str.strip(),
             "flop": flop, "model_group": group,
+            "record_id": frame.get(RECORD_ID, empty).str.strip(),
         })[model != ""]
         job.notes += [f"{PurePosixPath(location).stem}: {note}" for note in notes]
         return meta[META_COLUMNS]
@@ -496,10 +499,14 @@ class EpochBenchmarks(Source):
 
     @staticmethod
     def _models(meta: pd.DataFrame) -> pd.DataFrame:
-        """One row per model: the first non-empty value of each field, the model index first."""
+        """One row per model: the first non-empty value of each field, the model index first, and
+        every upstream record id its rows carry (``record_ids``, space-separated): a row renamed
+        upstream keeps its id, which is how identity knows the new name is the old model."""
         meta = meta.replace({"display_name": {"": None}, "organization": {"": None},
                              "model_group": {"": None}})
-        first = meta.groupby("model", sort=True).first()
+        ids = meta.loc[meta["record_id"] != "", ["model", "record_id"]].drop_duplicates().sort_values("record_id")
+        record_ids = ids.groupby("model")["record_id"].agg(" ".join)
+        first = meta.drop(columns="record_id").groupby("model", sort=True).first()
         names = first.index.to_series()
         def text(column: str) -> pd.Series:
             values = first[column].astype(object)
@@ -513,4 +520,5 @@ class EpochBenchmarks(Source):
             "organization": text("organization"),
             "model_group": text("model_group"),
             "flop": first["flop"],
+            "record_ids": record_ids.reindex(names.index),
         }).reset_index(drop=True)
