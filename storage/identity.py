@@ -39,6 +39,17 @@ def stored_models(con: duckdb.DuckDBPyConnection) -> pd.DataFrame:
     ).df()
 
 
+def model_groups(con: duckdb.DuckDBPyConnection) -> pd.DataFrame:
+    """(source, model, model_group) of every model whose source names its group (Epoch)."""
+    return con.execute(
+        """
+        SELECT source, model, json_extract_string(metadata, '$.model_group') AS model_group
+        FROM models WHERE json_extract_string(metadata, '$.model_group') IS NOT NULL
+        ORDER BY source, model
+        """
+    ).df()
+
+
 def save_identities(con: duckdb.DuckDBPyConnection, identity: pd.DataFrame, version: str) -> None:
     """Replace the stored resolution with ``identity`` (one row per source model)."""
     frame = identity.assign(identity_version=version)[IDENTITY_COLUMNS]

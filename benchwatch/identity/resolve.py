@@ -8,11 +8,9 @@ changed the name, or the alias note and line), so a match between two sources
 is explained by its two rows. Nothing fuzzy is ever applied here: fuzzy
 suggestions (``identity.suggest``) are only listed for review.
 
-Base versus chat is resolved here too (``kind``): a marker in the name
-(instruct, chat, it, base), else the source's own flag (Open LLM Leaderboard
-type, the paper's sets), else the source's declared population (HELM and
-LMArena evaluate chat deployments only), else unknown. The name wins over a
-disagreeing flag, and the row says so.
+Base versus chat is resolved here too (``kind``, by ``identity.kinds``): a
+marker in the name, the source's own flag, its declared population, a name
+pattern (Epoch), else unknown; ``kind_rule`` says which decided.
 """
 
 from __future__ import annotations
@@ -24,12 +22,10 @@ from importlib.resources.abc import Traversable
 import pandas as pd
 
 from benchwatch.identity.aliases import ALIASES_FILE, load_aliases
+from benchwatch.identity.kinds import kind_of
 from benchwatch.identity.normalize import normalize
 from benchwatch.identity.records import renames
 
-# Leaderboards whose every entry is a chat/instruct deployment.
-SOURCE_KINDS = {"helm-safety": "chat", "helm-capabilities": "chat", "lmarena": "chat"}
-KINDS = ("base", "chat")
 IDENTITY_COLUMNS = ["source", "model", "canonical_id", "base_id", "variant", "kind", "kind_rule",
                     "match_rule", "match_detail"]
 
@@ -45,20 +41,6 @@ def identity_version(aliases_file: Traversable = ALIASES_FILE) -> str:
     return digest.hexdigest()[:16]
 
 
-def _kind(source: str, model_type: object, name_kind: str | None) -> tuple[str | None, str]:
-    flag = model_type if isinstance(model_type, str) and model_type in KINDS else None
-    if name_kind:
-        # Uploaders' type flags are noisy (the Open LLM Leaderboard v2 lists
-        # meta-llama/Llama-3.1-8B-Instruct as pretrained); the name is the maker's.
-        return name_kind, ("name marker" if flag in (None, name_kind)
-                           else f"name marker (source flag says {flag})")
-    if flag:
-        return flag, "source flag"
-    if source in SOURCE_KINDS:
-        return SOURCE_KINDS[source], "source population"
-    return None, "unknown"
-
-
 def resolve(models: pd.DataFrame, aliases: pd.DataFrame | None = None) -> pd.DataFrame:
     """One identity row per (source, model) of ``models`` (columns source, model, model_type, and
     where known record_ids and current, for renames)."""
@@ -72,7 +54,7 @@ def resolve(models: pd.DataFrame, aliases: pd.DataFrame | None = None) -> pd.Dat
         rename = renamed.get((source, model))
         parsed = normalize(rename.renamed_to if rename is not None else model)
         alias = curated.get((source, model))
-        kind, kind_rule = _kind(source, model_type, parsed.kind)
+        kind, kind_rule = kind_of(source, model, model_type, parsed.kind)
         if alias is not None:
             canonical, rule = alias.canonical_id, "alias"
             detail = f"aliases.csv line {alias.line}: {alias.note}"
