@@ -24,8 +24,8 @@ What is kept, and how:
   versions carry one ECI), benchmarks are run and published per version, and
   the identity layer keeps reasoning-effort variants apart on purpose, so
   making the group the model would lose per-version scores and break the
-  recorded history. Cost: versions of one group repeat one ECI, and n counts
-  versions, as it always did for Epoch.
+  recorded history. Versions of one group repeat one ECI, so against ECI the
+  analysis makes each group one point (``analysis.units``).
 - ``training_compute_flop``: training compute per model (``model_metadata.csv``
   in the current layout, the index and benchmark files in the old one). ECI
   and compute are dated at the snapshot, because Epoch recomputes them.
@@ -41,8 +41,11 @@ Models are Epoch's ``Model version`` values as published, suffix included
 Rows without a version are skipped with a warning; of several rows for one
 model in a file (agents, scaffolds, papers) the highest score is kept.
 ``observed_at`` is the row's evaluation date when the file has one, else the
-snapshot's data time (folder date, or the ZIP's Last-Modified). Epoch has no
-base/chat split: every model is in the set "all".
+snapshot's data time (folder date, or the ZIP's Last-Modified). Epoch flags no
+base/chat split: every model is stored in the set "all" and the identity layer
+gives it a kind (``identity.kinds``). Each model keeps the record ids of its rows
+(``record_ids``): a row renamed upstream keeps its id (``identity.records``).
+A ZIP is a full snapshot: what it no longer lists is withdrawn (``storage.revisions``).
 """
 
 from __future__ import annotations
