@@ -120,3 +120,15 @@ def test_no_pooled_set_of_a_split_source_is_alerted_found_or_summarized(con):
                        ).fetchone()[0] > 0
     top = summary(con, min_models=10)
     assert len(top) and top[top["source"].isin(split) & top["model_set"].isin(["all", "all (no split)"])].empty
+
+
+def test_models_shows_the_rule_that_gave_each_kind(replayed_db):
+    shown = subprocess.run([sys.executable, "-m", "benchwatch.cli", "models", "--source", "epoch", "--format", "json",
+                            "--db", str(replayed_db)], capture_output=True, text=True, check=True)
+    rows = {r["model"]: r for r in json.loads(shown.stdout)["models"]}
+    assert (rows["Llama-2-70b-hf"]["kind"], rows["Llama-2-70b-hf"]["kind_rule"]) == (
+        "base", "name pattern: bare name of a pre-trained open-weight checkpoint")
+    assert (rows["gpt-oss-120b"]["kind"], rows["gpt-oss-120b"]["kind_rule"]) == (
+        "chat", "name pattern: post-trained or API model name")
+    # Epoch moved three rows of gemini-1.5-pro-001 to -feb24 but kept the model: not a rename.
+    assert rows["gemini-1.5-pro-001"]["match_rule"] != "record id"
