@@ -209,6 +209,11 @@ class Settings(BaseSettings):
         description="scores-revised fires when a fetch revises this share of a benchmark's values "
                     "(and at least min_models models).",
     )
+    withdraw_max_share: float = Field(
+        0.5, gt=0.0, le=1.0,
+        description="A full snapshot that would withdraw more than this share of its source's current "
+                    "values is a broken payload: the fetch fails and nothing is written.",
+    )
     revised_ignore_sources: list[str] = Field(
         default_factory=lambda: ["lmarena"],
         description="Sources whose values move by design (LMArena refits every rating): no scores-revised.",

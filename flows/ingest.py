@@ -37,12 +37,13 @@ def ingest(
     """Fetch (live) or replay one source, store what is new, publish the read copy."""
     settings = load_settings(db=db, replay_dir=replay_dir)
     [report] = refresh(settings, [source], mode, until, analyze=False, hooks=prefect_hooks(settings)).reports
-    if report.rows_added or report.rows_revised:
+    if report.rows_added or report.rows_revised or report.rows_withdrawn:
         emit_event(
             SOURCE_UPDATED,
             resource={"prefect.resource.id": f"benchwatch.source.{source}",
                       "prefect.resource.name": source},
             payload={"rows_added": report.rows_added, "rows_revised": report.rows_revised,
+                     "rows_withdrawn": report.rows_withdrawn,
                      "snapshots": report.snapshots, "mode": mode},
         )
     if report.status == "failed":

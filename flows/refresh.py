@@ -35,7 +35,7 @@ def refresh(
         key="refresh-summary",
         table=[{"source": r.source, "status": r.status, "snapshots": r.snapshots,
                 "rows_added": r.rows_added, "rows_revised": r.rows_revised,
-                "error": r.error or ""} for r in result.reports],
+                "rows_withdrawn": r.rows_withdrawn, "error": r.error or ""} for r in result.reports],
         description=f"Benchwatch refresh ({mode}): analysis run {result.run_id}, "
                     f"{len(result.transitions)} alert transition(s)",
     )

@@ -38,13 +38,15 @@ class AlertNotFound(KeyError):
 # --- inputs of the rules ---------------------------------------------------------------
 
 def revision_stats(con: duckdb.DuckDBPyConnection) -> pd.DataFrame:
-    """Per (revising fetch, benchmark): values revised, models, and values known just before it."""
+    """Per (revising fetch, benchmark): values revised, models, and values known just before it.
+    A withdrawal (a full snapshot no longer listing a value) is not a revision."""
     return con.execute(
         """
         WITH rev AS (
             SELECT revised_by AS fetch_id, source, benchmark, count(*) AS revised,
                    count(DISTINCT model) AS models
-            FROM observations WHERE revised_by IS NOT NULL GROUP BY ALL)
+            FROM observations WHERE revised_by IS NOT NULL AND closed_reason IS DISTINCT FROM 'withdrawn'
+            GROUP BY ALL)
         SELECT r.fetch_id, r.benchmark, r.revised, r.models,
                (SELECT count(*) FROM observations b
                 WHERE b.source = r.source AND b.benchmark = r.benchmark AND b.fetch_id < r.fetch_id

@@ -25,8 +25,29 @@ RESIDUAL_COLUMNS = ["run_id", "source", "model_set", "axis", "benchmark", "as_of
 
 
 def stored_models(con: duckdb.DuckDBPyConnection) -> pd.DataFrame:
-    """Every (source, model, model_type) the sources have written."""
-    return con.execute("SELECT source, model, model_type FROM models ORDER BY source, model").df()
+    """Every (source, model, model_type) the sources have written, with the upstream record ids
+    of its rows (``record_ids``, where the source gives them) and whether it has a value open now
+    (``current``): what tells a renamed model (``identity.records``)."""
+    return con.execute(
+        """
+        SELECT m.source, m.model, m.model_type,
+               json_extract_string(m.metadata, '$.record_ids') AS record_ids,
+               EXISTS (SELECT 1 FROM observations o WHERE o.source = m.source AND o.model = m.model
+                       AND o.valid_to IS NULL) AS current
+        FROM models m ORDER BY m.source, m.model
+        """
+    ).df()
+
+
+def model_groups(con: duckdb.DuckDBPyConnection) -> pd.DataFrame:
+    """(source, model, model_group) of every model whose source names its group (Epoch)."""
+    return con.execute(
+        """
+        SELECT source, model, json_extract_string(metadata, '$.model_group') AS model_group
+        FROM models WHERE json_extract_string(metadata, '$.model_group') IS NOT NULL
+        ORDER BY source, model
+        """
+    ).df()
 
 
 def save_identities(con: duckdb.DuckDBPyConnection, identity: pd.DataFrame, version: str) -> None:
@@ -51,10 +72,10 @@ def identities(con: duckdb.DuckDBPyConnection, source: str | None = None) -> pd.
 
 
 def release_dates(con: duckdb.DuckDBPyConnection, source: str) -> list[date]:
-    """Data dates of the source's snapshots that added or revised values (HELM: its releases)."""
+    """Data dates of the source's snapshots that added, revised or withdrew values (HELM: its releases)."""
     rows = con.execute(
         "SELECT DISTINCT observed_at::DATE FROM fetches WHERE source = ? AND status = 'ok' "
-        "AND rows_added + rows_revised > 0 AND observed_at IS NOT NULL ORDER BY 1",
+        "AND rows_added + rows_revised + rows_withdrawn > 0 AND observed_at IS NOT NULL ORDER BY 1",
         [source],
     ).fetchall()
     return [row[0] for row in rows]

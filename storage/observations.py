@@ -31,6 +31,7 @@ class IngestResult:
     rows_revised: int = 0
     warnings: list[str] = field(default_factory=list)
     error: str | None = None
+    rows_withdrawn: int = 0
 
 
 def sync_benchmarks(con: duckdb.DuckDBPyConnection, registry: pd.DataFrame) -> None:
@@ -148,8 +149,10 @@ def fetch_row(
     location: str | None = None,
     warnings: list[str] | None = None,
     counts: tuple[int, int, int] = (0, 0, 0),
+    withdrawn: int = 0,
 ) -> dict[str, object]:
-    """One row of the fetch log; ``counts`` are rows parsed, added and revised."""
+    """One row of the fetch log; ``counts`` are rows parsed, added and revised; ``withdrawn`` the
+    values a full snapshot no longer lists."""
     return {
         "source": source, "mode": mode, "status": status,
         "snapshot": snapshot.label if snapshot else None,
@@ -162,6 +165,7 @@ def fetch_row(
         "observed_at": snapshot.observed_at if snapshot else None,
         "error": error, "warnings": [str(w) for w in warnings or []],
         "rows_parsed": counts[0], "rows_added": counts[1], "rows_revised": counts[2],
+        "rows_withdrawn": withdrawn,
     }
 
 
@@ -232,13 +236,17 @@ def ingest(
 
 
 def ingest_many(
-    con: duckdb.DuckDBPyConnection, source: str, pending: list[Pending]
+    con: duckdb.DuckDBPyConnection, source: str, pending: list[Pending], full: bool = False,
+    max_withdrawn_share: float = 1.0,
 ) -> list[IngestResult]:
     """Write a run of parsed snapshots, oldest first, in one transaction.
 
     The same rows as writing them one by one (``storage.revisions`` walks the
     chain), at the cost of a handful of statements rather than a handful per
     snapshot: a replay of 131 LMArena snapshots is one write, not 131.
+    ``full``: the source's snapshots are whole states, so what one no longer lists is
+    withdrawn (``revisions.chain``); one that would withdraw more than ``max_withdrawn_share``
+    raises ``revisions.MassWithdrawal`` before anything is written.
     """
     if not pending:
         return []
@@ -252,17 +260,21 @@ def ingest_many(
             "WHERE source = ? AND valid_to IS NULL",
             [source],
         ).df()
-        walked = revisions.chain(open_rows, parts, [p.snapshot.observed_at for p in pending])
+        walked = revisions.chain(open_rows, parts, [p.snapshot.observed_at for p in pending],
+                                 full, max_withdrawn_share)
         fetch_ids = np.array(record_fetches(con, [
             fetch_row(source, p.snapshot.mode, "ok", p.started_at, p.snapshot, warnings=p.batch.warnings,
-                      counts=(p.rows, int(walked.added[k]), int(walked.revised[k])))
+                      counts=(p.rows, int(walked.added[k]), int(walked.revised[k])),
+                      withdrawn=int(walked.withdrawn[k]))
             for k, p in enumerate(pending)
         ]), dtype=np.int64)
         new_rows = walked.rows.assign(
             fetch_id=fetch_ids[walked.rows["part"].to_numpy()],
             revised_by=_fetch_or_null(fetch_ids, walked.rows["revised_by"]),
+            closed_reason=_reasons(walked.rows["withdrawn"]).where(walked.rows["revised_by"] >= 0, None),
         )
-        closed = walked.closed.assign(revised_by=fetch_ids[walked.closed["revised_by"].to_numpy()])
+        closed = walked.closed.assign(revised_by=fetch_ids[walked.closed["revised_by"].to_numpy()],
+                                      closed_reason=_reasons(walked.closed["withdrawn"]))
         con.register("new_rows_df", new_rows)
         con.register("closed_df", closed)
         con.register("models_df", models.assign(
@@ -273,15 +285,16 @@ def ingest_many(
         # its successor's valid_from.
         con.execute(
             """
-            UPDATE observations o SET valid_to = c.valid_to, revised_by = c.revised_by
+            UPDATE observations o SET valid_to = c.valid_to, revised_by = c.revised_by,
+                                      closed_reason = c.closed_reason
             FROM closed_df c WHERE o.observation_id = c.observation_id
             """
         )
         con.execute(
             """
             INSERT INTO observations (source, model, benchmark, value, valid_from, valid_to,
-                                      fetch_id, revised_by, recorded_at)
-            SELECT ?, model, benchmark, value, valid_from, valid_to, fetch_id, revised_by, ?
+                                      fetch_id, revised_by, recorded_at, closed_reason)
+            SELECT ?, model, benchmark, value, valid_from, valid_to, fetch_id, revised_by, ?, closed_reason
             FROM new_rows_df
             """,
             [source, recorded_at],
@@ -302,9 +315,15 @@ def ingest_many(
         _save_declared(con, source, pending, fetch_ids)
     return [
         IngestResult(int(fetch_ids[k]), "ok", p.rows, int(walked.added[k]), int(walked.revised[k]),
-                     p.batch.warnings)
+                     p.batch.warnings, rows_withdrawn=int(walked.withdrawn[k]))
         for k, p in enumerate(pending)
     ]
+
+
+def _reasons(withdrawn: pd.Series) -> pd.Series:
+    """Why each closed row was closed: ``withdrawn`` (no successor) or ``revised``."""
+    return pd.Series(np.where(withdrawn.to_numpy(dtype=bool), "withdrawn", "revised"), index=withdrawn.index,
+                     dtype=object)
 
 
 def _fetch_or_null(fetch_ids: np.ndarray, parts: pd.Series) -> pd.Series:
@@ -354,7 +373,8 @@ def source_status(con: duckdb.DuckDBPyConnection) -> pd.DataFrame:
             SELECT source, count(*) AS fetches, count(*) FILTER (status = 'failed') AS failed_fetches
             FROM fetches GROUP BY source),
         held AS (
-            SELECT source, count(*) AS observations, count(valid_to) AS revisions,
+            SELECT source, count(*) AS observations,
+                   count(valid_to) FILTER (closed_reason IS DISTINCT FROM 'withdrawn') AS revisions,
                    count(DISTINCT model) AS models, count(DISTINCT benchmark) AS benchmarks,
                    max(valid_from) AS latest_data
             FROM observations GROUP BY source)

@@ -57,18 +57,37 @@ class Chain:
     """What a run of snapshots writes.
 
     ``rows``: the new observation rows (``part`` is the snapshot's position;
-    ``revised_by`` the position of the snapshot that already closed it, or -1).
+    ``revised_by`` the position of the snapshot that already closed it, or -1;
+    ``withdrawn`` whether that close was a withdrawal).
     ``closed``: stored open rows a snapshot closes (``observation_id``,
-    ``valid_to``, ``revised_by`` position). ``added``/``revised``: per snapshot.
+    ``valid_to``, ``revised_by`` position, ``withdrawn``).
+    ``added``/``revised``/``withdrawn``: per snapshot.
     """
 
     rows: pd.DataFrame
     closed: pd.DataFrame
     added: np.ndarray
     revised: np.ndarray
+    withdrawn: np.ndarray
 
 
-def chain(open_rows: pd.DataFrame, parts: list[pd.DataFrame], published: list[datetime]) -> Chain:
+class MassWithdrawal(ValueError):
+    """A full snapshot would withdraw more than the allowed share of a source's current values.
+
+    That is a broken payload (a truncated file, an upstream outage page), not news: the
+    snapshot is refused and nothing it carries is written. ``part`` is its position in the run.
+    """
+
+    def __init__(self, part: int, withdrawn: int, current: int, max_share: float) -> None:
+        super().__init__(
+            f"the snapshot would withdraw {withdrawn} of the source's {current} current values "
+            f"({withdrawn / current:.0%}, more than withdraw_max_share = {max_share:.0%}): "
+            "refused as a broken payload, nothing written")
+        self.part = part
+
+
+def chain(open_rows: pd.DataFrame, parts: list[pd.DataFrame], published: list[datetime],
+          full: bool = False, max_withdrawn_share: float = 1.0) -> Chain:
     """Walk the snapshots in order against the open rows.
 
     ``open_rows``: observation_id, model, benchmark, value, valid_from of the
@@ -77,6 +96,14 @@ def chain(open_rows: pd.DataFrame, parts: list[pd.DataFrame], published: list[da
     own date. A revision closes the open row at the latest of the new row's
     date, the snapshot's date and the old row's start, and the new row starts
     there, so validity intervals never overlap or run backwards.
+
+    ``full``: each snapshot is the source's whole state for the benchmarks it
+    carries, so a value open for one of those benchmarks that the snapshot no
+    longer lists is *withdrawn*: closed at the snapshot's date with no
+    successor. Benchmarks a snapshot does not carry (a file that failed, a
+    board it does not cover) are left alone. A snapshot that would withdraw
+    more than ``max_withdrawn_share`` of the values open before it raises
+    ``MassWithdrawal``.
     """
     sizes = np.array([len(p) for p in parts], dtype=np.int64)
     incoming = pd.concat(parts, ignore_index=True) if parts else pd.DataFrame(
@@ -105,8 +132,12 @@ def chain(open_rows: pd.DataFrame, parts: list[pd.DataFrame], published: list[da
     new_to = np.full(n_in, -1, dtype=np.int64)
     new_by = np.full(n_in, -1, dtype=np.int64)
     part_of = np.repeat(np.arange(len(parts)), sizes)
-    closed_id, closed_to, closed_by = [], [], []
+    new_withdrawn = np.zeros(n_in, dtype=bool)
+    closed_id, closed_to, closed_by, closed_withdrawn = [], [], [], []
     added, revised = np.zeros(len(parts), dtype=np.int64), np.zeros(len(parts), dtype=np.int64)
+    withdrawn = np.zeros(len(parts), dtype=np.int64)
+    key_benchmark = np.zeros(n_keys, dtype=np.int64)
+    key_benchmark[keys] = benchmarks
     published_at = _micros(pd.Series(published, dtype="datetime64[us]"))
     written = 0
     for k, (start, stop) in enumerate(zip(np.cumsum(sizes) - sizes, np.cumsum(sizes), strict=True)):
@@ -129,6 +160,24 @@ def chain(open_rows: pd.DataFrame, parts: list[pd.DataFrame], published: list[da
         earlier = new_index[closing][~on_disk]
         new_to[earlier] = ends[changed][~on_disk]
         new_by[earlier] = k
+
+        closed_withdrawn.append(np.zeros(int(on_disk.sum()), dtype=bool))
+
+        if full:
+            gone = _absent(current, key_benchmark, key, k, max_withdrawn_share)
+            ends_gone = np.maximum(published_at[k], current_from[gone])
+            stored = stored_id[gone] >= 0
+            closed_id.append(stored_id[gone][stored])
+            closed_to.append(ends_gone[stored])
+            closed_by.append(np.full(int(stored.sum()), k, dtype=np.int64))
+            closed_withdrawn.append(np.ones(int(stored.sum()), dtype=bool))
+            earlier = new_index[gone][~stored]
+            new_to[earlier] = ends_gone[~stored]
+            new_by[earlier] = k
+            new_withdrawn[earlier] = True
+            current[gone] = np.nan
+            stored_id[gone] = -1
+            withdrawn[k] = len(gone)
 
         write = fresh | changed
         positions = np.arange(written, written + int(write.sum()))
@@ -154,14 +203,34 @@ def chain(open_rows: pd.DataFrame, parts: list[pd.DataFrame], published: list[da
         "valid_to": pd.Series(to.astype("datetime64[us]")).where(to >= 0),
         "part": part_of[source_rows],
         "revised_by": new_by[:written],
+        "withdrawn": new_withdrawn[:written],
     })
     closed = pd.DataFrame({
         "observation_id": np.concatenate(closed_id) if closed_id else np.array([], dtype=np.int64),
         "valid_to": (np.concatenate(closed_to) if closed_to else np.array([], dtype=np.int64)
                      ).astype("datetime64[us]"),
         "revised_by": np.concatenate(closed_by) if closed_by else np.array([], dtype=np.int64),
+        "withdrawn": np.concatenate(closed_withdrawn) if closed_withdrawn else np.array([], dtype=bool),
     })
-    return Chain(rows, closed, added, revised)
+    return Chain(rows, closed, added, revised, withdrawn)
+
+
+def _absent(current: np.ndarray, key_benchmark: np.ndarray, listed: np.ndarray, part: int,
+            max_share: float) -> np.ndarray:
+    """Keys open now, of a benchmark the snapshot carries, that it does not list: the withdrawn.
+
+    Refuses (``MassWithdrawal``) a snapshot that would withdraw more than ``max_share`` of the
+    values open before it.
+    """
+    open_now = ~np.isnan(current)
+    covered = np.isin(key_benchmark, np.unique(key_benchmark[listed]))
+    gone_mask = open_now & covered
+    gone_mask[listed] = False
+    gone = np.flatnonzero(gone_mask)
+    n_open = int(open_now.sum())
+    if n_open and len(gone) > max_share * n_open:
+        raise MassWithdrawal(part, len(gone), n_open, max_share)
+    return gone
 
 
 def _micros(stamps: pd.Series) -> np.ndarray:

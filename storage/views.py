@@ -162,10 +162,11 @@ def fetch_log(con: duckdb.DuckDBPyConnection, source: str | None = None, limit: 
         f"""
         WITH revised AS (
             SELECT revised_by AS fetch_id, count(DISTINCT model) AS models_revised
-            FROM observations WHERE revised_by IS NOT NULL GROUP BY revised_by)
+            FROM observations WHERE revised_by IS NOT NULL AND closed_reason IS DISTINCT FROM 'withdrawn'
+            GROUP BY revised_by)
         SELECT f.fetch_id, f.source, f.mode, f.snapshot, f.status, f.started_at, f.finished_at,
                f.http_status, f.observed_at, f.rows_parsed, f.rows_added, f.rows_revised,
-               r.models_revised, f.error, len(f.warnings) AS n_warnings, f.warnings,
+               r.models_revised, f.rows_withdrawn, f.error, len(f.warnings) AS n_warnings, f.warnings,
                array_to_string(f.warnings, ' | ') AS warnings_text
         FROM fetches f LEFT JOIN revised r USING (fetch_id) {where}
         ORDER BY f.fetch_id {order}
@@ -183,6 +184,7 @@ def revision_batches(con: duckdb.DuckDBPyConnection) -> pd.DataFrame:
                count(DISTINCT o.model) AS models, count(DISTINCT o.benchmark) AS n_benchmarks,
                string_agg(DISTINCT o.benchmark, ', ' ORDER BY o.benchmark) AS benchmarks
         FROM observations o JOIN fetches f ON f.fetch_id = o.revised_by
+        WHERE o.closed_reason IS DISTINCT FROM 'withdrawn'
         GROUP BY ALL
         ORDER BY f.fetch_id
         """
@@ -199,10 +201,28 @@ def revisions(con: duckdb.DuckDBPyConnection, fetch_id: int) -> pd.DataFrame:
         LEFT JOIN observations n
           ON n.source = o.source AND n.model = o.model AND n.benchmark = o.benchmark
          AND n.fetch_id = o.revised_by AND n.valid_from = o.valid_to
-        WHERE o.revised_by = ?
+        WHERE o.revised_by = ? AND o.closed_reason IS DISTINCT FROM 'withdrawn'
         ORDER BY abs(n.value - o.value) DESC NULLS LAST, o.model, o.benchmark
         """,
         [fetch_id],
+    ).df()
+
+
+def value_history(con: duckdb.DuckDBPyConnection, source: str | None = None, model: str | None = None,
+                  benchmark: str | None = None, withdrawn_only: bool = False) -> pd.DataFrame:
+    """Published values with their validity and how each ended (``current``, ``revised``,
+    ``withdrawn``), and the snapshot that ended it; by source, model, benchmark, then date."""
+    return con.execute(
+        """
+        SELECT o.source, o.model, o.benchmark, o.value, o.valid_from, o.valid_to,
+               coalesce(o.closed_reason, CASE WHEN o.valid_to IS NULL THEN 'current' END) AS status,
+               f.snapshot AS ended_by
+        FROM observations o LEFT JOIN fetches f ON f.fetch_id = o.revised_by
+        WHERE (?::VARCHAR IS NULL OR o.source = ?) AND (?::VARCHAR IS NULL OR o.model = ?)
+          AND (?::VARCHAR IS NULL OR o.benchmark = ?) AND (NOT ? OR o.closed_reason = 'withdrawn')
+        ORDER BY o.source, o.model, o.benchmark, o.valid_from
+        """,
+        [source, source, model, model, benchmark, benchmark, withdrawn_only],
     ).df()
 
 

@@ -27,6 +27,7 @@ from typing import Any
 import pandas as pd
 
 from benchwatch.analysis.circularity import INDEPENDENT
+from benchwatch.analysis.engine import is_pooled_remainder
 from benchwatch.sources.base import PART_FAILED
 from benchwatch.storage.alert_records import Transition
 
@@ -57,7 +58,8 @@ def _series(correlations: pd.DataFrame, min_models: int) -> Iterator[tuple[tuple
     independent = (correlations["relation"].fillna(INDEPENDENT) == INDEPENDENT
                    if "relation" in correlations else True)
     safety = correlations[(correlations["category"] == "safety") & (correlations["n"] >= min_models)
-                          & correlations["rho"].notna() & independent]
+                          & correlations["rho"].notna() & independent
+                          & ~is_pooled_remainder(correlations["model_set"])]
     safety = safety.sort_values([*SERIES_KEY, "as_of"])
     # The benchmark's registry name where the frame has it (messages name benchmarks in words).
     names = safety["name"].fillna(safety["benchmark"]) if "name" in safety else safety["benchmark"]

@@ -43,16 +43,17 @@ import pandas as pd
 
 from benchwatch.analysis.circularity import same_benchmark
 from benchwatch.analysis.engine import (
-    POOLED,
     Params,
     Results,
     model_sets,
     oriented_matrix,
     safety_residuals,
+    split_by_kind,
     target_mask,
 )
 from benchwatch.analysis.history import known_on
 from benchwatch.analysis.method import capability_axis, spearman_with_ci
+from benchwatch.analysis.units import GROUP_AXES, one_point_per_group
 
 AXIS_PC1_JOINT = "pc1-joint"
 # Axis -> (source, column) in priority order: the first source with a value wins.
@@ -66,13 +67,20 @@ EXTERNAL_AXES: dict[str, tuple[tuple[str, str], ...]] = {
 AXIS_LABELS = {"pc1": "PC1", "pc1-joint": "joint PC1", "eci": "ECI", "arena": "Arena", "compute": "compute"}
 MIN_COVERAGE = 0.5
 PAIRWISE = "pairwise"
-KIND_SETS = ("base", "chat")
 
 
 def with_identity(history: pd.DataFrame, identity: pd.DataFrame) -> pd.DataFrame:
     """A source's history with each row's canonical id and kind (from its identity rows)."""
     lookup = identity[["model", "canonical_id", "kind"]].drop_duplicates("model")
     return history.merge(lookup, on="model", how="inner")
+
+
+def group_of(groups: pd.DataFrame, identity: pd.DataFrame) -> pd.Series:
+    """Canonical id -> model group, from the (source, model, model_group) rows a source names
+    (Epoch's ``model_metadata.csv``); a canonical id two groups claim keeps the first by name."""
+    keyed = groups.merge(identity[["source", "model", "canonical_id"]], on=["source", "model"])
+    first = keyed.sort_values(["canonical_id", "model_group"]).drop_duplicates("canonical_id")
+    return first.set_index("canonical_id")["model_group"]
 
 
 def newest_values(known: pd.DataFrame) -> pd.DataFrame:
@@ -166,22 +174,12 @@ def cross_dates(
 
 
 def target_sets(models: pd.DataFrame, pooled: bool) -> dict[str, pd.Index]:
-    """Model sets of canonical ids: the source's own base/chat split, or else the models' kinds.
+    """Model sets of canonical ids: the source's own base/chat split, or else the models' kinds
+    (``engine.split_by_kind``); pooled only where nothing splits (``engine.model_sets``).
 
-    ``models`` has canonical_id, model_set (the source's flag) and kind
-    (``identity``). A source that has only the pooled set is split by kind
-    into "base" and "chat"; the pooled set stays only if it differs from both
-    (models of both kinds, or of unknown kind).
+    ``models`` has canonical_id, model_set (the source's flag) and kind (``identity``).
     """
-    own = model_sets(models.rename(columns={"canonical_id": "model"}), pooled)
-    if set(own) - {POOLED}:
-        return own
-    sets = {kind: pd.Index(models.loc[models["kind"] == kind, "canonical_id"]) for kind in KIND_SETS}
-    sets = {name: ids for name, ids in sets.items() if len(ids)}
-    everyone = pd.Index(models["canonical_id"])
-    if POOLED in own and not any(len(ids) == len(everyone) for ids in sets.values()):
-        sets[POOLED] = everyone
-    return sets
+    return model_sets(split_by_kind(models.rename(columns={"canonical_id": "model"})), pooled)
 
 
 def analyze_cross_source(
@@ -193,13 +191,15 @@ def analyze_cross_source(
     params: Params,
     skip_axes: frozenset[str] = frozenset(),
     min_coverage: float = MIN_COVERAGE,
+    groups: pd.Series | None = None,
 ) -> Results:
     """The target's safety (and other) columns against every cross-source axis, at each date.
 
     ``joined`` maps each source to its history with canonical ids
     (``with_identity``); it must include ``target``. ``skip_axes`` names axes
     the source already has of its own (e.g. the paper's in-source compute).
-    Residuals are computed at the last date.
+    ``groups`` (canonical id -> model group): against an axis scored once per group
+    (``units.GROUP_AXES``) a group is one point. Residuals are computed at the last date.
     """
     own = registry[registry["source"] == target]
     parts = []
@@ -224,7 +224,7 @@ def analyze_cross_source(
             members = members.intersection(targets_all.index).sort_values()
             keys = {"source": target, "model_set": set_name, "as_of": as_of}
             axes, facts = _axes(latest, registry, members, params, skip_axes, min_coverage, target)
-            result = _set_results(keys, targets_all.loc[members], axes, facts, names, params, ids)
+            result = _set_results(keys, targets_all.loc[members], axes, facts, names, params, ids, groups)
             if as_of == dates[-1]:
                 result.residuals = _named(
                     safety_residuals(targets_all.loc[members], own, axes, keys), names)
@@ -311,7 +311,7 @@ def _leave_one_out(
 
 def _set_results(
     keys: dict, targets: pd.DataFrame, axes: dict[str, pd.Series], facts: dict[str, dict],
-    names: pd.Series, params: Params, ids: dict[str, str] | None = None,
+    names: pd.Series, params: Params, ids: dict[str, str] | None = None, groups: pd.Series | None = None,
 ) -> Results:
     axis_rows, correlations, scores, loadings = [], [], [], []
     for name, vector in axes.items():
@@ -319,8 +319,11 @@ def _set_results(
         axis_rows.append({**keys, "axis": name, "n_models": len(vector), **{
             k: fact[k] for k in ("n_dropped", "n_benchmarks", "explained_variance", "missing_policy",
                                  "axis_sources", "min_coverage")}})
+        points, values = targets, vector
+        if name in GROUP_AXES and groups is not None:
+            points, values, _ = one_point_per_group(targets, vector, groups)
         stats = spearman_with_ci(
-            targets.to_numpy(dtype=float), vector.reindex(targets.index).to_numpy(dtype=float),
+            points.to_numpy(dtype=float), values.reindex(points.index).to_numpy(dtype=float),
             params.resamples, params.seed, params.ci_level,
         )
         if "joint" in fact:

@@ -20,6 +20,9 @@ from benchwatch.analysis.history import known_on
 from benchwatch.analysis.method import MissingPolicy, capability_axis, spearman_with_ci
 
 POOLED = "all"
+# The pooled set of a source that does split base from chat: only its models of unknown kind.
+# Never alerted, never a finding, never in a summary (``is_pooled_remainder``).
+UNSPLIT = "all (no split)"
 UNKNOWN_SET = "unknown"
 AXIS_PC1 = "pc1"
 AXIS_COMPUTE = "compute"
@@ -72,16 +75,41 @@ def oriented_matrix(long: pd.DataFrame, registry: pd.DataFrame) -> pd.DataFrame:
     return wide.sort_index(axis=0).sort_index(axis=1) * direction.sort_index().to_numpy()
 
 
+def split_by_kind(models: pd.DataFrame) -> pd.DataFrame:
+    """A source without a split of its own takes its models' kinds (``identity.kinds``) as sets.
+
+    ``models``: model, model_set and, where resolved, kind. A source whose flag already splits its
+    models (the paper, the Open LLM Leaderboards) keeps its own sets.
+    """
+    if "kind" not in models or not models["model_set"].isin([POOLED, UNKNOWN_SET]).all():
+        return models
+    return models.assign(model_set=models["kind"].where(models["kind"].notna(), models["model_set"]))
+
+
 def model_sets(models: pd.DataFrame, pooled: bool) -> dict[str, pd.Index]:
-    """The source's own sets (never pooled across base/chat unless the source is), plus "all"."""
+    """The source's sets: base and chat (or its own split), never pooled across them.
+
+    A source with no split at all is one set, "all" (the paper's rule for a source with no
+    flag). A source with a split pools only its models of unknown kind, as ``UNSPLIT``.
+    """
     sets = {
         name: pd.Index(group["model"])
         for name, group in models.groupby("model_set")
         if name not in (UNKNOWN_SET, POOLED)
     }
-    if pooled or POOLED in set(models["model_set"]):
-        sets[POOLED] = pd.Index(models["model"])
+    if not (pooled or POOLED in set(models["model_set"])):
+        return sets
+    if not sets:
+        return {POOLED: pd.Index(models["model"])}
+    unsplit = models.loc[models["model_set"].isin([UNKNOWN_SET, POOLED]), "model"]
+    if len(unsplit):
+        sets[UNSPLIT] = pd.Index(unsplit)
     return sets
+
+
+def is_pooled_remainder(model_set: pd.Series) -> pd.Series:
+    """Rows of the pooled set of a split source: shown, never alerted, found or summarized."""
+    return model_set == UNSPLIT
 
 
 def analyze_matrix(
@@ -161,7 +189,7 @@ def analyze_source(
         known = known_on(history, as_of)
         if known.empty:
             continue
-        models = known.drop_duplicates("model")[["model", "model_set"]]
+        models = split_by_kind(known.drop_duplicates("model"))
         wide_all = oriented_matrix(known, registry)
         for set_name, members in model_sets(models, pooled).items():
             wide = wide_all.loc[wide_all.index.intersection(members)]

@@ -19,6 +19,7 @@ from benchwatch.cli import (  # noqa: F401 - importing registers the commands
     service,
     sources,
     unmapped,
+    values,
 )
 from benchwatch.cli.app import app
 

@@ -73,7 +73,7 @@ def models(
     emit(grid.rename_axis(None, axis=1).reset_index(), fmt,
          title="Models of each source (rows) that another source (columns) also has")
     shown = rows.assign(matched_in=rows["matched_in"].str.join(", "))
-    columns = ["source", "model", "canonical_id", "kind", "match_rule", "match_detail", "matched_in"]
+    columns = ["source", "model", "canonical_id", "kind", "kind_rule", "match_rule", "match_detail", "matched_in"]
     if unmatched:
         shown["suggestions"] = [", ".join(f"{s['canonical_id']} ({s['source']}, {s['score']:.2f})"
                                           for s in found) for found in rows["suggestions"]]

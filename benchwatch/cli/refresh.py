@@ -68,7 +68,8 @@ def refresh(
 def print_refresh(result: RefreshResult) -> None:
     reports = pd.DataFrame([{
         "source": r.source, "status": r.status, "snapshots": r.snapshots,
-        "rows added": r.rows_added, "revised": r.rows_revised, "error": r.error or "",
+        "rows added": r.rows_added, "revised": r.rows_revised,
+        "withdrawn": r.rows_withdrawn, "error": r.error or "",
     } for r in result.reports])
     emit(reports, Format.table, title="Sources")
     top = result.top

@@ -1,17 +1,16 @@
 """Resolve every source's models to canonical ids, and say how well sources overlap.
 
 Resolution order, per (source, model): a curated alias if the file names the
-pair, else the normalized key (``identity.normalize``). Each row records which
+pair, else a rename the upstream's record ids show (``identity.records``: the old
+name resolves as the new one does), else the normalized key (``identity.normalize``). Each row records which
 one applied (``match_rule``) and its detail (the normalization rules that
 changed the name, or the alias note and line), so a match between two sources
 is explained by its two rows. Nothing fuzzy is ever applied here: fuzzy
 suggestions (``identity.suggest``) are only listed for review.
 
-Base versus chat is resolved here too (``kind``): a marker in the name
-(instruct, chat, it, base), else the source's own flag (Open LLM Leaderboard
-type, the paper's sets), else the source's declared population (HELM and
-LMArena evaluate chat deployments only), else unknown. The name wins over a
-disagreeing flag, and the row says so.
+Base versus chat is resolved here too (``kind``, by ``identity.kinds``): a
+marker in the name, the source's own flag, its declared population, a name
+pattern (Epoch), else unknown; ``kind_rule`` says which decided.
 """
 
 from __future__ import annotations
@@ -23,11 +22,10 @@ from importlib.resources.abc import Traversable
 import pandas as pd
 
 from benchwatch.identity.aliases import ALIASES_FILE, load_aliases
+from benchwatch.identity.kinds import kind_of
 from benchwatch.identity.normalize import normalize
+from benchwatch.identity.records import renames
 
-# Leaderboards whose every entry is a chat/instruct deployment.
-SOURCE_KINDS = {"helm-safety": "chat", "helm-capabilities": "chat", "lmarena": "chat"}
-KINDS = ("base", "chat")
 IDENTITY_COLUMNS = ["source", "model", "canonical_id", "base_id", "variant", "kind", "kind_rule",
                     "match_rule", "match_detail"]
 
@@ -43,33 +41,27 @@ def identity_version(aliases_file: Traversable = ALIASES_FILE) -> str:
     return digest.hexdigest()[:16]
 
 
-def _kind(source: str, model_type: object, name_kind: str | None) -> tuple[str | None, str]:
-    flag = model_type if isinstance(model_type, str) and model_type in KINDS else None
-    if name_kind:
-        # Uploaders' type flags are noisy (the Open LLM Leaderboard v2 lists
-        # meta-llama/Llama-3.1-8B-Instruct as pretrained); the name is the maker's.
-        return name_kind, ("name marker" if flag in (None, name_kind)
-                           else f"name marker (source flag says {flag})")
-    if flag:
-        return flag, "source flag"
-    if source in SOURCE_KINDS:
-        return SOURCE_KINDS[source], "source population"
-    return None, "unknown"
-
-
 def resolve(models: pd.DataFrame, aliases: pd.DataFrame | None = None) -> pd.DataFrame:
-    """One identity row per (source, model) of ``models`` (columns source, model, model_type)."""
+    """One identity row per (source, model) of ``models`` (columns source, model, model_type, and
+    where known record_ids and current, for renames)."""
     if aliases is None:
         aliases = load_aliases()
     curated = {(a.source, a.model): a for a in aliases.itertuples(index=False)}
+    renamed = ({(r.source, r.model): r for r in renames(models).itertuples(index=False)}
+               if {"record_ids", "current"} <= set(models.columns) else {})
     rows = []
     for source, model, model_type in models[["source", "model", "model_type"]].itertuples(index=False):
-        parsed = normalize(model)
+        rename = renamed.get((source, model))
+        parsed = normalize(rename.renamed_to if rename is not None else model)
         alias = curated.get((source, model))
-        kind, kind_rule = _kind(source, model_type, parsed.kind)
+        kind, kind_rule = kind_of(source, model, model_type, parsed.kind)
         if alias is not None:
             canonical, rule = alias.canonical_id, "alias"
             detail = f"aliases.csv line {alias.line}: {alias.note}"
+        elif rename is not None:
+            new = curated.get((source, rename.renamed_to))
+            canonical, rule = (new.canonical_id if new is not None else parsed.canonical_id), "record id"
+            detail = f"renamed upstream to {rename.renamed_to!r} (record id {rename.record_id})"
         elif parsed.canonical_id == model:
             canonical, rule, detail = model, "exact", ""
         else:

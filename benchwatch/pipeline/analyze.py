@@ -92,12 +92,15 @@ def plan_analysis(
         return None
     units = []
     sources = catalog(settings)
+    # Each model's kind (base/chat, ``identity.kinds``): a source without its own split is split by it.
+    kinds = resolve(identity_store.stored_models(con))[["source", "model", "kind"]]
     for name, cls in sources.items():
         span = obs.data_span(con, name)
         if span is None:
             continue
         dates = asof_dates(span[0].date(), span[1].date(), settings.asof_frequency)
-        history = obs.history_frame(con, name)
+        history = obs.history_frame(con, name).merge(
+            kinds.loc[kinds["source"] == name, ["model", "kind"]], on="model", how="left")
         units += [AnalysisUnit(name, as_of, cls.pooled, as_of == dates[-1], known_on(history, as_of))
                   for as_of in dates]
     progress(f"analysis: {len(units)} (source, as-of date) units")
@@ -178,6 +181,7 @@ def cross_source_analysis(
     newest = max(span[1] for span in spans.values()).date()
     joined = {name: cross.with_identity(obs.history_frame(con, name),
                                         identity[identity["source"] == name]) for name in spans}
+    groups = cross.group_of(identity_store.model_groups(con), identity)
     parts = []
     for target, span in spans.items():
         own = registry[registry["source"] == target]
@@ -189,7 +193,8 @@ def cross_source_analysis(
         skip = frozenset({AXIS_COMPUTE} if has_compute else ())
         progress(f"analysis: {target} against other sources' axes, {len(dates)} as-of date(s)")
         parts.append(cross.analyze_cross_source(target, cross.inputs_for(target, joined, registry),
-                                                registry, pooled[target], dates, params, skip))
+                                                registry, pooled[target], dates, params, skip,
+                                                groups=groups))
     return Results.concat(parts)
 
 

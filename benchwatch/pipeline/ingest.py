@@ -26,10 +26,19 @@ from benchwatch.sources.http import HttpClient
 from benchwatch.storage import archive
 from benchwatch.storage import observations as obs
 from benchwatch.storage.db import utcnow
+from benchwatch.storage.revisions import MassWithdrawal
 
 Mode = Literal["replay", "live", "reparse", "rebuild"]
 Progress = Callable[[str], None]
 Scales = dict[str, str]
+
+
+@dataclass(frozen=True)
+class Writing:
+    """How a source's snapshots are written: whole states (withdrawing what they drop) or not."""
+
+    full: bool
+    max_withdrawn_share: float
 
 
 @dataclass
@@ -43,6 +52,7 @@ class SourceReport:
     rows_revised: int = 0
     warnings: list[str] = field(default_factory=list)
     error: str | None = None
+    rows_withdrawn: int = 0
 
 
 class ArchivedFailure(SourceError):
@@ -119,15 +129,16 @@ def ingest_source(
     source = configured(name, settings)
     registry = full_registry(settings)
     scales = dict(registry.loc[registry["source"] == name, ["column", "scale"]].itertuples(index=False))
+    writing = Writing(source.full_snapshot, settings.withdraw_max_share)
     if mode == "rebuild":
         for run in archive.runs(settings.archive_path, name):
-            _ingest_run(con, source, scales, run[0].mode, lambda run=run: _archived(run, source, settings),
+            _ingest_run(con, source, scales, writing, run[0].mode, lambda run=run: _archived(run, source, settings),
                         report, progress, skip_seen=True, recorder=None)
         return report
     recorder = None if mode == "reparse" else archive.Recorder(
         settings.archive_path, uuid.uuid4().hex, until.isoformat() if until else None)
     fetch_mode = "replay" if mode == "replay" else "live"
-    _ingest_run(con, source, scales, fetch_mode,
+    _ingest_run(con, source, scales, writing, fetch_mode,
                 lambda: _snapshots(con, source, settings, mode, until, http),
                 report, progress, skip_seen=mode != "reparse", recorder=recorder)
     if report.status == "unchanged" and mode == "replay":
@@ -137,7 +148,7 @@ def ingest_source(
 
 
 def _ingest_run(
-    con: duckdb.DuckDBPyConnection, source: Source, scales: Scales, fetch_mode: str,
+    con: duckdb.DuckDBPyConnection, source: Source, scales: Scales, writing: Writing, fetch_mode: str,
     snapshots: Callable[[], Iterator[Snapshot]], report: SourceReport, progress: Progress,
     skip_seen: bool, recorder: archive.Recorder | None,
 ) -> None:
@@ -166,10 +177,10 @@ def _ingest_run(
                 seen.add(snapshot.content_hash)
             stage = "write"
             if sum(p.rows for p in pending) >= PENDING_ROWS:
-                _write(con, name, pending, report, progress, recorder)
+                _write(con, name, pending, report, progress, recorder, writing)
             stage = "fetch"
         stage = "write"
-        _write(con, name, pending, report, progress, recorder)
+        _write(con, name, pending, report, progress, recorder, writing)
     except Exception as exc:  # a source's failure must not stop the others
         # A failure the archive recorded is history replayed (kept in the fetch log), not a new one.
         replayed = isinstance(exc, ArchivedFailure)
@@ -182,7 +193,7 @@ def _ingest_run(
         if recorder is not None and stage == "fetch":
             recorder.failure(name, started, error, http_status, location)
         try:
-            _write(con, name, pending, report, progress, recorder)
+            _write(con, name, pending, report, progress, recorder, writing)
         except Exception as write_exc:  # the database itself refused: keep the first error
             report.status = "failed"
             report.error = f"{report.error or error}; writing the snapshots parsed before it also failed: {write_exc}"
@@ -193,22 +204,34 @@ def _ingest_run(
 
 def _write(
     con: duckdb.DuckDBPyConnection, name: str, pending: list[obs.Pending], report: SourceReport,
-    progress: Progress, recorder: archive.Recorder | None,
+    progress: Progress, recorder: archive.Recorder | None, writing: Writing,
 ) -> None:
     """Write the pending snapshots (once the archive index naming them is durable), count them in
-    the report, and empty the list."""
+    the report, and empty the list.
+
+    A snapshot refused for withdrawing too much (``MassWithdrawal``) is dropped with every one
+    after it; those before it are written, then the refusal is raised naming the snapshot.
+    """
     if recorder is not None:
         recorder.sync()
-    results = obs.ingest_many(con, name, pending)
+    try:
+        results = obs.ingest_many(con, name, pending, writing.full, writing.max_withdrawn_share)
+    except MassWithdrawal as exc:
+        refused = pending[exc.part].snapshot
+        del pending[exc.part:]
+        _write(con, name, pending, report, progress, None, writing)
+        raise SourceError(f"{name} snapshot {refused.label} ({refused.location}): {exc}") from exc
     for item, result in zip(pending, results, strict=True):
         label = item.snapshot.label
         report.snapshots += 1
         report.rows_added += result.rows_added
         report.rows_revised += result.rows_revised
+        report.rows_withdrawn += result.rows_withdrawn
         report.warnings += [f"{label}: {w}" for w in result.warnings]
         if report.status != "failed":
             report.status = "ok"
-        progress(f"{name} {label}: +{result.rows_added} rows, {result.rows_revised} revised")
+        progress(f"{name} {label}: +{result.rows_added} rows, {result.rows_revised} revised, "
+                 f"{result.rows_withdrawn} withdrawn")
     pending.clear()
 
 

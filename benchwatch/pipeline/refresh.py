@@ -20,6 +20,7 @@ from benchwatch.alerting import service as alert_service
 from benchwatch.alerting.rules import Transition
 from benchwatch.alerting.service import DeliveryReport
 from benchwatch.analysis.circularity import INDEPENDENT
+from benchwatch.analysis.engine import is_pooled_remainder
 from benchwatch.pipeline.analyze import UnitMap, run_analysis, serial_map
 from benchwatch.pipeline.ingest import Mode, Progress, SourceReport, ingest_source
 from benchwatch.pipeline.session import writer_session
@@ -120,7 +121,7 @@ def summary(con: duckdb.DuckDBPyConnection, min_models: int, per_source: int = 5
     independent pairs (never one that holds by construction, ``analysis.circularity``)."""
     latest = result_store.correlations(con)
     latest = latest[(latest["category"] == "safety") & latest["rho"].notna() & (latest["n"] >= min_models)
-                    & (latest["relation"] == INDEPENDENT)]
+                    & (latest["relation"] == INDEPENDENT) & ~is_pooled_remainder(latest["model_set"])]
     ranked = latest.sort_values("rho", ascending=False)
     return ranked.groupby("source", sort=False).head(per_source).sort_values(["source", "rho"],
                                                                             ascending=[True, False])

@@ -53,6 +53,10 @@ class Source(ABC):
     # Whether the pooled "all" model set is meaningful. The paper never pools
     # base and chat models, so a source split only that way sets this False.
     pooled: ClassVar[bool] = True
+    # Whether one snapshot is the source's whole state for the benchmarks it carries (an Epoch
+    # ZIP, the paper's matrices), so a value it no longer lists was withdrawn upstream; False
+    # for increments, which only add and revise.
+    full_snapshot: ClassVar[bool] = False
 
     def __init__(self, upstream_base: str | None = None) -> None:
         # One knob points every endpoint of every source at a stand-in upstream

@@ -24,8 +24,8 @@ What is kept, and how:
   versions carry one ECI), benchmarks are run and published per version, and
   the identity layer keeps reasoning-effort variants apart on purpose, so
   making the group the model would lose per-version scores and break the
-  recorded history. Cost: versions of one group repeat one ECI, and n counts
-  versions, as it always did for Epoch.
+  recorded history. Versions of one group repeat one ECI, so against ECI the
+  analysis makes each group one point (``analysis.units``).
 - ``training_compute_flop``: training compute per model (``model_metadata.csv``
   in the current layout, the index and benchmark files in the old one). ECI
   and compute are dated at the snapshot, because Epoch recomputes them.
@@ -41,8 +41,11 @@ Models are Epoch's ``Model version`` values as published, suffix included
 Rows without a version are skipped with a warning; of several rows for one
 model in a file (agents, scaffolds, papers) the highest score is kept.
 ``observed_at`` is the row's evaluation date when the file has one, else the
-snapshot's data time (folder date, or the ZIP's Last-Modified). Epoch has no
-base/chat split: every model is in the set "all".
+snapshot's data time (folder date, or the ZIP's Last-Modified). Epoch flags no
+base/chat split: every model is stored in the set "all" and the identity layer
+gives it a kind (``identity.kinds``). Each model keeps the record ids of its rows
+(``record_ids``): a row renamed upstream keeps its id (``identity.records``).
+A ZIP is a full snapshot: what it no longer lists is withdrawn (``storage.revisions``).
 """
 
 from __future__ import annotations
@@ -111,8 +114,9 @@ COMPUTE = "Training compute (FLOP)"
 DISPLAY = "Display name"
 COMPUTE_KEY = "training_compute_flop"
 # Model metadata beyond the contract's models frame, for the lead to store.
-EXTRA_MODEL_COLUMNS = ["release_date", "organization", "model_group"]
-META_COLUMNS = ["model", "display_name", "release_date", "organization", "flop", "model_group"]
+RECORD_ID = "id"
+EXTRA_MODEL_COLUMNS = ["release_date", "organization", "model_group", "record_ids"]
+META_COLUMNS = ["model", "display_name", "release_date", "organization", "flop", "model_group", "record_id"]
 OLD_LAYOUT_NOTE = (f"old layout mapped: {OLD_INDEX} keyed by model version, headline columns from "
                    "the hand-kept table")
 
@@ -178,6 +182,7 @@ class EpochBenchmarks(Source):
     homepage = "https://epoch.ai/benchmarks"
     endpoints = {"data": "https://epoch.ai/data"}
     pooled = True
+    full_snapshot = True
 
     def replay(self, data_dir: Path, until: date | None = None) -> Iterator[Snapshot]:
         folder = Path(data_dir) / "epoch"
@@ -323,7 +328,7 @@ class EpochBenchmarks(Source):
                 "model": groups["model"], "display_name": groups["display_name"],
                 "release_date": self._dates(groups["release"], "date", job.notes),
                 "organization": groups["organization"], "flop": flop.where(np.isfinite(flop)),
-                "model_group": groups["model_group"]}))
+                "model_group": groups["model_group"], "record_id": ""}))
         if ECI_SCORES not in job.files:
             job.missing(ECI_SCORES, "missing: no ECI in this payload")
             return
@@ -431,6 +436,7 @@ class EpochBenchmarks(Source):
             "release_date": self._dates(frame.get(RELEASE, empty), RELEASE, notes),
             "organization": frame.get(ORGANIZATION, empty).str.strip(),
             "flop": flop, "model_group": group,
+            "record_id": frame.get(RECORD_ID, empty).str.strip(),
         })[model != ""]
         job.notes += [f"{PurePosixPath(location).stem}: {note}" for note in notes]
         return meta[META_COLUMNS]
@@ -487,10 +493,14 @@ class EpochBenchmarks(Source):
 
     @staticmethod
     def _models(meta: pd.DataFrame) -> pd.DataFrame:
-        """One row per model: the first non-empty value of each field, the model index first."""
+        """One row per model: the first non-empty value of each field, the model index first, and
+        every upstream record id its rows carry (``record_ids``, space-separated): a row renamed
+        upstream keeps its id, which is how identity knows the new name is the old model."""
         meta = meta.replace({"display_name": {"": None}, "organization": {"": None},
                              "model_group": {"": None}})
-        first = meta.groupby("model", sort=True).first()
+        ids = meta.loc[meta["record_id"] != "", ["model", "record_id"]].drop_duplicates().sort_values("record_id")
+        record_ids = ids.groupby("model")["record_id"].agg(" ".join)
+        first = meta.drop(columns="record_id").groupby("model", sort=True).first()
         names = first.index.to_series()
         def text(column: str) -> pd.Series:
             values = first[column].astype(object)
@@ -504,4 +514,5 @@ class EpochBenchmarks(Source):
             "organization": text("organization"),
             "model_group": text("model_group"),
             "flop": first["flop"],
+            "record_ids": record_ids.reindex(names.index),
         }).reset_index(drop=True)

@@ -38,6 +38,7 @@ class SafetywashingPaper(Source):
         "raw": "https://raw.githubusercontent.com/centerforaisafety/safetywashing/compute_correlations/data"
     }
     pooled = False
+    full_snapshot = True
 
     def replay(self, data_dir: Path, until: date | None = None) -> Iterator[Snapshot]:
         folder = Path(data_dir) / "safetywashing"

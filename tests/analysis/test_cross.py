@@ -110,8 +110,11 @@ def test_model_sets_follow_the_source_split_or_else_the_kind():
     assert {k: list(v) for k, v in target_sets(helm, pooled=True).items()} == {"chat": ["a", "b"]}
     mixed = pd.DataFrame({"canonical_id": ["a", "b", "c"], "model_set": "all",
                           "kind": ["chat", "base", None]})
+    # Base and chat are never pooled: only the model of unknown kind is left to the pooled set.
     assert {k: list(v) for k, v in target_sets(mixed, pooled=True).items()} == {
-        "base": ["b"], "chat": ["a"], "all": ["a", "b", "c"]}
+        "base": ["b"], "chat": ["a"], "all (no split)": ["c"]}
+    unknown = pd.DataFrame({"canonical_id": ["a", "b"], "model_set": "all", "kind": None})
+    assert {k: list(v) for k, v in target_sets(unknown, pooled=True).items()} == {"all": ["a", "b"]}
     paper = pd.DataFrame({"canonical_id": ["a", "b"], "model_set": ["base", "chat"], "kind": "chat"})
     assert {k: list(v) for k, v in target_sets(paper, pooled=False).items()} == {"base": ["a"], "chat": ["b"]}
 

@@ -101,19 +101,34 @@ def test_fraction_of_helm_safety_models_each_source_has(recorded_identity):
     assert fractions.loc["safetywashing-paper", "matched"] == 7
 
 
-def test_kind_from_name_then_flag_then_source_population():
+def test_kind_from_name_then_flag_then_source_population_then_name_pattern():
     models = pd.DataFrame([
         ("open-llm-leaderboard-v2", "meta-llama/Llama-3.1-8B-Instruct", "base"),  # flag is wrong
         ("open-llm-leaderboard-v2", "meta-llama/Meta-Llama-3-8B", "base"),
         ("helm-safety", "Claude 3 Opus (20240229)", None),
         ("epoch", "Meta-Llama-3-8B", None),
+        ("epoch", "Mixtral-8x7B-v0.1", None),
+        ("epoch", "gemini-1.5-pro-001", None),
+        ("epoch", "o3-2025-04-16_high", None),
+        ("epoch", "gpt-oss-120b", None),
+        ("epoch", "Qwen3-32B", None),
+        ("epoch", "Llama-3.1-Tulu-3-70B-DPO", None),
+        ("every-eval-ever", "Meta-Llama-3-8B", None),
     ], columns=["source", "model", "model_type"])
-    kinds = resolve(models).set_index("model")[["kind", "kind_rule"]]
-    assert kinds.loc["meta-llama/Llama-3.1-8B-Instruct"].tolist() == [
+    kinds = resolve(models).set_index(["source", "model"])[["kind", "kind_rule"]]
+    assert kinds.loc[("open-llm-leaderboard-v2", "meta-llama/Llama-3.1-8B-Instruct")].tolist() == [
         "chat", "name marker (source flag says base)"]
-    assert kinds.loc["meta-llama/Meta-Llama-3-8B"].tolist() == ["base", "source flag"]
-    assert kinds.loc["Claude 3 Opus (20240229)"].tolist() == ["chat", "source population"]
-    assert pd.isna(kinds.loc["Meta-Llama-3-8B", "kind"])
+    assert kinds.loc[("open-llm-leaderboard-v2", "meta-llama/Meta-Llama-3-8B")].tolist() == ["base", "source flag"]
+    assert kinds.loc[("helm-safety", "Claude 3 Opus (20240229)")].tolist() == ["chat", "source population"]
+    pattern_base = ["base", "name pattern: bare name of a pre-trained open-weight checkpoint"]
+    assert kinds.loc[("epoch", "Meta-Llama-3-8B")].tolist() == pattern_base
+    assert kinds.loc[("epoch", "Mixtral-8x7B-v0.1")].tolist() == pattern_base
+    pattern_chat = ["chat", "name pattern: post-trained or API model name"]
+    for name in ("gemini-1.5-pro-001", "o3-2025-04-16_high", "gpt-oss-120b", "Qwen3-32B", "Llama-3.1-Tulu-3-70B-DPO"):
+        assert kinds.loc[("epoch", name)].tolist() == pattern_chat, name
+    # A source with no rule of its own: the kind stays unknown.
+    unknown = kinds.loc[("every-eval-ever", "Meta-Llama-3-8B")]
+    assert pd.isna(unknown["kind"]) and unknown["kind_rule"] == "unknown"
 
 
 def test_suggestions_are_listed_not_applied(recorded_identity):

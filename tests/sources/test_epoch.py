@@ -163,7 +163,7 @@ def test_replay_contract_holds_for_every_snapshot(replayed) -> None:
         rows, models = batch.observations, batch.models
         assert list(rows.columns) == ["model", "benchmark", "value", "observed_at"]
         assert list(models.columns) == ["model", "model_set", "model_type", "display_name",
-                                        "release_date", "organization", "model_group"]
+                                        "release_date", "organization", "model_group", "record_ids"]
         assert not rows.duplicated(["model", "benchmark"]).any(), label
         assert models["model"].is_unique
         assert set(rows["model"]) <= set(models["model"])
@@ -176,6 +176,14 @@ def test_replay_contract_holds_for_every_snapshot(replayed) -> None:
             if scales[benchmark] in SCALE_BOUNDS:
                 low, high = SCALE_BOUNDS[scales[benchmark]]
                 assert values.between(low, high).all(), benchmark
+
+
+def test_each_model_keeps_the_record_ids_of_its_rows(replayed) -> None:
+    """The row Epoch moved between the snapshots keeps its id: March names gemini-1.5-pro-001."""
+    ids = {label: batch.models.set_index("model")["record_ids"] for label, (_, batch) in replayed.items()}
+    assert "reco8bWKr3VP7mW4o" in ids["2026-03-09"]["gemini-1.5-pro-001"].split()
+    assert "reco8bWKr3VP7mW4o" in ids["2026-04-19"]["gemini-1.5-pro-001-feb24"].split()
+    assert "reco8bWKr3VP7mW4o" not in ids["2026-04-19"]["gemini-1.5-pro-001"].split()
 
 
 def test_march_snapshot_known_values(replayed) -> None:
@@ -446,7 +454,8 @@ def test_replay_correlates_hle_calibration_and_cybench_with_eci_compute_and_accu
         "SELECT model, benchmark, value FROM observations WHERE source = 'epoch' AND valid_to IS NULL "
         "AND benchmark IN ('hle_external', 'hle_calibration_error')").df()
     con.close()
-    pooled = latest[(latest["source"] == "epoch") & (latest["model_set"] == "all")].set_index(["benchmark", "axis"])
+    # Every HLE and Cybench model is a chat model (identity.kinds): the chat set holds them all.
+    pooled = latest[(latest["source"] == "epoch") & (latest["model_set"] == "chat")].set_index(["benchmark", "axis"])
     for benchmark in ("hle_calibration_error", "cybench_external"):
         for axis in ("eci", "compute"):
             assert (benchmark, axis) in pooled.index, (benchmark, axis)

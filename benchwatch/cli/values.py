@@ -1,0 +1,35 @@
+"""``benchwatch history``: every value a source published for a model, and how each one ended.
+
+A value is open (current), revised (a later snapshot published another value for it) or
+withdrawn (a later full snapshot no longer listed it). Nothing is deleted: a withdrawn value
+stays here, and as-of analyses of dates before the withdrawal still use it.
+"""
+
+from __future__ import annotations
+
+from typing import Annotated, Optional
+
+import typer
+
+from benchwatch.cli.app import DbOption, Format, app, emit, err, read_db, settings_or_exit
+
+
+@app.command()
+def history(
+    model: Annotated[Optional[str], typer.Argument(help="One model as its source names it (default: all).")] = None,
+    source: Annotated[Optional[str], typer.Option("--source")] = None,
+    benchmark: Annotated[Optional[str], typer.Option("--benchmark")] = None,
+    withdrawn: Annotated[bool, typer.Option("--withdrawn", help="Only the withdrawn values.")] = False,
+    fmt: Annotated[Format, typer.Option("--format")] = Format.table,
+    db: DbOption = None,
+) -> None:
+    """Published values with their validity and how each ended: current, revised or withdrawn."""
+    from benchwatch.storage.views import value_history
+
+    settings = settings_or_exit(db=db)
+    with read_db(settings) as con:
+        frame = value_history(con, source, model, benchmark, withdrawn)
+    if frame.empty and fmt is Format.table:
+        err.print("no stored value matches", markup=False)
+        return
+    emit(frame, fmt, title="Values and how each ended" if fmt is Format.table else "")
