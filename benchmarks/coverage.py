@@ -31,7 +31,7 @@ from __future__ import annotations
 import argparse
 import functools
 import time
-from datetime import datetime, timezone
+from datetime import UTC, datetime
 
 import numpy as np
 from scipy.special import ndtr, ndtri
@@ -54,7 +54,7 @@ def draw(dist: str, pearson: float, size: tuple[int, ...], rng: np.random.Genera
     return a, b
 
 
-@functools.lru_cache(maxsize=None)
+@functools.cache
 def population_spearman(dist: str, pearson: float, draws: int = 400_000) -> float:
     from scipy.stats import spearmanr
 
@@ -62,7 +62,7 @@ def population_spearman(dist: str, pearson: float, draws: int = 400_000) -> floa
     return float(spearmanr(x, y).statistic)
 
 
-@functools.lru_cache(maxsize=None)
+@functools.cache
 def pearson_for(dist: str, spearman: float) -> float:
     """The generating correlation parameter whose population Spearman rho is ``spearman``."""
     normal = 2.0 * np.sin(np.pi * spearman / 6.0)
@@ -150,7 +150,7 @@ def main() -> None:
     parser.add_argument("--chunk", type=int, default=100)
     args = parser.parse_args()
     started = time.perf_counter()
-    stamp = datetime.now(timezone.utc).strftime("%Y-%m-%d %H:%M UTC")
+    stamp = datetime.now(UTC).strftime("%Y-%m-%d %H:%M UTC")
     print(f"Coverage of the nominal {LEVEL:.0%} interval, {args.reps} repetitions x {args.resamples} resamples "
           f"per cell, {stamp}; rho = population Spearman")
     header = f"| data | n | rho | {' | '.join(METHODS)} |"

@@ -8,8 +8,11 @@ Exact. Within a resample, a model's average rank is the weight of strictly
 smaller values plus (weight of its tie group + 1) / 2, so one sort of the
 values and a cumulative sum of the counts in sorted order give every
 resample's ranks: exactly what materializing the resample and calling
-``scipy.stats.spearmanr`` gives (tests check 1e-12). Vectorized over
-resamples and columns, O(B n) per column, bound by memory bandwidth.
+``scipy.stats.spearmanr`` gives (tests check 1e-12). Arrays are laid out
+resamples x columns x models, so the cumulative sum runs along the
+contiguous last axis; only columns with ties gather their tie bounds. The
+axis may be fixed (sorted once) or given per resample (a re-fitted PC1,
+``analysis.refit``: sorted per resample). O(B n) per column.
 
 Linearized. A resample's rank of model i is *linear* in the counts:
 ``r_i(w) = sum_j w_j a_ij + 1/2`` with ``a_ij = [x_j < x_i] + [x_j = x_i]/2``.

@@ -64,7 +64,7 @@ class Results:
     residuals: pd.DataFrame = field(default_factory=pd.DataFrame)
 
     @classmethod
-    def concat(cls, parts: Iterable["Results"]) -> "Results":
+    def concat(cls, parts: Iterable[Results]) -> Results:
         parts = list(parts)
         def cat(name: str) -> pd.DataFrame:
             frames = [getattr(p, name) for p in parts if len(getattr(p, name))]

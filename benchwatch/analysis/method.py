@@ -39,6 +39,7 @@ MIN_PAIRS = 3
 # (analysis/bootstrap.py): there the exact one costs most and the two agree
 # to well under 0.01 (benchmarks/bootstrap_agreement.py).
 EXACT_MAX_MODELS = 500
+DEFAULT_THRESHOLDS = Thresholds()
 
 
 def zscore(values: np.ndarray) -> np.ndarray:
@@ -193,7 +194,7 @@ def spearman_with_ci(
     level: float = 0.95,
     *,
     bootstrap: Bootstrap = "auto",
-    thresholds: Thresholds = Thresholds(),
+    thresholds: Thresholds = DEFAULT_THRESHOLDS,
     refit: np.ndarray | None = None,
 ) -> pd.DataFrame:
     """Spearman rho of each benchmark column with ``axis``, pairwise deletion, with a
@@ -210,7 +211,9 @@ def spearman_with_ci(
     A fitted axis (``refit``: the matrix it was fitted on, one row per row of
     ``benchmarks``, NaN where the axis is): every resample draws from the
     axis's models, re-fits the axis on them (``analysis.refit``) and
-    correlates every column over the drawn models that have it, exactly.
+    correlates every column over the drawn models that have it: exactly up
+    to ``EXACT_MAX_MODELS`` axis models, to first order in the counts above
+    (``refit.linearized_refit_rho``; ``bootstrap`` forces either).
 
     The point estimate is always exact. The interval and the p-values are
     ``analysis.intervals``'s (one method, the p-values invert it); both are

@@ -114,7 +114,7 @@ def axis_influence(filled: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
     ``sum_j v_j v_j' dC v_1 / (lambda_1 - lambda_j)``, and the scale's from the
     variance's ``((f_i - mean)^2 - sd^2) / n``.
     """
-    n, k = filled.shape
+    n = len(filled)
     sort = sort_columns(filled)
     d_comoment = rank_comoment_coefficients(sort)  # (k, k, n)
     centred = sort.ranks - (n + 1) / 2.0
