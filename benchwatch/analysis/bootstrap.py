@@ -96,6 +96,14 @@ def sort_columns(values: np.ndarray) -> SortedColumns:
     return SortedColumns(order, first, last, ranks, ties, flat)
 
 
+def rank_correlation(x: SortedColumns, y: SortedColumns) -> np.ndarray:
+    """Spearman rho of each y column with x: Pearson r of their centered average ranks."""
+    centre = (x.ranks.shape[1] + 1) / 2.0
+    rx, ry = x.ranks[0] - centre, y.ranks - centre
+    with np.errstate(invalid="ignore", divide="ignore"):
+        return (ry @ rx) / np.sqrt((rx @ rx) * np.einsum("kn,kn->k", ry, ry))
+
+
 def count_blocks(n: int, resamples: int, seed: int, block: int) -> tuple[np.ndarray, ...]:
     """Counts of each model in each resample, ``block`` resamples at a time.
 

@@ -22,10 +22,10 @@ import pandas as pd
 from scipy.stats import rankdata
 
 from benchwatch.analysis.bootstrap import (
-    SortedColumns,
     count_blocks,
     exact_rho,
     linearized_rho,
+    rank_correlation,
     sort_columns,
     sorted_ranks,
 )
@@ -178,14 +178,6 @@ def resample_counts(n: int, resamples: int, seed: int) -> np.ndarray:
     return np.concatenate(count_blocks(n, resamples, seed, max(1, resamples)), dtype=np.int64)
 
 
-def _rank_correlation(x: SortedColumns, y: SortedColumns) -> np.ndarray:
-    """Spearman rho of each y column with x: Pearson r of their centered average ranks."""
-    centre = (x.ranks.shape[1] + 1) / 2.0
-    rx, ry = x.ranks[0] - centre, y.ranks - centre
-    with np.errstate(invalid="ignore", divide="ignore"):
-        return (ry @ rx) / np.sqrt((rx @ rx) * np.einsum("kn,kn->k", ry, ry))
-
-
 def spearman_with_ci(
     benchmarks: np.ndarray,
     axis: np.ndarray,
@@ -230,7 +222,7 @@ def spearman_with_ci(
             continue
         x = sort_columns(axis[rows][:, None])
         y = sort_columns(benchmarks[np.ix_(rows, columns)])
-        rho[columns] = _rank_correlation(x, y)
+        rho[columns] = rank_correlation(x, y)
         groups.append((columns, rows, x, y))
     boots = _bootstrap(groups, axis, refit, resamples, seed, bootstrap) if resamples > 0 and groups else []
     low, high, se = np.full(n_cols, np.nan), np.full(n_cols, np.nan), np.full(n_cols, np.nan)

@@ -34,6 +34,7 @@ from benchwatch.analysis.bootstrap import (
     count_blocks,
     linear_moments,
     rank_comoment_coefficients,
+    rank_correlation,
     rho_in_resamples,
     sort_columns,
     sorted_ranks,
@@ -143,15 +144,8 @@ def score_gradient(filled: np.ndarray, u: np.ndarray, step: np.ndarray, y: Sorte
     """
     k = len(u)
     shifts = np.concatenate([np.eye(k) * step, -np.eye(k) * step]) + u  # (2k, k)
-    rho = np.stack([_rho_with(filled @ weights, y) for weights in shifts])  # (2k, k_y)
+    rho = np.stack([rank_correlation(sort_columns((filled @ weights)[:, None]), y) for weights in shifts])  # (2k, k_y)
     return ((rho[:k] - rho[k:]) / (2.0 * step[:, None])).T
-
-
-def _rho_with(score: np.ndarray, y: SortedColumns) -> np.ndarray:
-    x = sort_columns(score[:, None])
-    centre = (len(score) + 1) / 2.0
-    rx, ry = x.ranks[0] - centre, y.ranks - centre
-    return (ry @ rx) / np.sqrt((rx @ rx) * np.einsum("kn,kn->k", ry, ry))
 
 
 def linearized_refit_rho(
