@@ -150,8 +150,16 @@ def sorted_ranks(weights: np.ndarray, first: np.ndarray | None, last: np.ndarray
         through += (weights + 1.0) / 2.0
         return through
     before = through - weights
-    ranks = np.take_along_axis(before, first, -1)
-    ranks += np.take_along_axis(through, last, -1)
+    if weights.ndim == 3:  # (b, k, m) with one (k, m) tie map: one flat gather per resample row
+        k, m = first.shape[-2:]
+        offset = (np.arange(k) * m)[:, None]
+        flat_before, flat_through = before.reshape(len(before), -1), through.reshape(len(through), -1)
+        ranks = flat_before[:, (first.reshape(k, m) + offset).ravel()]
+        ranks += flat_through[:, (last.reshape(k, m) + offset).ravel()]
+        ranks = ranks.reshape(weights.shape)
+    else:
+        ranks = np.take_along_axis(before, np.broadcast_to(first, before.shape), -1)
+        ranks += np.take_along_axis(through, np.broadcast_to(last, through.shape), -1)
     ranks += 1.0
     ranks /= 2.0
     return ranks
@@ -183,9 +191,11 @@ def rho_in_resamples(x: SortedColumns | np.ndarray, y: SortedColumns, counts: np
     with count 0 is absent from that resample; the centre of the ranks is
     (total weight + 1) / 2, so groups of rows with any count work.
     """
-    w = counts.astype(float)
-    total = w.sum(axis=1)
-    centre = (total + 1.0) / 2.0
+    # Below 4,096 models counts, their cumulative sums and the centered half-integer ranks are
+    # exact in float32 (half the memory traffic); the sums of products are taken in float64.
+    w = counts.astype(np.float32 if counts.shape[1] < 4096 else np.float64)
+    total = w.sum(axis=1, dtype=np.float64)
+    centre = ((total + 1.0) / 2.0).astype(w.dtype)
     if isinstance(x, SortedColumns):
         order = np.broadcast_to(x.order[0], w.shape)
         first, last, ties = x.first[:1], x.last[:1], x.ties
@@ -195,13 +205,13 @@ def rho_in_resamples(x: SortedColumns | np.ndarray, y: SortedColumns, counts: np
     wx = np.take_along_axis(w, order, 1)
     rx_sorted = sorted_ranks(wx, first, last) if ties else sorted_ranks(wx, None, None)
     rx_sorted -= centre[:, None]
-    sxx = np.einsum("bm,bm->b", wx * rx_sorted, rx_sorted)
+    sxx = np.einsum("bm,bm->b", wx * rx_sorted, rx_sorted, dtype=np.float64)
     rx = np.empty_like(rx_sorted)
     np.put_along_axis(rx, order, rx_sorted, 1)
     wy, ry = _column_ranks(w, y, centre)
     wy *= ry
-    syy = np.einsum("bkm,bkm->bk", wy, ry)
-    sxy = np.einsum("bkm,bkm->bk", rx[:, y.order], wy)
+    syy = np.einsum("bkm,bkm->bk", wy, ry, dtype=np.float64)
+    sxy = np.einsum("bkm,bkm->bk", rx[:, y.order], wy, dtype=np.float64)
     with np.errstate(invalid="ignore", divide="ignore"):
         return sxy / np.sqrt(sxx[:, None] * syy)
 
