@@ -4,8 +4,8 @@ Each point is a synthetic source of N models x C benchmarks seen at D as-of
 dates (models arrive evenly, so date d knows the first N(d+1)/D models),
 analyzed with 1,000 resamples exactly as the engine analyzes one model set
 at one date (``analysis.engine.analyze_matrix``: PC1 of the capability
-columns, then every other column's rho and interval against PC1 and against
-a compute column). One subprocess per point, so peak memory is the point's
+columns, then every other column's rho and interval against PC1, re-fitted in
+every resample, and against a compute column). One subprocess per point, so peak memory is the point's
 own (``ru_maxrss``). Columns are complete (a leaderboard's models have all
 its benchmarks); values are rounded to 3 decimals, so ranks have ties.
 
