@@ -163,7 +163,7 @@ def shared_items(registry: pd.DataFrame, members: pd.DataFrame, axes: Iterable[s
                 components = [(bench.source, paired)] if paired else []
             else:
                 components = [(r.source, r.column) for r in parts.itertuples(index=False) if r.axis == axis]
-            hits = [c for c in components if ids.get(c, "") in wanted or c[1].lower() in wanted]
+            hits = [c for c in components if ids.get(c, "") in wanted]
             if not hits:
                 continue
             what = ", ".join(names.get(c, c[1]) for c in hits)
@@ -178,8 +178,7 @@ def left_out(loadings: Iterable[str], shares: str, ids: dict[str, str]) -> list[
     """The ``source:column`` loadings of a Benchwatch-built axis measured on the items a target shares
     (its registry ``shares_items_with`` ids): the components to recompute the axis without."""
     wanted = _ids(shares)
-    return [c for c in loadings if wanted and (ids.get(c, "").lower() in wanted
-                                               or c.split(":")[-1].lower() in wanted)]
+    return [c for c in loadings if ids.get(c, "").lower() in wanted]
 
 
 def capability_columns(registry: pd.DataFrame, axis: str, sources: Iterable[str] | None = None) -> pd.DataFrame:
