@@ -52,6 +52,7 @@ from benchwatch.analysis.engine import (
     target_mask,
 )
 from benchwatch.analysis.history import known_on
+from benchwatch.analysis.intervals import PVALUES
 from benchwatch.analysis.method import capability_axis, spearman_with_ci
 
 AXIS_PC1_JOINT = "pc1-joint"
@@ -262,7 +263,7 @@ def _axes(
             "n_dropped": len(members) - len(pc1.scores),
             "n_benchmarks": len(pc1.loadings), "explained_variance": pc1.explained_variance,
             "missing_policy": params.policy, "axis_sources": ", ".join(pc1.loadings.index),
-            "min_coverage": min_coverage, "loadings": pc1.loadings, "joint": joint,
+            "min_coverage": min_coverage, "loadings": pc1.loadings, "joint": joint, "filled": pc1.filled,
         }
     return axes, facts
 
@@ -303,14 +304,16 @@ def _leave_one_out(
         rest = fact["joint"].drop(columns=same)
         pc1 = capability_axis(rest, params.policy, params.seed) if rest.shape[1] else None
         if pc1 is None:
-            stats.loc[i, ["rho", "ci_low", "ci_high"]] = np.nan
+            stats.loc[i, ["rho", "ci_low", "ci_high", *PVALUES]] = np.nan
+            stats.loc[i, "interval"] = None
             stats.loc[i, "n"] = 0
             stats.loc[i, "relation_reason"] = f"no pc1-joint is left without {', '.join(same)}"
             continue
         one = spearman_with_ci(targets[[column]].to_numpy(dtype=float),
                                pc1.scores.reindex(targets.index).to_numpy(dtype=float),
-                               params.resamples, params.seed, params.ci_level)
-        for field in ("rho", "ci_low", "ci_high", "n"):
+                               params.resamples, params.seed, params.ci_level, thresholds=params.thresholds,
+                               refit=pc1.filled.reindex(targets.index).to_numpy(dtype=float))
+        for field in one.columns:
             stats.loc[i, field] = one[field].iloc[0]
         stats.loc[i, "relation_reason"] = f"pc1-joint recomputed without {', '.join(same)} ({why})"
     return stats
@@ -328,7 +331,8 @@ def _set_results(
                                  "axis_sources", "min_coverage")}})
         stats = spearman_with_ci(
             targets.to_numpy(dtype=float), vector.reindex(targets.index).to_numpy(dtype=float),
-            params.resamples, params.seed, params.ci_level,
+            params.resamples, params.seed, params.ci_level, thresholds=params.thresholds,
+            refit=fact["filled"].reindex(targets.index).to_numpy(dtype=float) if "filled" in fact else None,
         )
         if "joint" in fact:
             stats = _leave_one_out(stats, targets, fact, params, ids or {}, shares or {})

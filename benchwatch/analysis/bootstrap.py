@@ -66,24 +66,28 @@ class SortedColumns:
     flat: np.ndarray
 
 
+def tie_bounds(ordered: np.ndarray) -> tuple[np.ndarray, np.ndarray, bool]:
+    """For values sorted along the last axis: each position's first and last tied position, and any ties."""
+    n = ordered.shape[-1]
+    position = np.broadcast_to(np.arange(n), ordered.shape)
+    starts = np.ones(ordered.shape, dtype=bool)
+    starts[..., 1:] = ordered[..., 1:] != ordered[..., :-1]
+    if starts.all():
+        return position, position, False
+    first = np.maximum.accumulate(np.where(starts, position, 0), axis=-1)
+    ends = np.ones(ordered.shape, dtype=bool)
+    ends[..., :-1] = starts[..., 1:]
+    last = np.flip(np.minimum.accumulate(np.flip(np.where(ends, position, n - 1), -1), axis=-1), -1)
+    return first, last, True
+
+
 def sort_columns(values: np.ndarray) -> SortedColumns:
     """Sort each column of a finite (n, k) matrix once: order, tie groups, average ranks."""
     rows = np.ascontiguousarray(np.asarray(values, dtype=float).T)
     k, n = rows.shape
     order = np.argsort(rows, axis=1)
     flat = order + (np.arange(k) * n)[:, None]
-    ordered = np.take(rows, flat)
-    position = np.broadcast_to(np.arange(n), (k, n))
-    starts = np.ones((k, n), dtype=bool)
-    starts[:, 1:] = ordered[:, 1:] != ordered[:, :-1]
-    ties = not bool(starts.all())
-    if ties:
-        first = np.maximum.accumulate(np.where(starts, position, 0), axis=1)
-        ends = np.ones((k, n), dtype=bool)
-        ends[:, :-1] = starts[:, 1:]
-        last = np.minimum.accumulate(np.where(ends, position, n - 1)[:, ::-1], axis=1)[:, ::-1]
-    else:
-        first = last = position
+    first, last, ties = tie_bounds(np.take(rows, flat))
     ranks = np.empty((k, n))
     ranks.ravel()[flat] = (first + last) / 2.0 + 1.0
     return SortedColumns(order, first, last, ranks, ties, flat)
@@ -116,69 +120,86 @@ def _count_blocks(n: int, resamples: int, seed: int, block: int) -> tuple[np.nda
     return tuple(blocks)
 
 
-def resample_ranks(weights: np.ndarray, first: np.ndarray, last: np.ndarray, ties: bool) -> np.ndarray:
-    """Average ranks within each resample, for weights already in sorted order.
+def block_size(cells_per_resample: int, resamples: int, cells: int = BLOCK_CELLS) -> int:
+    return int(min(resamples, max(1, cells // max(1, cells_per_resample))))
 
-    ``weights`` is (..., n, B): axis -2 runs over the sorted models, axis -1
-    over resamples. The copies of a tie group occupy the ranks after the
-    weight of everything smaller, so their average is
-    ``(weight before the group + weight through the group + 1) / 2``.
+
+def sorted_ranks(weights: np.ndarray, first: np.ndarray | None, last: np.ndarray | None) -> np.ndarray:
+    """Average ranks within each resample, for weights in sorted order along the last axis.
+
+    The copies of a tie group occupy the ranks after the weight of everything
+    smaller, so their average is ``(weight before the group + weight through
+    the group + 1) / 2``; without ties (``first`` None) that is
+    ``through - (w - 1) / 2`` and no gather is needed. The cumulative sum runs
+    along the last (contiguous) axis.
     """
-    through = np.cumsum(weights, axis=-2)
-    if not ties:
-        return through - (weights - 1.0) / 2.0
+    through = np.cumsum(weights, axis=-1)
+    if first is None:
+        through -= weights
+        through += (weights + 1.0) / 2.0
+        return through
     before = through - weights
-    if weights.ndim == 2:
-        ranks, upto = before[first], through[last]
-    else:  # gather whole rows (one per resample block) per column
-        columns = np.arange(len(weights))[:, None]
-        ranks, upto = before[columns, first], through[columns, last]
-    ranks += upto
+    ranks = np.take_along_axis(before, first, -1)
+    ranks += np.take_along_axis(through, last, -1)
     ranks += 1.0
     ranks /= 2.0
     return ranks
 
 
-def _block_size(cells_per_resample: int, resamples: int, cells: int = BLOCK_CELLS) -> int:
-    return int(min(resamples, max(1, cells // max(1, cells_per_resample))))
+def _column_ranks(w: np.ndarray, y: SortedColumns, centre: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
+    """Each y column's centered resample ranks and weights in its sorted order, (b, k, m) each.
+
+    Columns without ties take the gather-free formula; only tied columns gather their tie bounds.
+    """
+    wy = w[:, y.order]
+    if not y.ties:
+        ry = sorted_ranks(wy, None, None)
+    else:
+        position = np.arange(y.order.shape[1])
+        tied = (y.first != position).any(axis=1) | (y.last != position).any(axis=1)
+        ry = np.empty_like(wy)
+        ry[:, ~tied] = sorted_ranks(wy[:, ~tied], None, None)
+        ry[:, tied] = sorted_ranks(wy[:, tied], y.first[tied][None], y.last[tied][None])
+    ry -= centre[:, None, None]
+    return wy, ry
+
+
+def rho_in_resamples(x: SortedColumns | np.ndarray, y: SortedColumns, counts: np.ndarray) -> np.ndarray:
+    """(b, k) Spearman rho of each y column with x in each resample, exactly, from the (b, m) counts.
+
+    ``x`` is fixed (``SortedColumns`` of one column) or (b, m): its values in each
+    resample (an axis re-fitted per resample), then sorted per resample. A model
+    with count 0 is absent from that resample; the centre of the ranks is
+    (total weight + 1) / 2, so groups of rows with any count work.
+    """
+    w = counts.astype(float)
+    total = w.sum(axis=1)
+    centre = (total + 1.0) / 2.0
+    if isinstance(x, SortedColumns):
+        order = np.broadcast_to(x.order[0], w.shape)
+        first, last, ties = x.first[:1], x.last[:1], x.ties
+    else:
+        order = np.argsort(x, axis=1)
+        first, last, ties = tie_bounds(np.take_along_axis(x, order, 1))
+    wx = np.take_along_axis(w, order, 1)
+    rx_sorted = sorted_ranks(wx, first, last) if ties else sorted_ranks(wx, None, None)
+    rx_sorted -= centre[:, None]
+    sxx = np.einsum("bm,bm->b", wx * rx_sorted, rx_sorted)
+    rx = np.empty_like(rx_sorted)
+    np.put_along_axis(rx, order, rx_sorted, 1)
+    wy, ry = _column_ranks(w, y, centre)
+    wy *= ry
+    syy = np.einsum("bkm,bkm->bk", wy, ry)
+    sxy = np.einsum("bkm,bkm->bk", rx[:, y.order], wy)
+    with np.errstate(invalid="ignore", divide="ignore"):
+        return sxy / np.sqrt(sxx[:, None] * syy)
 
 
 def exact_rho(x: SortedColumns, y: SortedColumns, resamples: int, seed: int) -> np.ndarray:
-    """(resamples, k) Spearman rho of each y column with x in each resample, exactly.
-
-    Works on transposed counts (models x resamples) so that reordering models
-    moves contiguous rows, and on centered ranks (the resample mean rank is
-    always (n + 1) / 2) so the sums need no mean correction. Below 4,096
-    models, counts, their cumulative sums, the centered half-integer ranks
-    and ``w * rx`` (a multiple of 1/2 below n^2/2) are all exact in float32,
-    which halves the memory traffic; products and sums are taken in float64,
-    so the result is the same to the last bit.
-    """
+    """(resamples, k) Spearman rho of each y column with the fixed x in each resample, exactly."""
     k, n = y.order.shape
-    dtype = np.float32 if n < 4096 else np.float64
-    centre = dtype((n + 1) / 2.0)
-    ox = x.order[0]
-    out = np.empty((resamples, k))
-    block = _block_size(n * (k + 2), resamples)
-    start = 0
-    for counts in count_blocks(n, resamples, seed, block):
-        w = np.ascontiguousarray(counts.T, dtype=dtype)  # (n, b)
-        wx = w[ox]
-        rx_sorted = resample_ranks(wx, x.first[0], x.last[0], x.ties)
-        rx_sorted -= centre
-        sxx = np.einsum("nb,nb,nb->b", wx, rx_sorted, rx_sorted, dtype=np.float64)
-        rx = np.empty_like(rx_sorted)
-        rx[ox] = rx_sorted
-        wrx = w * rx
-        wy = w[y.order]  # (k, n, b)
-        ry = resample_ranks(wy, y.first, y.last, y.ties)
-        ry -= centre
-        syy = np.einsum("knb,knb,knb->kb", wy, ry, ry, dtype=np.float64)
-        sxy = np.einsum("knb,knb->kb", wrx[y.order], ry, dtype=np.float64)
-        with np.errstate(invalid="ignore", divide="ignore"):
-            out[start:start + len(counts)] = (sxy / np.sqrt(sxx * syy)).T
-        start += len(counts)
-    return out
+    blocks = count_blocks(n, resamples, seed, block_size(n * (k + 2), resamples))
+    return np.concatenate([rho_in_resamples(x, y, counts) for counts in blocks])
 
 
 def _above_sums(sort: SortedColumns, weights: np.ndarray) -> np.ndarray:
@@ -216,15 +237,32 @@ def _above_sums(sort: SortedColumns, weights: np.ndarray) -> np.ndarray:
     return h
 
 
-def linearized_rho(x: SortedColumns, y: SortedColumns, resamples: int, seed: int) -> np.ndarray:
-    """(resamples, k) first-order rho of each y column with x in each resample.
+@dataclass(frozen=True)
+class LinearMoments:
+    """First-order expansion of a resample's rank co-moments in its counts w about w = 1.
 
-    One matrix product per block of resamples: ``(W - 1) @ G`` with G's
-    rows the first-order coefficients of S_xx, S_xy (k) and S_yy (k). The
-    product runs in float32 (counts - 1 are small integers, exact in float32;
-    G's entries are at most ~n^2/4): its rounding moves a resample's rho by
-    about 1e-7 (measured up to 20,000 models), far below the bootstrap's own
-    Monte Carlo noise, and the full-sample sums (``base``) stay float64.
+    ``moments(w) ~= base + (w - 1) @ g.T``, the moments ordered S_xx, S_xy (k), S_yy (k).
+    """
+
+    g: np.ndarray  # (1 + 2k, n) float32
+    base: np.ndarray  # (1 + 2k,)
+
+    def rho(self, shifted: np.ndarray) -> np.ndarray:
+        """(b, k) rho from the (b, n) float32 counts minus one."""
+        k = (len(self.base) - 1) // 2
+        moments = self.base + shifted @ self.g.T
+        with np.errstate(invalid="ignore", divide="ignore"):
+            return moments[:, 1:1 + k] / np.sqrt(moments[:, :1] * moments[:, 1 + k:])
+
+
+def linear_moments(x: SortedColumns, y: SortedColumns) -> LinearMoments:
+    """The co-moment coefficients of each y column with x (see the module docstring).
+
+    The product with them runs in float32 (counts - 1 are small integers,
+    exact in float32; g's entries are at most ~n^2/4): its rounding moves a
+    resample's rho by about 1e-7 (measured up to 20,000 models), far below
+    the bootstrap's own Monte Carlo noise, and the full-sample sums
+    (``base``) stay float64.
     """
     k, n = y.order.shape
     centre = (n + 1) / 2.0
@@ -238,14 +276,30 @@ def linearized_rho(x: SortedColumns, y: SortedColumns, resamples: int, seed: int
     g[1:1 + k] = rx * ry + by_x[1:] + y_rx
     g[1 + k:] = ry * ry + 2.0 * y_ry
     base = np.concatenate([[rx[0] @ rx[0]], ry @ rx[0], np.einsum("kn,kn->k", ry, ry)])
+    return LinearMoments(g, base)
+
+
+def rank_comoment_coefficients(sort: SortedColumns) -> np.ndarray:
+    """(k, k, n) first-order coefficients of the rank co-moments S_cd of every pair of columns."""
+    k, n = sort.order.shape
+    centred = sort.ranks - (n + 1) / 2.0
+    above = np.stack([_above_sums(sort, centred[d:d + 1]) for d in range(k)], axis=1)  # (c, d, n)
+    return centred[:, None, :] * centred[None, :, :] + above + above.transpose(1, 0, 2)
+
+
+def linearized_rho(x: SortedColumns, y: SortedColumns, resamples: int, seed: int) -> np.ndarray:
+    """(resamples, k) first-order rho of each y column with x in each resample.
+
+    One matrix product per block of resamples: ``(W - 1) @ G`` with G's
+    rows the first-order coefficients of S_xx, S_xy (k) and S_yy (k).
+    """
+    k, n = y.order.shape
+    linear = linear_moments(x, y)
     out = np.empty((resamples, k))
     start = 0
-    for counts in count_blocks(n, resamples, seed, _block_size(n, resamples, LINEAR_BLOCK_CELLS)):
+    for counts in count_blocks(n, resamples, seed, block_size(n, resamples, LINEAR_BLOCK_CELLS)):
         shifted = counts.astype(np.float32)
         shifted -= 1.0
-        moments = base + shifted @ g.T
-        with np.errstate(invalid="ignore", divide="ignore"):
-            out[start:start + len(counts)] = moments[:, 1:1 + k] / np.sqrt(
-                moments[:, :1] * moments[:, 1 + k:])
+        out[start:start + len(counts)] = linear.rho(shifted)
         start += len(counts)
     return out

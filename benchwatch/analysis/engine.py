@@ -17,6 +17,7 @@ import pandas as pd
 
 from benchwatch.analysis.adjusted import residuals_frame
 from benchwatch.analysis.history import known_on
+from benchwatch.analysis.intervals import Thresholds
 from benchwatch.analysis.method import MissingPolicy, capability_axis, spearman_with_ci
 
 POOLED = "all"
@@ -45,6 +46,12 @@ class Params:
     resamples: int = 1000
     seed: int = 0
     ci_level: float = 0.95
+    # The capability-tracking threshold the one-sided p_tracking tests against (settings).
+    tracking: float = Thresholds.tracking
+
+    @property
+    def thresholds(self) -> Thresholds:
+        return Thresholds(tracking=self.tracking)
 
 
 @dataclass
@@ -97,9 +104,11 @@ def analyze_matrix(
     targets = wide.loc[:, target_mask(registry, wide.columns).to_numpy()]
     axes: dict[str, pd.Series] = {}
     facts: dict = {}
+    fitted: dict[str, pd.DataFrame] = {}  # axes estimated from these models: re-fitted per resample
     pc1 = capability_axis(capability, params.policy, params.seed)
     if pc1 is not None:
         axes[AXIS_PC1] = pc1.scores
+        fitted[AXIS_PC1] = pc1.filled
         facts = {
             "loadings": pc1.loadings,
             "explained_variance": pc1.explained_variance,
@@ -119,6 +128,8 @@ def analyze_matrix(
             params.resamples,
             params.seed,
             params.ci_level,
+            thresholds=params.thresholds,
+            refit=fitted[axis_name].reindex(targets.index).to_numpy(dtype=float) if axis_name in fitted else None,
         )
         stats.insert(0, "benchmark", targets.columns)
         stats.insert(0, "axis", axis_name)
@@ -139,7 +150,7 @@ def _paired_accuracy(
     frames = []
     for benchmark, accuracy in paired[paired.isin(wide.columns)].items():
         stats = spearman_with_ci(targets[[benchmark]].to_numpy(dtype=float), wide[accuracy].to_numpy(dtype=float),
-                                 params.resamples, params.seed, params.ci_level)
+                                 params.resamples, params.seed, params.ci_level, thresholds=params.thresholds)
         stats.insert(0, "benchmark", [benchmark])
         stats.insert(0, "axis", AXIS_ACCURACY)
         frames.append(stats)

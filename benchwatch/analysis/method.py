@@ -26,9 +26,11 @@ from benchwatch.analysis.bootstrap import (
     count_blocks,
     exact_rho,
     linearized_rho,
-    resample_ranks,
     sort_columns,
+    sorted_ranks,
 )
+from benchwatch.analysis.intervals import FISHER, Thresholds, fisher_interval, p_values
+from benchwatch.analysis.refit import linearized_refit_rho, refit_rho
 
 MissingPolicy = Literal["drop", "knn", "iterative"]
 Bootstrap = Literal["auto", "exact", "linearized"]
@@ -81,6 +83,9 @@ class CapabilityAxis:
     explained_variance: float
     n_dropped: int
     policy: str
+    # The matrix PC1 was fitted on (models x capability columns, z-scored, imputed where the
+    # policy imputes): what a bootstrap resample re-fits the axis from (``analysis.refit``).
+    filled: pd.DataFrame
 
 
 def impute(z: np.ndarray, policy: MissingPolicy, seed: int) -> tuple[np.ndarray, np.ndarray]:
@@ -133,6 +138,7 @@ def capability_axis(
         explained_variance=explained,
         n_dropped=int((~kept).sum()),
         policy=policy,
+        filled=pd.DataFrame(filled, index=scores.index, columns=names),
     )
 
 
@@ -155,10 +161,11 @@ def weighted_ranks(values: np.ndarray, weights: np.ndarray) -> np.ndarray:
     """
     sort = sort_columns(np.asarray(values, dtype=float)[:, None])
     order = sort.order[0]
-    ordered = np.ascontiguousarray(np.asarray(weights).T, dtype=float)[order]
+    ordered = np.asarray(weights, dtype=float)[:, order]
     ranks = np.empty_like(ordered)
-    ranks[order] = resample_ranks(ordered, sort.first[0], sort.last[0], sort.ties)
-    return ranks.T
+    ranks[:, order] = sorted_ranks(ordered, sort.first[:1], sort.last[:1]) if sort.ties else sorted_ranks(
+        ordered, None, None)
+    return ranks
 
 
 def resample_counts(n: int, resamples: int, seed: int) -> np.ndarray:
@@ -186,37 +193,65 @@ def spearman_with_ci(
     level: float = 0.95,
     *,
     bootstrap: Bootstrap = "auto",
+    thresholds: Thresholds = Thresholds(),
+    refit: np.ndarray | None = None,
 ) -> pd.DataFrame:
-    """Spearman rho of each benchmark column with ``axis``, pairwise deletion,
-    with a percentile bootstrap interval over models and the pair count n.
+    """Spearman rho of each benchmark column with ``axis``, pairwise deletion, with a
+    bootstrap interval over models, the pair count n and the one-sided p-values.
 
-    Columns with the same usable models are ranked and resampled together;
-    each such group resamples its n models with
+    A fixed axis (``refit`` None: ECI, Arena, compute, accuracy, taken as
+    published): columns with the same usable models are ranked and resampled
+    together; each such group resamples its n models with
     ``default_rng(seed).integers(0, n, (resamples, n))``. ``bootstrap="auto"``
     computes the resamples' rho exactly up to ``EXACT_MAX_MODELS`` models and
     by the linearized formulation above (see ``analysis/bootstrap.py``);
-    ``"exact"`` and ``"linearized"`` force one. The point estimate is always exact.
+    ``"exact"`` and ``"linearized"`` force one.
+
+    A fitted axis (``refit``: the matrix it was fitted on, one row per row of
+    ``benchmarks``, NaN where the axis is): every resample draws from the
+    axis's models, re-fits the axis on them (``analysis.refit``) and
+    correlates every column over the drawn models that have it, exactly.
+
+    The point estimate is always exact. The interval and the p-values are
+    ``analysis.intervals``'s (one method, the p-values invert it); both are
+    NaN where there is no resample.
     """
     n_cols = benchmarks.shape[1]
     usable = np.isfinite(benchmarks) & np.isfinite(axis)[:, None]
     rho = np.full(n_cols, np.nan)
-    low = np.full(n_cols, np.nan)
-    high = np.full(n_cols, np.nan)
     counts = usable.sum(axis=0)
-    tail = (1.0 - level) / 2.0
+    groups = []
     for columns in _group_columns_by_mask(usable).values():
         rows = np.flatnonzero(usable[:, columns[0]])
-        n = len(rows)
-        if n < MIN_PAIRS:
+        if len(rows) < MIN_PAIRS:
             continue
         x = sort_columns(axis[rows][:, None])
         y = sort_columns(benchmarks[np.ix_(rows, columns)])
         rho[columns] = _rank_correlation(x, y)
-        if resamples <= 0:
-            continue
-        exact = bootstrap == "exact" or (bootstrap == "auto" and n <= EXACT_MAX_MODELS)
-        boot = (exact_rho if exact else linearized_rho)(x, y, resamples, seed)
-        with warnings.catch_warnings():
-            warnings.simplefilter("ignore", RuntimeWarning)
-            low[columns], high[columns] = np.nanquantile(boot, [tail, 1.0 - tail], axis=0)
-    return pd.DataFrame({"rho": rho, "ci_low": low, "ci_high": high, "n": counts})
+        groups.append((columns, rows, x, y))
+    boots = _bootstrap(groups, axis, refit, resamples, seed, bootstrap) if resamples > 0 and groups else []
+    low, high, se = np.full(n_cols, np.nan), np.full(n_cols, np.nan), np.full(n_cols, np.nan)
+    for (columns, rows, _, _), boot in zip(groups if boots else [], boots, strict=True):
+        interval = fisher_interval(rho[columns], np.full(len(columns), len(rows)), boot, level)
+        low[columns], high[columns], se[columns] = interval.low, interval.high, interval.se
+    method = np.where(np.isfinite(se), FISHER, None)
+    return pd.DataFrame({"rho": rho, "ci_low": low, "ci_high": high, "n": counts, "interval": method,
+                         "axis_refit": refit is not None, **p_values(rho, se, thresholds)})
+
+
+def _bootstrap(
+    groups: list, axis: np.ndarray, refit: np.ndarray | None, resamples: int, seed: int, bootstrap: Bootstrap,
+) -> list[np.ndarray]:
+    """Each group's (resamples, k) bootstrap rho: the axis re-fitted per resample, or held fixed."""
+    def exact(n: int) -> bool:
+        return bootstrap == "exact" or (bootstrap == "auto" and n <= EXACT_MAX_MODELS)
+
+    if refit is not None:
+        population = np.flatnonzero(np.isfinite(axis))
+        position = np.full(len(axis), -1)
+        position[population] = np.arange(len(population))
+        filled = np.asarray(refit, dtype=float)[population]
+        if exact(len(population)):
+            return refit_rho(filled, [(position[rows], y) for _, rows, _, y in groups], resamples, seed)
+        return linearized_refit_rho(filled, [(position[rows], x, y) for _, rows, x, y in groups], resamples, seed)
+    return [(exact_rho if exact(len(rows)) else linearized_rho)(x, y, resamples, seed) for _, rows, x, y in groups]

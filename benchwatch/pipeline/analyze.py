@@ -39,6 +39,7 @@ def params_of(settings: Settings) -> Params:
         resamples=settings.bootstrap_resamples,
         seed=settings.bootstrap_seed,
         ci_level=settings.ci_level,
+        tracking=settings.capability_threshold,
     )
 
 

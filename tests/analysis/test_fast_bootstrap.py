@@ -18,6 +18,7 @@ from benchwatch.analysis.bootstrap import (
     sort_columns,
 )
 from benchwatch.analysis.engine import oriented_matrix
+from benchwatch.analysis.intervals import fisher_interval
 from benchwatch.analysis.method import (
     EXACT_MAX_MODELS,
     capability_axis,
@@ -54,8 +55,9 @@ def test_exact_bootstrap_equals_a_loop_with_ties_and_missing_values():
         with warnings.catch_warnings():
             warnings.simplefilter("ignore")  # scipy warns on constant resamples (rho is NaN)
             loop = np.array([spearmanr(y[d], x[d]).statistic for d in draws])
-        assert out["ci_low"][j] == pytest.approx(np.nanquantile(loop, 0.025), abs=1e-12)
-        assert out["ci_high"][j] == pytest.approx(np.nanquantile(loop, 0.975), abs=1e-12)
+        expected = fisher_interval(out["rho"][j:j + 1], np.array([ok.sum()]), loop[:, None], 0.95)
+        assert out["ci_low"][j] == pytest.approx(expected.low[0], abs=1e-12)
+        assert out["ci_high"][j] == pytest.approx(expected.high[0], abs=1e-12)
 
 
 @pytest.mark.parametrize("n", [4095, 4200])  # float32 sums below 4,096 models, float64 above

@@ -7,6 +7,7 @@ import pandas as pd
 import pytest
 from scipy.stats import spearmanr
 
+from benchwatch.analysis.intervals import fisher_interval
 from benchwatch.analysis.method import (
     capability_axis,
     first_component,
@@ -67,9 +68,9 @@ def test_bootstrap_interval_equals_a_python_loop_over_resamples():
     out = spearman_with_ci(bench, axis, resamples=300, seed=42)
     draws = np.random.default_rng(42).integers(0, 30, size=(300, 30))
     loop = np.array([spearmanr(bench[d, 0], axis[d]).statistic for d in draws])
-    low, high = np.nanquantile(loop, [0.025, 0.975])
-    assert out["ci_low"][0] == pytest.approx(low, abs=1e-12)
-    assert out["ci_high"][0] == pytest.approx(high, abs=1e-12)
+    expected = fisher_interval(out["rho"].to_numpy(), np.array([30]), loop[:, None], 0.95)
+    assert out["ci_low"][0] == pytest.approx(expected.low[0], abs=1e-12)
+    assert out["ci_high"][0] == pytest.approx(expected.high[0], abs=1e-12)
     assert out["ci_low"][0] < out["rho"][0] < out["ci_high"][0]
 
 
