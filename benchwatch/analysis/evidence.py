@@ -33,7 +33,7 @@ def too_few(correlations: pd.DataFrame, min_models: int) -> pd.DataFrame:
     frame = correlations.copy()
     for column in INTERVAL_COLUMNS:
         if column in frame:
-            frame[column] = frame[column].where(~small, None if frame[column].dtype == object else np.nan)
+            frame[column] = frame[column].mask(small)
     frame["note"] = np.where(small, TOO_FEW, "")
     return frame
 

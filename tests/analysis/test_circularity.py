@@ -102,7 +102,10 @@ def test_hle_calibration_error_shares_data_with_eci_and_its_own_accuracy_not_wit
     members = pd.DataFrame([{"source": "epoch", "column": "hle_external", "axis": "eci", "relation": "part"}])
     shared = shared_items(registry, members, ["eci", "accuracy", "arena", "pc1", "pc1-joint"])
     pairs = set(zip(shared["source"], shared["benchmark"], shared["axis"], strict=True))
-    assert pairs == {("epoch", "hle_calibration_error", "eci"), ("epoch", "hle_calibration_error", "accuracy")}
+    # Epoch's and Every Eval Ever's HLE calibration errors both share HLE accuracy's items (ECI is fitted
+    # on Epoch's); only Epoch's is paired with an accuracy column.
+    assert pairs == {("epoch", "hle_calibration_error", "eci"), ("epoch", "hle_calibration_error", "accuracy"),
+                     ("every-eval-ever", "hle.calibration_error", "eci")}
     hle = pd.DataFrame([{"source": "epoch", "benchmark": "hle_calibration_error",
                          "benchmark_id": "hle_calibration_error", "name": "HLE calibration error"}])
     classes = classify_pairs(hle, ["eci", "accuracy", "arena"], members, shared=shared)

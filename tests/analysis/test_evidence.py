@@ -27,7 +27,7 @@ def test_a_row_under_min_models_keeps_rho_and_n_and_loses_its_interval():
     small = got.loc[2]
     assert small["rho"] == 0.95 and small["n"] == 4 and small["note"] == "too few models"
     assert np.isnan(small["ci_low"]) and np.isnan(small["ci_high"]) and np.isnan(small["p_tracking"])
-    assert small["interval"] is None
+    assert pd.isna(small["interval"])
     assert got.loc[0, "ci_low"] == 0.8 and got.loc[0, "note"] == ""
 
 
