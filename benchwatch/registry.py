@@ -15,7 +15,8 @@ import pandas as pd
 REGISTRY_DIR = files("benchwatch") / "data" / "benchmarks"
 CATEGORIES = {"capability", "safety", "compute", "axis", "other"}
 COLUMNS = ["source", "column", "benchmark_id", "name", "category", "safety_area",
-           "direction", "scale", "metric", "in_axis", "same_construct", "paired_accuracy"]
+           "direction", "scale", "metric", "in_axis", "same_construct", "paired_accuracy",
+           "shares_items_with"]
 # Optional columns, empty when a file leaves them out. ``in_axis``: the capability axes this
 # benchmark is fitted into or is ("eci" for a benchmark ECI is fitted on, "arena" for an Arena
 # board, "arena-style" for its style-controlled board), space separated; ``same_construct``:
@@ -24,7 +25,10 @@ COLUMNS = ["source", "column", "benchmark_id", "name", "category", "safety_area"
 # ``paired_accuracy``: for a calibration metric, the same source's accuracy column it is also
 # correlated with (axis ``accuracy``), as the paper does: it correlates RMS calibration error with
 # MMLU accuracy, not with the capabilities score.
-OPTIONAL = ("in_axis", "same_construct", "paired_accuracy")
+# ``shares_items_with``: benchmark ids (space separated) measured on the same items as this one (HLE
+# calibration error is scored on HLE accuracy's questions): an axis with such a component is not
+# independent of it (``analysis.circularity.SHARES``).
+OPTIONAL = ("in_axis", "same_construct", "paired_accuracy", "shares_items_with")
 
 
 class RegistryError(ValueError):

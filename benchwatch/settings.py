@@ -199,6 +199,11 @@ class Settings(BaseSettings):
     capability_threshold: float = Field(0.70, gt=0.0, le=1.0)
     hysteresis: float = Field(0.05, ge=0.0, lt=1.0)
     min_models: int = Field(10, ge=3)
+    alert_fdr: float = Field(
+        0.05, gt=0.0, le=1.0,
+        description="capability-tracking alerts and findings need a Benjamini-Hochberg q-value at most "
+                    "this (the false discovery rate across a run's tests at one as-of date).",
+    )
 
     drift_threshold: float = Field(0.20, gt=0.0, le=2.0)
     drift_window_days: int = Field(180, ge=1)

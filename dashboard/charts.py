@@ -8,6 +8,8 @@ from __future__ import annotations
 import altair as alt
 import pandas as pd
 
+from benchwatch.analysis.classes import CLASSES, POSSIBLY, TOO_FEW
+
 RHO_SCALE = alt.Scale(domain=[-1, 1])
 
 
@@ -53,14 +55,14 @@ def trend(series: pd.DataFrame, events: pd.DataFrame, threshold: float, hysteres
 def landscape(latest: pd.DataFrame, bands) -> alt.LayerChart:
     """Every safety benchmark's current correlation as a dot per source, colored by class,
     with the class thresholds as rules: where the benchmarks sit at a glance."""
-    classes = ["capability-tracking", "correlated", "separable", "inverse"]
+    classes = [*CLASSES, *(POSSIBLY + c for c in CLASSES), TOO_FEW]
+    palette = ["#d62728", "#ff7f0e", "#2ca02c", "#1f77b4", "#f4a6a6", "#ffc999", "#a9dfa9", "#a6c8e8", "#c7c7c7"]
     data = latest.assign(series=latest["model_set"].astype(str) + " · " + latest["axis"].astype(str))
     dots = alt.Chart(data).mark_circle(size=70, opacity=0.75).encode(
         x=alt.X("rho:Q", scale=RHO_SCALE, title="capabilities correlation (Spearman rho), newest as-of point"),
         y=alt.Y("source:N", title=None, axis=alt.Axis(labelLimit=240)),
         yOffset=alt.YOffset("jitter:Q"),
-        color=alt.Color("class:N", scale=alt.Scale(domain=classes,
-                                                   range=["#d62728", "#ff7f0e", "#2ca02c", "#1f77b4"])),
+        color=alt.Color("class:N", scale=alt.Scale(domain=classes, range=palette)),
         tooltip=[alt.Tooltip("name:N", title="benchmark"), alt.Tooltip("series:N", title="model set · axis"),
                  alt.Tooltip("rho:Q", format=".3f"), alt.Tooltip("ci_low:Q", format=".3f", title="CI low"),
                  alt.Tooltip("ci_high:Q", format=".3f", title="CI high"), alt.Tooltip("n:Q"),

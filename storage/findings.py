@@ -14,7 +14,7 @@ import pandas as pd
 from benchwatch.storage.db import transaction, utcnow
 
 COLUMNS = ["finding_key", "rule", "source", "benchmark", "axis", "model_set", "since", "as_of", "rho",
-           "ci_low", "ci_high", "n", "threshold", "message", "why", "run_id", "recorded_at"]
+           "ci_low", "ci_high", "n", "q", "class", "threshold", "message", "why", "run_id", "recorded_at"]
 
 
 def replace_findings(con: duckdb.DuckDBPyConnection, findings: pd.DataFrame, run_id: int | None) -> int:
@@ -42,7 +42,7 @@ def list_findings(con: duckdb.DuckDBPyConnection, source: str | None = None,
         f"""
         SELECT f.finding_key AS key, f.rule, f.source, f.benchmark, coalesce(b.name, f.benchmark) AS name,
                b.safety_area, b.direction, f.model_set, f.axis, f.since, f.as_of, f.rho, f.ci_low, f.ci_high,
-               f.n, f.threshold, f.message, f.why
+               f.n, f.q, f.class, f.threshold, f.message, f.why
         FROM findings f LEFT JOIN benchmarks b ON b.source = f.source AND b."column" = f.benchmark
         WHERE {' AND '.join(filters)}
         ORDER BY f.rho DESC NULLS LAST, f.source, f.benchmark, f.model_set, f.axis

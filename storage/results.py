@@ -15,8 +15,13 @@ RESULT_TABLES = {
     "loadings": ("capability_loadings", ["run_id", "source", "model_set", "as_of", "benchmark", "loading"]),
     "scores": ("capability_scores", ["run_id", "source", "model_set", "axis", "as_of", "model", "score"]),
     "correlations": ("correlations", ["run_id", "source", "model_set", "axis", "benchmark", "as_of",
-                                      "rho", "ci_low", "ci_high", "n", "relation", "relation_reason"]),
+                                      "rho", "ci_low", "ci_high", "n", "relation", "relation_reason",
+                                      "interval", "axis_refit", "p_tracking", "p_positive", "p_inverse",
+                                      "q", "note"]),
 }
+
+# What a correlation row carries beside rho, its interval and n (``analysis.evidence``).
+EVIDENCE = ["interval", "axis_refit", "p_tracking", "p_positive", "p_inverse", "q", "note"]
 
 
 def last_run(con: duckdb.DuckDBPyConnection) -> dict | None:
@@ -94,8 +99,8 @@ def correlations(
     run = last_run(con)
     if run is None:
         return pd.DataFrame(columns=["source", "model_set", "axis", "benchmark", "as_of", "rho",
-                                     "ci_low", "ci_high", "n", "relation", "relation_reason", "name",
-                                     "category", "safety_area", "direction", "benchmark_id"])
+                                     "ci_low", "ci_high", "n", "relation", "relation_reason", *EVIDENCE,
+                                     "name", "category", "safety_area", "direction", "benchmark_id"])
     filters, params = ["c.run_id = ?"], [run["run_id"]]
     for column, value in (("source", source), ("model_set", model_set), ("axis", axis),
                           ("benchmark", benchmark)):
@@ -114,6 +119,7 @@ def correlations(
         f"""
         SELECT c.source, c.model_set, c.axis, c.benchmark, c.as_of, c.rho, c.ci_low, c.ci_high, c.n,
                coalesce(c.relation, 'independent') AS relation, coalesce(c.relation_reason, '') AS relation_reason,
+               c.interval, c.axis_refit, c.p_tracking, c.p_positive, c.p_inverse, c.q, coalesce(c.note, '') AS note,
                b.name, b.category, b.safety_area, b.direction, b.benchmark_id
         FROM correlations c
         LEFT JOIN benchmarks b ON b.source = c.source AND b."column" = c.benchmark

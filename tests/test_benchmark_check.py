@@ -143,7 +143,7 @@ def test_save_registers_a_custom_source_and_ingests_it(db, latest, tmp_path):
      "'score': 1 value(s) are not numbers (row 13: 'high')"),
     ("model,score\n" + "".join(f"m{k},0.{k}\n" for k in range(11)) + "m3,0.5\nm4,0.6\n",
      "2 model(s) listed more than once: 'm3' (rows 5, 13); 'm4' (rows 6, 14)"),
-    ("model,score\nm1,0.1\nm2,0.2\n", "2 model(s) with a score; a correlation needs at least min_models = 10"),
+    ("model,score\nm1,0.1\nm2,0.2\n", "2 model(s) with a score; a correlation needs at least min_models = 10 (8 more)"),
 ])
 def test_bad_files_get_one_clear_message(db, tmp_path, content, message):
     path = tmp_path / "bad.csv"

@@ -103,8 +103,9 @@ def test_an_epoch_benchmark_that_feeds_eci_is_never_evidence_on_eci(full_db, tmp
     assert on_eci["relation_reason"].str.contains("ECI is Epoch's own fit").all()
     elsewhere = classified[(classified["benchmark"] == "cybench_external") & (classified["axis"] != "eci")]
     assert (elsewhere["relation"] == INDEPENDENT).all()
-    forced = on_eci.assign(rho=0.99, category="safety")  # even a rho above the threshold never fires
-    assert rules.capability_tracking(forced, 0.70, 0.05, 3) == []
+    # Even a decided rho above the threshold with a tiny q never fires.
+    forced = on_eci.assign(rho=0.99, ci_low=0.98, ci_high=1.0, q=0.0, category="safety")
+    assert rules.capability_tracking(forced, 0.70, 0.05, 3, 0.05) == []
 
 
 def test_pc1_joint_is_recomputed_without_the_same_benchmark(full_db):

@@ -6,7 +6,8 @@ the whole history is the backfill; ``alerts.lifecycle`` decides which
 transitions are new and which of those reach people.
 
 Rules and their keys (rule:source:benchmark:axis:model_set):
-- capability-tracking: rho >= threshold, resolved below threshold - hysteresis.
+- capability-tracking: the class is decided (the interval's lower bound >= threshold) and the
+  row's q-value <= ``alert_fdr``; resolved when rho falls below threshold - hysteresis.
 - drift: rho rose by >= ``rise`` within the look-back window and the two
   points' bootstrap intervals do not overlap.
 - source-failing: N failed fetches of a source in a row.
@@ -64,7 +65,9 @@ def _series(correlations: pd.DataFrame, min_models: int) -> Iterator[tuple[tuple
     # The benchmark's registry name where the frame has it (messages name benchmarks in words).
     names = safety["name"].fillna(safety["benchmark"]) if "name" in safety else safety["benchmark"]
     safety = safety.assign(label=names)
-    rows = safety[[*SERIES_KEY, "as_of", "rho", "ci_low", "ci_high", "n", "label"]].itertuples(index=False)
+    if "q" not in safety:
+        safety = safety.assign(q=float("nan"))
+    rows = safety[[*SERIES_KEY, "as_of", "rho", "ci_low", "ci_high", "n", "q", "label"]].itertuples(index=False)
     for key, points in groupby(rows, key=lambda r: (r.source, r.benchmark, r.axis, r.model_set)):
         yield key, list(points)
 
@@ -73,20 +76,29 @@ def _number(value: Any) -> float | None:
     return None if value is None or pd.isna(value) else float(value)
 
 
-def capability_tracking(
-    correlations: pd.DataFrame, threshold: float, hysteresis: float, min_models: int
-) -> list[Transition]:
-    """Fire when rho >= threshold; resolve only when rho < threshold - hysteresis.
+def decided_tracking(ci_low: Any, q: Any, threshold: float, alert_fdr: float) -> bool:
+    """The capability-tracking claim holds as evidence: the interval's lower bound is at or above the
+    threshold (``analysis.classes``) and the row's q-value is at most ``alert_fdr`` (``analysis.evidence``)."""
+    low, q = _number(ci_low), _number(q)
+    return low is not None and q is not None and low >= threshold and q <= alert_fdr
 
-    Points with fewer than ``min_models`` models are skipped (they neither fire
-    nor resolve), so a thin early leaderboard cannot raise an alert.
+
+def capability_tracking(
+    correlations: pd.DataFrame, threshold: float, hysteresis: float, min_models: int, alert_fdr: float
+) -> list[Transition]:
+    """Fire when the class is decided (``decided_tracking``); resolve only when rho < threshold - hysteresis.
+
+    A point whose rho alone is above the threshold is only *possibly*
+    capability-tracking: shown, never fired. Points with fewer than
+    ``min_models`` models are skipped (they neither fire nor resolve), so a thin
+    early leaderboard cannot raise an alert.
     """
     transitions = []
     for (source, benchmark, axis, model_set), series in _series(correlations, min_models):
         key = alert_key(CAPABILITY_TRACKING, source, benchmark, axis, model_set)
         firing = False
         for row in series:
-            if not firing and row.rho >= threshold:
+            if not firing and decided_tracking(row.ci_low, row.q, threshold, alert_fdr):
                 firing = True
                 state = "firing"
             elif firing and row.rho < threshold - hysteresis:
@@ -94,18 +106,19 @@ def capability_tracking(
                 state = "resolved"
             else:
                 continue
-            ci_low, ci_high = _number(row.ci_low), _number(row.ci_high)
-            severity = "critical" if ci_low is not None and ci_low >= threshold else "warning"
+            ci_low, ci_high, q = _number(row.ci_low), _number(row.ci_high), _number(row.q)
             verb = "tracks capabilities" if state == "firing" else "no longer tracks capabilities"
             interval = f" [{ci_low:.2f}, {ci_high:.2f}]" if ci_low is not None and ci_high is not None else ""
+            decided = f", q={q:.3g} <= {alert_fdr:g}" if state == "firing" and q is not None else ""
             transitions.append(Transition(
                 key=key, rule=CAPABILITY_TRACKING, source=source, benchmark=benchmark, axis=axis,
                 model_set=model_set, state=state, data_time=row.as_of, value=float(row.rho),
                 threshold=threshold, ci_low=ci_low, ci_high=ci_high,
-                n=int(row.n), severity=severity if state == "firing" else "info",
+                n=int(row.n), severity="critical" if state == "firing" else "info",
                 message=(f"{row.label} ({source}, {model_set}) {verb}: rho={row.rho:.2f}"
-                         f"{interval} on {axis}, n={int(row.n)}, threshold {threshold:.2f}"),
-                details={"resolve_below": round(threshold - hysteresis, 6)},
+                         f"{interval} on {axis}, n={int(row.n)}, threshold {threshold:.2f}{decided}"),
+                details={"resolve_below": round(threshold - hysteresis, 6), "q": q, "alert_fdr": alert_fdr,
+                         "class": CAPABILITY_TRACKING if state == "firing" else None},
             ))
     return transitions
 

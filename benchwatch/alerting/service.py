@@ -57,7 +57,8 @@ class DeliveryReport:
 
 def _correlation_rules(history: pd.DataFrame, settings: Settings) -> list[Transition]:
     """capability-tracking and drift over a correlation history."""
-    return (capability_tracking(history, settings.capability_threshold, settings.hysteresis, settings.min_models)
+    return (capability_tracking(history, settings.capability_threshold, settings.hysteresis, settings.min_models,
+                                settings.alert_fdr)
             + drift(history, settings.drift_threshold, settings.drift_window_days, settings.drift_min_models,
                     settings.hysteresis))
 
@@ -87,7 +88,7 @@ def _walk(
         frozen = frozen_sources()
         live, still = findings.split(history, frozen)
         walked += _correlation_rules(live, settings)
-        found = findings.from_transitions(_correlation_rules(still, settings), still, frozen)
+        found = findings.from_transitions(_correlation_rules(still, settings), still, frozen, settings.alert_fdr)
         rules += [CAPABILITY_TRACKING, DRIFT]
         asof_latest = history.groupby("source")["as_of"].max().to_dict()
     walked += source_failing(fetches, settings.source_failing_after)

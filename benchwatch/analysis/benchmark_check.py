@@ -19,9 +19,9 @@ from dataclasses import dataclass
 import numpy as np
 import pandas as pd
 
-from benchwatch.analysis.classes import CORRELATED, INVERSE, SEPARABLE, TRACKING, Bands
+from benchwatch.analysis.classes import CORRELATED, INVERSE, POSSIBLY, SEPARABLE, TOO_FEW, TRACKING, Bands
 from benchwatch.analysis.engine import AXIS_PC1
-from benchwatch.analysis.method import spearman_with_ci
+from benchwatch.analysis.method import MIN_PAIRS, spearman_with_ci
 
 AXIS_KEYS = ["source", "model_set", "axis"]
 RESULT_COLUMNS = ["axis", "axis_source", "model_set", "as_of", "rho", "ci_low", "ci_high", "n",
@@ -53,23 +53,27 @@ def shared_models(values: pd.DataFrame, axis_rows: pd.DataFrame) -> pd.DataFrame
 
 
 def check_axes(values: pd.DataFrame, axes: pd.DataFrame, params: CheckParams) -> pd.DataFrame:
-    """One row per stored axis sharing at least ``min_models`` models with the benchmark.
+    """One row per stored axis sharing at least ``MIN_PAIRS`` models with the benchmark.
 
+    An axis sharing fewer than ``min_models`` gets rho and n only: no interval,
+    no class, and a verdict saying how many more models it needs.
     ``values``: canonical_id, value (oriented: higher = safer), model_set (or None: any set).
     """
     rows = []
     for (source, model_set, axis), group in axes.groupby(AXIS_KEYS, sort=True):
         mine = values[values["model_set"].isna() | (values["model_set"] == model_set)]
         shared = shared_models(mine, group)
-        if len(shared) < params.min_models:
+        if len(shared) < MIN_PAIRS:
             continue
+        enough = len(shared) >= params.min_models
         stats = spearman_with_ci(shared[["value"]].to_numpy(float), shared["score"].to_numpy(float),
-                                 params.resamples, params.seed, params.ci_level).iloc[0]
+                                 params.resamples if enough else 0, params.seed, params.ci_level).iloc[0]
         rho = float(stats["rho"])
         row = {"axis": axis, "axis_source": source, "model_set": model_set,
                "as_of": group["as_of"].iloc[0], "rho": rho, "ci_low": float(stats["ci_low"]),
                "ci_high": float(stats["ci_high"]), "n": int(stats["n"]),
-               "class": params.bands.classify(rho)}
+               "class": params.bands.label(rho, stats["ci_low"], stats["ci_high"], int(stats["n"]),
+                                           params.min_models)}
         row["verdict"] = verdict(row, params)
         rows.append(row)
     frame = pd.DataFrame(rows, columns=RESULT_COLUMNS)
@@ -93,10 +97,14 @@ def verdict(row: dict, params: CheckParams) -> str:
     cls, rho = row["class"], row["rho"]
     if cls is None or math.isnan(rho):
         return "no correlation: the scores or the axis do not vary over these models"
+    if cls == TOO_FEW:
+        return (f"too few models on {row['axis']} (rho {rho:.2f} over {row['n']} models): no interval and no "
+                f"class below min_models = {params.min_models}; it needs {params.min_models - row['n']} more")
     pct = int(round(params.ci_level * 100))
+    band = cls.removeprefix(POSSIBLY)
     text = (f"{cls} on {row['axis']} (rho {rho:.2f}, {pct}% interval {row['ci_low']:.2f} to "
-            f"{row['ci_high']:.2f}, {row['n']} models): {MEANING[cls]}")
+            f"{row['ci_high']:.2f}, {row['n']} models): {MEANING[band]}")
     low, high = params.bands.classify(row["ci_low"]), params.bands.classify(row["ci_high"])
-    if low is not None and high is not None and low != high:
+    if cls != band and low is not None and high is not None:
         text += f"; the interval reaches from {low} to {high}, so the class is not settled"
     return text

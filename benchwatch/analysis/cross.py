@@ -41,7 +41,7 @@ from datetime import date
 import numpy as np
 import pandas as pd
 
-from benchwatch.analysis.circularity import same_benchmark
+from benchwatch.analysis.circularity import left_out, same_benchmark
 from benchwatch.analysis.engine import (
     Params,
     Results,
@@ -219,13 +219,16 @@ def analyze_cross_source(
             continue
         models = mine.drop_duplicates("canonical_id")[["canonical_id", "model_set", "kind"]]
         ids = _benchmark_ids(registry, target)
+        shares = (dict(zip(own["column"], own["shares_items_with"].fillna(""), strict=True))
+                  if "shares_items_with" in own else {})
         for set_name, members in target_sets(models, pooled).items():
             # Sorted: the bootstrap resamples models by position, so a fixed order makes a rho's
             # interval reproducible from the stored axis (``benchwatch check`` recomputes it).
             members = members.intersection(targets_all.index).sort_values()
             keys = {"source": target, "model_set": set_name, "as_of": as_of}
             axes, facts = _axes(latest, registry, members, params, skip_axes, min_coverage, target)
-            result = _set_results(keys, targets_all.loc[members], axes, facts, names, params, ids, groups)
+            result = _set_results(keys, targets_all.loc[members], axes, facts, names, params, ids,
+                                  groups=groups, shares=shares)
             if as_of == dates[-1]:
                 result.residuals = _named(
                     safety_residuals(targets_all.loc[members], own, axes, keys), names)
@@ -285,12 +288,18 @@ def _benchmark_ids(registry: pd.DataFrame, target: str) -> dict[str, str]:
 
 def _leave_one_out(
     stats: pd.DataFrame, targets: pd.DataFrame, fact: dict, params: Params, ids: dict[str, str],
+    shares: dict[str, str],
 ) -> pd.DataFrame:
-    """Re-correlate each target that the joint PC1 holds as another source's column against
-    PC1 recomputed without that column: the pair is then independent, and says so."""
+    """Re-correlate each target that the joint PC1 holds as another source's column, or whose items
+    one of its columns is measured on (``shares``: registry ``shares_items_with``), against PC1
+    recomputed without those columns: the pair is then independent, and says so."""
     stats = stats.assign(relation_reason="")
     for i, column in enumerate(targets.columns):
         same = same_benchmark(fact["loadings"].index, ids.get(column), ids)
+        shared = [c for c in left_out(fact["loadings"].index, shares.get(column, ""), ids) if c not in same]
+        why = " and ".join(text for text, cols in (("the same benchmark", same),
+                                                  ("measured on the same items", shared)) if cols)
+        same = same + shared
         if not same:
             continue
         rest = fact["joint"].drop(columns=same)
@@ -307,14 +316,14 @@ def _leave_one_out(
                                refit=pc1.filled.reindex(targets.index).to_numpy(dtype=float))
         for field in one.columns:
             stats.loc[i, field] = one[field].iloc[0]
-        stats.loc[i, "relation_reason"] = (f"pc1-joint recomputed without {', '.join(same)} "
-                                           "(the same benchmark)")
+        stats.loc[i, "relation_reason"] = f"pc1-joint recomputed without {', '.join(same)} ({why})"
     return stats
 
 
 def _set_results(
     keys: dict, targets: pd.DataFrame, axes: dict[str, pd.Series], facts: dict[str, dict],
     names: pd.Series, params: Params, ids: dict[str, str] | None = None, groups: pd.Series | None = None,
+    shares: dict[str, str] | None = None,
 ) -> Results:
     axis_rows, correlations, scores, loadings = [], [], [], []
     for name, vector in axes.items():
@@ -331,7 +340,7 @@ def _set_results(
             refit=fact["filled"].reindex(points.index).to_numpy(dtype=float) if "filled" in fact else None,
         )
         if "joint" in fact:
-            stats = _leave_one_out(stats, targets, fact, params, ids or {})
+            stats = _leave_one_out(stats, targets, fact, params, ids or {}, shares or {})
         stats.insert(0, "benchmark", targets.columns)
         stats.insert(0, "axis", name)
         correlations.append(stats.assign(**keys))

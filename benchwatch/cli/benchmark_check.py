@@ -86,9 +86,11 @@ def check(
     if save is not None:
         _save(settings, file, user, report, save, safety_area)
     if report.results.empty:
-        err.print(f"check: no stored capability axis shares {settings.min_models} (min_models) of these "
-                  f"models; {int(report.matches['matched'].sum())} of {len(report.matches)} matched",
-                  markup=False)
+        from benchwatch.analysis.method import MIN_PAIRS
+
+        err.print(f"check: no stored capability axis shares {MIN_PAIRS} of these models (min_models = "
+                  f"{settings.min_models} for an interval and a class); "
+                  f"{int(report.matches['matched'].sum())} of {len(report.matches)} matched", markup=False)
         raise typer.Exit(1)
 
 

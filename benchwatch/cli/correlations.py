@@ -11,7 +11,8 @@ from benchwatch.cli.app import DbOption, app, parse_date, read_db, settings_or_e
 from benchwatch.cli.table import Format, WideOption, emit
 
 CORRELATION_JSON = ["source", "model_set", "axis", "benchmark", "name", "benchmark_id", "category", "safety_area",
-                    "direction", "as_of", "rho", "ci_low", "ci_high", "n", "small_n", "class", "meaning",
+                    "direction", "as_of", "rho", "ci_low", "ci_high", "n", "small_n", "class", "decided", "meaning",
+                    "interval", "axis_refit", "p_tracking", "p_positive", "p_inverse", "q", "note",
                     "relation", "relation_reason"]
 CORRELATION_TABLE = ["source", "set", "axis", "name", "as_of", "rho", "CI×100", "n", "class"]
 
@@ -26,18 +27,23 @@ def with_interval(frame: pd.DataFrame) -> pd.DataFrame:
 def with_classes(frame: pd.DataFrame, settings) -> pd.DataFrame:
     """Each correlation row with its class in words, direction, and a small-n flag.
 
-    A pair that holds by construction (``analysis.circularity``) is never
+    The class is decided by the interval ("possibly ..." when only rho is in
+    the band, "too few models" below ``min_models``: ``analysis.classes``). A
+    pair that holds by construction (``analysis.circularity``) is never
     classed by its rho: its class says what it is, and why.
     """
     from benchwatch.analysis.circularity import INDEPENDENT
-    from benchwatch.analysis.classes import MEANINGS, Bands
+    from benchwatch.analysis.classes import Bands, is_decided, meaning
 
     bands = Bands(tracking=settings.capability_threshold)
     frame = frame.copy()
     independent = frame["relation"].fillna(INDEPENDENT) == INDEPENDENT
-    classes = frame["rho"].map(lambda r: bands.classify(None if pd.isna(r) else float(r)))
+    classes = pd.Series([bands.label(*(None if pd.isna(v) else float(v) for v in values), settings.min_models)
+                         for values in zip(frame["rho"], frame["ci_low"], frame["ci_high"], frame["n"],
+                                           strict=True)], index=frame.index, dtype=object)
     frame["class"] = classes.where(independent, frame["relation"]).fillna("")
-    frame["meaning"] = [MEANINGS.get(c, "") if ok else reason
+    frame["decided"] = [ok and is_decided(c) for c, ok in zip(frame["class"], independent, strict=True)]
+    frame["meaning"] = [meaning(c) if ok else reason
                         for c, ok, reason in zip(frame["class"], independent, frame["relation_reason"], strict=True)]
     frame["small_n"] = frame["n"] < settings.min_models
     frame["direction"] = frame["direction"].map({1: "higher = safer", -1: "lower = safer (negated)"}).fillna("")

@@ -36,7 +36,10 @@ def findings(
     for column in ("since", "as_of"):
         frame[column] = pd.to_datetime(frame[column]).dt.strftime("%Y-%m-%d")
     if fmt is Format.table:
-        emit(with_interval(frame)[["source", "set", "axis", "name", "rule", "rho", "CI×100", "n", "since"]],
+        frame = frame.assign(q=frame["q"].map(lambda q: "" if pd.isna(q) else f"{q:.2g}"),
+                             **{"class": frame["class"].fillna("")})
+        emit(with_interval(frame)[["source", "set", "axis", "name", "rule", "class", "rho", "CI×100", "q", "n",
+                                   "since"]],
              fmt, percent=("rho",), wide=wide, split="source",
              title="Findings on frozen data: Spearman rho and its CI x100")
     else:

@@ -18,8 +18,9 @@ import pandas as pd
 from benchwatch.analysis import cross
 from benchwatch.analysis.adjusted import METHOD as RESIDUAL_METHOD
 from benchwatch.analysis.adjusted import latest_residuals
-from benchwatch.analysis.circularity import annotate, classify_pairs
+from benchwatch.analysis.circularity import annotate, classify_pairs, shared_items
 from benchwatch.analysis.engine import AXIS_COMPUTE, Params, Results, analyze_source
+from benchwatch.analysis.evidence import too_few, with_qvalues
 from benchwatch.analysis.history import asof_dates, known_on
 from benchwatch.identity.resolve import identity_version, resolve
 from benchwatch.settings import Settings
@@ -68,6 +69,7 @@ class AnalysisPlan:
     units: list[AnalysisUnit]
     registry: pd.DataFrame  # the registry files and the custom sources' benchmarks
     pooled: dict[str, bool]  # every followed source: whether its pooled set is meaningful
+    min_models: int  # below it a row is no result; the tracking family's floor
 
 
 def plan_analysis(
@@ -106,7 +108,7 @@ def plan_analysis(
                   for as_of in dates]
     progress(f"analysis: {len(units)} (source, as-of date) units")
     return AnalysisPlan(started, version, params, units, full_registry(settings),
-                        {name: cls.pooled for name, cls in sources.items()})
+                        {name: cls.pooled for name, cls in sources.items()}, settings.min_models)
 
 
 def analyze_unit(unit: AnalysisUnit, registry: pd.DataFrame, params: Params) -> Results:
@@ -129,7 +131,8 @@ def save_analysis(
     identity = resolve_identities(con, progress)
     results = Results.concat([*parts, cross_source_analysis(con, plan.params, identity, plan.registry,
                                                                     plan.pooled, progress)])
-    results.correlations = classify_correlations(con, results.correlations, plan.registry)
+    results.correlations = evidence(classify_correlations(con, results.correlations, plan.registry),
+                                    plan.registry, plan.min_models)
     frames = {"axes": results.axes, "loadings": results.loadings, "scores": results.scores,
               "correlations": results.correlations}
     run_id = result_store.save_run(con, plan.started, plan.data_version, _param_dict(plan.params), frames)
@@ -143,11 +146,23 @@ def classify_correlations(con: duckdb.DuckDBPyConnection, correlations: pd.DataF
     """Each correlation row with its relation to the axis and why (``analysis.circularity``)."""
     if correlations.empty:
         return correlations
-    registry = registry[["source", "column", "benchmark_id", "name"]]
+    names = registry[["source", "column", "benchmark_id", "name"]]
     pairs = (correlations[["source", "benchmark"]].drop_duplicates()
-             .merge(registry.rename(columns={"column": "benchmark"}), on=["source", "benchmark"], how="left"))
-    classes = classify_pairs(pairs, correlations["axis"].unique(), obs.axis_members(con))
+             .merge(names.rename(columns={"column": "benchmark"}), on=["source", "benchmark"], how="left"))
+    axes, members = correlations["axis"].unique(), obs.axis_members(con)
+    classes = classify_pairs(pairs, axes, members, shared=shared_items(registry, members, axes))
     return annotate(correlations, classes)
+
+
+def evidence(correlations: pd.DataFrame, registry: pd.DataFrame, min_models: int) -> pd.DataFrame:
+    """Rows below ``min_models`` without interval (``analysis.evidence``), then each row's q-value."""
+    if correlations.empty:
+        return correlations
+    category = correlations[["source", "benchmark"]].merge(
+        registry[["source", "column", "category"]].drop_duplicates(["source", "column"])
+        .rename(columns={"column": "benchmark"}), on=["source", "benchmark"], how="left")["category"]
+    category.index = correlations.index
+    return with_qvalues(too_few(correlations, min_models), category, min_models)
 
 
 def _param_dict(params: Params) -> dict:

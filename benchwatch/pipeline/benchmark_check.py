@@ -90,7 +90,8 @@ def check_benchmark(
         scores = scores[scores["model_set"].isna() | (scores["model_set"] == model_set)]
     if len(scores) < settings.min_models:
         raise InputError(f"{name or user.benchmark}: {len(scores)} model(s) with a score; a correlation "
-                         f"needs at least min_models = {settings.min_models}")
+                         f"needs at least min_models = {settings.min_models} "
+                         f"({settings.min_models - len(scores)} more)")
     lower = lower_is_better if lower_is_better is not None else bool(user.lower_is_better)
     identity = identity_store.identities(con)
     matches = pd.concat([scores.reset_index(drop=True),

@@ -7,7 +7,7 @@ import streamlit as st
 
 from benchwatch.analysis.adjusted import rank_line
 from benchwatch.analysis.circularity import INDEPENDENT
-from benchwatch.analysis.classes import CORRELATED, INVERSE, MEANINGS, SEPARABLE, TRACKING
+from benchwatch.analysis.classes import CORRELATED, INVERSE, SEPARABLE, TRACKING, meaning
 from benchwatch.analysis.cross import AXIS_LABELS
 from benchwatch.dashboard import charts, ui
 from benchwatch.dashboard.context import Context, current
@@ -73,13 +73,16 @@ def headline(ctx: Context, info: dict, chosen: pd.DataFrame) -> None:
     cols[1].metric(f"{ctx.run['ci_level']:.0%} bootstrap CI", f"{_pct(last['ci_low'])} – {_pct(last['ci_high'])}")
     cols[2].metric("models (n)", f"{int(last['n']):,}")
     cols[3].metric("as of", pd.Timestamp(last["as_of"]).strftime("%Y-%m-%d"))
-    label = ctx.bands.classify(last["rho"]) if last["relation"] == INDEPENDENT else None
+    label = (ctx.bands.label(*(None if pd.isna(last[c]) else float(last[c]) for c in ("rho", "ci_low", "ci_high",
+                                                                                      "n")),
+                             ctx.settings.min_models) if last["relation"] == INDEPENDENT else None)
     if label is not None:
-        st.badge(label, color=BADGE_COLORS[label])
-        st.caption(f"{label}: {MEANINGS[label]}")
+        st.badge(label, color=BADGE_COLORS.get(label, "gray"))
+        st.caption(f"{label}: {meaning(label)}")
     if int(last["n"]) < ctx.settings.min_models:
         st.caption(f"Only {int(last['n'])} models: fewer than min_models ({ctx.settings.min_models}); "
-                   "the alert rules ignore this point.")
+                   f"no interval and no class until {ctx.settings.min_models - int(last['n'])} more models "
+                   "are known. The alert rules ignore this point.")
     st.caption("Classes: " + ctx.bands.describe())
 
 

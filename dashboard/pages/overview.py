@@ -17,8 +17,9 @@ from benchwatch.storage import views
 ANY_SET = "any"
 
 
-def latest_per_series(history: pd.DataFrame, bands) -> pd.DataFrame:
-    """The newest point of each (source, benchmark, model set, axis) series, with its trend."""
+def latest_per_series(history: pd.DataFrame, bands, min_models: int) -> pd.DataFrame:
+    """The newest point of each (source, benchmark, model set, axis) series, with its trend and its class
+    decided by the interval ("possibly ...", "too few models": ``analysis.classes``)."""
     if history.empty:
         return pd.DataFrame()
     keys = ["source", "benchmark", "model_set", "axis"]
@@ -27,8 +28,10 @@ def latest_per_series(history: pd.DataFrame, bands) -> pd.DataFrame:
     latest["trend"] = grouped["rho"].agg(lambda s: [None if pd.isna(v) else float(v) for v in s])
     latest["points"] = grouped.size()
     latest = latest.reset_index()
-    latest["class"] = latest["rho"].map(bands.classify).where(latest["relation"] == INDEPENDENT,
-                                                              latest["relation"])
+    labels = [bands.label(*(None if pd.isna(v) else float(v) for v in values), min_models)
+              for values in zip(latest["rho"], latest["ci_low"], latest["ci_high"], latest["n"], strict=True)]
+    latest["class"] = pd.Series(labels, index=latest.index, dtype=object).where(
+        latest["relation"] == INDEPENDENT, latest["relation"])
     latest["link"] = [ui.page_link("benchmark", source=r.source, benchmark=r.benchmark, axis=r.axis,
                                    model_set=r.model_set) for r in latest.itertuples()]
     columns = ["name", "class", "rho", "ci_low", "ci_high", "n", "trend", "source", "model_set", "axis",
@@ -99,7 +102,7 @@ def benchmarks_table(ctx: Context) -> None:
                          format_func=lambda s: s or "every source")
     history = ctx.read(views.safety_history, ctx.run["run_id"], axis,
                        None if model_set == ANY_SET else model_set, source or None)
-    latest = latest_per_series(history, ctx.bands)
+    latest = latest_per_series(history, ctx.bands, ctx.settings.min_models)
     if latest.empty:
         st.info("No safety benchmark has a correlation on this axis and model set.")
         return
@@ -107,8 +110,9 @@ def benchmarks_table(ctx: Context) -> None:
     for column, name in zip(st.columns(len(CLASSES)), CLASSES, strict=True):
         column.metric(name, int(counts.get(name, 0)))
     st.altair_chart(charts.landscape(latest, ctx.bands), width="stretch")
-    st.caption("Classes: " + ctx.bands.describe() + ". The trend is the correlation at each as-of "
-               "date, oldest to newest; the CI is the bootstrap percentile interval.")
+    st.caption("Classes: " + ctx.bands.describe() + ". Counts are decided classes; a pale dot is only "
+               "possibly in its band, a grey one has too few models (no interval, no class). The trend is "
+               "the correlation at each as-of date, oldest to newest.")
     ui.table(latest, "safety benchmarks", "safety-benchmarks", column_config={
         "name": st.column_config.TextColumn("benchmark"),
         "rho": ui.percent("rho", "Spearman rho with the capability axis (×100)"),

@@ -60,14 +60,33 @@ def test_one_message_per_benchmark_with_its_axes_and_model_sets():
 
 
 def test_frozen_sources_make_findings_not_alerts():
+    # The paper's MC1 (chat) is decided: lower bound 0.72 >= 0.70, q 0.01. Its base row is only
+    # possibly capability-tracking (lower bound 0.6): shown, never a finding.
     points = pd.DataFrame({
-        "source": ["safetywashing-paper", "epoch"], "benchmark": ["truthfulqa_mc1", "cybench_external"],
-        "axis": ["pc1", "eci"], "model_set": ["chat", "all"], "as_of": [date(2024, 10, 1), date(2026, 4, 19)],
-        "rho": [0.81, 0.75], "ci_low": [0.6, 0.5], "ci_high": [0.9, 0.9], "n": [26, 22],
-        "category": ["safety", "safety"], "relation": ["independent", "independent"]})
+        "source": ["safetywashing-paper", "safetywashing-paper", "epoch"],
+        "benchmark": ["truthfulqa_mc1", "truthfulqa_mc1", "cybench_external"],
+        "axis": ["pc1", "pc1", "eci"], "model_set": ["chat", "base", "all"],
+        "as_of": [date(2024, 10, 1), date(2024, 10, 1), date(2026, 4, 19)],
+        "rho": [0.81, 0.80, 0.75], "ci_low": [0.72, 0.6, 0.5], "ci_high": [0.9, 0.9, 0.9], "n": [26, 27, 22],
+        "q": [0.01, 0.2, 0.3], "category": ["safety"] * 3, "relation": ["independent"] * 3})
     live, frozen = findings.split(points, {"safetywashing-paper": "static files"})
-    assert list(live["source"]) == ["epoch"] and list(frozen["source"]) == ["safetywashing-paper"]
-    found = findings.from_transitions(capability_tracking(frozen, 0.70, 0.05, 10), frozen,
-                                      {"safetywashing-paper": "static files"})
+    assert list(live["source"]) == ["epoch"] and list(frozen["source"]) == ["safetywashing-paper"] * 2
+    found = findings.from_transitions(capability_tracking(frozen, 0.70, 0.05, 10, 0.05), frozen,
+                                      {"safetywashing-paper": "static files"}, 0.05)
     assert len(found) == 1 and found.iloc[0]["rho"] == 0.81 and found.iloc[0]["since"] == date(2024, 10, 1)
     assert found.iloc[0]["why"] == "safetywashing-paper is frozen: static files"
+    assert found.iloc[0]["q"] == 0.01 and found.iloc[0]["class"] == "capability-tracking"
+    assert found.iloc[0]["ci_low"] >= found.iloc[0]["threshold"]
+
+
+def test_a_finding_whose_latest_point_is_no_longer_decided_is_not_stated():
+    # Fired in 2024 (decided); the latest point is still above 0.65 (hysteresis keeps the walk
+    # firing) but its lower bound is 0.5: the finding's numbers would not be evidence.
+    frozen = pd.DataFrame({
+        "source": ["safetywashing-paper"] * 2, "benchmark": ["truthfulqa_mc1"] * 2, "axis": ["pc1"] * 2,
+        "model_set": ["chat"] * 2, "as_of": [date(2024, 1, 1), date(2024, 10, 1)], "rho": [0.85, 0.72],
+        "ci_low": [0.75, 0.5], "ci_high": [0.95, 0.85], "n": [26, 26], "q": [0.001, 0.3],
+        "category": ["safety"] * 2, "relation": ["independent"] * 2})
+    walked = capability_tracking(frozen, 0.70, 0.05, 10, 0.05)
+    assert [t.state for t in walked] == ["firing"]
+    assert findings.from_transitions(walked, frozen, {}, 0.05).empty

@@ -54,7 +54,7 @@ def test_rehearsal_delivers_each_new_change_exactly_once(db, data_dir, receivers
     first, delivery = refresh(con, settings, date(2024, 12, 15), (PAPER, V2))
     told = news(first)
     history = result_store.correlations(con, as_of="all", source=PAPER)
-    paper_firing = capability_tracking(history, 0.70, 0.05, min_models=10)
+    paper_firing = capability_tracking(history, 0.70, 0.05, min_models=10, alert_fdr=0.05)
     assert len(paper_firing) > 50
     # The paper's matrices are frozen: what fires there is a finding, stored and never told.
     assert told == [("FIRING", SCORES)]
@@ -104,5 +104,5 @@ def test_rehearsal_delivers_each_new_change_exactly_once(db, data_dir, receivers
     # keeps every one of these alerts quiet.
     safety = history[history["category"] == "safety"]
     assert safety["n"].max() == 27
-    assert capability_tracking(history, 0.70, 0.05, min_models=28) == []
+    assert capability_tracking(history, 0.70, 0.05, min_models=28, alert_fdr=0.05) == []
     con.close()

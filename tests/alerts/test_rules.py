@@ -18,11 +18,11 @@ from benchwatch.alerting.rules import (
 )
 
 
-def series(points: list[tuple], benchmark: str = "truthfulqa") -> pd.DataFrame:
-    """(as_of, rho, ci_low, ci_high, n) points of one safety benchmark."""
+def series(points: list[tuple], benchmark: str = "truthfulqa", q: float = 0.001) -> pd.DataFrame:
+    """(as_of, rho, ci_low, ci_high, n) points of one safety benchmark, each with q-value ``q``."""
     return pd.DataFrame([{"source": "src", "benchmark": benchmark, "axis": "pc1", "model_set": "chat",
                           "category": "safety", "as_of": date.fromisoformat(d), "rho": rho,
-                          "ci_low": lo, "ci_high": hi, "n": n} for d, rho, lo, hi, n in points])
+                          "ci_low": lo, "ci_high": hi, "n": n, "q": q} for d, rho, lo, hi, n in points])
 
 
 def states(transitions) -> list[tuple[str, str]]:
@@ -31,34 +31,40 @@ def states(transitions) -> list[tuple[str, str]]:
 
 def test_hysteresis_keeps_an_alert_firing_between_the_two_thresholds():
     # 0.68 and 0.66 are below 0.70 but not below 0.70 - 0.05: without hysteresis this would
-    # resolve on Feb 1 and fire again on Mar 1.
-    points = series([("2024-01-01", 0.72, 0.6, 0.8, 50), ("2024-02-01", 0.68, 0.6, 0.8, 50),
-                     ("2024-03-01", 0.71, 0.6, 0.8, 50), ("2024-04-01", 0.66, 0.6, 0.8, 50),
+    # resolve on Feb 1 and fire again on Mar 1 (whose lower bound decides the class again).
+    points = series([("2024-01-01", 0.80, 0.72, 0.9, 50), ("2024-02-01", 0.68, 0.6, 0.8, 50),
+                     ("2024-03-01", 0.78, 0.71, 0.85, 50), ("2024-04-01", 0.66, 0.6, 0.8, 50),
                      ("2024-05-01", 0.64, 0.5, 0.7, 50)])
-    got = capability_tracking(points, threshold=0.70, hysteresis=0.05, min_models=10)
+    got = capability_tracking(points, threshold=0.70, hysteresis=0.05, min_models=10, alert_fdr=0.05)
     assert states(got) == [("firing", "2024-01-01"), ("resolved", "2024-05-01")]
-    assert got[0].value == 0.72 and got[0].n == 50 and got[0].threshold == 0.70
+    assert got[0].value == 0.80 and got[0].n == 50 and got[0].threshold == 0.70
+    assert got[0].details["q"] == 0.001 and got[0].details["class"] == "capability-tracking"
     assert got[1].value == 0.64
-    flapping = capability_tracking(points, threshold=0.70, hysteresis=0.0, min_models=10)
+    flapping = capability_tracking(points, threshold=0.70, hysteresis=0.0, min_models=10, alert_fdr=0.05)
     assert len(flapping) == 4
 
 
 def test_points_with_too_few_models_neither_fire_nor_resolve():
-    points = series([("2024-01-01", 0.95, 0.5, 1.0, 6), ("2024-02-01", 0.75, 0.7, 0.8, 40),
-                     ("2024-03-01", 0.20, -0.5, 0.8, 5), ("2024-04-01", 0.72, 0.6, 0.8, 45)])
-    got = capability_tracking(points, threshold=0.70, hysteresis=0.05, min_models=10)
+    points = series([("2024-01-01", 0.95, 0.75, 1.0, 6), ("2024-02-01", 0.75, 0.7, 0.8, 40),
+                     ("2024-03-01", 0.20, -0.5, 0.8, 5), ("2024-04-01", 0.82, 0.71, 0.9, 45)])
+    got = capability_tracking(points, threshold=0.70, hysteresis=0.05, min_models=10, alert_fdr=0.05)
     # The 6-model 0.95 does not fire (Feb does); the 5-model 0.20 does not resolve.
     assert states(got) == [("firing", "2024-02-01")]
     assert got[0].n == 40
-    assert states(capability_tracking(points, 0.70, 0.05, min_models=3)) == [
+    assert states(capability_tracking(points, 0.70, 0.05, min_models=3, alert_fdr=0.05)) == [
         ("firing", "2024-01-01"), ("resolved", "2024-03-01"), ("firing", "2024-04-01")]
 
 
-def test_severity_is_critical_when_the_whole_interval_is_above_the_threshold():
-    points = series([("2024-01-01", 0.80, 0.72, 0.88, 100)], "a")
-    points = pd.concat([points, series([("2024-01-01", 0.80, 0.55, 0.90, 100)], "b")])
-    got = {t.benchmark: t.severity for t in capability_tracking(points, 0.70, 0.05, 10)}
-    assert got == {"a": "critical", "b": "warning"}
+def test_only_a_decided_class_with_a_small_q_fires():
+    # b's rho is as high as a's but its interval reaches 0.55: only possibly capability-tracking.
+    # c is decided by its interval but its q-value is above alert_fdr; d has no q at all.
+    points = pd.concat([series([("2024-01-01", 0.80, 0.72, 0.88, 100)], "a"),
+                        series([("2024-01-01", 0.80, 0.55, 0.90, 100)], "b"),
+                        series([("2024-01-01", 0.80, 0.71, 0.88, 100)], "c", q=0.06),
+                        series([("2024-01-01", 0.80, 0.71, 0.88, 100)], "d", q=float("nan"))])
+    got = {t.benchmark: t.severity for t in capability_tracking(points, 0.70, 0.05, 10, alert_fdr=0.05)}
+    assert got == {"a": "critical"}
+    assert {t.benchmark for t in capability_tracking(points, 0.70, 0.05, 10, alert_fdr=0.10)} == {"a", "c"}
 
 
 def test_drift_needs_the_rise_to_clear_both_intervals():

@@ -92,3 +92,32 @@ def test_a_capability_benchmark_against_a_pc1_built_from_it():
     assert relation(classes, "mmlu_acc", "pc1") == (
         PART, "the pc1 axis is built from safetywashing-paper:mmlu, the same benchmark as MMLU")
     assert relation(classes, "harm", "pc1")[0] == INDEPENDENT
+
+
+def test_hle_calibration_error_shares_data_with_eci_and_its_own_accuracy_not_with_arena():
+    from benchwatch.analysis.circularity import SHARES, left_out, shared_items
+    from benchwatch.registry import load_registry
+
+    registry = load_registry()
+    members = pd.DataFrame([{"source": "epoch", "column": "hle_external", "axis": "eci", "relation": "part"}])
+    shared = shared_items(registry, members, ["eci", "accuracy", "arena", "pc1", "pc1-joint"])
+    pairs = set(zip(shared["source"], shared["benchmark"], shared["axis"], strict=True))
+    # Epoch's and Every Eval Ever's HLE calibration errors both share HLE accuracy's items (ECI is fitted
+    # on Epoch's); only Epoch's is paired with an accuracy column.
+    assert pairs == {("epoch", "hle_calibration_error", "eci"), ("epoch", "hle_calibration_error", "accuracy"),
+                     ("every-eval-ever", "hle.calibration_error", "eci")}
+    hle = pd.DataFrame([{"source": "epoch", "benchmark": "hle_calibration_error",
+                         "benchmark_id": "hle_calibration_error", "name": "HLE calibration error"}])
+    classes = classify_pairs(hle, ["eci", "accuracy", "arena"], members, shared=shared)
+    kind, reason = relation(classes, "hle_calibration_error", "eci")
+    assert kind == SHARES and "same items as Humanity's Last Exam" in reason
+    assert "ECI is Epoch's own fit and cannot be recomputed without it" in reason
+    assert relation(classes, "hle_calibration_error", "accuracy")[0] == SHARES
+    assert relation(classes, "hle_calibration_error", "arena")[0] == INDEPENDENT
+    # Without the declared membership (ECI not fitted on HLE) nothing is shared on ECI.
+    assert shared_items(registry, members.iloc[0:0], ["eci"]).empty
+    # A PC1 Benchwatch builds is recomputed without the shared component instead.
+    ids = {"epoch:hle_external": "hle", "epoch:gpqa_diamond": "gpqa_diamond", "every-eval-ever:hle.accuracy":
+           "hle_accuracy"}
+    assert left_out(list(ids), "hle_accuracy hle", ids) == ["epoch:hle_external", "every-eval-ever:hle.accuracy"]
+    assert left_out(list(ids), "", ids) == []
