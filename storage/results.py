@@ -9,13 +9,17 @@ import pandas as pd
 
 from benchwatch.storage.db import transaction, utcnow
 
+# Beside rho on every correlation row (``analysis.signals``; migration 013).
+SIGNAL_COLUMNS = ["slope", "r2", "subset_low", "subset_high", "saturation", "partial_rho_time", "n_time"]
+
 RESULT_TABLES = {
     "axes": ("capability_axes", ["run_id", "source", "model_set", "axis", "as_of", "n_models",
                                  "n_dropped", "n_benchmarks", "explained_variance", "missing_policy"]),
     "loadings": ("capability_loadings", ["run_id", "source", "model_set", "as_of", "benchmark", "loading"]),
     "scores": ("capability_scores", ["run_id", "source", "model_set", "axis", "as_of", "model", "score"]),
     "correlations": ("correlations", ["run_id", "source", "model_set", "axis", "benchmark", "as_of",
-                                      "rho", "ci_low", "ci_high", "n", "relation", "relation_reason"]),
+                                      "rho", "ci_low", "ci_high", "n", "relation", "relation_reason",
+                                      *SIGNAL_COLUMNS]),
 }
 
 
@@ -95,7 +99,8 @@ def correlations(
     if run is None:
         return pd.DataFrame(columns=["source", "model_set", "axis", "benchmark", "as_of", "rho",
                                      "ci_low", "ci_high", "n", "relation", "relation_reason", "name",
-                                     "category", "safety_area", "direction", "benchmark_id"])
+                                     "category", "safety_area", "direction", "benchmark_id", "scale",
+                                     *SIGNAL_COLUMNS])
     filters, params = ["c.run_id = ?"], [run["run_id"]]
     for column, value in (("source", source), ("model_set", model_set), ("axis", axis),
                           ("benchmark", benchmark)):
@@ -114,7 +119,8 @@ def correlations(
         f"""
         SELECT c.source, c.model_set, c.axis, c.benchmark, c.as_of, c.rho, c.ci_low, c.ci_high, c.n,
                coalesce(c.relation, 'independent') AS relation, coalesce(c.relation_reason, '') AS relation_reason,
-               b.name, b.category, b.safety_area, b.direction, b.benchmark_id
+               b.name, b.category, b.safety_area, b.direction, b.benchmark_id, b.scale,
+               {', '.join(f"c.{column}" for column in SIGNAL_COLUMNS)}
         FROM correlations c
         LEFT JOIN benchmarks b ON b.source = c.source AND b."column" = c.benchmark
         WHERE {' AND '.join(filters)}

@@ -49,10 +49,12 @@ from benchwatch.analysis.engine import (
     model_sets,
     oriented_matrix,
     safety_residuals,
+    signal_context,
     target_mask,
 )
 from benchwatch.analysis.history import known_on
 from benchwatch.analysis.method import capability_axis, spearman_with_ci
+from benchwatch.analysis.signals import SIGNAL_COLUMNS, SignalContext, row_signals
 
 AXIS_PC1_JOINT = "pc1-joint"
 # Axis -> (source, column) in priority order: the first source with a value wins.
@@ -193,15 +195,18 @@ def analyze_cross_source(
     params: Params,
     skip_axes: frozenset[str] = frozenset(),
     min_coverage: float = MIN_COVERAGE,
+    release: pd.Series | None = None,
 ) -> Results:
     """The target's safety (and other) columns against every cross-source axis, at each date.
 
     ``joined`` maps each source to its history with canonical ids
     (``with_identity``); it must include ``target``. ``skip_axes`` names axes
     the source already has of its own (e.g. the paper's in-source compute).
-    Residuals are computed at the last date.
+    Residuals are computed at the last date. ``release`` (canonical id -> release date, where
+    known) feeds the time-held-fixed rho (``analysis.signals``).
     """
     own = registry[registry["source"] == target]
+    context = signal_context(own, release)
     parts = []
     for as_of in dates:
         latest = {source: newest_values(known_on(frame, as_of)) for source, frame in joined.items()}
@@ -224,7 +229,7 @@ def analyze_cross_source(
             members = members.intersection(targets_all.index).sort_values()
             keys = {"source": target, "model_set": set_name, "as_of": as_of}
             axes, facts = _axes(latest, registry, members, params, skip_axes, min_coverage, target)
-            result = _set_results(keys, targets_all.loc[members], axes, facts, names, params, ids)
+            result = _set_results(keys, targets_all.loc[members], axes, facts, names, params, ids, context)
             if as_of == dates[-1]:
                 result.residuals = _named(
                     safety_residuals(targets_all.loc[members], own, axes, keys), names)
@@ -284,6 +289,7 @@ def _benchmark_ids(registry: pd.DataFrame, target: str) -> dict[str, str]:
 
 def _leave_one_out(
     stats: pd.DataFrame, targets: pd.DataFrame, fact: dict, params: Params, ids: dict[str, str],
+    context: SignalContext,
 ) -> pd.DataFrame:
     """Re-correlate each target that the joint PC1 holds as another source's column against
     PC1 recomputed without that column: the pair is then independent, and says so."""
@@ -295,14 +301,16 @@ def _leave_one_out(
         rest = fact["joint"].drop(columns=same)
         pc1 = capability_axis(rest, params.policy, params.seed) if rest.shape[1] else None
         if pc1 is None:
-            stats.loc[i, ["rho", "ci_low", "ci_high"]] = np.nan
-            stats.loc[i, "n"] = 0
+            stats.loc[i, ["rho", "ci_low", "ci_high", *SIGNAL_COLUMNS]] = np.nan
+            stats.loc[i, ["n", "n_time"]] = 0
             stats.loc[i, "relation_reason"] = f"no pc1-joint is left without {', '.join(same)}"
             continue
         one = spearman_with_ci(targets[[column]].to_numpy(dtype=float),
                                pc1.scores.reindex(targets.index).to_numpy(dtype=float),
-                               params.resamples, params.seed, params.ci_level)
-        for field in ("rho", "ci_low", "ci_high", "n"):
+                               params.resamples, params.seed, params.ci_level
+                               ).join(row_signals(targets[[column]], pc1.scores, context, params.subsets,
+                                                  params.seed))
+        for field in ("rho", "ci_low", "ci_high", "n", *SIGNAL_COLUMNS):
             stats.loc[i, field] = one[field].iloc[0]
         stats.loc[i, "relation_reason"] = (f"pc1-joint recomputed without {', '.join(same)} "
                                            "(the same benchmark)")
@@ -312,8 +320,10 @@ def _leave_one_out(
 def _set_results(
     keys: dict, targets: pd.DataFrame, axes: dict[str, pd.Series], facts: dict[str, dict],
     names: pd.Series, params: Params, ids: dict[str, str] | None = None,
+    context: SignalContext | None = None,
 ) -> Results:
     axis_rows, correlations, scores, loadings = [], [], [], []
+    context = context if context is not None else SignalContext()
     for name, vector in axes.items():
         fact = facts[name]
         axis_rows.append({**keys, "axis": name, "n_models": len(vector), **{
@@ -322,9 +332,9 @@ def _set_results(
         stats = spearman_with_ci(
             targets.to_numpy(dtype=float), vector.reindex(targets.index).to_numpy(dtype=float),
             params.resamples, params.seed, params.ci_level,
-        )
+        ).join(row_signals(targets, vector, context, params.subsets, params.seed))
         if "joint" in fact:
-            stats = _leave_one_out(stats, targets, fact, params, ids or {})
+            stats = _leave_one_out(stats, targets, fact, params, ids or {}, context)
         stats.insert(0, "benchmark", targets.columns)
         stats.insert(0, "axis", name)
         correlations.append(stats.assign(**keys))

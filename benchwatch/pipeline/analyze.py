@@ -21,6 +21,7 @@ from benchwatch.analysis.adjusted import latest_residuals
 from benchwatch.analysis.circularity import annotate, classify_pairs
 from benchwatch.analysis.engine import AXIS_COMPUTE, Params, Results, analyze_source
 from benchwatch.analysis.history import asof_dates, known_on
+from benchwatch.analysis.signals import release_dates as model_release_dates
 from benchwatch.identity.resolve import identity_version, resolve
 from benchwatch.settings import Settings
 from benchwatch.sources import catalog, full_registry
@@ -38,6 +39,7 @@ def params_of(settings: Settings) -> Params:
         resamples=settings.bootstrap_resamples,
         seed=settings.bootstrap_seed,
         ci_level=settings.ci_level,
+        subsets=settings.subset_samples,
     )
 
 
@@ -47,7 +49,8 @@ class AnalysisUnit:
 
     The fan-out's unit of work. The model sets of a (source, date) stay in one
     unit because they share one pivot (the pooled set is their union).
-    ``latest`` marks the source's last as-of date, the one residuals are kept for.
+    ``latest`` marks the source's last as-of date, the one residuals are kept for;
+    ``release`` the release date of each of its models where one is known.
     """
 
     source: str
@@ -55,6 +58,7 @@ class AnalysisUnit:
     pooled: bool
     latest: bool
     known: pd.DataFrame
+    release: pd.Series | None = None
 
 
 @dataclass(frozen=True)
@@ -67,6 +71,8 @@ class AnalysisPlan:
     units: list[AnalysisUnit]
     registry: pd.DataFrame  # the registry files and the custom sources' benchmarks
     pooled: dict[str, bool]  # every followed source: whether its pooled set is meaningful
+    identity: pd.DataFrame  # every stored model's canonical id (``identity.resolve``)
+    release: pd.DataFrame  # source, model, canonical_id, release_date: models with a known release date
 
 
 def plan_analysis(
@@ -92,17 +98,20 @@ def plan_analysis(
         return None
     units = []
     sources = catalog(settings)
+    identity = resolve(identity_store.stored_models(con))
+    release = model_release_dates(identity_store.model_release_dates(con), identity)
     for name, cls in sources.items():
         span = obs.data_span(con, name)
         if span is None:
             continue
         dates = asof_dates(span[0].date(), span[1].date(), settings.asof_frequency)
         history = obs.history_frame(con, name)
-        units += [AnalysisUnit(name, as_of, cls.pooled, as_of == dates[-1], known_on(history, as_of))
+        own = release[release["source"] == name].set_index("model")["release_date"]
+        units += [AnalysisUnit(name, as_of, cls.pooled, as_of == dates[-1], known_on(history, as_of), own)
                   for as_of in dates]
     progress(f"analysis: {len(units)} (source, as-of date) units")
     return AnalysisPlan(started, version, params, units, full_registry(settings),
-                        {name: cls.pooled for name, cls in sources.items()})
+                        {name: cls.pooled for name, cls in sources.items()}, identity, release)
 
 
 def analyze_unit(unit: AnalysisUnit, registry: pd.DataFrame, params: Params) -> Results:
@@ -111,7 +120,7 @@ def analyze_unit(unit: AnalysisUnit, registry: pd.DataFrame, params: Params) -> 
     Same results as ``analyze_source`` over all the source's dates: residuals
     only at its last date.
     """
-    results = analyze_source(unit.source, unit.known, registry, unit.pooled, [unit.as_of], params)
+    results = analyze_source(unit.source, unit.known, registry, unit.pooled, [unit.as_of], params, unit.release)
     if not unit.latest:
         results.residuals = pd.DataFrame()
     return results
@@ -122,9 +131,10 @@ def save_analysis(
     progress: Progress = lambda _: None,
 ) -> int:
     """Store the units' results (in plan order) and the cross-source analysis as one run."""
-    identity = resolve_identities(con, progress)
+    identity = resolve_identities(con, progress, plan.identity)
+    release = plan.release.drop_duplicates("canonical_id").set_index("canonical_id")["release_date"]
     results = Results.concat([*parts, cross_source_analysis(con, plan.params, identity, plan.registry,
-                                                                    plan.pooled, progress)])
+                                                                    plan.pooled, progress, release)])
     results.correlations = classify_correlations(con, results.correlations, plan.registry)
     frames = {"axes": results.axes, "loadings": results.loadings, "scores": results.scores,
               "correlations": results.correlations}
@@ -151,10 +161,12 @@ def _param_dict(params: Params) -> dict:
             "ci_level": params.ci_level}
 
 
-def resolve_identities(con: duckdb.DuckDBPyConnection, progress: Progress = lambda _: None
-                       ) -> pd.DataFrame:
-    """Resolve every stored model to its canonical id and store the resolution (model_aliases)."""
-    identity = resolve(identity_store.stored_models(con))
+def resolve_identities(con: duckdb.DuckDBPyConnection, progress: Progress = lambda _: None,
+                       identity: pd.DataFrame | None = None) -> pd.DataFrame:
+    """Resolve every stored model to its canonical id (unless ``identity`` is that resolution,
+    made when the run was planned) and store the resolution (model_aliases)."""
+    if identity is None:
+        identity = resolve(identity_store.stored_models(con))
     identity_store.save_identities(con, identity, identity_version())
     rules = identity["match_rule"].value_counts().to_dict()
     progress(f"identity: {len(identity)} models, {identity['canonical_id'].nunique()} canonical ids "
@@ -164,12 +176,13 @@ def resolve_identities(con: duckdb.DuckDBPyConnection, progress: Progress = lamb
 
 def cross_source_analysis(
     con: duckdb.DuckDBPyConnection, params: Params, identity: pd.DataFrame, registry: pd.DataFrame,
-    pooled: dict[str, bool], progress: Progress = lambda _: None,
+    pooled: dict[str, bool], progress: Progress = lambda _: None, release: pd.Series | None = None,
 ) -> Results:
     """Every source with safety benchmarks against the axes other sources give (``analysis.axes``).
 
     As-of dates: the source's releases and last data date; a source without
     a capability axis of its own also gets the newest date of any source.
+    ``release``: canonical id -> model release date, where known.
     """
     spans = {name: obs.data_span(con, name) for name in pooled}
     spans = {name: span for name, span in spans.items() if span is not None}
@@ -189,7 +202,8 @@ def cross_source_analysis(
         skip = frozenset({AXIS_COMPUTE} if has_compute else ())
         progress(f"analysis: {target} against other sources' axes, {len(dates)} as-of date(s)")
         parts.append(cross.analyze_cross_source(target, cross.inputs_for(target, joined, registry),
-                                                registry, pooled[target], dates, params, skip))
+                                                registry, pooled[target], dates, params, skip,
+                                                release=release))
     return Results.concat(parts)
 
 
