@@ -65,9 +65,10 @@ def model_release_dates(con: duckdb.DuckDBPyConnection) -> pd.DataFrame:
     (Epoch's model metadata, kept in ``models.metadata``)."""
     return con.execute(
         """
-        SELECT source, model, TRY_CAST(json_extract_string(metadata, '$.release_date') AS DATE) AS release_date
+        SELECT source, model, TRY_CAST(json_extract_string(metadata, '$.release_date') AS TIMESTAMP)::DATE
+               AS release_date
         FROM models
-        WHERE TRY_CAST(json_extract_string(metadata, '$.release_date') AS DATE) IS NOT NULL
+        WHERE TRY_CAST(json_extract_string(metadata, '$.release_date') AS TIMESTAMP) IS NOT NULL
         ORDER BY source, model
         """
     ).df()

@@ -35,6 +35,13 @@ def last_run(con: duckdb.DuckDBPyConnection) -> dict | None:
     return dict(zip(keys, row, strict=True))
 
 
+def lacks_signals(con: duckdb.DuckDBPyConnection, run_id: int) -> bool:
+    """A run stored before migration 013: rows with a rho but no signals beside it, so the next
+    analysis recomputes even if nothing else changed."""
+    return con.execute("SELECT count(*) > 0 FROM correlations WHERE run_id = ? AND rho IS NOT NULL AND slope IS NULL",
+                       [run_id]).fetchone()[0]
+
+
 def save_run(
     con: duckdb.DuckDBPyConnection,
     started_at,

@@ -5,6 +5,7 @@ CLI's JSON and wide tables show them."""
 from __future__ import annotations
 
 import json
+import shutil
 
 import duckdb
 import numpy as np
@@ -107,3 +108,15 @@ def test_findings_json_and_the_wide_table_carry_the_signals(full_db):
         assert header in table, header
     narrow = run("correlations", "--source", "epoch", "--db", str(full_db)).stdout
     assert "halves×100" not in narrow
+
+
+def test_a_run_stored_before_the_signals_is_recomputed(full_db, tmp_path):
+    from benchwatch.storage.results import lacks_signals, last_run
+
+    copy = tmp_path / "copy.duckdb"
+    shutil.copy(full_db, copy)
+    with duckdb.connect(str(copy)) as con:
+        run_id = last_run(con)["run_id"]
+        assert not lacks_signals(con, run_id)  # a fresh run: the next refresh may skip it
+        con.execute("UPDATE correlations SET slope = NULL WHERE run_id = ?", [run_id])  # as migration 013 leaves it
+        assert lacks_signals(con, run_id)

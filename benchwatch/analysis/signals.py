@@ -77,6 +77,7 @@ def scale_bounds(scale: str | None) -> tuple[float, float]:
 def oriented_bounds(registry: pd.DataFrame) -> pd.DataFrame:
     """Per registry column, the floor and ceiling of its scale in the oriented values' terms
     (a lower-is-better column is multiplied by -1, so its bounds swap and change sign)."""
+    registry = registry.drop_duplicates("column")
     if registry.empty:
         return pd.DataFrame(columns=["floor", "ceiling"])
     raw = np.array([scale_bounds(s) for s in registry.get("scale", pd.Series("", index=registry.index))],
