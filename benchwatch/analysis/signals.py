@@ -37,6 +37,7 @@ import numpy as np
 import pandas as pd
 from scipy.stats import rankdata
 
+from benchwatch.analysis.bootstrap import resample_ranks, sort_columns
 from benchwatch.analysis.method import MIN_PAIRS, _group_columns_by_mask
 
 SIGNAL_COLUMNS = ["slope", "r2", "subset_low", "subset_high", "saturation", "partial_rho_time", "n_time"]
@@ -143,19 +144,31 @@ def _least_squares(y: np.ndarray, x: np.ndarray, usable: np.ndarray) -> tuple[np
     return slope, r2
 
 
-def _rank_rho(x: np.ndarray, y: np.ndarray, axis: int) -> np.ndarray:
-    """Spearman rho along ``axis`` of x (broadcast) and y: Pearson r of their average ranks."""
-    rx = rankdata(x, axis=axis)
-    ry = rankdata(y, axis=axis)
-    rx = rx - rx.mean(axis=axis, keepdims=True)
-    ry = ry - ry.mean(axis=axis, keepdims=True)
+def _rank_rho(x: np.ndarray, y: np.ndarray) -> np.ndarray:
+    """Spearman rho of x with each column of y (rows: models): Pearson r of their average ranks."""
+    rx = rankdata(x) - (len(x) + 1) / 2.0
+    ry = rankdata(y, axis=0) - (len(x) + 1) / 2.0
     with np.errstate(invalid="ignore", divide="ignore"):
-        return (rx * ry).sum(axis=axis) / np.sqrt((rx * rx).sum(axis=axis) * (ry * ry).sum(axis=axis))
+        return (rx @ ry) / np.sqrt((rx @ rx) * np.einsum("nk,nk->k", ry, ry))
+
+
+def half_samples(n: int, subsets: int, seed: int) -> np.ndarray:
+    """(n, subsets) 0/1 weights: each column picks n // 2 of the n models without replacement,
+    the n // 2 smallest of ``default_rng(seed).random((subsets, n))`` in its row. float32: the
+    weights, their cumulative sums and the centred half-integer ranks are exact in it, and the
+    sums are taken in float64 (as ``bootstrap.exact_rho`` does)."""
+    draws = np.random.default_rng(seed).random((subsets, n))
+    cut = np.partition(draws, n // 2 - 1, axis=1)[:, n // 2 - 1:n // 2]
+    return np.ascontiguousarray((draws <= cut).T, dtype=np.float32)
 
 
 def _subset_band(y: np.ndarray, x: np.ndarray, usable: np.ndarray, subsets: int, seed: int
                  ) -> tuple[np.ndarray, np.ndarray]:
-    """5th/95th percentile of rho over ``subsets`` half-samples of each column's usable rows."""
+    """5th/95th percentile of rho over ``subsets`` half-samples of each column's usable rows.
+
+    A half-sample is a 0/1 weight per model, so its ranks follow from one sort of each column
+    (``bootstrap.resample_ranks``, as the bootstrap's counts do): nothing is re-sorted per half-sample.
+    """
     k = y.shape[1]
     low, high = np.full(k, np.nan), np.full(k, np.nan)
     if subsets <= 0:
@@ -165,15 +178,25 @@ def _subset_band(y: np.ndarray, x: np.ndarray, usable: np.ndarray, subsets: int,
         n = len(rows)
         if n < MIN_SUBSET_MODELS:
             continue
-        rng = np.random.default_rng(seed)
-        picks = np.argsort(rng.random((subsets, n)), axis=1)[:, : n // 2]  # (subsets, m) distinct rows
-        xs = x[rows][picks]
-        ys = y[np.ix_(rows, columns)]
-        step = max(1, SUBSET_BLOCK_CELLS // (subsets * (n // 2)))
+        w = half_samples(n, subsets, seed)
+        centre = np.float32((n // 2 + 1) / 2.0)
+        xs = sort_columns(x[rows][:, None])
+        wx = w[xs.order[0]]
+        rx_sorted = resample_ranks(wx, xs.first[0], xs.last[0], xs.ties) - centre
+        sxx = np.einsum("ns,ns,ns->s", wx, rx_sorted, rx_sorted, dtype=np.float64)
+        wrx = np.empty_like(w)
+        wrx[xs.order[0]] = wx * rx_sorted
+        step = max(1, SUBSET_BLOCK_CELLS // (subsets * n))
         rho = np.empty((subsets, len(columns)))
         for start in range(0, len(columns), step):
-            block = ys[:, start:start + step][picks]  # (subsets, m, b)
-            rho[:, start:start + step] = _rank_rho(xs[:, :, None], block, axis=1)
+            block = columns[start:start + step]
+            ys = sort_columns(y[np.ix_(rows, block)])
+            wy = w[ys.order]  # (b, n, subsets), each column's models in its own sorted order
+            ry = resample_ranks(wy, ys.first, ys.last, ys.ties) - centre
+            syy = np.einsum("bns,bns,bns->bs", wy, ry, ry, dtype=np.float64)
+            sxy = np.einsum("bns,bns->bs", wrx[ys.order], ry, dtype=np.float64)
+            with np.errstate(invalid="ignore", divide="ignore"):
+                rho[:, start:start + len(block)] = (sxy / np.sqrt(sxx * syy)).T
         with warnings.catch_warnings():
             warnings.simplefilter("ignore", RuntimeWarning)  # a constant half-sample has no rho
             low[columns], high[columns] = np.nanpercentile(rho, SUBSET_PERCENTILES, axis=0)
@@ -203,9 +226,9 @@ def _partial_time(y: np.ndarray, x: np.ndarray, t: np.ndarray, usable: np.ndarra
         if len(rows) < MIN_TIME_MODELS:
             continue
         ys = y[np.ix_(rows, columns)]
-        xt = _rank_rho(x[rows], t[rows], axis=0)
-        xy = _rank_rho(x[rows][:, None], ys, axis=0)
-        yt = _rank_rho(t[rows][:, None], ys, axis=0)
+        xt = _rank_rho(x[rows], t[rows][:, None])[0]
+        xy = _rank_rho(x[rows], ys)
+        yt = _rank_rho(t[rows], ys)
         with np.errstate(invalid="ignore", divide="ignore"):
             partial[columns] = (xy - xt * yt) / np.sqrt((1.0 - xt * xt) * (1.0 - yt * yt))
     return partial, counts
