@@ -133,3 +133,21 @@ def test_row_signals_aligns_models_and_dates_by_name():
     assert out["r2"][0] == pytest.approx(pearsonr(np.arange(12.0), np.arange(12.0) ** 2).statistic ** 2)
     assert out["n_time"][0] == 6
     assert out["saturation"][0] == pytest.approx(4 / 12)  # 0, 1, 4 and 121 are within 6.05 of an end
+
+
+def test_above_500_models_the_first_order_band_is_close_to_the_exact_one(monkeypatch):
+    """The band's first-order path (as the bootstrap's, above EXACT_MAX_MODELS) against the exact one."""
+    import benchwatch.analysis.signals as signals
+
+    rng = np.random.default_rng(5)
+    n = 800
+    x = rng.normal(size=n)
+    y = np.round(np.column_stack([0.8 * x + rng.normal(0, 0.6, n), rng.normal(size=n)]), 2)  # ties
+    first = _run(y, x, np.full(n, np.nan), subsets=100, seed=2)
+    monkeypatch.setattr(signals, "EXACT_MAX_MODELS", 10 ** 9)
+    exact = _run(y, x, np.full(n, np.nan), subsets=100, seed=2)
+    for column in ("subset_low", "subset_high"):
+        np.testing.assert_allclose(first[column], exact[column], atol=0.01)
+    # The half-sample weights count each chosen model twice: one half-sample's first-order rho
+    # equals its exact rho at first order, and the exact path is scipy's (tested above).
+    assert first["subset_low"][0] > 0.5 > first["subset_high"][1]
