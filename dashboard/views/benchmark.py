@@ -143,7 +143,7 @@ def scatter(ctx: Context, info: dict, chosen: pd.DataFrame, axis: str, model_set
 def beside_rho(ctx: Context, row: dict) -> None:
     """Slope and R², rho over half-samples, saturation and rho with time held fixed, in words."""
     lines = in_words(row, ctx.settings.capability_threshold, ctx.settings.saturation_flag)
-    st.markdown("**Beside rho**\n" + "\n".join(f"- {ui.escape_markdown(line)}" for line in lines))
+    st.markdown("**Beside rho**\n\n" + "\n".join(f"- {ui.escape_markdown(line)}" for line in lines))
 
 
 def findings(ctx: Context, info: dict) -> None:
