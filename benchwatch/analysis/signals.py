@@ -16,7 +16,7 @@ it is. Four more numbers, each over the same models as the row's rho:
 - ``saturation``: the share of the row's models within ``SATURATION_MARGIN``
   of the range of the benchmark's scale at its ceiling or floor; a saturated
   benchmark cannot separate models, so its rho says little. NaN when the scale
-  has no stated bounds (Elo, raw counts).
+  has no stated bounds (Elo, raw counts) or the row has too few models for a rho.
 - ``partial_rho_time`` (over ``n_time`` models with a known release date): the
   partial Spearman correlation of benchmark and axis with release date held
   fixed. Newer models are more capable *and* trained with newer safety
@@ -241,7 +241,7 @@ def _saturation(y: np.ndarray, usable: np.ndarray, floor: np.ndarray, ceiling: n
     with np.errstate(invalid="ignore"):
         near = ((y >= ceiling - margin) | (y <= floor + margin)) & usable
         share = near.sum(axis=0) / usable.sum(axis=0)
-    share[~np.isfinite(margin) | (usable.sum(axis=0) == 0)] = np.nan
+    share[~np.isfinite(margin) | (usable.sum(axis=0) < MIN_PAIRS)] = np.nan
     return share
 
 
