@@ -72,16 +72,21 @@ SIGNAL_TABLE = ["slope", "r2", "halves×100", "saturation", "partial_rho_time"]
 
 
 def with_signals(frame: pd.DataFrame, settings) -> pd.DataFrame:
-    """Each correlation row with its saturation flag, the note when rho falls below the threshold
-    with release date held fixed, and the half-sample band as one x100 column."""
+    """Each correlation row with its saturation flag and the note when rho falls below the
+    threshold with release date held fixed."""
     from benchwatch.analysis.signals import is_saturated, time_note
 
     return frame.assign(
         saturated=[is_saturated(s, settings.saturation_flag) for s in frame["saturation"]],
         time_note=[time_note(r, p, settings.capability_threshold)
-                   for r, p in zip(frame["rho"], frame["partial_rho_time"], strict=True)],
-        **{"halves×100": [f"[{100 * lo:.1f}, {100 * hi:.1f}]" if pd.notna(lo) and pd.notna(hi) else ""
-                          for lo, hi in zip(frame["subset_low"], frame["subset_high"], strict=True)]})
+                   for r, p in zip(frame["rho"], frame["partial_rho_time"], strict=True)])
+
+
+def with_band(frame: pd.DataFrame) -> pd.DataFrame:
+    """The half-sample band as one x100 column, for tables."""
+    return frame.assign(**{"halves×100": [
+        f"[{100 * lo:.1f}, {100 * hi:.1f}]" if pd.notna(lo) and pd.notna(hi) else ""
+        for lo, hi in zip(frame["subset_low"], frame["subset_high"], strict=True)]})
 
 
 def with_interval(frame: pd.DataFrame) -> pd.DataFrame:
@@ -153,7 +158,7 @@ def correlations(
         frame = frame.assign(**{"class": frame["class"].str.replace("-", " ")},
                              name=frame["name"].where(~negated, frame["name"] + " (lower = safer, negated)"))
         columns = CORRELATION_TABLE + (SIGNAL_TABLE if wide else [])
-        emit(with_interval(frame)[columns], fmt, percent=("rho", "partial_rho_time"), wide=wide, split="source",
+        emit(with_band(with_interval(frame))[columns], fmt, percent=("rho", "partial_rho_time"), wide=wide, split="source",
              title="Spearman rho and its CI x100, benchmarks oriented higher = safer "
                    "(* n below min_models)" + (SIGNALS_TITLE if wide else ""))
     else:
@@ -185,7 +190,7 @@ def findings(
     frame = with_signals(frame, settings)
     if fmt is Format.table:
         columns = ["source", "set", "axis", "name", "rule", "rho", "CI×100", "n", "since"]
-        emit(with_interval(frame)[columns + (SIGNAL_TABLE if wide else [])],
+        emit(with_band(with_interval(frame))[columns + (SIGNAL_TABLE if wide else [])],
              fmt, percent=("rho", "partial_rho_time"), wide=wide, split="source",
              title="Findings on frozen data: Spearman rho and its CI x100" + (SIGNALS_TITLE if wide else ""))
     else:
