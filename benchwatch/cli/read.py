@@ -158,7 +158,8 @@ def correlations(
         frame = frame.assign(**{"class": frame["class"].str.replace("-", " ")},
                              name=frame["name"].where(~negated, frame["name"] + " (lower = safer, negated)"))
         columns = CORRELATION_TABLE + (SIGNAL_TABLE if wide else [])
-        emit(with_band(with_interval(frame))[columns], fmt, percent=("rho", "partial_rho_time"), wide=wide, split="source",
+        emit(with_band(with_interval(frame))[columns], fmt, percent=("rho", "partial_rho_time"), wide=wide,
+             split="source",
              title="Spearman rho and its CI x100, benchmarks oriented higher = safer "
                    "(* n below min_models)" + (SIGNALS_TITLE if wide else ""))
     else:

@@ -137,7 +137,7 @@ def test_row_signals_aligns_models_and_dates_by_name():
 
 def test_above_500_models_the_first_order_band_is_close_to_the_exact_one(monkeypatch):
     """The band's first-order path (as the bootstrap's, above EXACT_MAX_MODELS) against the exact one."""
-    import benchwatch.analysis.signals as signals
+    from benchwatch.analysis import signals
 
     rng = np.random.default_rng(5)
     n = 800
