@@ -240,6 +240,13 @@ class Settings(BaseSettings):
     bootstrap_resamples: int = Field(1000, ge=0, le=100_000)
     bootstrap_seed: int = Field(20240731, ge=0)
     ci_level: float = Field(0.95, gt=0.5, lt=1.0)
+    subset_samples: int = Field(
+        200, ge=0, le=10_000,
+        description="Random half-samples of the models behind each rho's 5th-95th percentile band (0: none).")
+    saturation_flag: float = Field(
+        0.5, gt=0.0, le=1.0,
+        description="A row whose share of models within 5% of the scale's floor or ceiling is above this is "
+                    "flagged 'saturated: the correlation says little'.")
     missing_capability: MissingPolicy = "drop"
     asof_frequency: Literal["monthly", "quarterly"] = "monthly"
 

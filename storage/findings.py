@@ -32,7 +32,8 @@ def replace_findings(con: duckdb.DuckDBPyConnection, findings: pd.DataFrame, run
 
 def list_findings(con: duckdb.DuckDBPyConnection, source: str | None = None,
                   benchmark: str | None = None) -> pd.DataFrame:
-    """Stored findings with the benchmark's registry name, strongest first."""
+    """Stored findings with the benchmark's registry name and the signals beside rho of the
+    correlation row each was read from (``correlations``, migration 013), strongest first."""
     filters, params = ["true"], []
     for column, value in (("f.source", source), ("f.benchmark", benchmark)):
         if value is not None:
@@ -42,8 +43,11 @@ def list_findings(con: duckdb.DuckDBPyConnection, source: str | None = None,
         f"""
         SELECT f.finding_key AS key, f.rule, f.source, f.benchmark, coalesce(b.name, f.benchmark) AS name,
                b.safety_area, b.direction, f.model_set, f.axis, f.since, f.as_of, f.rho, f.ci_low, f.ci_high,
-               f.n, f.q, f.class, f.threshold, f.message, f.why
+               f.n, f.q, f.class, f.threshold, f.message, f.why, b.scale,
+               c.slope, c.r2, c.subset_low, c.subset_high, c.saturation, c.partial_rho_time, c.n_time
         FROM findings f LEFT JOIN benchmarks b ON b.source = f.source AND b."column" = f.benchmark
+        LEFT JOIN correlations c ON c.run_id = f.run_id AND c.source = f.source AND c.benchmark = f.benchmark
+            AND c.axis = f.axis AND c.model_set = f.model_set AND c.as_of = f.as_of
         WHERE {' AND '.join(filters)}
         ORDER BY f.rho DESC NULLS LAST, f.source, f.benchmark, f.model_set, f.axis
         """,

@@ -81,6 +81,20 @@ def release_dates(con: duckdb.DuckDBPyConnection, source: str) -> list[date]:
     return [row[0] for row in rows]
 
 
+def model_release_dates(con: duckdb.DuckDBPyConnection) -> pd.DataFrame:
+    """(source, model, release_date) of every stored model whose source published its release date
+    (Epoch's model metadata, kept in ``models.metadata``)."""
+    return con.execute(
+        """
+        SELECT source, model, TRY_CAST(json_extract_string(metadata, '$.release_date') AS TIMESTAMP)::DATE
+               AS release_date
+        FROM models
+        WHERE TRY_CAST(json_extract_string(metadata, '$.release_date') AS TIMESTAMP) IS NOT NULL
+        ORDER BY source, model
+        """
+    ).df()
+
+
 def run_identity_version(con: duckdb.DuckDBPyConnection, run_id: int) -> str | None:
     row = con.execute("SELECT identity_version FROM analysis_runs WHERE run_id = ?", [run_id]).fetchone()
     return row[0] if row else None

@@ -9,6 +9,11 @@ import pandas as pd
 
 from benchwatch.storage.db import transaction, utcnow
 
+# What a correlation row carries beside rho, its interval and n (``analysis.evidence``).
+EVIDENCE = ["interval", "axis_refit", "p_tracking", "p_positive", "p_inverse", "q", "note"]
+# Beside rho on every correlation row (``analysis.signals``; migration 013).
+SIGNAL_COLUMNS = ["slope", "r2", "subset_low", "subset_high", "saturation", "partial_rho_time", "n_time"]
+
 RESULT_TABLES = {
     "axes": ("capability_axes", ["run_id", "source", "model_set", "axis", "as_of", "n_models",
                                  "n_dropped", "n_benchmarks", "explained_variance", "missing_policy"]),
@@ -16,12 +21,8 @@ RESULT_TABLES = {
     "scores": ("capability_scores", ["run_id", "source", "model_set", "axis", "as_of", "model", "score"]),
     "correlations": ("correlations", ["run_id", "source", "model_set", "axis", "benchmark", "as_of",
                                       "rho", "ci_low", "ci_high", "n", "relation", "relation_reason",
-                                      "interval", "axis_refit", "p_tracking", "p_positive", "p_inverse",
-                                      "q", "note"]),
+                                      *EVIDENCE, *SIGNAL_COLUMNS]),
 }
-
-# What a correlation row carries beside rho, its interval and n (``analysis.evidence``).
-EVIDENCE = ["interval", "axis_refit", "p_tracking", "p_positive", "p_inverse", "q", "note"]
 
 
 def last_run(con: duckdb.DuckDBPyConnection) -> dict | None:
@@ -34,6 +35,13 @@ def last_run(con: duckdb.DuckDBPyConnection) -> dict | None:
         return None
     keys = ["run_id", "data_version", "missing_policy", "resamples", "seed", "ci_level", "finished_at"]
     return dict(zip(keys, row, strict=True))
+
+
+def lacks_signals(con: duckdb.DuckDBPyConnection, run_id: int) -> bool:
+    """A run stored before migration 013: rows with a rho but no signals beside it, so the next
+    analysis recomputes even if nothing else changed."""
+    return con.execute("SELECT count(*) > 0 FROM correlations WHERE run_id = ? AND rho IS NOT NULL AND slope IS NULL",
+                       [run_id]).fetchone()[0]
 
 
 def save_run(
@@ -100,7 +108,8 @@ def correlations(
     if run is None:
         return pd.DataFrame(columns=["source", "model_set", "axis", "benchmark", "as_of", "rho",
                                      "ci_low", "ci_high", "n", "relation", "relation_reason", *EVIDENCE,
-                                     "name", "category", "safety_area", "direction", "benchmark_id"])
+                                     "name", "category", "safety_area", "direction", "benchmark_id", "scale",
+                                     *SIGNAL_COLUMNS])
     filters, params = ["c.run_id = ?"], [run["run_id"]]
     for column, value in (("source", source), ("model_set", model_set), ("axis", axis),
                           ("benchmark", benchmark)):
@@ -120,7 +129,8 @@ def correlations(
         SELECT c.source, c.model_set, c.axis, c.benchmark, c.as_of, c.rho, c.ci_low, c.ci_high, c.n,
                coalesce(c.relation, 'independent') AS relation, coalesce(c.relation_reason, '') AS relation_reason,
                c.interval, c.axis_refit, c.p_tracking, c.p_positive, c.p_inverse, c.q, coalesce(c.note, '') AS note,
-               b.name, b.category, b.safety_area, b.direction, b.benchmark_id
+               b.name, b.category, b.safety_area, b.direction, b.benchmark_id, b.scale,
+               {', '.join(f"c.{column}" for column in SIGNAL_COLUMNS)}
         FROM correlations c
         LEFT JOIN benchmarks b ON b.source = c.source AND b."column" = c.benchmark
         WHERE {' AND '.join(filters)}

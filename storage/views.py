@@ -84,11 +84,13 @@ def safety_history(
 def benchmark_series(
     con: duckdb.DuckDBPyConnection, run_id: int, source: str, benchmark: str
 ) -> pd.DataFrame:
-    """One benchmark's correlation over data time, for every axis and model set."""
+    """One benchmark's correlation over data time, for every axis and model set, with the
+    signals beside rho (migration 013)."""
     return con.execute(
         """
         SELECT model_set, axis, as_of, rho, ci_low, ci_high, n,
-               coalesce(relation, 'independent') AS relation, coalesce(relation_reason, '') AS relation_reason
+               coalesce(relation, 'independent') AS relation, coalesce(relation_reason, '') AS relation_reason,
+               slope, r2, subset_low, subset_high, saturation, partial_rho_time, n_time
         FROM correlations
         WHERE run_id = ? AND source = ? AND benchmark = ?
         ORDER BY model_set, axis, as_of

@@ -66,6 +66,11 @@ def assert_same_as_stored(report: dict, db: Path) -> None:
         for column in ("rho", "ci_low", "ci_high"):
             assert got.loc[axis, column] == pytest.approx(row[column], abs=1e-12), (axis, column)
         assert got.loc[axis, "n"] == row["n"]
+        # The signals beside rho too (a file states no scale: no saturation).
+        for column in ("slope", "r2", "subset_low", "subset_high", "partial_rho_time"):
+            mine, theirs = (float("nan") if pd.isna(v) else float(v) for v in (got.loc[axis, column], row[column]))
+            assert mine == pytest.approx(theirs, abs=1e-9, nan_ok=True), (axis, column)
+        assert pd.isna(got.loc[axis, "saturation"])
 
 
 def test_a_helm_csv_gives_the_stored_correlations(db, latest, tmp_path):
@@ -111,6 +116,7 @@ def test_the_html_report_holds_the_figure_with_escaped_names(db, latest, tmp_pat
     assert page.count("<svg") >= 1 and page.count("<circle") >= 30
     assert "<script>" not in page and "&lt;script&gt;alert(1)&lt;/script&gt;" in page
     assert "Claude 3 Opus (20240229)" in page  # points are labelled with the file's names
+    assert "capabilities explain" in page and "over random halves of the models, rho ranges" in page
 
 
 def test_save_registers_a_custom_source_and_ingests_it(db, latest, tmp_path):

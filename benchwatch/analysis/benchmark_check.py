@@ -22,10 +22,11 @@ import pandas as pd
 from benchwatch.analysis.classes import CORRELATED, INVERSE, POSSIBLY, SEPARABLE, TOO_FEW, TRACKING, Bands
 from benchwatch.analysis.engine import AXIS_PC1
 from benchwatch.analysis.method import MIN_PAIRS, spearman_with_ci
+from benchwatch.analysis.signals import SIGNAL_COLUMNS, SignalContext, row_signals
 
 AXIS_KEYS = ["source", "model_set", "axis"]
 RESULT_COLUMNS = ["axis", "axis_source", "model_set", "as_of", "rho", "ci_low", "ci_high", "n",
-                  "class", "verdict"]
+                  "class", "verdict", *SIGNAL_COLUMNS]
 
 
 @dataclass(frozen=True)
@@ -37,6 +38,8 @@ class CheckParams:
     ci_level: float
     min_models: int
     bands: Bands
+    # Half-samples behind rho's subset band (setting ``subset_samples``), as the analysis uses.
+    subsets: int = 200
 
 
 def _ordered(shared: pd.DataFrame, axis: str) -> pd.DataFrame:
@@ -52,13 +55,17 @@ def shared_models(values: pd.DataFrame, axis_rows: pd.DataFrame) -> pd.DataFrame
     return _ordered(shared, str(axis_rows["axis"].iloc[0]))[["canonical_id", "model", "value", "score"]]
 
 
-def check_axes(values: pd.DataFrame, axes: pd.DataFrame, params: CheckParams) -> pd.DataFrame:
-    """One row per stored axis sharing at least ``MIN_PAIRS`` models with the benchmark.
+def check_axes(values: pd.DataFrame, axes: pd.DataFrame, params: CheckParams,
+               release: pd.Series | None = None) -> pd.DataFrame:
+    """One row per stored axis sharing at least ``MIN_PAIRS`` models with the benchmark, with the
+    signals beside rho (``analysis.signals``; no saturation: a file states no scale).
 
     An axis sharing fewer than ``min_models`` gets rho and n only: no interval,
     no class, and a verdict saying how many more models it needs.
     ``values``: canonical_id, value (oriented: higher = safer), model_set (or None: any set).
+    ``release``: canonical id -> release date, where known.
     """
+    context = SignalContext() if release is None else SignalContext(release=release)
     rows = []
     for (source, model_set, axis), group in axes.groupby(AXIS_KEYS, sort=True):
         mine = values[values["model_set"].isna() | (values["model_set"] == model_set)]
@@ -66,14 +73,17 @@ def check_axes(values: pd.DataFrame, axes: pd.DataFrame, params: CheckParams) ->
         if len(shared) < MIN_PAIRS:
             continue
         enough = len(shared) >= params.min_models
+        points = shared.set_index("canonical_id")
         stats = spearman_with_ci(shared[["value"]].to_numpy(float), shared["score"].to_numpy(float),
-                                 params.resamples if enough else 0, params.seed, params.ci_level).iloc[0]
+                                 params.resamples if enough else 0, params.seed, params.ci_level).join(
+            row_signals(points[["value"]], points["score"], context, params.subsets, params.seed)).iloc[0]
         rho = float(stats["rho"])
         row = {"axis": axis, "axis_source": source, "model_set": model_set,
                "as_of": group["as_of"].iloc[0], "rho": rho, "ci_low": float(stats["ci_low"]),
                "ci_high": float(stats["ci_high"]), "n": int(stats["n"]),
                "class": params.bands.label(rho, stats["ci_low"], stats["ci_high"], int(stats["n"]),
-                                           params.min_models)}
+                                           params.min_models),
+               **{c: stats[c] for c in SIGNAL_COLUMNS}}
         row["verdict"] = verdict(row, params)
         rows.append(row)
     frame = pd.DataFrame(rows, columns=RESULT_COLUMNS)

@@ -48,12 +48,14 @@ from benchwatch.analysis.engine import (
     model_sets,
     oriented_matrix,
     safety_residuals,
+    signal_context,
     split_by_kind,
     target_mask,
 )
 from benchwatch.analysis.history import known_on
 from benchwatch.analysis.intervals import PVALUES
 from benchwatch.analysis.method import capability_axis, spearman_with_ci
+from benchwatch.analysis.signals import SIGNAL_COLUMNS, SignalContext, row_signals
 from benchwatch.analysis.units import GROUP_AXES, one_point_per_group
 
 AXIS_PC1_JOINT = "pc1-joint"
@@ -193,6 +195,7 @@ def analyze_cross_source(
     skip_axes: frozenset[str] = frozenset(),
     min_coverage: float = MIN_COVERAGE,
     groups: pd.Series | None = None,
+    release: pd.Series | None = None,
 ) -> Results:
     """The target's safety (and other) columns against every cross-source axis, at each date.
 
@@ -201,8 +204,11 @@ def analyze_cross_source(
     the source already has of its own (e.g. the paper's in-source compute).
     ``groups`` (canonical id -> model group): against an axis scored once per group
     (``units.GROUP_AXES``) a group is one point. Residuals are computed at the last date.
+    ``release`` (canonical id -> release date, where known) feeds the time-held-fixed rho
+    (``analysis.signals``).
     """
     own = registry[registry["source"] == target]
+    context = signal_context(own, release)
     parts = []
     for as_of in dates:
         latest = {source: newest_values(known_on(frame, as_of)) for source, frame in joined.items()}
@@ -228,7 +234,7 @@ def analyze_cross_source(
             keys = {"source": target, "model_set": set_name, "as_of": as_of}
             axes, facts = _axes(latest, registry, members, params, skip_axes, min_coverage, target)
             result = _set_results(keys, targets_all.loc[members], axes, facts, names, params, ids,
-                                  groups=groups, shares=shares)
+                                  groups=groups, shares=shares, context=context)
             if as_of == dates[-1]:
                 result.residuals = _named(
                     safety_residuals(targets_all.loc[members], own, axes, keys), names)
@@ -289,6 +295,7 @@ def _benchmark_ids(registry: pd.DataFrame, target: str) -> dict[str, str]:
 def _leave_one_out(
     stats: pd.DataFrame, targets: pd.DataFrame, fact: dict, params: Params, ids: dict[str, str],
     shares: dict[str, str],
+    context: SignalContext,
 ) -> pd.DataFrame:
     """Re-correlate each target that the joint PC1 holds as another source's column, or whose items
     one of its columns is measured on (``shares``: registry ``shares_items_with``), against PC1
@@ -305,15 +312,17 @@ def _leave_one_out(
         rest = fact["joint"].drop(columns=same)
         pc1 = capability_axis(rest, params.policy, params.seed) if rest.shape[1] else None
         if pc1 is None:
-            stats.loc[i, ["rho", "ci_low", "ci_high", *PVALUES]] = np.nan
+            stats.loc[i, ["rho", "ci_low", "ci_high", *PVALUES, *SIGNAL_COLUMNS]] = np.nan
             stats.loc[i, "interval"] = None
-            stats.loc[i, "n"] = 0
+            stats.loc[i, ["n", "n_time"]] = 0
             stats.loc[i, "relation_reason"] = f"no pc1-joint is left without {', '.join(same)}"
             continue
         one = spearman_with_ci(targets[[column]].to_numpy(dtype=float),
                                pc1.scores.reindex(targets.index).to_numpy(dtype=float),
                                params.resamples, params.seed, params.ci_level, thresholds=params.thresholds,
-                               refit=pc1.filled.reindex(targets.index).to_numpy(dtype=float))
+                               refit=pc1.filled.reindex(targets.index).to_numpy(dtype=float)
+                               ).join(row_signals(targets[[column]], pc1.scores, context, params.subsets,
+                                                  params.seed))
         for field in one.columns:
             stats.loc[i, field] = one[field].iloc[0]
         stats.loc[i, "relation_reason"] = f"pc1-joint recomputed without {', '.join(same)} ({why})"
@@ -323,9 +332,10 @@ def _leave_one_out(
 def _set_results(
     keys: dict, targets: pd.DataFrame, axes: dict[str, pd.Series], facts: dict[str, dict],
     names: pd.Series, params: Params, ids: dict[str, str] | None = None, groups: pd.Series | None = None,
-    shares: dict[str, str] | None = None,
+    shares: dict[str, str] | None = None, context: SignalContext | None = None,
 ) -> Results:
     axis_rows, correlations, scores, loadings = [], [], [], []
+    context = context if context is not None else SignalContext()
     for name, vector in axes.items():
         fact = facts[name]
         axis_rows.append({**keys, "axis": name, "n_models": len(vector), **{
@@ -338,9 +348,9 @@ def _set_results(
             points.to_numpy(dtype=float), values.reindex(points.index).to_numpy(dtype=float),
             params.resamples, params.seed, params.ci_level, thresholds=params.thresholds,
             refit=fact["filled"].reindex(points.index).to_numpy(dtype=float) if "filled" in fact else None,
-        )
+        ).join(row_signals(points, values, context, params.subsets, params.seed))
         if "joint" in fact:
-            stats = _leave_one_out(stats, targets, fact, params, ids or {}, shares or {})
+            stats = _leave_one_out(stats, targets, fact, params, ids or {}, shares or {}, context)
         stats.insert(0, "benchmark", targets.columns)
         stats.insert(0, "axis", name)
         correlations.append(stats.assign(**keys))

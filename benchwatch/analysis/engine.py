@@ -19,6 +19,7 @@ from benchwatch.analysis.adjusted import residuals_frame
 from benchwatch.analysis.history import known_on
 from benchwatch.analysis.intervals import Thresholds
 from benchwatch.analysis.method import MissingPolicy, capability_axis, spearman_with_ci
+from benchwatch.analysis.signals import SignalContext, oriented_bounds, row_signals
 
 POOLED = "all"
 # The pooled set of a source that does split base from chat: only its models of unknown kind.
@@ -51,6 +52,8 @@ class Params:
     ci_level: float = 0.95
     # The capability-tracking threshold the one-sided p_tracking tests against (settings).
     tracking: float = Thresholds.tracking
+    # Random half-samples of the models behind each rho's subset band (``analysis.signals``).
+    subsets: int = 200
 
     @property
     def thresholds(self) -> Thresholds:
@@ -120,12 +123,13 @@ def is_pooled_remainder(model_set: pd.Series) -> pd.Series:
 
 
 def analyze_matrix(
-    wide: pd.DataFrame, registry: pd.DataFrame, params: Params
+    wide: pd.DataFrame, registry: pd.DataFrame, params: Params, release: pd.Series | None = None
 ) -> tuple[dict[str, pd.Series], pd.DataFrame, dict]:
     """Axes and correlations for one model set at one date.
 
     Returns the axis vectors (by axis name), the correlations frame, and the
-    PC1 facts (loadings, explained variance, models dropped).
+    PC1 facts (loadings, explained variance, models dropped). ``release``
+    (model -> release date, where known) feeds the time-held-fixed rho.
     """
     category = registry.set_index("column")["category"].reindex(wide.columns)
     capability = wide.loc[:, category == "capability"]
@@ -147,6 +151,7 @@ def analyze_matrix(
     if compute.shape[1]:
         axes[AXIS_COMPUTE] = compute.iloc[:, 0].dropna()
     frames = []
+    context = signal_context(registry, release)
     for axis_name, vector in axes.items():
         if targets.shape[1] == 0:
             continue
@@ -158,17 +163,24 @@ def analyze_matrix(
             params.ci_level,
             thresholds=params.thresholds,
             refit=fitted[axis_name].reindex(targets.index).to_numpy(dtype=float) if axis_name in fitted else None,
-        )
+        ).join(row_signals(targets, vector, context, params.subsets, params.seed))
         stats.insert(0, "benchmark", targets.columns)
         stats.insert(0, "axis", axis_name)
         frames.append(stats)
-    frames += _paired_accuracy(wide, targets, registry, params)
+    frames += _paired_accuracy(wide, targets, registry, params, context)
     correlations = pd.concat(frames, ignore_index=True) if frames else pd.DataFrame()
     return axes, correlations, facts
 
 
+def signal_context(registry: pd.DataFrame, release: pd.Series | None) -> SignalContext:
+    """The registry's scale bounds (oriented) and the models' release dates, for ``row_signals``."""
+    if release is None:
+        return SignalContext(bounds=oriented_bounds(registry))
+    return SignalContext(release=release, bounds=oriented_bounds(registry))
+
+
 def _paired_accuracy(
-    wide: pd.DataFrame, targets: pd.DataFrame, registry: pd.DataFrame, params: Params
+    wide: pd.DataFrame, targets: pd.DataFrame, registry: pd.DataFrame, params: Params, context: SignalContext
 ) -> list[pd.DataFrame]:
     """Each target with a ``paired_accuracy`` column against that accuracy (axis ``accuracy``),
     both oriented (higher = safer, higher = more accurate): the paper's calibration view."""
@@ -178,7 +190,9 @@ def _paired_accuracy(
     frames = []
     for benchmark, accuracy in paired[paired.isin(wide.columns)].items():
         stats = spearman_with_ci(targets[[benchmark]].to_numpy(dtype=float), wide[accuracy].to_numpy(dtype=float),
-                                 params.resamples, params.seed, params.ci_level, thresholds=params.thresholds)
+                                 params.resamples, params.seed, params.ci_level, thresholds=params.thresholds
+                                 ).join(row_signals(targets[[benchmark]], wide[accuracy], context,
+                                                    params.subsets, params.seed))
         stats.insert(0, "benchmark", [benchmark])
         stats.insert(0, "axis", AXIS_ACCURACY)
         frames.append(stats)
@@ -192,8 +206,10 @@ def analyze_source(
     pooled: bool,
     dates: list[date],
     params: Params,
+    release: pd.Series | None = None,
 ) -> Results:
-    """Everything for one source at each as-of date; empty frames if nothing to compute."""
+    """Everything for one source at each as-of date; empty frames if nothing to compute.
+    ``release``: the source's models' release dates where known (``analysis.signals``)."""
     registry = registry[registry["source"] == source]
     parts = []
     for as_of in dates:
@@ -204,7 +220,7 @@ def analyze_source(
         wide_all = oriented_matrix(known, registry)
         for set_name, members in model_sets(models, pooled).items():
             wide = wide_all.loc[wide_all.index.intersection(members)]
-            axes, correlations, facts = analyze_matrix(wide, registry, params)
+            axes, correlations, facts = analyze_matrix(wide, registry, params, release)
             keys = {"source": source, "model_set": set_name, "as_of": as_of}
             result = _results(keys, axes, correlations, facts, len(wide), params)
             if as_of == dates[-1]:

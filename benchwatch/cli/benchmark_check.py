@@ -104,7 +104,8 @@ def _print(report) -> None:
     more = f"; the first {MATCH_ROWS}, unmatched first (all: --format json)" if len(matches) > MATCH_ROWS else ""
     emit(shown, Format.table, title=f"How each model was matched ({len(report.unmatched)} not matched{more})")
     results = report.results.drop(columns="verdict")
-    emit(results, Format.table, percent=("rho", "ci_low", "ci_high"), title="Capabilities correlations")
+    emit(results, Format.table, percent=("rho", "ci_low", "ci_high", "subset_low", "subset_high", "partial_rho_time"),
+         title="Capabilities correlations")
     for row in report.results.itertuples(index=False):
         out.print(f"- {row.axis_source}/{row.model_set}: {row.verdict}", markup=False, highlight=False)
 

@@ -116,6 +116,8 @@ def as_html(report: CheckReport) -> str:
             parts.append(f"<h3>{esc(title)}: rho {r['rho']:.2f}, n {r['n']}</h3>")
             parts.append(figure(report.points(k), title, f"capabilities score: {r['axis']}",
                                 f"{report.benchmark[:60]} (as published)"))
+            parts.append("<ul class='signals'>" + "".join(f"<li>{esc(line)}</li>" for line in report.signals(k))
+                         + "</ul>")
         parts.append("<h2>Correlations</h2>" + _table(report.results.drop(columns="verdict")))
     shown = report.matches.sort_values("matched", kind="stable").head(MATCH_ROWS)
     parts.append("<h2>How each model was matched</h2>"

@@ -13,8 +13,32 @@ from benchwatch.cli.table import Format, WideOption, emit
 CORRELATION_JSON = ["source", "model_set", "axis", "benchmark", "name", "benchmark_id", "category", "safety_area",
                     "direction", "as_of", "rho", "ci_low", "ci_high", "n", "small_n", "class", "decided", "meaning",
                     "interval", "axis_refit", "p_tracking", "p_positive", "p_inverse", "q", "note",
-                    "relation", "relation_reason"]
+                    "relation", "relation_reason", "slope", "r2", "subset_low", "subset_high", "saturation",
+                    "saturated", "partial_rho_time", "n_time", "time_note"]
 CORRELATION_TABLE = ["source", "set", "axis", "name", "as_of", "rho", "CI×100", "n", "class"]
+# ``--wide``: the signals beside rho (``analysis.signals``).
+SIGNALS_TITLE = ("; slope: oriented score per capability SD, r2: share of the spread capabilities explain, "
+                 "halves: rho's 5th-95th percentile over random half-samples, saturation: share of models "
+                 "within 5% of the scale's ends, partial_rho_time: rho with release date held fixed")
+SIGNAL_TABLE = ["slope", "r2", "halves×100", "saturation", "partial_rho_time"]
+
+
+def with_signals(frame: pd.DataFrame, settings) -> pd.DataFrame:
+    """Each correlation row with its saturation flag and the note when rho falls below the
+    threshold with release date held fixed."""
+    from benchwatch.analysis.signals import is_saturated, time_note
+
+    return frame.assign(
+        saturated=[is_saturated(s, settings.saturation_flag) for s in frame["saturation"]],
+        time_note=[time_note(r, p, settings.capability_threshold)
+                   for r, p in zip(frame["rho"], frame["partial_rho_time"], strict=True)])
+
+
+def with_band(frame: pd.DataFrame) -> pd.DataFrame:
+    """The half-sample band as one x100 column, for tables."""
+    return frame.assign(**{"halves×100": [
+        f"[{100 * lo:.1f}, {100 * hi:.1f}]" if pd.notna(lo) and pd.notna(hi) else ""
+        for lo, hi in zip(frame["subset_low"], frame["subset_high"], strict=True)]})
 
 
 def with_interval(frame: pd.DataFrame) -> pd.DataFrame:
@@ -82,7 +106,7 @@ def correlations(
         valid_choice(model_set, valid["model_set"], "--model-set")
         frame = read_correlations(con, source=source, model_set=model_set, as_of=as_of, axis=axis)
     frame["as_of"] = pd.to_datetime(frame["as_of"]).dt.strftime("%Y-%m-%d")
-    frame = with_classes(frame, settings)
+    frame = with_signals(with_classes(frame, settings), settings)
     if fmt is Format.table:
         frame = frame[frame["category"] == "safety"] if source is None else frame
         frame = frame.assign(n=[f"{int(n)}{'*' if small else ''}" for n, small in
@@ -90,8 +114,10 @@ def correlations(
         negated = frame["direction"].str.startswith("lower")
         frame = frame.assign(**{"class": frame["class"].str.replace("-", " ")},
                              name=frame["name"].where(~negated, frame["name"] + " (lower = safer, negated)"))
-        emit(with_interval(frame)[CORRELATION_TABLE], fmt, percent=("rho",), wide=wide, split="source",
+        columns = CORRELATION_TABLE + (SIGNAL_TABLE if wide else [])
+        emit(with_band(with_interval(frame))[columns], fmt, percent=("rho", "partial_rho_time"), wide=wide,
+             split="source",
              title="Spearman rho and its CI x100, benchmarks oriented higher = safer "
-                   "(* n below min_models)")
+                   "(* n below min_models)" + (SIGNALS_TITLE if wide else ""))
     else:
         emit(frame[CORRELATION_JSON], fmt)

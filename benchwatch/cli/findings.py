@@ -9,7 +9,7 @@ import pandas as pd
 import typer
 
 from benchwatch.cli.app import DbOption, app, err, read_db, settings_or_exit, valid_choice
-from benchwatch.cli.correlations import with_interval
+from benchwatch.cli.correlations import SIGNAL_TABLE, SIGNALS_TITLE, with_band, with_interval, with_signals
 from benchwatch.cli.table import Format, WideOption, emit
 
 
@@ -35,12 +35,13 @@ def findings(
             raise typer.Exit(1) from None
     for column in ("since", "as_of"):
         frame[column] = pd.to_datetime(frame[column]).dt.strftime("%Y-%m-%d")
+    frame = with_signals(frame, settings)
     if fmt is Format.table:
         frame = frame.assign(q=frame["q"].map(lambda q: "" if pd.isna(q) else f"{q:.2g}"),
                              **{"class": frame["class"].fillna("")})
-        emit(with_interval(frame)[["source", "set", "axis", "name", "rule", "class", "rho", "CI×100", "q", "n",
-                                   "since"]],
-             fmt, percent=("rho",), wide=wide, split="source",
-             title="Findings on frozen data: Spearman rho and its CI x100")
+        columns = ["source", "set", "axis", "name", "rule", "class", "rho", "CI×100", "q", "n", "since"]
+        emit(with_band(with_interval(frame))[columns + (SIGNAL_TABLE if wide else [])],
+             fmt, percent=("rho", "partial_rho_time"), wide=wide, split="source",
+             title="Findings on frozen data: Spearman rho and its CI x100" + (SIGNALS_TITLE if wide else ""))
     else:
         emit(frame, fmt)

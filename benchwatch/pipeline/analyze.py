@@ -22,6 +22,7 @@ from benchwatch.analysis.circularity import annotate, classify_pairs, shared_ite
 from benchwatch.analysis.engine import AXIS_COMPUTE, Params, Results, analyze_source
 from benchwatch.analysis.evidence import too_few, with_qvalues
 from benchwatch.analysis.history import asof_dates, known_on
+from benchwatch.analysis.signals import release_dates as model_release_dates
 from benchwatch.identity.resolve import identity_version, resolve
 from benchwatch.settings import Settings
 from benchwatch.sources import catalog, full_registry
@@ -40,6 +41,7 @@ def params_of(settings: Settings) -> Params:
         seed=settings.bootstrap_seed,
         ci_level=settings.ci_level,
         tracking=settings.capability_threshold,
+        subsets=settings.subset_samples,
     )
 
 
@@ -49,7 +51,8 @@ class AnalysisUnit:
 
     The fan-out's unit of work. The model sets of a (source, date) stay in one
     unit because they share one pivot (the pooled set is their union).
-    ``latest`` marks the source's last as-of date, the one residuals are kept for.
+    ``latest`` marks the source's last as-of date, the one residuals are kept for;
+    ``release`` the release date of each of its models where one is known.
     """
 
     source: str
@@ -57,6 +60,7 @@ class AnalysisUnit:
     pooled: bool
     latest: bool
     known: pd.DataFrame
+    release: pd.Series | None = None
 
 
 @dataclass(frozen=True)
@@ -70,6 +74,8 @@ class AnalysisPlan:
     registry: pd.DataFrame  # the registry files and the custom sources' benchmarks
     pooled: dict[str, bool]  # every followed source: whether its pooled set is meaningful
     min_models: int  # below it a row is no result; the tracking family's floor
+    identity: pd.DataFrame  # every stored model's canonical id (``identity.resolve``)
+    release: pd.DataFrame  # source, model, canonical_id, release_date: models with a known release date
 
 
 def plan_analysis(
@@ -89,14 +95,17 @@ def plan_analysis(
     param_dict = _param_dict(params)
     if (not force and last is not None and last["data_version"] == version
             and all(last[k if k != "policy" else "missing_policy"] == v for k, v in param_dict.items())
-            and identity_store.run_identity_version(con, last["run_id"]) == identity_version()):
+            and identity_store.run_identity_version(con, last["run_id"]) == identity_version()
+            and not result_store.lacks_signals(con, last["run_id"])):
         result_store.record_skipped_run(con, started, version, param_dict)
         progress("analysis: nothing new since the last run, skipped")
         return None
     units = []
     sources = catalog(settings)
+    identity = resolve(identity_store.stored_models(con))
     # Each model's kind (base/chat, ``identity.kinds``): a source without its own split is split by it.
-    kinds = resolve(identity_store.stored_models(con))[["source", "model", "kind"]]
+    kinds = identity[["source", "model", "kind"]]
+    release = model_release_dates(identity_store.model_release_dates(con), identity)
     for name, cls in sources.items():
         span = obs.data_span(con, name)
         if span is None:
@@ -104,11 +113,13 @@ def plan_analysis(
         dates = asof_dates(span[0].date(), span[1].date(), settings.asof_frequency)
         history = obs.history_frame(con, name).merge(
             kinds.loc[kinds["source"] == name, ["model", "kind"]], on="model", how="left")
-        units += [AnalysisUnit(name, as_of, cls.pooled, as_of == dates[-1], known_on(history, as_of))
+        own = release[release["source"] == name].set_index("model")["release_date"]
+        units += [AnalysisUnit(name, as_of, cls.pooled, as_of == dates[-1], known_on(history, as_of), own)
                   for as_of in dates]
     progress(f"analysis: {len(units)} (source, as-of date) units")
     return AnalysisPlan(started, version, params, units, full_registry(settings),
-                        {name: cls.pooled for name, cls in sources.items()}, settings.min_models)
+                        {name: cls.pooled for name, cls in sources.items()}, settings.min_models,
+                        identity, release)
 
 
 def analyze_unit(unit: AnalysisUnit, registry: pd.DataFrame, params: Params) -> Results:
@@ -117,7 +128,7 @@ def analyze_unit(unit: AnalysisUnit, registry: pd.DataFrame, params: Params) -> 
     Same results as ``analyze_source`` over all the source's dates: residuals
     only at its last date.
     """
-    results = analyze_source(unit.source, unit.known, registry, unit.pooled, [unit.as_of], params)
+    results = analyze_source(unit.source, unit.known, registry, unit.pooled, [unit.as_of], params, unit.release)
     if not unit.latest:
         results.residuals = pd.DataFrame()
     return results
@@ -128,9 +139,10 @@ def save_analysis(
     progress: Progress = lambda _: None,
 ) -> int:
     """Store the units' results (in plan order) and the cross-source analysis as one run."""
-    identity = resolve_identities(con, progress)
+    identity = resolve_identities(con, progress, plan.identity)
+    release = plan.release.drop_duplicates("canonical_id").set_index("canonical_id")["release_date"]
     results = Results.concat([*parts, cross_source_analysis(con, plan.params, identity, plan.registry,
-                                                                    plan.pooled, progress)])
+                                                                    plan.pooled, progress, release)])
     results.correlations = evidence(classify_correlations(con, results.correlations, plan.registry),
                                     plan.registry, plan.min_models)
     frames = {"axes": results.axes, "loadings": results.loadings, "scores": results.scores,
@@ -170,10 +182,12 @@ def _param_dict(params: Params) -> dict:
             "ci_level": params.ci_level}
 
 
-def resolve_identities(con: duckdb.DuckDBPyConnection, progress: Progress = lambda _: None
-                       ) -> pd.DataFrame:
-    """Resolve every stored model to its canonical id and store the resolution (model_aliases)."""
-    identity = resolve(identity_store.stored_models(con))
+def resolve_identities(con: duckdb.DuckDBPyConnection, progress: Progress = lambda _: None,
+                       identity: pd.DataFrame | None = None) -> pd.DataFrame:
+    """Resolve every stored model to its canonical id (unless ``identity`` is that resolution,
+    made when the run was planned) and store the resolution (model_aliases)."""
+    if identity is None:
+        identity = resolve(identity_store.stored_models(con))
     identity_store.save_identities(con, identity, identity_version())
     rules = identity["match_rule"].value_counts().to_dict()
     progress(f"identity: {len(identity)} models, {identity['canonical_id'].nunique()} canonical ids "
@@ -183,12 +197,13 @@ def resolve_identities(con: duckdb.DuckDBPyConnection, progress: Progress = lamb
 
 def cross_source_analysis(
     con: duckdb.DuckDBPyConnection, params: Params, identity: pd.DataFrame, registry: pd.DataFrame,
-    pooled: dict[str, bool], progress: Progress = lambda _: None,
+    pooled: dict[str, bool], progress: Progress = lambda _: None, release: pd.Series | None = None,
 ) -> Results:
     """Every source with safety benchmarks against the axes other sources give (``analysis.cross``).
 
     As-of dates: the source's releases and last data date; a source without
     a capability axis of its own also gets the newest date of any source.
+    ``release``: canonical id -> model release date, where known.
     """
     spans = {name: obs.data_span(con, name) for name in pooled}
     spans = {name: span for name, span in spans.items() if span is not None}
@@ -210,7 +225,7 @@ def cross_source_analysis(
         progress(f"analysis: {target} against other sources' axes, {len(dates)} as-of date(s)")
         parts.append(cross.analyze_cross_source(target, cross.inputs_for(target, joined, registry),
                                                 registry, pooled[target], dates, params, skip,
-                                                groups=groups))
+                                                groups=groups, release=release))
     return Results.concat(parts)
 
 

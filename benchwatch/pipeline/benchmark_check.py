@@ -19,6 +19,7 @@ from benchwatch.analysis.circularity import INDEPENDENT, annotate, capability_co
 from benchwatch.analysis.classes import Bands
 from benchwatch.analysis.cross import AXIS_PC1_JOINT
 from benchwatch.analysis.engine import AXIS_PC1
+from benchwatch.analysis.signals import in_words, release_dates
 from benchwatch.identity.match import match_names, suggestions
 from benchwatch.settings import Settings
 from benchwatch.sources import full_registry
@@ -39,6 +40,12 @@ class CheckReport:
     results: pd.DataFrame
     axes: pd.DataFrame
     unsuggested: int = 0
+    threshold: float = 0.70  # settings.capability_threshold: where the time note applies
+    saturation_flag: float = 0.5  # settings.saturation_flag
+
+    def signals(self, row: int = 0) -> list[str]:
+        """The signals beside rho of one result row, in words (``analysis.signals.in_words``)."""
+        return in_words(self.results.iloc[row].to_dict(), self.threshold, self.saturation_flag)
 
     @property
     def unmatched(self) -> pd.DataFrame:
@@ -71,7 +78,8 @@ def params_of(con: duckdb.DuckDBPyConnection, settings: Settings) -> CheckParams
     if run is None:
         raise InputError("no analysis run in the database yet: run `benchwatch refresh` first")
     return CheckParams(int(run["resamples"]), int(run["seed"]), float(run["ci_level"]),
-                       settings.min_models, Bands(tracking=settings.capability_threshold))
+                       settings.min_models, Bands(tracking=settings.capability_threshold),
+                       settings.subset_samples)
 
 
 def check_benchmark(
@@ -109,9 +117,12 @@ def check_benchmark(
                            "value": mine["score"] * (-1.0 if lower else 1.0),
                            "model_set": mine["model_set"].where(mine["model_set"].astype(bool), None)})
     label = name or user.benchmark
-    results = circularity_of(check_axes(values, axes, params_of(con, settings)), label,
+    dated = release_dates(identity_store.model_release_dates(con), identity)
+    release = dated.drop_duplicates("canonical_id").set_index("canonical_id")["release_date"]
+    results = circularity_of(check_axes(values, axes, params_of(con, settings), release), label,
                              full_registry(settings))
-    return CheckReport(label, lower, matches, results, axes, unsuggested)
+    return CheckReport(label, lower, matches, results, axes, unsuggested, settings.capability_threshold,
+                       settings.saturation_flag)
 
 
 def circularity_of(results: pd.DataFrame, label: str, registry: pd.DataFrame) -> pd.DataFrame:

@@ -9,6 +9,7 @@ from benchwatch.analysis.adjusted import rank_line
 from benchwatch.analysis.circularity import INDEPENDENT
 from benchwatch.analysis.classes import CORRELATED, INVERSE, SEPARABLE, TRACKING, meaning
 from benchwatch.analysis.cross import AXIS_LABELS
+from benchwatch.analysis.signals import in_words
 from benchwatch.dashboard import charts, ui
 from benchwatch.dashboard.context import Context, current
 from benchwatch.sources import SOURCES
@@ -125,6 +126,7 @@ def scatter(ctx: Context, info: dict, chosen: pd.DataFrame, axis: str, model_set
                f"rho = {_pct(row['rho'])}). The benchmark is shown as published, scale {info['scale']}, "
                f"{'higher' if info['direction'] == 1 else 'lower'} = safer; the dashed line is the fitted "
                "rank-on-rank line (its slope in ranks is Spearman's rho).")
+    beside_rho(ctx, {**row.to_dict(), "scale": info["scale"]})
     if points.empty:
         st.info("No per-model values are stored for this axis at this date.")
         return
@@ -139,6 +141,12 @@ def scatter(ctx: Context, info: dict, chosen: pd.DataFrame, axis: str, model_set
     ui.table(points[["name", "model", "axis_value", "value"]].rename(
         columns={"axis_value": AXIS_LABELS.get(axis, axis), "value": info["name"], "model": "id"}),
         "models at this date", "benchmark-models", height=250)
+
+
+def beside_rho(ctx: Context, row: dict) -> None:
+    """Slope and R², rho over half-samples, saturation and rho with time held fixed, in words."""
+    lines = in_words(row, ctx.settings.capability_threshold, ctx.settings.saturation_flag)
+    st.markdown("**Beside rho**\n\n" + "\n".join(f"- {ui.escape_markdown(line)}" for line in lines))
 
 
 def findings(ctx: Context, info: dict) -> None:

@@ -188,6 +188,18 @@ class TestBenchmark:
         rho = spearmanr(points["PC1"], points["TruthfulQA MC2 (0-shot)"]).statistic
         assert rho == pytest.approx(series["rho"].iloc[3], abs=1e-12)
 
+    def test_beside_rho_says_the_stored_signals_in_words(self, dashboard_db, published, monkeypatch):
+        at = app_test(dashboard_db, monkeypatch, query=self.QUERY, page="views/benchmark.py")
+        no_exception(at)
+        last = published.execute(
+            "SELECT r2, subset_low, subset_high, saturation FROM correlations WHERE source = ? AND benchmark = "
+            "'truthfulqa' AND axis = 'pc1' AND model_set = 'chat' ORDER BY as_of DESC LIMIT 1", [V1]).df().iloc[0]
+        text = next(m.value for m in at.markdown if m.value.startswith("**Beside rho**")).replace("\\", "")
+        assert f"capabilities explain {last['r2']:.0%} of the spread" in text
+        assert f"rho ranges {last['subset_low']:.2f} to {last['subset_high']:.2f}" in text
+        assert f"{last['saturation']:.0%} of the models are within 5% of the scale's floor or ceiling" in text
+        assert "release date" in text
+
     def test_provenance(self, dashboard_db, monkeypatch):
         at = app_test(dashboard_db, monkeypatch, query=self.QUERY, page="pages/benchmark.py")
         provenance = frame_by_column(at, "field").set_index("field")["value"]
