@@ -37,7 +37,7 @@ import numpy as np
 import pandas as pd
 from scipy.stats import rankdata
 
-from benchwatch.analysis.bootstrap import _above_sums, resample_ranks, sort_columns
+from benchwatch.analysis.bootstrap import linear_moments, rho_in_resamples, sort_columns
 from benchwatch.analysis.method import EXACT_MAX_MODELS, MIN_PAIRS, _group_columns_by_mask
 
 SIGNAL_COLUMNS = ["slope", "r2", "subset_low", "subset_high", "saturation", "partial_rho_time", "n_time"]
@@ -167,7 +167,7 @@ def _subset_band(y: np.ndarray, x: np.ndarray, usable: np.ndarray, subsets: int,
     """5th/95th percentile of rho over ``subsets`` half-samples of each column's usable rows.
 
     A half-sample is a 0/1 weight per model, so its ranks follow from one sort of each column
-    (``bootstrap.resample_ranks``, as the bootstrap's counts do): nothing is re-sorted per half-sample.
+    (``bootstrap.rho_in_resamples``, as the bootstrap's counts do): nothing is re-sorted per half-sample.
     Above ``EXACT_MAX_MODELS`` models, as the bootstrap does, each half-sample's rho is taken to first
     order (``_linear_half_rho``).
     """
@@ -192,25 +192,16 @@ def _subset_band(y: np.ndarray, x: np.ndarray, usable: np.ndarray, subsets: int,
 
 
 def _exact_half_rho(x: np.ndarray, y: np.ndarray, w: np.ndarray) -> np.ndarray:
-    """(subsets, k) Spearman rho of each y column with x over each half-sample (0/1 columns of w)."""
+    """(subsets, k) Spearman rho of each y column with x over each half-sample (0/1 columns of w):
+    the bootstrap's exact kernel (``bootstrap.rho_in_resamples``), a weight of 0 leaving a model out."""
     n, subsets = w.shape
-    centre = np.float32((n // 2 + 1) / 2.0)
     xs = sort_columns(x[:, None])
-    wx = w[xs.order[0]]
-    rx_sorted = resample_ranks(wx, xs.first[0], xs.last[0], xs.ties) - centre
-    sxx = np.einsum("ns,ns,ns->s", wx, rx_sorted, rx_sorted, dtype=np.float64)
-    wrx = np.empty_like(w)
-    wrx[xs.order[0]] = wx * rx_sorted
+    counts = np.ascontiguousarray(w.T)
     step = max(1, SUBSET_BLOCK_CELLS // (subsets * n))
     rho = np.empty((subsets, y.shape[1]))
     for start in range(0, y.shape[1], step):
         ys = sort_columns(y[:, start:start + step])
-        wy = w[ys.order]  # (b, n, subsets), each column's models in its own sorted order
-        ry = resample_ranks(wy, ys.first, ys.last, ys.ties) - centre
-        syy = np.einsum("bns,bns,bns->bs", wy, ry, ry, dtype=np.float64)
-        sxy = np.einsum("bns,bns->bs", wrx[ys.order], ry, dtype=np.float64)
-        with np.errstate(invalid="ignore", divide="ignore"):
-            rho[:, start:start + len(ys.order)] = (sxy / np.sqrt(sxx * syy)).T
+        rho[:, start:start + len(ys.order)] = rho_in_resamples(xs, ys, counts)
     return rho
 
 
@@ -220,19 +211,10 @@ def _linear_half_rho(x: np.ndarray, y: np.ndarray, w: np.ndarray) -> np.ndarray:
     Counting each model of a half-sample twice (weights 2 w, summing to n like a bootstrap
     resample's counts) maps its average ranks linearly, so its Spearman rho is the half-sample's;
     those weights then go through the bootstrap's first-order expansion of the rank co-moments
-    (``analysis/bootstrap.py``: ``S(w) ~= S(1) + (w - 1) . g``), one matrix product for all.
+    (``bootstrap.linear_moments``), one matrix product for all.
     """
-    xs, ys = sort_columns(x[:, None]), sort_columns(y)
-    k, n = ys.order.shape
-    centre = (n + 1) / 2.0
-    rx, ry = xs.ranks - centre, ys.ranks - centre
-    by_x = _above_sums(xs, np.vstack([rx, ry]))
-    g = np.vstack([rx * rx + 2.0 * by_x[:1], rx * ry + by_x[1:] + _above_sums(ys, rx),
-                   ry * ry + 2.0 * _above_sums(ys, ry)])
-    base = np.concatenate([[rx[0] @ rx[0]], ry @ rx[0], np.einsum("kn,kn->k", ry, ry)])
-    moments = base + (2.0 * w.T - 1.0) @ g.T
-    with np.errstate(invalid="ignore", divide="ignore"):
-        return moments[:, 1:1 + k] / np.sqrt(moments[:, :1] * moments[:, 1 + k:])
+    moments = linear_moments(sort_columns(x[:, None]), sort_columns(y))
+    return moments.rho((2.0 * w.T - 1.0).astype(np.float32))
 
 
 def _saturation(y: np.ndarray, usable: np.ndarray, floor: np.ndarray, ceiling: np.ndarray) -> np.ndarray:
