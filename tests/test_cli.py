@@ -23,7 +23,8 @@ def test_refresh_stores_every_source_and_the_summary(full_db):
     assert {"open-llm-leaderboard-v2", "helm-safety", "helm-capabilities", "lmarena", "epoch"} <= set(sources)
     sets = {r[0] for r in con.execute(
         "SELECT DISTINCT model_set FROM correlations WHERE source = 'open-llm-leaderboard-v1'").fetchall()}
-    assert sets == {"all", "chat", "fine-tuned", "merges", "pretrained"}
+    # Its own type split; the pooled set holds only the models of no type (issue 20).
+    assert sets == {"all (no split)", "chat", "fine-tuned", "merges", "pretrained"}
 
 
 def test_truthfulqa_history_on_the_v1_leaderboard(full_db):
@@ -31,9 +32,9 @@ def test_truthfulqa_history_on_the_v1_leaderboard(full_db):
                    "--format", "json", "--db", str(full_db))
     assert {"source", "model_set", "axis", "benchmark", "as_of", "rho", "ci_low", "ci_high", "n"} <= set(rows[0])
     series = sorted((r["as_of"], r["rho"], r["n"]) for r in rows
-                    if r["model_set"] == "all" and r["benchmark"] == "truthfulqa" and r["n"] >= 100)
+                    if r["model_set"] == "fine-tuned" and r["benchmark"] == "truthfulqa" and r["n"] >= 100)
     assert len(series) >= 9
-    assert series[-1][0] == "2024-06-19" and series[-1][2] == 6728
+    assert series[-1][0] == "2024-06-19" and series[-1][2] == 3852
     # TruthfulQA drifted toward tracking capabilities over the leaderboard's life.
     assert series[0][1] < 0.6 < 0.75 < series[-1][1]
 
@@ -56,7 +57,8 @@ def test_alerts_json_shape(full_db):
     # so that is a finding, dated when it would have fired, not an alert.
     assert not [a for a in alerts if a["source"] == "open-llm-leaderboard-v1"]
     found = as_json("findings", "--format", "json", "--db", str(full_db))
-    truthful = [f for f in found if f["source"] == "open-llm-leaderboard-v1" and f["model_set"] == "all"]
+    truthful = [f for f in found if f["source"] == "open-llm-leaderboard-v1" and f["model_set"] == "fine-tuned"
+                and f["rule"] == "capability-tracking"]
     assert truthful and truthful[0]["rho"] >= 0.70 and truthful[0]["name"] == "TruthfulQA MC2 (0-shot)"
     assert truthful[0]["since"] < "2024-06-19"  # dated when it would have fired
 

@@ -14,7 +14,7 @@ from benchwatch.analysis.classes import Bands
 from tests.dashboard.helpers import ARTIFACTS, served
 
 CHART = ".vega-embed canvas, .vega-embed svg.marks"
-TRUTHFULQA = "/benchmark?source=open-llm-leaderboard-v1&benchmark=truthfulqa&axis=pc1&model_set=all"
+TRUTHFULQA = "/benchmark?source=open-llm-leaderboard-v1&benchmark=truthfulqa&axis=pc1&model_set=fine-tuned"
 BBQ_ARENA = "/benchmark?source=helm-safety&benchmark=bbq_accuracy&axis=arena&model_set=chat"
 
 
@@ -82,7 +82,7 @@ def test_benchmark_page_in_a_browser(app, page, published):
     assert page.get_by_role("heading", name="TruthfulQA MC2 (0-shot)").count() == 1
     rho, n = published.execute(
         "SELECT rho, n FROM correlations WHERE source = 'open-llm-leaderboard-v1' AND benchmark = 'truthfulqa' "
-        "AND axis = 'pc1' AND model_set = 'all' ORDER BY as_of DESC LIMIT 1").fetchone()
+        "AND axis = 'pc1' AND model_set = 'fine-tuned' ORDER BY as_of DESC LIMIT 1").fetchone()
     assert metric(page, "capabilities correlation") == f"{100 * rho:.1f}"
     assert metric(page, "models (n)") == f"{n:,}"
     for heading in ("Correlation over data time", "Models: benchmark against the capability axis",

@@ -324,7 +324,7 @@ class TestCapabilities:
         no_exception(at)
         assert len(at.get("vega_lite_chart")) == 3  # v1 has eleven dates: the loadings' trend too
         # v1 has no "base" set: the picker falls back, and the dates picker lists v1's as-of points.
-        assert at.selectbox(key="model_set").value in {"all", "chat", "fine-tuned", "merges", "pretrained"}
+        assert at.selectbox(key="model_set").value in {"all (no split)", "chat", "fine-tuned", "merges", "pretrained"}
         assert len(at.selectbox(key="scores_as_of").options) >= 7
 
 
