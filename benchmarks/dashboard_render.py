@@ -43,12 +43,12 @@ APP = REPO_ROOT / "dashboard" / "app.py"
 # Page, and the pickers set on it (as a user would, after it opened).
 PAGES: dict[str, tuple[str | None, dict[str, str]]] = {
     "Overview": (None, {}),
-    "Benchmark": ("pages/benchmark.py", {}),
+    "Benchmark": ("screens/benchmark.py", {}),
     "Benchmark, Open LLM v1 TruthfulQA (largest model set)": (
-        "pages/benchmark.py", {"source": "open-llm-leaderboard-v1", "benchmark": "truthfulqa"}),
-    "Capabilities": ("pages/capabilities.py", {}),
-    "Alerts": ("pages/alerts.py", {}),
-    "Data": ("pages/data.py", {}),
+        "screens/benchmark.py", {"source": "open-llm-leaderboard-v1", "benchmark": "truthfulqa"}),
+    "Capabilities": ("screens/capabilities.py", {}),
+    "Alerts": ("screens/alerts.py", {}),
+    "Data": ("screens/data.py", {}),
 }
 
 

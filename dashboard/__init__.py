@@ -1,7 +1,8 @@
 """The Benchwatch dashboard: a Streamlit app over the published read-only database copy.
 
-``app.py`` is the entry point (``benchwatch dashboard``); ``pages/`` one
-Streamlit page per file; ``data.py`` pins the published copy for a render
+``app.py`` is the entry point (``benchwatch dashboard``); ``screens/`` one
+Streamlit page per file (not ``pages/``: Streamlit would run a folder of that
+name as its own multipage app, around ``app.py``); ``data.py`` pins the published copy for a render
 (``PinnedCopy``); ``actions.py`` the only writes (ack, silence), through the
 writer door. Every query is one of ``storage.views``.
 

@@ -17,12 +17,12 @@ from benchwatch.storage.db import DatabaseUnusable
 st.set_page_config(page_title="Benchwatch", page_icon=":material/monitoring:", layout="wide")
 
 PAGES = [
-    st.Page("pages/overview.py", title="Overview", icon=":material/dashboard:", default=True),
-    st.Page("pages/benchmark.py", title="Benchmark", icon=":material/show_chart:", url_path="benchmark"),
-    st.Page("pages/capabilities.py", title="Capabilities", icon=":material/psychology:", url_path="capabilities"),
-    st.Page("pages/benchmark_check.py", title="Check a benchmark", icon=":material/fact_check:", url_path="check"),
-    st.Page("pages/alerts.py", title="Alerts", icon=":material/notifications:", url_path="alerts"),
-    st.Page("pages/data.py", title="Data", icon=":material/database:", url_path="data"),
+    st.Page("screens/overview.py", title="Overview", icon=":material/dashboard:", default=True),
+    st.Page("screens/benchmark.py", title="Benchmark", icon=":material/show_chart:", url_path="benchmark"),
+    st.Page("screens/capabilities.py", title="Capabilities", icon=":material/psychology:", url_path="capabilities"),
+    st.Page("screens/benchmark_check.py", title="Check a benchmark", icon=":material/fact_check:", url_path="check"),
+    st.Page("screens/alerts.py", title="Alerts", icon=":material/notifications:", url_path="alerts"),
+    st.Page("screens/data.py", title="Data", icon=":material/database:", url_path="data"),
 ]
 
 page = st.navigation(PAGES)

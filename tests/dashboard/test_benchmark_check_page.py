@@ -13,7 +13,7 @@ from benchwatch.sources.tabular import scores_from_bytes
 from benchwatch.storage.publish import published_path
 from tests.dashboard.helpers import ARTIFACTS, RESAMPLES, app_test, refresh, served
 
-PAGE = "pages/benchmark_check.py"
+PAGE = "screens/benchmark_check.py"
 CHART = ".vega-embed canvas, .vega-embed svg.marks"
 
 

@@ -163,7 +163,7 @@ class TestBenchmark:
         assert len(charts) == 2  # the trend and the scatter
 
     def test_toggles_change_the_series_shown(self, dashboard_db, published, monkeypatch):
-        at = app_test(dashboard_db, monkeypatch, query=self.QUERY, page="pages/benchmark.py")
+        at = app_test(dashboard_db, monkeypatch, query=self.QUERY, page="screens/benchmark.py")
         at.toggle(key="only_chosen").set_value(True).run()
         trend = frame_by_column(at, "ci_high", without="rule")
         assert set(trend["model_set"]) == {"chat"} and len(trend) == len(self.series(published))
@@ -177,7 +177,7 @@ class TestBenchmark:
         assert len(frame_by_column(at, "ci_high", without="rule")) == len(merges)
 
     def test_scatter_is_the_models_the_correlation_used(self, dashboard_db, published, monkeypatch):
-        at = app_test(dashboard_db, monkeypatch, query=self.QUERY, page="pages/benchmark.py")
+        at = app_test(dashboard_db, monkeypatch, query=self.QUERY, page="screens/benchmark.py")
         series = self.series(published)
         # An earlier as-of date: the models known then, and their Spearman rho is the stored one.
         as_of = pd.Timestamp(series["as_of"].iloc[3]).strftime("%Y-%m-%d")
@@ -201,14 +201,14 @@ class TestBenchmark:
         assert "release date" in text
 
     def test_provenance(self, dashboard_db, monkeypatch):
-        at = app_test(dashboard_db, monkeypatch, query=self.QUERY, page="pages/benchmark.py")
+        at = app_test(dashboard_db, monkeypatch, query=self.QUERY, page="screens/benchmark.py")
         provenance = frame_by_column(at, "field").set_index("field")["value"]
         assert provenance["source"] == V1 and provenance["benchmark id"] == "truthfulqa_mc2"
         assert provenance["direction"] == "higher = safer" and provenance["scale"] == "0-100"
         assert "Beeching" in provenance["attribution"]
 
     def test_capability_adjusted_ranking_is_the_stored_residuals(self, dashboard_db, published, monkeypatch):
-        at = app_test(dashboard_db, monkeypatch, query=self.QUERY, page="pages/benchmark.py")
+        at = app_test(dashboard_db, monkeypatch, query=self.QUERY, page="screens/benchmark.py")
         ranking = frame_by_column(at, "residual")
         stored = published.execute(
             "SELECT model, residual FROM adjusted_residuals WHERE source = ? AND benchmark = 'truthfulqa' "
@@ -241,7 +241,7 @@ class TestReadable:
     """Issue 15: the paper's figure on every axis, names in pickers, empty cells blank."""
 
     def test_bbq_on_the_arena_axis_shows_the_papers_figure(self, dashboard_db, published, monkeypatch):
-        at = app_test(dashboard_db, monkeypatch, query=BBQ_ARENA, page="pages/benchmark.py")
+        at = app_test(dashboard_db, monkeypatch, query=BBQ_ARENA, page="screens/benchmark.py")
         no_exception(at)
         assert at.header[0].value == "BBQ \\(HELM Safety\\)"
         stored = published.execute(
@@ -259,7 +259,7 @@ class TestReadable:
         assert_no_none(at)
 
     def test_pickers_show_names(self, dashboard_db, monkeypatch):
-        at = app_test(dashboard_db, monkeypatch, query=BBQ_ARENA, page="pages/benchmark.py")
+        at = app_test(dashboard_db, monkeypatch, query=BBQ_ARENA, page="screens/benchmark.py")
         benchmark = at.selectbox(key="benchmark")
         assert "BBQ (HELM Safety) (safety)" in benchmark.options and "bbq_accuracy" not in benchmark.options
         assert "Arena (arena)" in at.selectbox(key="axis").options
@@ -269,13 +269,13 @@ class TestReadable:
     def test_a_circular_pair_is_marked_with_its_reason(self, dashboard_db, monkeypatch):
         at = app_test(dashboard_db, monkeypatch, query={"source": PAPER, "benchmark": "LMSYS_Chatbot_Arena",
                                                         "axis": "arena", "model_set": "chat"},
-                      page="pages/benchmark.py")
+                      page="screens/benchmark.py")
         no_exception(at)
         warning = " ".join(w.value for w in at.warning)
         assert "same construct" in warning and "never alerted" in warning
         assert not at.get("badge") or all("capability" not in b.proto.label for b in at.get("badge"))
 
-    @pytest.mark.parametrize("page", [None, "pages/benchmark.py", "pages/alerts.py", "pages/capabilities.py"])
+    @pytest.mark.parametrize("page", [None, "screens/benchmark.py", "screens/alerts.py", "screens/capabilities.py"])
     def test_no_none_in_any_table_or_metric(self, dashboard_db, monkeypatch, page):
         at = app_test(dashboard_db, monkeypatch, page=page)
         no_exception(at)
@@ -285,7 +285,7 @@ class TestReadable:
 class TestCapabilities:
     def test_axes_loadings_and_ranking_are_the_database(self, dashboard_db, published, monkeypatch):
         at = app_test(dashboard_db, monkeypatch, query={"source": PAPER, "model_set": "chat"},
-                      page="pages/capabilities.py")
+                      page="screens/capabilities.py")
         no_exception(at)
         axes = frame_by_column(at, "explained_variance")
         pc1 = axes[(axes["model_set"] == "chat") & (axes["axis"] == "pc1")]
@@ -306,7 +306,7 @@ class TestCapabilities:
 
     def test_joint_axis_has_the_other_sources_columns(self, dashboard_db, published, monkeypatch):
         at = app_test(dashboard_db, monkeypatch, query={"source": PAPER, "axis": "pc1-joint", "model_set": "chat"},
-                      page="pages/capabilities.py")
+                      page="screens/capabilities.py")
         no_exception(at)
         loadings = frame_by_column(at, "loading")
         stored = published.execute(
@@ -317,7 +317,7 @@ class TestCapabilities:
 
     def test_model_set_picker(self, dashboard_db, monkeypatch):
         at = app_test(dashboard_db, monkeypatch, query={"source": PAPER, "model_set": "chat"},
-                      page="pages/capabilities.py")
+                      page="screens/capabilities.py")
         at.selectbox(key="model_set").set_value("base").run()
         assert len(frame_by_column(at, "rank")) == 27
         at.selectbox(key="source").set_value(V1).run()
@@ -333,7 +333,7 @@ SCORES_EPOCH = "scores-revised:epoch:::"
 
 class TestAlerts:
     def test_history_filters_and_numbers(self, dashboard_db, published, monkeypatch):
-        at = app_test(dashboard_db, monkeypatch, page="pages/alerts.py")
+        at = app_test(dashboard_db, monkeypatch, page="screens/alerts.py")
         no_exception(at)
         stored = published.execute("SELECT alert_key, rule, state, source, value, n FROM alerts").df()
         table = frame_by_column(at, "silenced_until")
@@ -358,7 +358,7 @@ class TestAlerts:
     def test_ack_and_silence_write_through_storage_and_republish(self, dashboard_db, tmp_path, monkeypatch):
         db = copy_database(dashboard_db, tmp_path)
         key = SCORES_EPOCH
-        at = app_test(db, monkeypatch, query={"alert": key}, page="pages/alerts.py")
+        at = app_test(db, monkeypatch, query={"alert": key}, page="screens/alerts.py")
         at.selectbox(key="alert").set_value(key).run()
         at.button(key="ack").click().run()
         no_exception(at)
@@ -381,7 +381,7 @@ class TestAlerts:
 
 class TestData:
     def test_sources_fetches_and_revisions(self, dashboard_db, published, monkeypatch):
-        at = app_test(dashboard_db, monkeypatch, page="pages/data.py")
+        at = app_test(dashboard_db, monkeypatch, page="screens/data.py")
         no_exception(at)
         sources = frame_by_column(at, "attribution")
         assert len(sources) == len(SOURCES) and sources["license"].str.len().gt(0).all()
@@ -408,7 +408,7 @@ class TestData:
         assert revised["new_value"].notna().all()
 
     def test_paper_reproduction_beside_the_reported_values(self, dashboard_db, monkeypatch):
-        at = app_test(dashboard_db, monkeypatch, page="pages/data.py")
+        at = app_test(dashboard_db, monkeypatch, page="screens/data.py")
         open_tab(at, "Paper reproduction")
         check = frame_by_column(at, "agrees")
         assert check["agrees"].all() and len(check) == 5
@@ -424,8 +424,8 @@ class TestData:
         assert len(table) == 163  # the paper's 166 less MACHIAVELLI's three counts
 
 
-@pytest.mark.parametrize("page", [None, "pages/benchmark.py", "pages/capabilities.py", "pages/alerts.py",
-                                  "pages/data.py"])
+@pytest.mark.parametrize("page", [None, "screens/benchmark.py", "screens/capabilities.py", "screens/alerts.py",
+                                  "screens/data.py"])
 def test_no_data_yet_is_a_clear_empty_state(page, tmp_path, monkeypatch):
     at = app_test(tmp_path / "never-refreshed.duckdb", monkeypatch, page=page)
     no_exception(at)

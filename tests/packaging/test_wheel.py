@@ -61,7 +61,7 @@ def test_the_wheel_holds_one_top_level_package_with_its_data(installed):
     assert {n.split("/")[0] for n in names if not n.split("/")[0].endswith(".dist-info")} == {"benchwatch"}
     for data in ("benchwatch/data/aliases.csv", "benchwatch/data/benchmarks/helm-safety.csv",
                  "benchwatch/storage/migrations/001_initial.sql", "benchwatch/deploy/prefect.yaml",
-                 "benchwatch/dashboard/app.py", "benchwatch/dashboard/pages/overview.py",
+                 "benchwatch/dashboard/app.py", "benchwatch/dashboard/screens/overview.py",
                  "benchwatch/cli/__init__.py"):
         assert data in names
 

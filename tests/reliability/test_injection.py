@@ -127,7 +127,7 @@ def test_hostile_names_are_stored_verbatim_and_nothing_was_dropped(hostile_db: P
 
 
 def test_hostile_names_are_shown_as_text_on_the_dashboard(hostile_db: Path, monkeypatch) -> None:
-    at = app_test(hostile_db, monkeypatch, page="pages/data.py")
+    at = app_test(hostile_db, monkeypatch, page="screens/data.py")
     assert not at.exception
     at.session_state["data_tab"] = "Models"
     at.run()

@@ -129,7 +129,7 @@ def test_no_secret_in_the_alerts_artifact(run: dict) -> None:
 
 
 def test_no_secret_on_the_dashboard(run: dict, monkeypatch: pytest.MonkeyPatch) -> None:
-    for page in (None, "pages/alerts.py"):
+    for page in (None, "screens/alerts.py"):
         at = app_test(run["settings"].db, monkeypatch, page=page)
         assert not at.exception
         shown = [str(getattr(e, "value", "")) for e in at.main] + [str(e.value) for e in at.dataframe]

@@ -181,7 +181,7 @@ def _age(delta: pd.Timedelta) -> str:
 def render(ctx: Context) -> None:
     if "benchmark" in st.query_params:
         # A link to one benchmark (an alert notification, say) that landed on the front page.
-        st.switch_page("pages/benchmark.py", query_params=st.query_params.to_dict())
+        st.switch_page("screens/benchmark.py", query_params=st.query_params.to_dict())
     st.title("Benchwatch")
     ctx.require_data()
     open_alerts(ctx)

@@ -66,7 +66,7 @@ def details(ctx: Context, shown: pd.DataFrame) -> None:
                    help=None if pd.isna(alert["measured"]) else f"measured: {alert['measured']:g}")
     st.text(alert["message"] or "")
     if isinstance(alert.get("benchmark"), str) and isinstance(alert.get("axis"), str):
-        st.page_link("pages/benchmark.py", label="Open this benchmark", icon=":material/show_chart:",
+        st.page_link("screens/benchmark.py", label="Open this benchmark", icon=":material/show_chart:",
                      query_params={"source": alert["source"], "benchmark": alert["benchmark"],
                                    "axis": alert["axis"], "model_set": alert["model_set"]})
     history = ctx.read(views.alert_events, key)
