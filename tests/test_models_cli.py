@@ -60,7 +60,7 @@ def test_helm_safety_against_four_axes_at_the_latest_point(db):
         assert row["model_set"] == "chat" and row["n"] >= 30
         assert row["ci_low"] <= row["rho"] <= row["ci_high"]
     assert {a: grid[("harm_bench_safety_score", a)]["n"] for a in ("eci", "arena", "compute", "pc1-joint")} == {
-        "eci": 56, "arena": 55, "compute": 32, "pc1-joint": 45}
+        "eci": 53, "arena": 55, "compute": 32, "pc1-joint": 45}  # eci: model groups (one point each)
     assert grid[("bbq_accuracy", "arena")]["rho"] == pytest.approx(0.7529, abs=5e-4)
 
 
@@ -92,6 +92,17 @@ def known(con, source: str, benchmark: str, day: date) -> pd.DataFrame:
     return frame.sort_values("valid_from").drop_duplicates("canonical_id", keep="last")
 
 
+def group_points(con, merged: pd.DataFrame) -> pd.DataFrame:
+    """ECI is one value per Epoch model group: one point per group, the mean over its versions
+    (a model without a group is its own point)."""
+    groups = con.execute(
+        """SELECT a.canonical_id, min(json_extract_string(m.metadata, '$.model_group')) AS model_group
+           FROM models m JOIN model_aliases a ON a.source = m.source AND a.model = m.model
+           WHERE json_extract_string(m.metadata, '$.model_group') IS NOT NULL GROUP BY a.canonical_id""").df()
+    point = merged["canonical_id"].map(groups.set_index("canonical_id")["model_group"])
+    return merged.groupby(point.fillna(merged["canonical_id"]))[["value", "value_axis"]].mean()
+
+
 @pytest.mark.parametrize("day, axis, source, column", [
     (NEWEST, "eci", "epoch", "eci"), (NEWEST, "arena", "lmarena", "rating"),
     (NEWEST, "compute", "epoch", "training_compute_flop"), ("2025-06-11", "arena", "lmarena", "rating"),
@@ -105,6 +116,8 @@ def test_joined_correlations_equal_a_pandas_merge_and_scipy(db, day, axis, sourc
         for benchmark in HELM_SAFETY:
             merged = known(con, "helm-safety", benchmark, when).merge(
                 axis_values, on="canonical_id", suffixes=("", "_axis"))
+            if axis == "eci":
+                merged = group_points(con, merged)
             row = next(r for r in rows if r["benchmark"] == benchmark)
             assert row["n"] == len(merged)
             # JSON carries 10 significant digits
@@ -144,7 +157,14 @@ def test_unmatched_models_come_with_suggestions_never_applied(db):
 
 def test_adjusted_lists_who_is_safer_than_capabilities_predict(db):
     rows = as_json(db, "adjusted", "--benchmark", "harmbench", "--axis", "eci")
-    assert {r["model_set"] for r in rows} == {"chat"} and len(rows) == 56
+    con = connect(db, read_only=True)
+    try:
+        both = known(con, "helm-safety", "harm_bench_safety_score", date.fromisoformat(NEWEST)).merge(
+            known(con, "epoch", "eci", date.fromisoformat(NEWEST)), on="canonical_id")
+    finally:
+        con.close()
+    # Residuals are per model (who is safer than capabilities predict), not per ECI group.
+    assert {r["model_set"] for r in rows} == {"chat"} and len(rows) == len(both) == 55
     residuals = [r["residual"] for r in rows]
     assert residuals == sorted(residuals, reverse=True)
     assert sum(residuals) == pytest.approx(0.0, abs=1e-9)
