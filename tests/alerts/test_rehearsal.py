@@ -7,10 +7,11 @@ v2 snapshots. The rehearsal starts from ``refresh --replay --until
 September revised 114 values, so ``scores-revised`` is already firing) and
 then brings the rest of the history in as new data:
 
-- until 2024-12-15: the paper (published 2024-10-01: every safety
-  benchmark at rho >= 0.70 is a capability-tracking *finding*, since the
-  paper's matrices are frozen: stored, never told) and v2's November MATH
-  rescoring (834 values: scores-revised fires again);
+- until 2024-12-15: the paper (published 2024-10-01: a safety benchmark
+  decided capability-tracking with q <= 0.05 would be a *finding*, since the
+  paper's matrices are frozen: stored, never told; with 27 models none
+  survives the false-discovery control across that date's tests) and v2's
+  November MATH rescoring (834 values: scores-revised fires again);
 - plain: v2's Dec 2024 snapshot (new layout: schema-changed fires; nothing
   material revised: scores-revised resolves), Feb 2025 (layout stable:
   schema-changed resolves; 2,289 MATH values rescored: fires), Mar 2025
@@ -55,13 +56,17 @@ def test_rehearsal_delivers_each_new_change_exactly_once(db, data_dir, receivers
     told = news(first)
     history = result_store.correlations(con, as_of="all", source=PAPER)
     paper_firing = capability_tracking(history, 0.70, 0.05, min_models=10, alert_fdr=0.05)
-    assert len(paper_firing) > 50
-    # The paper's matrices are frozen: what fires there is a finding, stored and never told.
+    # Several paper rows are decided capability-tracking by their intervals, but across the hundreds of
+    # tests of 2024-10-01 none has q <= 0.05 (issue 21): no finding. TruthfulQA MC1 (chat), rho 81.2,
+    # is only possibly capability-tracking: its lower bound is below 0.70.
+    assert len(capability_tracking(history, 0.70, 0.05, min_models=10, alert_fdr=1.0)) >= 5
+    assert paper_firing == [] and history["q"].min() > 0.05
     assert told == [("FIRING", SCORES)]
     found = list_findings(con, source=PAPER)
-    assert set(found["key"]) == {t.key for t in paper_firing if t.state == "firing"}
-    mc1 = found.set_index("key").loc[MC1_CHAT]
-    assert 100 * mc1["rho"] == pytest.approx(81.2, abs=0.05) and mc1["name"] == "TruthfulQA MC1"
+    assert found.empty
+    mc1 = history[(history["benchmark"] == "truthfulqa_mc1") & (history["model_set"] == "chat")
+                  & (history["axis"] == "pc1")].iloc[0]
+    assert 100 * mc1["rho"] == pytest.approx(81.2, abs=0.05) and mc1["ci_low"] < 0.70
     assert not alert_store.list_alerts(con)["source"].eq(PAPER).any()
     # One message per channel: the rescoring, named in words.
     assert len(hook.received) == 1 and len(mail.messages) == 1
@@ -94,7 +99,7 @@ def test_rehearsal_delivers_each_new_change_exactly_once(db, data_dir, receivers
     assert len(hook.received) == 6 and len(mail.messages) == 6
 
     listed = alert_store.list_alerts(con).set_index("alert_key")
-    assert MC1_CHAT not in listed.index and MC1_CHAT in set(list_findings(con, source=PAPER)["key"])
+    assert MC1_CHAT not in listed.index and MC1_CHAT not in set(list_findings(con, source=PAPER)["key"])
     assert listed.loc[SCORES, ["state", "delivery"]].tolist() == ["resolved", "sent"]
     attempts = alert_store.notifications(con)
     assert set(attempts["status"]) == {"sent"} and len(attempts) == 2 * (len(told) + 5)
@@ -104,5 +109,5 @@ def test_rehearsal_delivers_each_new_change_exactly_once(db, data_dir, receivers
     # keeps every one of these alerts quiet.
     safety = history[history["category"] == "safety"]
     assert safety["n"].max() == 27
-    assert capability_tracking(history, 0.70, 0.05, min_models=28, alert_fdr=0.05) == []
+    assert capability_tracking(history, 0.70, 0.05, min_models=28, alert_fdr=1.0) == []
     con.close()

@@ -194,3 +194,32 @@ def test_arena_style_control_is_its_own_axis_and_factuality_a_safety_target(join
     assert rho == pytest.approx(spearmanr(pair["f"], pair["a"]).statistic, abs=1e-12)
     assert n == len(pair) == 9
     assert {"arena", "eci"} <= set(own.correlations.loc[own.correlations["benchmark"] == "factuality_rating", "axis"])
+
+
+def test_pc1_joint_is_recomputed_without_a_component_the_target_shares_items_with(joined):
+    """A safety column measured on GPQA's items (registry ``shares_items_with``) is correlated with the
+    joint PC1 refitted without epoch:gpqa, and its row says so."""
+    from benchwatch.analysis.method import capability_axis
+
+    rng = np.random.default_rng(9)
+    skill = joined["epoch"].query("benchmark == 'gpqa'").set_index("canonical_id")["value"]
+    mmlu = {m: s + rng.normal(scale=0.3) for m, s in skill.items()}
+    joined = {**joined, "epoch": pd.concat([joined["epoch"], rows("epoch", "mmlu", mmlu, valid_from=T1)],
+                                           ignore_index=True)}
+    registry = pd.concat([REGISTRY, pd.DataFrame([("epoch", "mmlu", "capability", 1)], columns=REGISTRY.columns)],
+                         ignore_index=True)
+    registry = registry.assign(benchmark_id=registry["column"],
+                               shares_items_with=np.where(registry["column"] == "harm", "gpqa", ""))
+    got = analyze_cross_source("helm-safety", joined, registry, True, [T3.date()], Params(resamples=0))
+    rows_ = got.correlations.set_index(["axis", "benchmark"])
+    assert rows_.loc[("pc1-joint", "harm"), "relation_reason"] == (
+        "pc1-joint recomputed without epoch:gpqa (measured on the same items)")
+    assert rows_.loc[("pc1-joint", "refusals"), "relation_reason"] == ""
+    latest = {s: newest_values(f) for s, f in joined.items()}
+    members = pd.Index(sorted(joined["helm-safety"]["canonical_id"].unique()))
+    rest = joint_capabilities(latest, registry, members, 0.5).drop(columns=["epoch:gpqa"])
+    pc1 = capability_axis(rest)
+    harm = joined["helm-safety"].query("benchmark == 'harm'").set_index("canonical_id")["value"]
+    pair = pd.DataFrame({"harm": harm, "pc1": pc1.scores}).dropna()
+    assert rows_.loc[("pc1-joint", "harm"), "rho"] == pytest.approx(
+        spearmanr(pair["harm"], pair["pc1"]).statistic, abs=1e-12)
