@@ -63,7 +63,9 @@ def assert_same_as_stored(report: dict, db: Path) -> None:
     got = got[got["axis_source"] == "helm-safety"].set_index("axis")
     assert set(got.index) == set(expected.index) and len(got) >= 3  # eci, compute, pc1-joint...
     for axis, row in expected.iterrows():
-        for column in ("rho", "ci_low", "ci_high"):
+        # A stored PC1 was re-fitted inside every resample (``axis_refit``); check reads the axis as
+        # stored and cannot re-fit it, so there only rho and n (and the signals) must agree.
+        for column in ("rho",) if row["axis_refit"] else ("rho", "ci_low", "ci_high"):
             assert got.loc[axis, column] == pytest.approx(row[column], abs=1e-12), (axis, column)
         assert got.loc[axis, "n"] == row["n"]
         # The signals beside rho too (a file states no scale: no saturation).
