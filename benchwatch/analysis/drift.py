@@ -20,7 +20,10 @@ from dataclasses import dataclass
 import numpy as np
 import pandas as pd
 
-from benchwatch.analysis.method import MIN_PAIRS, resample_counts, weighted_ranks
+from benchwatch.analysis.engine import (
+    AXIS_COMPUTE, AXIS_PC1, Params, model_sets, oriented_matrix, split_by_kind, target_mask,
+)
+from benchwatch.analysis.method import MIN_PAIRS, capability_axis, resample_counts, weighted_ranks
 from benchwatch.analysis.multiplicity import bh_qvalues
 
 COLUMNS = ["change", "change_low", "change_high", "n_paired", "p"]
@@ -92,3 +95,81 @@ def rho_change(
 def drift_qvalues(tests: pd.DataFrame) -> pd.Series:
     """q-values of the drift tests' ``p`` across every series tested (one family per run)."""
     return pd.Series(bh_qvalues(tests["p"].to_numpy(dtype=float)), index=tests.index, name="q")
+
+
+DRIFT_COLUMNS = ["drift_change", "p_drift"]
+
+
+def _set_axes(wide: pd.DataFrame, registry: pd.DataFrame, params: Params) -> dict[str, pd.Series]:
+    """The source's own axes over one set's models at one date: PC1 fitted on that date's models
+    (as the row's rho is), and the compute column where the source has one."""
+    category = registry.set_index("column")["category"].reindex(wide.columns)
+    axes = {}
+    pc1 = capability_axis(wide.loc[:, category == "capability"], params.policy, params.seed)
+    if pc1 is not None:
+        axes[AXIS_PC1] = pc1.scores
+    compute = wide.loc[:, category == "compute"]
+    if compute.shape[1]:
+        axes[AXIS_COMPUTE] = compute.iloc[:, 0].dropna()
+    return axes
+
+
+def _set_matrices(known: pd.DataFrame, registry: pd.DataFrame, pooled: bool) -> dict[str, pd.DataFrame]:
+    """Each model set's oriented models x columns matrix at one date (as ``engine.analyze_source`` splits)."""
+    if known.empty:
+        return {}
+    wide = oriented_matrix(known, registry)
+    sets = model_sets(split_by_kind(known.drop_duplicates("model")), pooled)
+    return {name: wide.loc[wide.index.intersection(members)] for name, members in sets.items()}
+
+
+def series_changes(
+    source: str, known_from: pd.DataFrame, known_to: pd.DataFrame, registry: pd.DataFrame, pooled: bool, params: Params,
+) -> pd.DataFrame:
+    """The paired drift test of every (model_set, axis, benchmark) series of one source between two dates.
+
+    ``known_from``/``known_to``: the rows known at the previous and at this as-of date
+    (``history.known_on``). Own axes only (PC1 and compute). PC1 is the axis each date's rho
+    uses, fitted on that date's models, and held fixed inside the resamples: re-fitting it per
+    resample, as the rho's interval does, would multiply the cost by the number of series for
+    an axis whose noise the pairing already mostly cancels. Returns model_set, axis, benchmark,
+    drift_change, p_drift; empty when a date has nothing.
+    """
+    registry = registry[registry["source"] == source]
+    before, after = _set_matrices(known_from, registry, pooled), _set_matrices(known_to, registry, pooled)
+    rows = []
+    for name in before.keys() & after.keys():
+        rows += _set_changes(name, before[name], after[name], registry, params)
+    return pd.DataFrame(rows, columns=["model_set", "axis", "benchmark", *DRIFT_COLUMNS])
+
+
+def _set_changes(
+    name: str, before: pd.DataFrame, after: pd.DataFrame, registry: pd.DataFrame, params: Params
+) -> list[dict]:
+    """One model set's tests: every target column present at both dates against every axis of both."""
+    axes_from, axes_to = _set_axes(before, registry, params), _set_axes(after, registry, params)
+    targets = after.columns[target_mask(registry, after.columns).to_numpy()].intersection(before.columns)
+    models = before.index.union(after.index)
+    rows = []
+    for axis in axes_from.keys() & axes_to.keys():
+        y_from, y_to = (axes_from[axis].reindex(models).to_numpy(float), axes_to[axis].reindex(models).to_numpy(float))
+        for benchmark in targets:
+            change = rho_change(before[benchmark].reindex(models).to_numpy(float), y_from,
+                                after[benchmark].reindex(models).to_numpy(float), y_to,
+                                params.resamples, params.seed)
+            rows.append({"model_set": name, "axis": axis, "benchmark": benchmark,
+                         "drift_change": change.change, "p_drift": change.p})
+    return rows
+
+
+def run_qvalues(correlations: pd.DataFrame) -> pd.Series:
+    """q_drift of every row with a drift test: BH within each as-of date over every series the run
+    tested at that date (all sources, sets, axes and benchmarks; ``drift_qvalues``). One family per
+    date, because the rule acts on each date's tests as they arrive, not on the history at once."""
+    q = pd.Series(np.nan, index=correlations.index, name="q_drift")
+    if "p_drift" not in correlations:
+        return q
+    tested = correlations[correlations["p_drift"].notna()]
+    for _, family in tested.groupby("as_of"):
+        q[family.index] = drift_qvalues(family.rename(columns={"p_drift": "p"})).to_numpy()
+    return q

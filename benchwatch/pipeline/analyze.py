@@ -19,6 +19,7 @@ from benchwatch.analysis import cross
 from benchwatch.analysis.adjusted import METHOD as RESIDUAL_METHOD
 from benchwatch.analysis.adjusted import latest_residuals
 from benchwatch.analysis.circularity import annotate, classify_pairs, shared_items
+from benchwatch.analysis.drift import run_qvalues, series_changes
 from benchwatch.analysis.engine import AXIS_COMPUTE, Params, Results, analyze_source
 from benchwatch.analysis.evidence import too_few, with_qvalues
 from benchwatch.analysis.history import asof_dates, known_on
@@ -52,7 +53,8 @@ class AnalysisUnit:
     The fan-out's unit of work. The model sets of a (source, date) stay in one
     unit because they share one pivot (the pooled set is their union).
     ``latest`` marks the source's last as-of date, the one residuals are kept for;
-    ``release`` the release date of each of its models where one is known.
+    ``release`` the release date of each of its models where one is known; ``previous`` the
+    rows known at the source's previous as-of date (None at its first), for the drift test.
     """
 
     source: str
@@ -61,6 +63,7 @@ class AnalysisUnit:
     latest: bool
     known: pd.DataFrame
     release: pd.Series | None = None
+    previous: pd.DataFrame | None = None
 
 
 @dataclass(frozen=True)
@@ -114,8 +117,10 @@ def plan_analysis(
         history = obs.history_frame(con, name).merge(
             kinds.loc[kinds["source"] == name, ["model", "kind"]], on="model", how="left")
         own = release[release["source"] == name].set_index("model")["release_date"]
-        units += [AnalysisUnit(name, as_of, cls.pooled, as_of == dates[-1], known_on(history, as_of), own)
-                  for as_of in dates]
+        known = [known_on(history, as_of) for as_of in dates]
+        units += [AnalysisUnit(name, as_of, cls.pooled, as_of == dates[-1], known[i], own,
+                               known[i - 1] if i else None)
+                  for i, as_of in enumerate(dates)]
     progress(f"analysis: {len(units)} (source, as-of date) units")
     return AnalysisPlan(started, version, params, units, full_registry(settings),
                         {name: cls.pooled for name, cls in sources.items()}, settings.min_models,
@@ -131,7 +136,18 @@ def analyze_unit(unit: AnalysisUnit, registry: pd.DataFrame, params: Params) -> 
     results = analyze_source(unit.source, unit.known, registry, unit.pooled, [unit.as_of], params, unit.release)
     if not unit.latest:
         results.residuals = pd.DataFrame()
+    results.correlations = with_drift_test(results.correlations, unit, registry, params)
     return results
+
+
+def with_drift_test(correlations: pd.DataFrame, unit: AnalysisUnit, registry: pd.DataFrame,
+                    params: Params) -> pd.DataFrame:
+    """The unit's rows with the paired drift test since the source's previous as-of date
+    (``drift.series_changes``); rows without one (first date, cross axes) keep NULL."""
+    if correlations.empty or unit.previous is None:
+        return correlations
+    tests = series_changes(unit.source, unit.previous, unit.known, registry, unit.pooled, params)
+    return correlations.merge(tests, on=["model_set", "axis", "benchmark"], how="left")
 
 
 def save_analysis(
@@ -145,6 +161,8 @@ def save_analysis(
                                                                     plan.pooled, progress, release)])
     results.correlations = evidence(classify_correlations(con, results.correlations, plan.registry),
                                     plan.registry, plan.min_models)
+    if len(results.correlations):
+        results.correlations["q_drift"] = run_qvalues(results.correlations)
     frames = {"axes": results.axes, "loadings": results.loadings, "scores": results.scores,
               "correlations": results.correlations}
     run_id = result_store.save_run(con, plan.started, plan.data_version, _param_dict(plan.params), frames)
