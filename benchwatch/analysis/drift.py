@@ -21,7 +21,13 @@ import numpy as np
 import pandas as pd
 
 from benchwatch.analysis.engine import (
-    AXIS_COMPUTE, AXIS_PC1, Params, model_sets, oriented_matrix, split_by_kind, target_mask,
+    AXIS_COMPUTE,
+    AXIS_PC1,
+    Params,
+    model_sets,
+    oriented_matrix,
+    split_by_kind,
+    target_mask,
 )
 from benchwatch.analysis.method import MIN_PAIRS, capability_axis, resample_counts, weighted_ranks
 from benchwatch.analysis.multiplicity import bh_qvalues
