@@ -20,6 +20,7 @@ from dataclasses import dataclass
 import numpy as np
 import pandas as pd
 
+from benchwatch.analysis.circularity import INDEPENDENT
 from benchwatch.analysis.engine import (
     AXIS_COMPUTE,
     AXIS_PC1,
@@ -30,7 +31,7 @@ from benchwatch.analysis.engine import (
     target_mask,
 )
 from benchwatch.analysis.method import MIN_PAIRS, capability_axis, resample_counts, weighted_ranks
-from benchwatch.analysis.multiplicity import bh_qvalues
+from benchwatch.analysis.multiplicity import bh_qvalues, family_qvalues
 
 COLUMNS = ["change", "change_low", "change_high", "n_paired", "p"]
 
@@ -205,14 +206,17 @@ def _set_changes(
     return rows
 
 
-def run_qvalues(correlations: pd.DataFrame) -> pd.Series:
-    """q_drift of every row with a drift test: BH within each as-of date over every series the run
-    tested at that date (all sources, sets, axes and benchmarks; ``drift_qvalues``). One family per
-    date, because the rule acts on each date's tests as they arrive, not on the history at once."""
-    q = pd.Series(np.nan, index=correlations.index, name="q_drift")
+def run_qvalues(correlations: pd.DataFrame, category: pd.Series, min_models: int) -> pd.Series:
+    """q_drift: BH over each as-of date's drift family, NaN outside it.
+
+    The family is every row of the run at one as-of date that could fire the drift rule: a safety
+    benchmark (``category``), independent of its axis, over at least ``min_models`` models, with a
+    ``p_drift`` (all sources, sets and own axes). One family per date, as for the tracking claim
+    (``analysis.evidence``), because the rule acts on each date's tests as they arrive.
+    """
     if "p_drift" not in correlations:
-        return q
-    tested = correlations[correlations["p_drift"].notna()]
-    for _, family in tested.groupby("as_of"):
-        q[family.index] = drift_qvalues(family.rename(columns={"p_drift": "p"})).to_numpy()
-    return q
+        return pd.Series(np.nan, index=correlations.index, name="q_drift")
+    relation = correlations["relation"].fillna(INDEPENDENT) if "relation" in correlations else INDEPENDENT
+    family = ((category.reindex(correlations.index) == "safety") & (relation == INDEPENDENT)
+              & (correlations["n"].fillna(0) >= min_models) & np.isfinite(correlations["p_drift"].astype(float)))
+    return family_qvalues(correlations, family, ["as_of"], "p_drift").rename("q_drift")

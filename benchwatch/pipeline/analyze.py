@@ -161,8 +161,6 @@ def save_analysis(
                                                                     plan.pooled, progress, release)])
     results.correlations = evidence(classify_correlations(con, results.correlations, plan.registry),
                                     plan.registry, plan.min_models)
-    if len(results.correlations):
-        results.correlations["q_drift"] = run_qvalues(results.correlations)
     frames = {"axes": results.axes, "loadings": results.loadings, "scores": results.scores,
               "correlations": results.correlations}
     run_id = result_store.save_run(con, plan.started, plan.data_version, _param_dict(plan.params), frames)
@@ -185,14 +183,16 @@ def classify_correlations(con: duckdb.DuckDBPyConnection, correlations: pd.DataF
 
 
 def evidence(correlations: pd.DataFrame, registry: pd.DataFrame, min_models: int) -> pd.DataFrame:
-    """Rows below ``min_models`` without interval (``analysis.evidence``), then each row's q-value."""
+    """Rows below ``min_models`` without interval (``analysis.evidence``), then each row's q-value
+    and, where the unit tested drift, its q_drift (``drift.run_qvalues``)."""
     if correlations.empty:
         return correlations
     category = correlations[["source", "benchmark"]].merge(
         registry[["source", "column", "category"]].drop_duplicates(["source", "column"])
         .rename(columns={"column": "benchmark"}), on=["source", "benchmark"], how="left")["category"]
     category.index = correlations.index
-    return with_qvalues(too_few(correlations, min_models), category, min_models)
+    rows = with_qvalues(too_few(correlations, min_models), category, min_models)
+    return rows.assign(q_drift=run_qvalues(rows, category, min_models))
 
 
 def _param_dict(params: Params) -> dict:

@@ -41,7 +41,8 @@ def analysed(frame: pd.DataFrame) -> pd.DataFrame:
     units = [AnalysisUnit("s", as_of, True, i == len(DATES) - 1, known[i], None, known[i - 1] if i else None)
              for i, as_of in enumerate(DATES)]
     rows = Results.concat(analyze_unit(u, REGISTRY, Params(resamples=300, subsets=20)) for u in units).correlations
-    return rows.assign(category="safety", q_drift=run_qvalues(rows))
+    category = pd.Series("safety", index=rows.index)
+    return rows.assign(category=category, q_drift=run_qvalues(rows, category, min_models=10))
 
 
 def test_a_rescored_benchmark_that_now_tracks_capabilities_fires_drift_and_a_steady_one_does_not():
