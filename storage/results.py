@@ -46,6 +46,18 @@ def lacks_signals(con: duckdb.DuckDBPyConnection, run_id: int) -> bool:
                        [run_id]).fetchone()[0]
 
 
+def lacks_drift_test(con: duckdb.DuckDBPyConnection, run_id: int) -> bool:
+    """A run stored before migration 014: no row carries a drift test though some own-axis series
+    has a rho at two as-of dates, so the next analysis recomputes even if nothing else changed."""
+    return con.execute(
+        """
+        SELECT NOT EXISTS (SELECT 1 FROM correlations WHERE run_id = $run AND drift_change IS NOT NULL)
+           AND EXISTS (SELECT 1 FROM correlations WHERE run_id = $run AND rho IS NOT NULL
+                       AND axis IN ('pc1', 'compute')
+                       GROUP BY source, model_set, axis, benchmark HAVING count(DISTINCT as_of) > 1)
+        """, {"run": run_id}).fetchone()[0]
+
+
 def save_run(
     con: duckdb.DuckDBPyConnection,
     started_at,

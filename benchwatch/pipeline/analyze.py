@@ -99,7 +99,8 @@ def plan_analysis(
     if (not force and last is not None and last["data_version"] == version
             and all(last[k if k != "policy" else "missing_policy"] == v for k, v in param_dict.items())
             and identity_store.run_identity_version(con, last["run_id"]) == identity_version()
-            and not result_store.lacks_signals(con, last["run_id"])):
+            and not result_store.lacks_signals(con, last["run_id"])
+            and not result_store.lacks_drift_test(con, last["run_id"])):
         result_store.record_skipped_run(con, started, version, param_dict)
         progress("analysis: nothing new since the last run, skipped")
         return None
