@@ -9,7 +9,9 @@ model known at one date only enters that date's rho. Each resample gives
 rho_to - rho_from; the one-sided p-value of "rho rose" is the share of
 resampled changes at or below zero (add-one smoothed), and q-values across
 the tested series (``analysis.multiplicity``) control the false discovery rate.
-Pure: arrays in, numbers out.
+``series_changes`` runs the test on one source's series between two as-of dates
+(``pipeline.analyze`` calls it per unit), ``run_qvalues`` gives a run's q_drift.
+Pure: arrays and frames in, numbers and frames out.
 """
 
 from __future__ import annotations
