@@ -13,6 +13,8 @@ from benchwatch.storage.db import transaction, utcnow
 EVIDENCE = ["interval", "axis_refit", "p_tracking", "p_positive", "p_inverse", "q", "note"]
 # Beside rho on every correlation row (``analysis.signals``; migration 013).
 SIGNAL_COLUMNS = ["slope", "r2", "subset_low", "subset_high", "saturation", "partial_rho_time", "n_time"]
+# The paired drift test since the series' previous as-of date (``analysis.drift``; migration 014).
+DRIFT_COLUMNS = ["drift_change", "p_drift", "q_drift"]
 
 RESULT_TABLES = {
     "axes": ("capability_axes", ["run_id", "source", "model_set", "axis", "as_of", "n_models",
@@ -21,7 +23,7 @@ RESULT_TABLES = {
     "scores": ("capability_scores", ["run_id", "source", "model_set", "axis", "as_of", "model", "score"]),
     "correlations": ("correlations", ["run_id", "source", "model_set", "axis", "benchmark", "as_of",
                                       "rho", "ci_low", "ci_high", "n", "relation", "relation_reason",
-                                      *EVIDENCE, *SIGNAL_COLUMNS]),
+                                      *EVIDENCE, *SIGNAL_COLUMNS, *DRIFT_COLUMNS]),
 }
 
 
@@ -42,6 +44,18 @@ def lacks_signals(con: duckdb.DuckDBPyConnection, run_id: int) -> bool:
     analysis recomputes even if nothing else changed."""
     return con.execute("SELECT count(*) > 0 FROM correlations WHERE run_id = ? AND rho IS NOT NULL AND slope IS NULL",
                        [run_id]).fetchone()[0]
+
+
+def lacks_drift_test(con: duckdb.DuckDBPyConnection, run_id: int) -> bool:
+    """A run stored before migration 014: no row carries a drift test though some own-axis series
+    has a rho at two as-of dates, so the next analysis recomputes even if nothing else changed."""
+    return con.execute(
+        """
+        SELECT NOT EXISTS (SELECT 1 FROM correlations WHERE run_id = $run AND drift_change IS NOT NULL)
+           AND EXISTS (SELECT 1 FROM correlations WHERE run_id = $run AND rho IS NOT NULL
+                       AND axis IN ('pc1', 'compute')
+                       GROUP BY source, model_set, axis, benchmark HAVING count(DISTINCT as_of) > 1)
+        """, {"run": run_id}).fetchone()[0]
 
 
 def save_run(
@@ -109,7 +123,7 @@ def correlations(
         return pd.DataFrame(columns=["source", "model_set", "axis", "benchmark", "as_of", "rho",
                                      "ci_low", "ci_high", "n", "relation", "relation_reason", *EVIDENCE,
                                      "name", "category", "safety_area", "direction", "benchmark_id", "scale",
-                                     *SIGNAL_COLUMNS])
+                                     *SIGNAL_COLUMNS, *DRIFT_COLUMNS])
     filters, params = ["c.run_id = ?"], [run["run_id"]]
     for column, value in (("source", source), ("model_set", model_set), ("axis", axis),
                           ("benchmark", benchmark)):
@@ -130,7 +144,7 @@ def correlations(
                coalesce(c.relation, 'independent') AS relation, coalesce(c.relation_reason, '') AS relation_reason,
                c.interval, c.axis_refit, c.p_tracking, c.p_positive, c.p_inverse, c.q, coalesce(c.note, '') AS note,
                b.name, b.category, b.safety_area, b.direction, b.benchmark_id, b.scale,
-               {', '.join(f"c.{column}" for column in SIGNAL_COLUMNS)}
+               {', '.join(f"c.{column}" for column in [*SIGNAL_COLUMNS, *DRIFT_COLUMNS])}
         FROM correlations c
         LEFT JOIN benchmarks b ON b.source = c.source AND b."column" = c.benchmark
         WHERE {' AND '.join(filters)}

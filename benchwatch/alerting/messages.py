@@ -91,10 +91,12 @@ def describe(row: Mapping[str, Any]) -> str:
         name = text(row.get("benchmark_name")) or row.get("benchmark")
         value = _num(row.get("value"))
         what = "rho" if rule == CAPABILITY_TRACKING else "rise"
+        tested = ""
         if rule == DRIFT and details.get("rise") is not None:
             value = _num(details["rise"])
+            tested = f", q {_num(details['q_drift'], '.3g')}" if details.get("q_drift") is not None else ""
         return (f"{name} ({source}), {row.get('model_set')}, {axis_label(row.get('axis'))} axis: "
-                f"{what} {value}")
+                f"{what} {value}{tested}")
     resolved = row.get("state") == "resolved"
     if rule == SCORES_REVISED:
         if resolved:
@@ -171,10 +173,10 @@ def body(row: Mapping[str, Any], dashboard_url: str, ci_level: float, kind: str 
                 lines.append(f"- rise {_num(details['rise'])} (threshold {_num(row.get('threshold'))})")
             lines.append(f"- rise threshold {_num(row.get('threshold'))} within "
                          f"{details.get('window_days')} days; criterion: {details.get('criterion')}")
-            if "from_rho" in details:
-                lines.append(f"- from rho {_num(details['from_rho'])} [{_num(details.get('from_ci_low'))}, "
-                             f"{_num(details.get('from_ci_high'))}] on {details['from_as_of']} "
-                             f"(n = {details.get('from_n')})")
+            if details.get("q_drift") is not None:
+                lines.append(f"- from rho {_num(details.get('from_rho'))}: change {_num(details.get('change'))} "
+                             f"since the previous as-of date, p = {_num(details.get('p_drift'), '.3g')}, "
+                             f"q = {_num(details['q_drift'], '.3g')} (paired bootstrap)")
     elif row.get("value") is not None and not pd.isna(row.get("value")):
         lines.append(f"- value {_num(row.get('value'), 'g')}, threshold {_num(row.get('threshold'), 'g')}"
                      + (f", models {row.get('n')}" if row.get("n") is not None and not pd.isna(row.get("n"))

@@ -8,8 +8,9 @@ transitions are new and which of those reach people.
 Rules and their keys (rule:source:benchmark:axis:model_set):
 - capability-tracking: the class is decided (the interval's lower bound >= threshold) and the
   row's q-value <= ``alert_fdr``; resolved when rho falls below threshold - hysteresis.
-- drift: rho rose by >= ``rise`` within the look-back window and the two
-  points' bootstrap intervals do not overlap.
+- drift: the paired bootstrap change in rho since the series' previous as-of date is
+  >= ``rise`` with q_drift <= ``alert_fdr``; resolved when rho falls back below the rise
+  less hysteresis, or the firing point leaves the look-back window.
 - source-failing: N failed fetches of a source in a row.
 - schema-changed: a fetch mapped a different column layout than the previous
   good fetch, or failed on a missing/unknown column.
@@ -48,6 +49,8 @@ def alert_key(rule: str, source: str, benchmark: str = "", axis: str = "", model
 
 
 SERIES_KEY = ["source", "benchmark", "axis", "model_set"]
+# A point's paired drift test since the series' previous as-of date (``analysis.drift``).
+DRIFT_TEST = ["drift_change", "p_drift", "q_drift"]
 
 
 def _series(correlations: pd.DataFrame, min_models: int) -> Iterator[tuple[tuple, list[Any]]]:
@@ -65,9 +68,11 @@ def _series(correlations: pd.DataFrame, min_models: int) -> Iterator[tuple[tuple
     # The benchmark's registry name where the frame has it (messages name benchmarks in words).
     names = safety["name"].fillna(safety["benchmark"]) if "name" in safety else safety["benchmark"]
     safety = safety.assign(label=names)
-    if "q" not in safety:
-        safety = safety.assign(q=float("nan"))
-    rows = safety[[*SERIES_KEY, "as_of", "rho", "ci_low", "ci_high", "n", "q", "label"]].itertuples(index=False)
+    # Frames from before the drift test (migration 014) carry none: no point of theirs is tested.
+    missing = {c: float("nan") for c in ("q", *DRIFT_TEST) if c not in safety}
+    safety = safety.assign(**missing)
+    rows = safety[[*SERIES_KEY, "as_of", "rho", "ci_low", "ci_high", "n", "q", *DRIFT_TEST, "label"]
+                  ].itertuples(index=False)
     for key, points in groupby(rows, key=lambda r: (r.source, r.benchmark, r.axis, r.model_set)):
         yield key, list(points)
 
@@ -123,78 +128,67 @@ def capability_tracking(
     return transitions
 
 
-def _best_rise(
-    now: Any, earlier: list[Any], require_separation: bool
-) -> tuple[float, Any] | None:
-    """The earlier point giving the largest rise to ``now``, or None.
-
-    With ``require_separation`` only earlier points whose interval lies wholly
-    below the current point's interval count: the rise is then larger than the
-    bootstrap noise of either point.
-    """
-    best = None
-    for past in earlier:
-        if require_separation and not (
-            pd.notna(now.ci_low) and pd.notna(past.ci_high) and now.ci_low > past.ci_high
-        ):
-            continue
-        rise = float(now.rho - past.rho)
-        if best is None or rise > best[0]:
-            best = (rise, past)
-    return best
+def tested_rise(change: Any, q_drift: Any, rise: float, alert_fdr: float) -> bool:
+    """The drift claim holds as evidence: the paired bootstrap change since the series' previous
+    as-of date is at least ``rise`` and its q-value (BH over the run's drift tests at that date,
+    ``analysis.drift``) is at most ``alert_fdr``."""
+    change, q = _number(change), _number(q_drift)
+    return change is not None and q is not None and change >= rise and q <= alert_fdr
 
 
 def drift(
-    correlations: pd.DataFrame, rise: float, window_days: int, min_models: int, hysteresis: float
+    correlations: pd.DataFrame, rise: float, window_days: int, min_models: int, hysteresis: float,
+    alert_fdr: float,
 ) -> list[Transition]:
-    """Fire when rho rose by >= ``rise`` over the look-back window, beyond bootstrap noise.
+    """Fire when the paired drift test says rho rose by >= ``rise`` (``tested_rise``).
 
-    At each as-of point t (with at least ``min_models`` models) the rule looks
-    at the earlier points s of the same series with t - window <= s < t (also
-    with enough models). It fires when some s has rho(t) - rho(s) >= rise AND
-    the intervals do not overlap (ci_low(t) > ci_high(s)): the criterion for
-    "larger than the bootstrap noise". Without intervals (no resamples) it
-    never fires. It resolves when no earlier point in the window shows a
-    separated rise of at least ``rise - hysteresis`` any more.
+    Each point's ``drift_change`` and ``q_drift`` test the change since the series' previous
+    as-of date over the models present at both (``pipeline.analyze``): two intervals of
+    mostly the same models are not independent, so their overlap was no test. Rows without a
+    test (a series' first date, cross-source axes) never fire. Firing remembers the rho
+    before the tested change; the alert resolves when rho has fallen back below that rho +
+    ``rise - hysteresis``, or when the firing point leaves the ``window_days`` look-back.
     """
     window = timedelta(days=window_days)
     transitions = []
     for (source, benchmark, axis, model_set), points in _series(correlations, min_models):
-        key = alert_key(DRIFT, source, benchmark, axis, model_set)
-        firing = False
-        for i, now in enumerate(points):
-            earlier = [p for p in points[:i] if p.as_of >= now.as_of - window]
-            best = _best_rise(now, earlier, require_separation=True)
-            if not firing and best is not None and best[0] >= rise:
-                firing, state = True, "firing"
-            elif firing and (best is None or best[0] < rise - hysteresis):
-                firing, state = False, "resolved"
-            else:
-                continue
-            details: dict[str, Any] = {"window_days": window_days,
-                                       "criterion": "intervals do not overlap"}
-            if best is not None:
-                past = best[1]
-                details.update({"rise": round(best[0], 6), "from_as_of": past.as_of.isoformat(),
-                                "from_rho": float(past.rho), "from_ci_low": _number(past.ci_low),
-                                "from_ci_high": _number(past.ci_high), "from_n": int(past.n)})
-            if state == "firing":
-                message = (f"{now.label} ({source}, {model_set}) drifted toward capabilities on {axis}: "
-                           f"rho {best[1].rho:.2f} on {best[1].as_of} -> {now.rho:.2f} on {now.as_of} "
-                           f"(+{best[0]:.2f} >= {rise:.2f}; intervals "
-                           f"[{best[1].ci_low:.2f}, {best[1].ci_high:.2f}] and "
-                           f"[{now.ci_low:.2f}, {now.ci_high:.2f}] do not overlap), n={int(now.n)}")
-            else:
-                message = (f"{now.label} ({source}, {model_set}) no longer drifting on {axis}: "
-                           f"no separated rise of {rise - hysteresis:.2f} within {window_days} days "
-                           f"(rho {now.rho:.2f}, n={int(now.n)})")
-            transitions.append(Transition(
-                key=key, rule=DRIFT, source=source, benchmark=benchmark, axis=axis, model_set=model_set,
-                state=state, data_time=now.as_of, value=float(now.rho), threshold=rise,
-                ci_low=_number(now.ci_low), ci_high=_number(now.ci_high), n=int(now.n),
-                severity="warning" if state == "firing" else "info", message=message, details=details,
-            ))
+        origin: tuple[float, Any] | None = None  # (rho before the tested change, as-of date it fired)
+        for now in points:
+            if origin is None and tested_rise(now.drift_change, now.q_drift, rise, alert_fdr):
+                origin = (float(now.rho - now.drift_change), now.as_of)
+                transitions.append(_drift_transition(now, "firing", origin, rise, window_days, alert_fdr))
+            elif origin is not None and (now.rho - origin[0] < rise - hysteresis or now.as_of - origin[1] > window):
+                transitions.append(_drift_transition(now, "resolved", origin, rise - hysteresis, window_days,
+                                                     alert_fdr))
+                origin = None
     return transitions
+
+
+def _drift_transition(
+    now: Any, state: str, origin: tuple[float, Any], rise: float, window_days: int, alert_fdr: float
+) -> Transition:
+    """One drift transition with the tested numbers it rests on (``details``) and its message."""
+    from_rho, fired_on = origin
+    source, model_set, axis = now.source, now.model_set, now.axis
+    if state == "firing":
+        message = (f"{now.label} ({source}, {model_set}) drifted toward capabilities on {axis}: "
+                   f"rho {from_rho:.2f} -> {now.rho:.2f} on {now.as_of} since the previous as-of date "
+                   f"(+{now.drift_change:.2f} >= {rise:.2f}, paired bootstrap q={now.q_drift:.3g} <= {alert_fdr:g}), "
+                   f"n={int(now.n)}")
+    else:
+        message = (f"{now.label} ({source}, {model_set}) no longer drifting on {axis}: rho {now.rho:.2f} is "
+                   f"{now.rho - from_rho:+.2f} over {from_rho:.2f} (the rise fired on {fired_on}; "
+                   f"resolves below +{rise:.2f} or after {window_days} days), n={int(now.n)}")
+    details = {"window_days": window_days, "criterion": f"paired bootstrap change, q <= {alert_fdr:g}",
+               "rise": round(float(now.rho - from_rho), 6), "from_rho": round(from_rho, 6),
+               "fired_on": fired_on.isoformat(), "change": _number(now.drift_change),
+               "p_drift": _number(now.p_drift), "q_drift": _number(now.q_drift), "alert_fdr": alert_fdr}
+    return Transition(
+        key=alert_key(DRIFT, source, now.benchmark, axis, model_set), rule=DRIFT, source=source,
+        benchmark=now.benchmark, axis=axis, model_set=model_set, state=state, data_time=now.as_of,
+        value=float(now.rho), threshold=rise, ci_low=_number(now.ci_low), ci_high=_number(now.ci_high),
+        n=int(now.n), severity="warning" if state == "firing" else "info", message=message, details=details,
+    )
 
 
 def fetch_data_time(row: Any) -> date:

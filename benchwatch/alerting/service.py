@@ -60,7 +60,7 @@ def _correlation_rules(history: pd.DataFrame, settings: Settings) -> list[Transi
     return (capability_tracking(history, settings.capability_threshold, settings.hysteresis, settings.min_models,
                                 settings.alert_fdr)
             + drift(history, settings.drift_threshold, settings.drift_window_days, settings.drift_min_models,
-                    settings.hysteresis))
+                    settings.hysteresis, settings.alert_fdr))
 
 
 def frozen_sources() -> dict[str, str]:

@@ -19,6 +19,7 @@ from benchwatch.analysis import cross
 from benchwatch.analysis.adjusted import METHOD as RESIDUAL_METHOD
 from benchwatch.analysis.adjusted import latest_residuals
 from benchwatch.analysis.circularity import annotate, classify_pairs, shared_items
+from benchwatch.analysis.drift import run_qvalues, series_changes
 from benchwatch.analysis.engine import AXIS_COMPUTE, Params, Results, analyze_source
 from benchwatch.analysis.evidence import too_few, with_qvalues
 from benchwatch.analysis.history import asof_dates, known_on
@@ -52,7 +53,8 @@ class AnalysisUnit:
     The fan-out's unit of work. The model sets of a (source, date) stay in one
     unit because they share one pivot (the pooled set is their union).
     ``latest`` marks the source's last as-of date, the one residuals are kept for;
-    ``release`` the release date of each of its models where one is known.
+    ``release`` the release date of each of its models where one is known; ``previous`` the
+    rows known at the source's previous as-of date (None at its first), for the drift test.
     """
 
     source: str
@@ -61,6 +63,7 @@ class AnalysisUnit:
     latest: bool
     known: pd.DataFrame
     release: pd.Series | None = None
+    previous: pd.DataFrame | None = None
 
 
 @dataclass(frozen=True)
@@ -96,7 +99,8 @@ def plan_analysis(
     if (not force and last is not None and last["data_version"] == version
             and all(last[k if k != "policy" else "missing_policy"] == v for k, v in param_dict.items())
             and identity_store.run_identity_version(con, last["run_id"]) == identity_version()
-            and not result_store.lacks_signals(con, last["run_id"])):
+            and not result_store.lacks_signals(con, last["run_id"])
+            and not result_store.lacks_drift_test(con, last["run_id"])):
         result_store.record_skipped_run(con, started, version, param_dict)
         progress("analysis: nothing new since the last run, skipped")
         return None
@@ -114,8 +118,10 @@ def plan_analysis(
         history = obs.history_frame(con, name).merge(
             kinds.loc[kinds["source"] == name, ["model", "kind"]], on="model", how="left")
         own = release[release["source"] == name].set_index("model")["release_date"]
-        units += [AnalysisUnit(name, as_of, cls.pooled, as_of == dates[-1], known_on(history, as_of), own)
-                  for as_of in dates]
+        known = [known_on(history, as_of) for as_of in dates]
+        units += [AnalysisUnit(name, as_of, cls.pooled, as_of == dates[-1], known[i], own,
+                               known[i - 1] if i else None)
+                  for i, as_of in enumerate(dates)]
     progress(f"analysis: {len(units)} (source, as-of date) units")
     return AnalysisPlan(started, version, params, units, full_registry(settings),
                         {name: cls.pooled for name, cls in sources.items()}, settings.min_models,
@@ -131,7 +137,18 @@ def analyze_unit(unit: AnalysisUnit, registry: pd.DataFrame, params: Params) -> 
     results = analyze_source(unit.source, unit.known, registry, unit.pooled, [unit.as_of], params, unit.release)
     if not unit.latest:
         results.residuals = pd.DataFrame()
+    results.correlations = with_drift_test(results.correlations, unit, registry, params)
     return results
+
+
+def with_drift_test(correlations: pd.DataFrame, unit: AnalysisUnit, registry: pd.DataFrame,
+                    params: Params) -> pd.DataFrame:
+    """The unit's rows with the paired drift test since the source's previous as-of date
+    (``drift.series_changes``); rows without one (first date, cross axes) keep NULL."""
+    if correlations.empty or unit.previous is None:
+        return correlations
+    tests = series_changes(unit.source, unit.previous, unit.known, registry, unit.pooled, params)
+    return correlations.merge(tests, on=["model_set", "axis", "benchmark"], how="left")
 
 
 def save_analysis(
@@ -167,14 +184,16 @@ def classify_correlations(con: duckdb.DuckDBPyConnection, correlations: pd.DataF
 
 
 def evidence(correlations: pd.DataFrame, registry: pd.DataFrame, min_models: int) -> pd.DataFrame:
-    """Rows below ``min_models`` without interval (``analysis.evidence``), then each row's q-value."""
+    """Rows below ``min_models`` without interval (``analysis.evidence``), then each row's q-value
+    and, where the unit tested drift, its q_drift (``drift.run_qvalues``)."""
     if correlations.empty:
         return correlations
     category = correlations[["source", "benchmark"]].merge(
         registry[["source", "column", "category"]].drop_duplicates(["source", "column"])
         .rename(columns={"column": "benchmark"}), on=["source", "benchmark"], how="left")["category"]
     category.index = correlations.index
-    return with_qvalues(too_few(correlations, min_models), category, min_models)
+    rows = with_qvalues(too_few(correlations, min_models), category, min_models)
+    return rows.assign(q_drift=run_qvalues(rows, category, min_models))
 
 
 def _param_dict(params: Params) -> dict:

@@ -38,6 +38,16 @@ def test_a_drift_alert_shows_the_rise_it_measured_next_to_its_threshold():
     assert "- rise 0.30 (threshold 0.20)" in messages.body(drifted, URL, 0.95)
 
 
+def test_a_tested_drift_alert_says_its_change_and_q_value():
+    drifted = row(rule="drift", value=0.76, threshold=0.20,
+                  details={"rise": 0.30, "window_days": 180, "from_rho": 0.46, "change": 0.30, "p_drift": 0.002,
+                           "q_drift": 0.01, "criterion": "paired bootstrap change, q <= 0.05"})
+    assert messages.describe(drifted).endswith("rise 0.30, q 0.01")
+    body = messages.body(drifted, URL, 0.95)
+    assert "change 0.30 since the previous as-of date, p = 0.002, q = 0.01 (paired bootstrap)" in body
+    assert "criterion: paired bootstrap change, q <= 0.05" in body
+
+
 def test_links_never_read_nan():
     assert messages.dashboard_link(URL, row(model_set=float("nan"))) == (
         f"{URL}/?source=helm-safety&benchmark=bbq_accuracy&axis=arena")

@@ -67,25 +67,40 @@ def test_only_a_decided_class_with_a_small_q_fires():
     assert {t.benchmark for t in capability_tracking(points, 0.70, 0.05, 10, alert_fdr=0.10)} == {"a", "c"}
 
 
-def test_drift_needs_the_rise_to_clear_both_intervals():
-    # +0.25 in 4 months: fires when the intervals are separated (0.62 > 0.55), not when they overlap.
-    separated = series([("2023-09-30", 0.50, 0.45, 0.55, 700), ("2024-01-31", 0.75, 0.62, 0.80, 3000)])
-    overlapping = series([("2023-09-30", 0.50, 0.30, 0.70, 40), ("2024-01-31", 0.75, 0.60, 0.85, 60)])
-    got = drift(separated, rise=0.20, window_days=180, min_models=10, hysteresis=0.05)
-    assert states(got) == [("firing", "2024-01-31")]
+def drift_points(points: list[tuple]) -> pd.DataFrame:
+    """(as_of, rho, change, q_drift) points of one safety benchmark with their drift tests (p = q),
+    each with an interval of +-0.15 around rho, so two points 0.25 apart have overlapping intervals."""
+    frame = series([(d, rho, rho - 0.15, rho + 0.15, 40) for d, rho, _, _ in points])
+    return frame.assign(drift_change=[c for *_, c, _ in points], p_drift=[q for *_, q in points],
+                        q_drift=[q for *_, q in points])
+
+
+def test_drift_fires_on_a_tested_change_not_on_interval_overlap():
+    # +0.25 since the previous date with q = 0.01: fires, though the intervals [0.35, 0.65] and
+    # [0.60, 0.90] overlap (the rule before required ci_low(now) > ci_high(before) and stayed silent).
+    rose = drift_points([("2023-09-30", 0.50, float("nan"), float("nan")), ("2023-10-31", 0.75, 0.25, 0.01)])
+    got = drift(rose, rise=0.20, window_days=180, min_models=10, hysteresis=0.05, alert_fdr=0.05)
+    assert states(got) == [("firing", "2023-10-31")]
     assert got[0].details["from_rho"] == 0.50 and abs(got[0].details["rise"] - 0.25) < 1e-9
-    assert got[0].details["criterion"] == "intervals do not overlap"
-    assert drift(overlapping, 0.20, 180, 10, 0.05) == []
+    assert got[0].details["q_drift"] == 0.01 and "q=0.01" in got[0].message
 
 
-def test_drift_looks_back_only_over_its_window_and_resolves_when_the_rise_leaves_it():
-    points = series([("2023-01-31", 0.40, 0.35, 0.45, 500), ("2023-09-30", 0.55, 0.50, 0.60, 800),
-                     ("2023-10-31", 0.62, 0.57, 0.67, 900), ("2024-06-30", 0.66, 0.61, 0.71, 1000)])
-    # Sep 2023 is 242 days after Jan: outside a 180-day window, so +0.15/+0.22 never count...
-    assert drift(points, 0.20, 180, 10, 0.05) == []
-    # ...but inside a 365-day window Oct 2023 (+0.22 over Jan) fires, and by Jun 2024 the
-    # window holds only Sep/Oct 2023 (+0.11 < 0.15): resolved.
-    assert states(drift(points, 0.20, 365, 10, 0.05)) == [("firing", "2023-10-31"), ("resolved", "2024-06-30")]
+def test_drift_needs_both_the_size_and_the_q_value_of_the_change():
+    noisy = drift_points([("2023-09-30", 0.50, float("nan"), float("nan")), ("2023-10-31", 0.75, 0.25, 0.20)])
+    small = drift_points([("2023-09-30", 0.50, float("nan"), float("nan")), ("2023-10-31", 0.60, 0.10, 0.001)])
+    untested = series([("2023-09-30", 0.50, 0.45, 0.55, 700), ("2024-01-31", 0.75, 0.70, 0.80, 3000)])
+    for frame in (noisy, small, untested):
+        assert drift(frame, 0.20, 180, 10, 0.05, alert_fdr=0.05) == []
+
+
+def test_drift_resolves_when_rho_falls_back_or_the_rise_leaves_the_window():
+    fell = drift_points([("2023-09-30", 0.50, float("nan"), float("nan")), ("2023-10-31", 0.75, 0.25, 0.01),
+                   ("2023-11-30", 0.68, -0.07, 0.9), ("2023-12-31", 0.64, -0.04, 0.9)])
+    # 0.68 is +0.18 over 0.50 (>= 0.15: still firing); 0.64 is +0.14: resolved.
+    assert states(drift(fell, 0.20, 180, 10, 0.05, 0.05)) == [("firing", "2023-10-31"), ("resolved", "2023-12-31")]
+    stayed = drift_points([("2023-09-30", 0.50, float("nan"), float("nan")), ("2023-10-31", 0.75, 0.25, 0.01),
+                     ("2024-06-30", 0.76, 0.01, 0.9)])
+    assert states(drift(stayed, 0.20, 180, 10, 0.05, 0.05)) == [("firing", "2023-10-31"), ("resolved", "2024-06-30")]
 
 
 def fetch_log(rows: list[tuple]) -> pd.DataFrame:
