@@ -11,7 +11,8 @@ from typing import Annotated, Optional
 
 import typer
 
-from benchwatch.cli.app import DbOption, Format, app, emit, err, read_db, settings_or_exit
+from benchwatch.cli.app import DbOption, app, err, read_db, settings_or_exit
+from benchwatch.cli.table import Format, emit
 
 
 @app.command()
