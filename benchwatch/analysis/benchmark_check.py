@@ -56,20 +56,26 @@ def shared_models(values: pd.DataFrame, axis_rows: pd.DataFrame) -> pd.DataFrame
     return _ordered(shared, str(axis_rows["axis"].iloc[0]))[["canonical_id", "model", "value", "score"]]
 
 
-def as_points(shared: pd.DataFrame, axis: str, groups: pd.Series | None = None) -> pd.DataFrame:
-    """The independent points of one axis row (point, value, score, members), in the analysis's order.
+def as_points(values: pd.DataFrame, axis_rows: pd.DataFrame, groups: pd.Series | None = None) -> pd.DataFrame:
+    """The independent points one axis row correlates (point, value, score, members), in the analysis's order.
 
     Against an axis fitted once per model group (ECI) a group is one point, as in the stored
-    correlations (``analysis.units``), so a check's n counts what they count; ``members`` names
-    the canonical ids behind each point. ``groups``: canonical id -> model group.
+    correlations (``analysis.units``): its value is the mean over the group's models that have one,
+    as there, whether or not the axis scores each of them; so a check's n, rho and signals are the
+    analysis's. ``members`` names the canonical ids behind each point. ``groups``: canonical id ->
+    model group.
     """
-    by_id = shared.set_index("canonical_id")
-    if groups is None or axis not in GROUP_AXES:
-        return pd.DataFrame({"point": by_id.index, "value": by_id["value"].to_numpy(),
-                             "score": by_id["score"].to_numpy(), "members": by_id.index})
-    values, scores, members = one_point_per_group(by_id[["value"]], by_id["score"], groups)
-    return pd.DataFrame({"point": values.index, "value": values["value"].to_numpy(),
-                         "score": scores.to_numpy(), "members": members.to_numpy()})
+    shared = shared_models(values, axis_rows)
+    if groups is None or shared.empty or str(axis_rows["axis"].iloc[0]) not in GROUP_AXES:
+        ids = shared["canonical_id"].to_numpy()
+        return pd.DataFrame({"point": ids, "value": shared["value"].to_numpy(),
+                             "score": shared["score"].to_numpy(), "members": ids})
+    targets = values.drop_duplicates("canonical_id").set_index("canonical_id")[["value"]]
+    scores = axis_rows.drop_duplicates("canonical_id").set_index("canonical_id")["score"]
+    point_values, point_scores, members = one_point_per_group(targets, scores, groups)
+    both = np.isfinite(point_values["value"].to_numpy(float)) & np.isfinite(point_scores.to_numpy(float))
+    return pd.DataFrame({"point": point_values.index[both], "value": point_values["value"].to_numpy()[both],
+                         "score": point_scores.to_numpy()[both], "members": members.to_numpy()[both]})
 
 
 def check_axes(values: pd.DataFrame, axes: pd.DataFrame, params: CheckParams,
@@ -87,7 +93,7 @@ def check_axes(values: pd.DataFrame, axes: pd.DataFrame, params: CheckParams,
     rows = []
     for (source, model_set, axis), group in axes.groupby(AXIS_KEYS, sort=True):
         mine = values[values["model_set"].isna() | (values["model_set"] == model_set)]
-        points = as_points(shared_models(mine, group), axis, groups).set_index("point")
+        points = as_points(mine, group, groups).set_index("point")
         if len(points) < MIN_PAIRS:
             continue
         enough = len(points) >= params.min_models

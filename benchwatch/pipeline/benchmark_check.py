@@ -14,7 +14,7 @@ from dataclasses import dataclass
 import duckdb
 import pandas as pd
 
-from benchwatch.analysis.benchmark_check import CheckParams, as_points, check_axes, shared_models
+from benchwatch.analysis.benchmark_check import CheckParams, as_points, check_axes
 from benchwatch.analysis.circularity import INDEPENDENT, annotate, capability_columns, classify_pairs
 from benchwatch.analysis.classes import Bands
 from benchwatch.analysis.cross import AXIS_PC1_JOINT, group_of
@@ -63,7 +63,7 @@ class CheckReport:
                           & (self.axes["axis"] == result["axis"])]
         mine = self.matches[self.matches["matched"]]
         values = mine.assign(value=mine["score"])
-        points = as_points(shared_models(values, group), str(result["axis"]), self.groups)
+        points = as_points(values, group, self.groups)
         names = mine.drop_duplicates("canonical_id").set_index("canonical_id")["model"]
         return pd.DataFrame({"model": points["point"].map(names).fillna(points["point"]).to_numpy(),
                              "canonical_id": points["point"].to_numpy(),
