@@ -12,6 +12,7 @@ import pandas as pd
 import pytest
 
 from benchwatch.analysis.units import one_point_per_group
+from benchwatch.cli.benchmark_report import as_html
 from benchwatch.pipeline.benchmark_check import check_benchmark
 from benchwatch.pipeline.refresh import refresh
 from benchwatch.settings import load_settings
@@ -93,6 +94,7 @@ def test_check_counts_groups_and_lists_their_members(grouped_db):
     assert len(points) == 7 and points.loc["Acme One", "members"] == "acme-one"
     seven = points.loc[points["members"] == "acme-seven_high, acme-seven_low"]
     assert seven["score"].tolist() == [35.0]  # the mean of its versions, as published
+    assert "Acme Seven (acme-seven_high, acme-seven_low): 35 vs 107" in as_html(report)  # on hover
 
 
 def test_the_benchmark_page_shows_a_group_as_one_point_with_its_members(grouped_db, monkeypatch):
