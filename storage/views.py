@@ -334,6 +334,24 @@ def scatter(
     ).df()
 
 
+def model_groups_of(con: duckdb.DuckDBPyConnection, source: str) -> pd.DataFrame:
+    """(model, model_group) of the source's models whose canonical model a source puts in a group
+    (Epoch's ``model_metadata.csv``): the first group by name, as the analysis takes it
+    (``analysis.cross.group_of``), so the dashboard's points are the correlation's."""
+    return con.execute(
+        """
+        WITH grouped AS (
+            SELECT a.canonical_id, min(json_extract_string(m.metadata, '$.model_group')) AS model_group
+            FROM models m JOIN model_aliases a ON a.source = m.source AND a.model = m.model
+            WHERE json_extract_string(m.metadata, '$.model_group') IS NOT NULL
+            GROUP BY a.canonical_id)
+        SELECT a.model, g.model_group FROM model_aliases a JOIN grouped g USING (canonical_id)
+        WHERE a.source = ? ORDER BY a.model
+        """,
+        [source],
+    ).df()
+
+
 def adjusted_ranking(
     con: duckdb.DuckDBPyConnection, run_id: int, source: str, benchmark: str, model_set: str, axis: str,
 ) -> pd.DataFrame:

@@ -1,16 +1,25 @@
 """Against ECI, scored once per model group, a group is one point: two versions of one group in a
-small Epoch ZIP (served from loopback) make one point, whose value is the mean of theirs."""
+small Epoch ZIP (served from loopback) make one point, whose value is the mean of theirs, and
+`check` and the Benchmark page list the models behind it."""
 
 from __future__ import annotations
 
 from datetime import datetime
+from pathlib import Path
 
+import duckdb
 import pandas as pd
 import pytest
 
 from benchwatch.analysis.units import one_point_per_group
+from benchwatch.cli.benchmark_report import as_html
+from benchwatch.pipeline.benchmark_check import check_benchmark
 from benchwatch.pipeline.refresh import refresh
+from benchwatch.settings import load_settings
+from benchwatch.sources.tabular import UserScores
 from benchwatch.storage.db import connect
+from tests.dashboard.helpers import app_test
+from tests.loopback import Upstream
 from tests.sources.test_epoch import serve, zip_of
 
 # Seven versions, six groups: the two "Acme Seven" versions share one ECI, as Epoch's do.
@@ -55,3 +64,45 @@ def test_a_point_is_the_mean_of_its_versions():
     assert values["x"].fillna(-1.0).to_dict() == {"A": 2.0, "B": -1.0, "c": 7.0}  # B has no value
     assert axis_values.to_dict() == {"A": 10.0, "B": 11.0, "c": 12.0}
     assert members.to_dict() == {"A": "a_high, a_low", "B": "b", "c": "c"}
+
+
+@pytest.fixture(scope="module")
+def grouped_db(tmp_path_factory) -> Path:
+    """The small ZIP refreshed from loopback, analyzed and published."""
+    server = Upstream().start()
+    try:
+        settings = load_settings(db=tmp_path_factory.mktemp("groups") / "bw.duckdb", upstream_base=server.url,
+                                 min_models=3, bootstrap_resamples=50)
+        serve(server, zip_of(payload()), datetime(2026, 4, 19))
+        result = refresh(settings, ["epoch"], "live")
+        assert [r.status for r in result.reports] == ["ok"]
+    finally:
+        server.stop()
+    return settings.db
+
+
+def test_check_counts_groups_and_lists_their_members(grouped_db):
+    """``check`` against ECI: the two versions make one point, listed as its members."""
+    settings = load_settings(db=grouped_db, min_models=3)
+    user = UserScores(pd.DataFrame({"model": VERSIONS, "score": CALIBRATION, "model_set": None}),
+                      "my calibration", lower_is_better=True)
+    with duckdb.connect(str(grouped_db), read_only=True) as con:
+        report = check_benchmark(con, settings, user)
+    eci = report.results.index[report.results["axis"] == "eci"][0]
+    assert report.results.loc[eci, "n"] == 7
+    points = report.points(eci).set_index("model")
+    assert len(points) == 7 and points.loc["Acme One", "members"] == "acme-one"
+    seven = points.loc[points["members"] == "acme-seven_high, acme-seven_low"]
+    assert seven["score"].tolist() == [35.0]  # the mean of its versions, as published
+    assert "Acme Seven (acme-seven_high, acme-seven_low): 35 vs 107" in as_html(report)  # on hover
+
+
+def test_the_benchmark_page_shows_a_group_as_one_point_with_its_members(grouped_db, monkeypatch):
+    query = {"source": "epoch", "benchmark": "hle_calibration_error", "axis": "eci", "model_set": "chat"}
+    at = app_test(grouped_db, monkeypatch, query=query, page="screens/benchmark.py")
+    assert not at.exception, [e.value for e in at.exception]
+    [points] = [df.value for df in at.dataframe if "members" in df.value.columns]
+    assert len(points) == 7
+    members = points.set_index("id")["members"]
+    assert members.loc["Acme Seven"] == "acme-seven_high, acme-seven_low"
+    assert members.loc["Acme One"] == "acme-one"

@@ -23,6 +23,7 @@ from benchwatch.analysis.classes import CORRELATED, INVERSE, POSSIBLY, SEPARABLE
 from benchwatch.analysis.engine import AXIS_PC1
 from benchwatch.analysis.method import MIN_PAIRS, spearman_with_ci
 from benchwatch.analysis.signals import SIGNAL_COLUMNS, SignalContext, row_signals
+from benchwatch.analysis.units import GROUP_AXES, one_point_per_group
 
 AXIS_KEYS = ["source", "model_set", "axis"]
 RESULT_COLUMNS = ["axis", "axis_source", "model_set", "as_of", "rho", "ci_low", "ci_high", "n",
@@ -55,26 +56,48 @@ def shared_models(values: pd.DataFrame, axis_rows: pd.DataFrame) -> pd.DataFrame
     return _ordered(shared, str(axis_rows["axis"].iloc[0]))[["canonical_id", "model", "value", "score"]]
 
 
+def as_points(values: pd.DataFrame, axis_rows: pd.DataFrame, groups: pd.Series | None = None) -> pd.DataFrame:
+    """The independent points one axis row correlates (point, value, score, members), in the analysis's order.
+
+    Against an axis fitted once per model group (ECI) a group is one point, as in the stored
+    correlations (``analysis.units``): its value is the mean over the group's models that have one,
+    as there, whether or not the axis scores each of them; so a check's n, rho and signals are the
+    analysis's. ``members`` names the canonical ids behind each point. ``groups``: canonical id ->
+    model group.
+    """
+    shared = shared_models(values, axis_rows)
+    if groups is None or shared.empty or str(axis_rows["axis"].iloc[0]) not in GROUP_AXES:
+        ids = shared["canonical_id"].to_numpy()
+        return pd.DataFrame({"point": ids, "value": shared["value"].to_numpy(),
+                             "score": shared["score"].to_numpy(), "members": ids})
+    targets = values.drop_duplicates("canonical_id").set_index("canonical_id")[["value"]]
+    scores = axis_rows.drop_duplicates("canonical_id").set_index("canonical_id")["score"]
+    point_values, point_scores, members = one_point_per_group(targets, scores, groups)
+    both = np.isfinite(point_values["value"].to_numpy(float)) & np.isfinite(point_scores.to_numpy(float))
+    return pd.DataFrame({"point": point_values.index[both], "value": point_values["value"].to_numpy()[both],
+                         "score": point_scores.to_numpy()[both], "members": members.to_numpy()[both]})
+
+
 def check_axes(values: pd.DataFrame, axes: pd.DataFrame, params: CheckParams,
-               release: pd.Series | None = None) -> pd.DataFrame:
+               release: pd.Series | None = None, groups: pd.Series | None = None) -> pd.DataFrame:
     """One row per stored axis sharing at least ``MIN_PAIRS`` models with the benchmark, with the
     signals beside rho (``analysis.signals``; no saturation: a file states no scale).
 
     An axis sharing fewer than ``min_models`` gets rho and n only: no interval,
     no class, and a verdict saying how many more models it needs.
     ``values``: canonical_id, value (oriented: higher = safer), model_set (or None: any set).
-    ``release``: canonical id -> release date, where known.
+    ``release``: canonical id -> release date, where known. ``groups``: canonical id -> model
+    group, for the axes scored once per group (``as_points``).
     """
     context = SignalContext() if release is None else SignalContext(release=release)
     rows = []
     for (source, model_set, axis), group in axes.groupby(AXIS_KEYS, sort=True):
         mine = values[values["model_set"].isna() | (values["model_set"] == model_set)]
-        shared = shared_models(mine, group)
-        if len(shared) < MIN_PAIRS:
+        points = as_points(mine, group, groups).set_index("point")
+        if len(points) < MIN_PAIRS:
             continue
-        enough = len(shared) >= params.min_models
-        points = shared.set_index("canonical_id")
-        stats = spearman_with_ci(shared[["value"]].to_numpy(float), shared["score"].to_numpy(float),
+        enough = len(points) >= params.min_models
+        stats = spearman_with_ci(points[["value"]].to_numpy(float), points["score"].to_numpy(float),
                                  params.resamples if enough else 0, params.seed, params.ci_level).join(
             row_signals(points[["value"]], points["score"], context, params.subsets, params.seed)).iloc[0]
         rho = float(stats["rho"])

@@ -48,7 +48,7 @@ def _scale(values: pd.Series, low: float, high: float) -> pd.Series:
 
 
 def figure(points: pd.DataFrame, title: str, x_label: str, y_label: str) -> str:
-    """One scatter plot as inline SVG: a labelled point per model."""
+    """One scatter plot as inline SVG: a labelled point per model (or model group, its members on hover)."""
     x = _scale(points["capabilities"], PAD, WIDTH - PAD)
     y = _scale(points["score"], HEIGHT - PAD, PAD)
     esc = html.escape
@@ -68,8 +68,10 @@ def figure(points: pd.DataFrame, title: str, x_label: str, y_label: str) -> str:
                      f'font-size="10" text-anchor="end">{yv:.4g}</text>')
     for (cx, cy), (_, row) in zip(zip(x, y, strict=True), points.iterrows(), strict=True):
         label = esc(str(row["model"])[:60])
+        # A point that is a model group (against ECI) names its models on hover.
+        behind = "" if row["members"] == row["model"] else f" ({esc(str(row['members'])[:300])})"
         parts.append(f'<circle cx="{cx:.1f}" cy="{cy:.1f}" r="4" fill="#1f77b4">'
-                     f'<title>{label}: {row["score"]:.4g} vs {row["capabilities"]:.4g}</title></circle>')
+                     f'<title>{label}{behind}: {row["score"]:.4g} vs {row["capabilities"]:.4g}</title></circle>')
         parts.append(f'<text x="{cx + 6:.1f}" y="{cy - 4:.1f}" font-size="9">{label}</text>')
     parts.append("</svg>")
     return "".join(parts)

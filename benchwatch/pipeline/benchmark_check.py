@@ -14,10 +14,10 @@ from dataclasses import dataclass
 import duckdb
 import pandas as pd
 
-from benchwatch.analysis.benchmark_check import CheckParams, check_axes, shared_models
+from benchwatch.analysis.benchmark_check import CheckParams, as_points, check_axes
 from benchwatch.analysis.circularity import INDEPENDENT, annotate, capability_columns, classify_pairs
 from benchwatch.analysis.classes import Bands
-from benchwatch.analysis.cross import AXIS_PC1_JOINT
+from benchwatch.analysis.cross import AXIS_PC1_JOINT, group_of
 from benchwatch.analysis.engine import AXIS_PC1
 from benchwatch.analysis.signals import in_words, release_dates
 from benchwatch.identity.match import match_names, suggestions
@@ -32,7 +32,8 @@ from benchwatch.storage import results as result_store
 class CheckReport:
     """What a check found. ``matches``: one row per model of the file (model, score,
     model_set, canonical_id, rule, detail, matched, suggestions); ``results``: one row per
-    axis (``analysis.benchmark_check.RESULT_COLUMNS``); ``axes``: the stored axes read."""
+    axis (``analysis.benchmark_check.RESULT_COLUMNS``); ``axes``: the stored axes read;
+    ``groups``: canonical id -> model group, for the axes scored once per group."""
 
     benchmark: str
     lower_is_better: bool
@@ -42,6 +43,7 @@ class CheckReport:
     unsuggested: int = 0
     threshold: float = 0.70  # settings.capability_threshold: where the time note applies
     saturation_flag: float = 0.5  # settings.saturation_flag
+    groups: pd.Series | None = None
 
     def signals(self, row: int = 0) -> list[str]:
         """The signals beside rho of one result row, in words (``analysis.signals.in_words``)."""
@@ -52,18 +54,21 @@ class CheckReport:
         return self.matches[~self.matches["matched"]]
 
     def points(self, row: int = 0) -> pd.DataFrame:
-        """The figure's points for one result row: each model's axis score and benchmark value
-        (as published), labelled with the file's name for the model."""
+        """The figure's points for one result row: each point's axis score and benchmark value (as
+        published; a group's mean), labelled with the file's name for the model or the group's
+        name, and ``members``: the file's names of the models behind the point (n counts points)."""
         result = self.results.iloc[row]
         group = self.axes[(self.axes["source"] == result["axis_source"])
                           & (self.axes["model_set"] == result["model_set"])
                           & (self.axes["axis"] == result["axis"])]
         mine = self.matches[self.matches["matched"]]
         values = mine.assign(value=mine["score"])
-        shared = shared_models(values, group)
+        points = as_points(values, group, self.groups)
         names = mine.drop_duplicates("canonical_id").set_index("canonical_id")["model"]
-        return pd.DataFrame({"model": shared["canonical_id"].map(names), "canonical_id": shared["canonical_id"],
-                             "capabilities": shared["score"].to_numpy(), "score": shared["value"].to_numpy()})
+        return pd.DataFrame({"model": points["point"].map(names).fillna(points["point"]).to_numpy(),
+                             "canonical_id": points["point"].to_numpy(),
+                             "capabilities": points["score"].to_numpy(), "score": points["value"].to_numpy(),
+                             "members": [_named(ids, names) for ids in points["members"]]})
 
 
 # The pseudo-source a checked file is classified under; the columns ``axis_members`` returns.
@@ -119,10 +124,16 @@ def check_benchmark(
     label = name or user.benchmark
     dated = release_dates(identity_store.model_release_dates(con), identity)
     release = dated.drop_duplicates("canonical_id").set_index("canonical_id")["release_date"]
-    results = circularity_of(check_axes(values, axes, params_of(con, settings), release), label,
+    groups = group_of(identity_store.model_groups(con), identity)
+    results = circularity_of(check_axes(values, axes, params_of(con, settings), release, groups), label,
                              full_registry(settings))
     return CheckReport(label, lower, matches, results, axes, unsuggested, settings.capability_threshold,
-                       settings.saturation_flag)
+                       settings.saturation_flag, groups)
+
+
+def _named(members: str, names: pd.Series) -> str:
+    """A point's canonical ids (``units.one_point_per_group``'s ", "-joined list) as the file names them."""
+    return ", ".join(str(names.get(cid, cid)) for cid in members.split(", "))
 
 
 def circularity_of(results: pd.DataFrame, label: str, registry: pd.DataFrame) -> pd.DataFrame:

@@ -89,6 +89,14 @@ class EveryEvalEver(Source):
     liveness, license, attribution = UPSTREAMS[name]
     homepage = "https://huggingface.co/datasets/evaleval/EEE_datastore"
     endpoints = {"data": "https://huggingface.co/datasets/evaleval/EEE_datastore/resolve/main"}
+    # An increment for now, though a collection index is a whole view of its collection: the
+    # withdrawal scope ``revisions.chain`` knows is "benchmarks the snapshot carries", and an EEE
+    # key names a benchmark, not a collection (``mmlu_pro/overall``; several adapters publish the
+    # same benchmark) while stored rows do not say which collection they came from, so one
+    # collection's index could withdraw another's values. A refused record (bad hash or schema) is also absent
+    # from its collection's snapshot without being withdrawn. Withdrawals need the collection
+    # as their scope first.
+    full_snapshot = False
 
     def __init__(self, upstream_base: str | None = None,
                  collections: Sequence[str] = DEFAULT_EEE_COLLECTIONS) -> None:

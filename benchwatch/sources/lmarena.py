@@ -103,6 +103,12 @@ class LMArena(Source):
         "hub": "https://huggingface.co",
     }
     pooled = True
+    # An increment, not a full snapshot: a board lists the models the leaderboard *shows*, and
+    # Arena hides deprecated models (and models short of votes) without withdrawing their
+    # ratings. The recorded daily boards show it: 103 models leave the board between two of
+    # them and 13 of those come back later (Gemma-7B-it, Gemini-2.5-Pro-Exp-03-25, ...). A
+    # model's absence means "not shown on that day", so its last rating stays its last known one.
+    full_snapshot = False
 
     def __init__(self, upstream_base: str | None = None, split: str = "latest") -> None:
         """``split="latest"`` refreshes the newest board; ``"full"`` backfills every board."""

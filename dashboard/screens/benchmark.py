@@ -10,6 +10,7 @@ from benchwatch.analysis.circularity import INDEPENDENT
 from benchwatch.analysis.classes import CORRELATED, INVERSE, SEPARABLE, TRACKING, meaning
 from benchwatch.analysis.cross import AXIS_LABELS
 from benchwatch.analysis.signals import in_words
+from benchwatch.analysis.units import GROUP_AXES, one_point_per_group
 from benchwatch.dashboard import charts, ui
 from benchwatch.dashboard.context import Context, current
 from benchwatch.sources import SOURCES
@@ -121,8 +122,12 @@ def scatter(ctx: Context, info: dict, chosen: pd.DataFrame, axis: str, model_set
     dates = [pd.Timestamp(d).strftime("%Y-%m-%d") for d in chosen["as_of"]]
     as_of = ui.pick("As of", dates[::-1], key="as_of", default=dates[-1])
     points = ctx.read(views.scatter, ctx.run["run_id"], info["source"], info["column"], model_set, axis, as_of)
+    points = points.assign(name=points["display_name"].where(points["display_name"].fillna("") != "",
+                                                               points["model"]), members=points["model"])
+    if axis in GROUP_AXES and not points.empty:
+        points = group_points(points, ctx.read(views.model_groups_of, info["source"]))
     row = chosen.iloc[dates.index(as_of)]
-    st.caption(f"{len(points):,} models known on {as_of} (the correlation used n = {int(row['n']):,}, "
+    st.caption(f"{len(points):,} points known on {as_of} (the correlation used n = {int(row['n']):,}, "
                f"rho = {_pct(row['rho'])}). The benchmark is shown as published, scale {info['scale']}, "
                f"{'higher' if info['direction'] == 1 else 'lower'} = safer; the dashed line is the fitted "
                "rank-on-rank line (its slope in ranks is Spearman's rho).")
@@ -130,17 +135,28 @@ def scatter(ctx: Context, info: dict, chosen: pd.DataFrame, axis: str, model_set
     if points.empty:
         st.info("No per-model values are stored for this axis at this date.")
         return
-    points = points.assign(name=points["display_name"].where(points["display_name"].fillna("") != "",
-                                                               points["model"]))
     x_title = AXIS_LABELS.get(axis, axis) + (" capabilities score" if axis.startswith("pc1") else " axis")
     if axis == "compute":
         x_title = "training compute (FLOP, log scale)"
     line = rank_line(points.set_index("model")["value"], points.set_index("model")["axis_value"])
     st.altair_chart(charts.scatter(points, x_title, info["name"], log_x=axis == "compute", line=line),
                     width="stretch")
-    ui.table(points[["name", "model", "axis_value", "value"]].rename(
+    ui.table(points[["name", "model", "axis_value", "value", "members"]].rename(
         columns={"axis_value": AXIS_LABELS.get(axis, axis), "value": info["name"], "model": "id"}),
-        "models at this date", "benchmark-models", height=250)
+        "points at this date", "benchmark-models", height=250)
+
+
+def group_points(points: pd.DataFrame, groups: pd.DataFrame) -> pd.DataFrame:
+    """Against an axis scored once per model group (ECI) a point is a group, as the correlation
+    counts it (``analysis.units``): the group's mean value, named by the group, its models in
+    ``members``. A model with no group stays its own point."""
+    by_model = points.set_index("model")
+    values, axis_values, members = one_point_per_group(
+        by_model[["value"]], by_model["axis_value"], groups.set_index("model")["model_group"])
+    names = by_model["name"].reindex(values.index)
+    return pd.DataFrame({"model": values.index, "name": names.fillna(values.index.to_series()).to_numpy(),
+                         "axis_value": axis_values.to_numpy(), "value": values["value"].to_numpy(),
+                         "members": members.to_numpy()}).sort_values(["axis_value", "model"], ascending=[False, True])
 
 
 def beside_rho(ctx: Context, row: dict) -> None:

@@ -106,7 +106,7 @@ def test_the_papers_figure_for_bbq_on_the_arena_axis(app, page, published):
         "AND axis = 'arena' AND model_set = 'chat' ORDER BY as_of DESC LIMIT 1").fetchone()
     assert n == 55 and metric(page, "models (n)") == "55"
     assert metric(page, "capabilities correlation") == f"{100 * rho:.1f}"
-    assert page.get_by_text(re.compile(r"55 models known on")).count() == 1
+    assert page.get_by_text(re.compile(r"55 points known on")).count() == 1
     assert page.get_by_text("No per-model values are stored").count() == 0
     assert "axis=arena" in page.url and "benchmark=bbq_accuracy" in page.url  # ids in the URL, names shown
     page.get_by_role("heading", name="Models: benchmark against the capability axis").scroll_into_view_if_needed()

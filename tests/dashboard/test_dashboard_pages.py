@@ -189,7 +189,7 @@ class TestBenchmark:
         assert rho == pytest.approx(series["rho"].iloc[3], abs=1e-12)
 
     def test_beside_rho_says_the_stored_signals_in_words(self, dashboard_db, published, monkeypatch):
-        at = app_test(dashboard_db, monkeypatch, query=self.QUERY, page="views/benchmark.py")
+        at = app_test(dashboard_db, monkeypatch, query=self.QUERY, page="screens/benchmark.py")
         no_exception(at)
         last = published.execute(
             "SELECT r2, subset_low, subset_high, saturation FROM correlations WHERE source = ? AND benchmark = "

@@ -11,6 +11,7 @@ from datetime import date, datetime
 import pandas as pd
 import pytest
 
+from benchwatch.pipeline.ingest import ingest_source
 from benchwatch.records import Previous, Snapshot
 from benchwatch.sources.base import ParseError, published_at
 from benchwatch.sources.helm import (
@@ -20,6 +21,8 @@ from benchwatch.sources.helm import (
     run_spec_model,
 )
 from benchwatch.sources.http import FetchError, HttpClient
+from benchwatch.storage.db import connect
+from benchwatch.storage.views import value_history
 from tests.conftest import DATA_DIR
 from tests.loopback import Fault, Upstream
 
@@ -510,3 +513,37 @@ def test_recorded_csv_with_two_releases_is_rejected():
     with pytest.raises(ParseError) as error:
         HelmSafety().parse(Snapshot("helm-safety", "x", datetime(2025, 1, 1), "f", {"v1.0.0.csv": one}))
     assert error.value.column == "bbq_accuracy"
+
+
+# ---------------------------------------------------------------- withdrawals
+
+def test_a_release_withdraws_a_dropped_model_within_the_columns_it_carries(settings, upstream, safety_replay):
+    """A HELM release is the project's whole table: a model the newer release no longer lists is
+    withdrawn, but only on the benchmarks that release carries (its BBQ column failed to parse, so
+    the dropped model's BBQ value stays current)."""
+    settings = settings.model_copy(update={"upstream_base": upstream.url})
+    con = connect(settings.db)
+    releases = [s.label.split()[0] for s in safety_replay]
+    dates = {s.label.split()[0]: s.observed_at for s in safety_replay}
+    mount_safety(upstream, releases[:-1], dates)
+    with HttpClient(retries=0) as http:
+        first = ingest_source(con, "helm-safety", settings, mode="live", http=http)
+    assert (first.status, first.rows_withdrawn) == ("ok", 0)
+
+    mount_safety(upstream, releases, dates)
+    table = json.loads(upstream.routes[table_path()].body)
+    dropped = safety_releases()["v1.0.0"]["model_display_name"].iloc[0]
+    table["rows"] = [row for row in table["rows"] if row[0]["value"] != dropped]
+    bbq = table["header"][4]
+    bbq["value"], bbq["metadata"]["run_group"] = "BBQ-lite - BBQ accuracy", "BBQ-lite"
+    upstream.mount(table_path(), to_bytes(table))
+    with HttpClient(retries=0) as http:
+        second = ingest_source(con, "helm-safety", settings, mode="live", http=http)
+    assert (second.status, second.rows_withdrawn) == ("ok", 5)
+    history = value_history(con, model=dropped)
+    status = dict(zip(history["benchmark"], history["status"], strict=True))
+    assert status.pop("bbq_accuracy") != "withdrawn"
+    assert set(status.values()) == {"withdrawn"} and len(status) == 5
+    still = con.execute("SELECT count(*) FROM observations WHERE benchmark = 'bbq_accuracy' "
+                        "AND valid_to IS NULL").fetchone()
+    assert still == (MODELS_PER_RELEASE[-2],)
