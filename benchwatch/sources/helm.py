@@ -187,12 +187,12 @@ class HelmSource(Source):
     columns: ClassVar[Mapping[str, str]]
     # Aggregate columns: kept when present, never required.
     aggregates: ClassVar[frozenset[str]] = frozenset({"mean_score"})
-    # A release's table is the project's whole leaderboard for its group: helm-summarize writes
-    # every model of every run the release holds, and each fetch reads one project's newest
-    # release only (never two projects or two groups in one source). So a model the previous
-    # release scored on a benchmark and this one does not was dropped upstream. The scope is the
-    # benchmark columns the release carries: a column that failed to parse withdraws nothing.
-    full_snapshot = True
+    # An increment, though a release's table is the project's whole leaderboard for its group:
+    # replayed rows are keyed by display name (the recorded CSVs carry no run-spec ids) and live
+    # rows by run-spec id, so the first live release after a replay would "drop" every replayed
+    # row and be refused as a mass withdrawal on every fetch after it. HELM adds no evaluations
+    # since 2026-06-01 and its 18 recorded releases withdraw nothing, so nothing is lost.
+    full_snapshot = False
 
     def replay(self, data_dir: Path, until: date | None = None) -> Iterator[Snapshot]:
         """A HELM project without a recording has nothing to replay."""

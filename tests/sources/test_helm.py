@@ -517,10 +517,9 @@ def test_recorded_csv_with_two_releases_is_rejected():
 
 # ---------------------------------------------------------------- withdrawals
 
-def test_a_release_withdraws_a_dropped_model_within_the_columns_it_carries(settings, upstream, safety_replay):
-    """A HELM release is the project's whole table: a model the newer release no longer lists is
-    withdrawn, but only on the benchmarks that release carries (its BBQ column failed to parse, so
-    the dropped model's BBQ value stays current)."""
+def test_a_release_is_an_increment_a_dropped_model_stays_current(settings, upstream, safety_replay):
+    """HELM is an increment (``HelmSource.full_snapshot``: replayed and live rows are keyed
+    differently): a model a newer release no longer lists keeps its values, none withdrawn."""
     settings = settings.model_copy(update={"upstream_base": upstream.url})
     con = connect(settings.db)
     releases = [s.label.split()[0] for s in safety_replay]
@@ -539,11 +538,9 @@ def test_a_release_withdraws_a_dropped_model_within_the_columns_it_carries(setti
     upstream.mount(table_path(), to_bytes(table))
     with HttpClient(retries=0) as http:
         second = ingest_source(con, "helm-safety", settings, mode="live", http=http)
-    assert (second.status, second.rows_withdrawn) == ("ok", 5)
+    assert (second.status, second.rows_withdrawn) == ("ok", 0)
     history = value_history(con, model=dropped)
-    status = dict(zip(history["benchmark"], history["status"], strict=True))
-    assert status.pop("bbq_accuracy") != "withdrawn"
-    assert set(status.values()) == {"withdrawn"} and len(status) == 5
+    assert len(history) == 6 and "withdrawn" not in set(history["status"])
     still = con.execute("SELECT count(*) FROM observations WHERE benchmark = 'bbq_accuracy' "
                         "AND valid_to IS NULL").fetchone()
     assert still == (MODELS_PER_RELEASE[-2],)
