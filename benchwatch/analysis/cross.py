@@ -36,6 +36,7 @@ Pure: frames in, frames out.
 from __future__ import annotations
 
 from collections.abc import Mapping
+from dataclasses import replace
 from datetime import date
 
 import numpy as np
@@ -329,6 +330,15 @@ def _leave_one_out(
     return stats
 
 
+def group_context(context: SignalContext, models: pd.Index, groups: pd.Series) -> SignalContext:
+    """The signals' context for one point per group: a group's release date is its first version's,
+    the date the group's capability level first existed (time held fixed compares groups by it)."""
+    named = groups.reindex(models)
+    point = named.where(named.notna(), models.to_series(index=models)).astype(str)
+    release = context.release.reindex(models).groupby(point.to_numpy()).min().dropna()
+    return replace(context, release=release)
+
+
 def _set_results(
     keys: dict, targets: pd.DataFrame, axes: dict[str, pd.Series], facts: dict[str, dict],
     names: pd.Series, params: Params, ids: dict[str, str] | None = None, groups: pd.Series | None = None,
@@ -341,14 +351,15 @@ def _set_results(
         axis_rows.append({**keys, "axis": name, "n_models": len(vector), **{
             k: fact[k] for k in ("n_dropped", "n_benchmarks", "explained_variance", "missing_policy",
                                  "axis_sources", "min_coverage")}})
-        points, values = targets, vector
+        points, values, point_context = targets, vector, context
         if name in GROUP_AXES and groups is not None:
             points, values, _ = one_point_per_group(targets, vector, groups)
+            point_context = group_context(context, targets.index, groups)
         stats = spearman_with_ci(
             points.to_numpy(dtype=float), values.reindex(points.index).to_numpy(dtype=float),
             params.resamples, params.seed, params.ci_level, thresholds=params.thresholds,
             refit=fact["filled"].reindex(points.index).to_numpy(dtype=float) if "filled" in fact else None,
-        ).join(row_signals(points, values, context, params.subsets, params.seed))
+        ).join(row_signals(points, values, point_context, params.subsets, params.seed))
         if "joint" in fact:
             stats = _leave_one_out(stats, targets, fact, params, ids or {}, shares or {}, context)
         stats.insert(0, "benchmark", targets.columns)

@@ -56,14 +56,14 @@ def test_rehearsal_delivers_each_new_change_exactly_once(db, data_dir, receivers
     told = news(first)
     history = result_store.correlations(con, as_of="all", source=PAPER)
     paper_firing = capability_tracking(history, 0.70, 0.05, min_models=10, alert_fdr=0.05)
-    # Several paper rows are decided capability-tracking by their intervals, but across the hundreds of
-    # tests of 2024-10-01 none has q <= 0.05 (issue 21): no finding. TruthfulQA MC1 (chat), rho 81.2,
-    # is only possibly capability-tracking: its lower bound is below 0.70.
-    assert len(capability_tracking(history, 0.70, 0.05, min_models=10, alert_fdr=1.0)) >= 5
-    assert paper_firing == [] and history["q"].min() > 0.05
+    # A few paper rows are decided capability-tracking by their intervals with q <= 0.05 across the
+    # hundreds of tests of 2024-10-01 (issue 21; the Brier scores on PC1): findings on frozen data, never
+    # alerts. TruthfulQA MC1 (chat), rho 81.2, is only possibly capability-tracking: its lower bound is
+    # below 0.70. A looser FDR lets more rows through.
+    assert 0 < len(paper_firing) < len(capability_tracking(history, 0.70, 0.05, min_models=10, alert_fdr=1.0))
     assert told == [("FIRING", SCORES)]
     found = list_findings(con, source=PAPER)
-    assert found.empty
+    assert len(found) and (found["ci_low"] >= 0.70).all() and (found["q"] <= 0.05).all()
     mc1 = history[(history["benchmark"] == "truthfulqa_mc1") & (history["model_set"] == "chat")
                   & (history["axis"] == "pc1")].iloc[0]
     assert 100 * mc1["rho"] == pytest.approx(81.2, abs=0.05) and mc1["ci_low"] < 0.70

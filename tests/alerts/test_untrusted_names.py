@@ -40,7 +40,7 @@ def test_a_capability_tracking_alert_on_a_hostile_eee_name_is_delivered_inert(tm
         alert_service.evaluate(con, settings, None)
         correlation = pd.DataFrame([{"source": "every-eval-ever", "model_set": "all", "axis": "pc1",
                                      "benchmark": HOSTILE, "as_of": date.today(), "rho": 0.91,
-                                     "ci_low": 0.80, "ci_high": 0.96, "n": 24}])
+                                     "ci_low": 0.80, "ci_high": 0.96, "n": 24, "q": 0.001}])
         run_id = result_store.save_run(
             con, utcnow(), "test", {"policy": "drop", "resamples": 200, "seed": 1, "ci_level": 0.95},
             {"correlations": correlation})

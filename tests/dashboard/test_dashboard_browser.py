@@ -8,6 +8,7 @@ from __future__ import annotations
 
 import re
 
+import pandas as pd
 import pytest
 
 from benchwatch.analysis.classes import Bands
@@ -125,14 +126,19 @@ def test_a_picker_writes_the_url_so_the_view_can_be_shared(app, page, published)
     fresh = page.context.new_page()  # someone else opening the shared link
     fresh.goto(shared)
     wait_rendered(fresh, charts=1)
-    rho = published.execute(
+    rows = published.execute(
         """
-        SELECT c.rho FROM correlations c JOIN benchmarks b ON b.source = c.source AND b."column" = c.benchmark
+        SELECT c.rho, c.ci_low, c.ci_high, c.n, c.relation
+        FROM correlations c JOIN benchmarks b ON b.source = c.source AND b."column" = c.benchmark
         WHERE b.category = 'safety' AND c.axis = 'pc1' AND c.model_set = 'chat'
         QUALIFY row_number() OVER (PARTITION BY c.source, c.benchmark ORDER BY c.as_of DESC) = 1
-        """).df()["rho"]
-    bands = Bands(0.70)
-    counts = rho.map(bands.classify).value_counts()
+        """).df()
+    bands = Bands(0.70)  # classes decided by each independent row's interval, as the page counts them
+    labels = pd.Series([bands.label(*(None if pd.isna(v) else float(v) for v in values), 10)
+                        for values in zip(rows["rho"], rows["ci_low"], rows["ci_high"], rows["n"], strict=True)],
+                       dtype=object)
+    independent = (rows["relation"].fillna("independent") == "independent").to_numpy()
+    counts = labels[independent].value_counts()
     for name in ("capability-tracking", "correlated", "separable", "inverse"):
         assert metric(fresh, name) == str(counts.get(name, 0)), name
 

@@ -30,7 +30,8 @@ SQL = re.compile(r"\b(SELECT|INSERT|UPDATE|DELETE|WHERE|FROM|CREATE|DROP|ALTER|V
 # whose values are all ``?`` parameters (checked by PLACEHOLDER_CLAUSES below).
 ALLOWED = {
     "storage/observations.py": {"where"},
-    "storage/results.py": {"table", "', '.join(columns)", "' AND '.join(filters)"},
+    "storage/results.py": {"table", "', '.join(columns)", "' AND '.join(filters)",
+                           "', '.join((f'c.{column}' for column in [*SIGNAL_COLUMNS, *DRIFT_COLUMNS]))"},
     "storage/identity.py": {"', '.join(IDENTITY_COLUMNS)", "', '.join(RESIDUAL_COLUMNS)", "where",
                             "' AND '.join(filters)"},
     "storage/views.py": {"' AND '.join(filters)", "where", "order"},

@@ -56,7 +56,8 @@ def test_a_custom_source_is_ingested_correlated_revised_and_scheduled(helm, data
         kinds = con.execute("SELECT category, direction FROM benchmarks WHERE source = ? ORDER BY \"column\"",
                             [LAB]).fetchall()
     assert kinds == [("safety", -1), ("safety", 1)]
-    assert {"eci", "compute"} <= set(rows["axis"]) and rows.loc[rows["axis"] == "eci", "n"].max() >= 40
+    # Against ECI a point is a model group (issue 20), so n counts groups.
+    assert {"eci", "compute"} <= set(rows["axis"]) and rows.loc[rows["axis"] == "eci", "n"].max() >= 30
     assert set(rows["benchmark"]) == {"refusal", "overrefusal"}
 
     changed = wide.copy()

@@ -113,7 +113,8 @@ def test_registry_has_one_row_per_emitted_benchmark() -> None:
     with REGISTRY.open(encoding="utf-8") as handle:
         reader = csv.DictReader(handle)
         assert reader.fieldnames == ["column", "benchmark_id", "name", "category", "safety_area",
-                                     "direction", "scale", "metric", "in_axis", "paired_accuracy"]
+                                     "direction", "scale", "metric", "in_axis", "paired_accuracy",
+                                     "shares_items_with"]
         rows = list(reader)
     columns = [row["column"] for row in rows]
     assert len(columns) == len(set(columns))
