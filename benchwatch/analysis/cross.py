@@ -57,7 +57,7 @@ from benchwatch.analysis.history import known_on
 from benchwatch.analysis.intervals import PVALUES
 from benchwatch.analysis.method import capability_axis, spearman_with_ci
 from benchwatch.analysis.signals import SIGNAL_COLUMNS, SignalContext, row_signals
-from benchwatch.analysis.units import GROUP_AXES, one_point_per_group
+from benchwatch.analysis.units import GROUP_AXES, one_point_per_group, point_ids
 
 AXIS_PC1_JOINT = "pc1-joint"
 # Axis -> (source, column) in priority order: the first source with a value wins.
@@ -333,9 +333,7 @@ def _leave_one_out(
 def group_context(context: SignalContext, models: pd.Index, groups: pd.Series) -> SignalContext:
     """The signals' context for one point per group: a group's release date is its first version's,
     the date the group's capability level first existed (time held fixed compares groups by it)."""
-    named = groups.reindex(models)
-    point = named.where(named.notna(), models.to_series(index=models)).astype(str)
-    release = context.release.reindex(models).groupby(point.to_numpy()).min().dropna()
+    release = context.release.reindex(models).groupby(point_ids(models, groups).to_numpy()).min().dropna()
     return replace(context, release=release)
 
 

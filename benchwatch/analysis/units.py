@@ -20,8 +20,15 @@ from __future__ import annotations
 
 import pandas as pd
 
-# Axes fitted once per model group (``analysis.axes.EXTERNAL_AXES`` names).
+# Axes fitted once per model group (``analysis.cross.EXTERNAL_AXES`` names).
 GROUP_AXES = frozenset({"eci"})
+
+
+def point_ids(models: pd.Index, groups: pd.Series) -> pd.Series:
+    """Each model's point: its group's name, or its own id when it has no group."""
+    named = groups.reindex(models)
+    return pd.Series(named.where(named.notna(), models.to_series(index=models)).astype(str).to_numpy(),
+                     index=models)
 
 
 def one_point_per_group(
@@ -35,9 +42,7 @@ def one_point_per_group(
     has no group.
     """
     models = targets.index
-    named = groups.reindex(models)
-    point = pd.Series(named.where(named.notna(), models.to_series(index=models)).astype(str).to_numpy(),
-                      index=models)
+    point = point_ids(models, groups)
     values = targets.groupby(point, sort=True).mean()
     axis_values = axis.reindex(models).groupby(point, sort=True).mean().reindex(values.index)
     members = models.to_series(index=models).groupby(point, sort=True).agg(lambda s: ", ".join(sorted(s)))
