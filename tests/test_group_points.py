@@ -11,7 +11,7 @@ import duckdb
 import pandas as pd
 import pytest
 
-from benchwatch.analysis.units import one_point_per_group
+from benchwatch.analysis.units import group_release, one_point_per_group
 from benchwatch.cli.benchmark_report import as_html
 from benchwatch.pipeline.benchmark_check import check_benchmark
 from benchwatch.pipeline.refresh import refresh
@@ -64,6 +64,17 @@ def test_a_point_is_the_mean_of_its_versions():
     assert values["x"].fillna(-1.0).to_dict() == {"A": 2.0, "B": -1.0, "c": 7.0}  # B has no value
     assert axis_values.to_dict() == {"A": 10.0, "B": 11.0, "c": 12.0}
     assert members.to_dict() == {"A": "a_high, a_low", "B": "b", "c": "c"}
+
+
+def test_a_group_is_dated_by_its_first_version_whatever_was_scored():
+    """A group's date is its earliest version's, even a version the benchmark did not score: `check`
+    of one file and the stored analysis must date a group alike (they disagreed before)."""
+    release = pd.Series(pd.to_datetime(["2025-03-01", "2024-06-01", None, "2023-01-01"]),
+                        index=["a_high", "a_low", "b", "c"])
+    groups = pd.Series({"a_high": "A", "a_low": "A", "b": "B"})
+    dated = group_release(release, groups)
+    assert dated.to_dict() == {"A": pd.Timestamp("2024-06-01"), "c": pd.Timestamp("2023-01-01")}
+    assert group_release(release.drop("a_low"), groups)["A"] == pd.Timestamp("2025-03-01")
 
 
 @pytest.fixture(scope="module")

@@ -23,7 +23,7 @@ from benchwatch.analysis.classes import CORRELATED, INVERSE, POSSIBLY, SEPARABLE
 from benchwatch.analysis.engine import AXIS_PC1
 from benchwatch.analysis.method import MIN_PAIRS, spearman_with_ci
 from benchwatch.analysis.signals import SIGNAL_COLUMNS, SignalContext, row_signals
-from benchwatch.analysis.units import GROUP_AXES, one_point_per_group
+from benchwatch.analysis.units import GROUP_AXES, group_release, one_point_per_group
 
 AXIS_KEYS = ["source", "model_set", "axis"]
 RESULT_COLUMNS = ["axis", "axis_source", "model_set", "as_of", "rho", "ci_low", "ci_high", "n",
@@ -90,16 +90,18 @@ def check_axes(values: pd.DataFrame, axes: pd.DataFrame, params: CheckParams,
     group, for the axes scored once per group (``as_points``).
     """
     context = SignalContext() if release is None else SignalContext(release=release)
+    group_context = context if groups is None else SignalContext(release=group_release(context.release, groups))
     rows = []
     for (source, model_set, axis), group in axes.groupby(AXIS_KEYS, sort=True):
         mine = values[values["model_set"].isna() | (values["model_set"] == model_set)]
         points = as_points(mine, group, groups).set_index("point")
+        point_context = group_context if groups is not None and axis in GROUP_AXES else context
         if len(points) < MIN_PAIRS:
             continue
         enough = len(points) >= params.min_models
         stats = spearman_with_ci(points[["value"]].to_numpy(float), points["score"].to_numpy(float),
                                  params.resamples if enough else 0, params.seed, params.ci_level).join(
-            row_signals(points[["value"]], points["score"], context, params.subsets, params.seed)).iloc[0]
+            row_signals(points[["value"]], points["score"], point_context, params.subsets, params.seed)).iloc[0]
         rho = float(stats["rho"])
         row = {"axis": axis, "axis_source": source, "model_set": model_set,
                "as_of": group["as_of"].iloc[0], "rho": rho, "ci_low": float(stats["ci_low"]),

@@ -57,7 +57,7 @@ from benchwatch.analysis.history import known_on
 from benchwatch.analysis.intervals import PVALUES
 from benchwatch.analysis.method import capability_axis, spearman_with_ci
 from benchwatch.analysis.signals import SIGNAL_COLUMNS, SignalContext, row_signals
-from benchwatch.analysis.units import GROUP_AXES, one_point_per_group, point_ids
+from benchwatch.analysis.units import GROUP_AXES, group_release, one_point_per_group
 
 AXIS_PC1_JOINT = "pc1-joint"
 # Axis -> (source, column) in priority order: the first source with a value wins.
@@ -330,13 +330,6 @@ def _leave_one_out(
     return stats
 
 
-def group_context(context: SignalContext, models: pd.Index, groups: pd.Series) -> SignalContext:
-    """The signals' context for one point per group: a group's release date is its first version's,
-    the date the group's capability level first existed (time held fixed compares groups by it)."""
-    release = context.release.reindex(models).groupby(point_ids(models, groups).to_numpy()).min().dropna()
-    return replace(context, release=release)
-
-
 def _set_results(
     keys: dict, targets: pd.DataFrame, axes: dict[str, pd.Series], facts: dict[str, dict],
     names: pd.Series, params: Params, ids: dict[str, str] | None = None, groups: pd.Series | None = None,
@@ -352,7 +345,7 @@ def _set_results(
         points, values, point_context = targets, vector, context
         if name in GROUP_AXES and groups is not None:
             points, values, _ = one_point_per_group(targets, vector, groups)
-            point_context = group_context(context, targets.index, groups)
+            point_context = replace(context, release=group_release(context.release, groups))
         stats = spearman_with_ci(
             points.to_numpy(dtype=float), values.reindex(points.index).to_numpy(dtype=float),
             params.resamples, params.seed, params.ci_level, thresholds=params.thresholds,

@@ -31,6 +31,15 @@ def point_ids(models: pd.Index, groups: pd.Series) -> pd.Series:
                      index=models)
 
 
+def group_release(release: pd.Series, groups: pd.Series) -> pd.Series:
+    """Each point's release date: a group's is its first version's, over every version with a known
+    date (the date the group's capability level first existed; time held fixed compares groups by
+    it). Over every version, not only those a benchmark scored, so that a check of one file and the
+    stored analysis date a group alike."""
+    known = release.dropna()
+    return known.groupby(point_ids(known.index, groups).to_numpy()).min()
+
+
 def one_point_per_group(
     targets: pd.DataFrame, axis: pd.Series, groups: pd.Series
 ) -> tuple[pd.DataFrame, pd.Series, pd.Series]:
