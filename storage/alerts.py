@@ -28,7 +28,7 @@ from benchwatch.storage.alert_records import (
     Stored,
     Transition,
 )
-from benchwatch.storage.db import transaction, utcnow
+from benchwatch.storage.db import transaction, utcnow, where
 
 
 class AlertNotFound(KeyError):
@@ -285,10 +285,10 @@ def record_attempts(
 
 def notifications(con: duckdb.DuckDBPyConnection, key: str | None = None) -> pd.DataFrame:
     """The delivery log, newest first (redacted channel labels only)."""
-    where, params = ("WHERE alert_key = ?", [key]) if key else ("", [])
+    clause, params = where({"alert_key": key})
     return con.execute(
         f"SELECT notification_id, round_id, event_id, alert_key AS key, channel, kind, attempted_at, status, "
-        f"error, batch_size FROM notifications {where} ORDER BY notification_id DESC",
+        f"error, batch_size FROM notifications {clause} ORDER BY notification_id DESC",
         params,
     ).df()
 
@@ -373,10 +373,9 @@ def list_alerts(con: duckdb.DuckDBPyConnection, state: str = "all") -> pd.DataFr
     (retried next run), pending, backfill (history, never sent), silenced, or
     no-channels.
     """
-    where = "" if state == "all" else "WHERE a.state = ?"
-    params = [] if state == "all" else [state]
+    clause, params = where({"a.state": None if state == "all" else state})
     return con.execute(
-        f"{_LIST_SQL} {where} ORDER BY a.state = 'firing' DESC, a.fired_at DESC NULLS LAST, "
+        f"{_LIST_SQL} {clause} ORDER BY a.state = 'firing' DESC, a.fired_at DESC NULLS LAST, "
         "a.value DESC NULLS LAST, a.alert_key",
         params,
     ).df()
@@ -391,9 +390,9 @@ def get_alert(con: duckdb.DuckDBPyConnection, key: str) -> dict:
 
 def alert_history(con: duckdb.DuckDBPyConnection, key: str | None = None) -> pd.DataFrame:
     """Transitions (and acknowledgements, silences) in order, with their numbers and disposition."""
-    where, params = ("WHERE alert_key = ?", [key]) if key else ("", [])
+    clause, params = where({"alert_key": key})
     return con.execute(
         f"SELECT event_id, alert_key AS key, rule, state, data_time, recorded_at, value, threshold, ci_low, "
-        f"ci_high, n, severity, disposition, message FROM alert_events {where} ORDER BY event_id",
+        f"ci_high, n, severity, disposition, message FROM alert_events {clause} ORDER BY event_id",
         params,
     ).df()

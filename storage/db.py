@@ -8,7 +8,7 @@ from __future__ import annotations
 
 import contextlib
 import re
-from collections.abc import Iterator
+from collections.abc import Iterator, Mapping, Sequence
 from datetime import UTC, datetime
 from importlib.resources import files
 from pathlib import Path
@@ -137,6 +137,17 @@ def check_schema(con: duckdb.DuckDBPyConnection, path: Path) -> int:
 def utcnow() -> datetime:
     """Naive UTC wall time, the convention of every TIMESTAMP column."""
     return datetime.now(UTC).replace(tzinfo=None)
+
+
+def where(
+    optional: Mapping[str, object], fixed: Sequence[str] = (), params: Sequence[object] = ()
+) -> tuple[str, list[object]]:
+    """A read's WHERE clause and its parameters: the ``fixed`` conditions (taking ``params``), then
+    ``column = ?`` for each ``optional`` value given. Every read's optional filters narrow the same
+    way (None narrows nothing), so they are built here once; empty when nothing narrows."""
+    given = {column: value for column, value in optional.items() if value is not None}
+    conditions = [*fixed, *(f"{column} = ?" for column in given)]
+    return (f"WHERE {' AND '.join(conditions)}" if conditions else ""), [*params, *given.values()]
 
 
 def migrations() -> list[tuple[int, str, str]]:

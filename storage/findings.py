@@ -11,7 +11,7 @@ from __future__ import annotations
 import duckdb
 import pandas as pd
 
-from benchwatch.storage.db import transaction, utcnow
+from benchwatch.storage.db import transaction, utcnow, where
 
 COLUMNS = ["finding_key", "rule", "source", "benchmark", "axis", "model_set", "since", "as_of", "rho",
            "ci_low", "ci_high", "n", "q", "class", "threshold", "message", "why", "run_id", "recorded_at"]
@@ -34,11 +34,7 @@ def list_findings(con: duckdb.DuckDBPyConnection, source: str | None = None,
                   benchmark: str | None = None) -> pd.DataFrame:
     """Stored findings with the benchmark's registry name and the signals beside rho of the
     correlation row each was read from (``correlations``, migration 013), strongest first."""
-    filters, params = ["true"], []
-    for column, value in (("f.source", source), ("f.benchmark", benchmark)):
-        if value is not None:
-            filters.append(f"{column} = ?")
-            params.append(value)
+    clause, params = where({"f.source": source, "f.benchmark": benchmark})
     return con.execute(
         f"""
         SELECT f.finding_key AS key, f.rule, f.source, f.benchmark, coalesce(b.name, f.benchmark) AS name,
@@ -48,7 +44,7 @@ def list_findings(con: duckdb.DuckDBPyConnection, source: str | None = None,
         FROM findings f LEFT JOIN benchmarks b ON b.source = f.source AND b."column" = f.benchmark
         LEFT JOIN correlations c ON c.run_id = f.run_id AND c.source = f.source AND c.benchmark = f.benchmark
             AND c.axis = f.axis AND c.model_set = f.model_set AND c.as_of = f.as_of
-        WHERE {' AND '.join(filters)}
+        {clause}
         ORDER BY f.rho DESC NULLS LAST, f.source, f.benchmark, f.model_set, f.axis
         """,
         params,

@@ -14,7 +14,7 @@ from datetime import date
 import duckdb
 import pandas as pd
 
-from benchwatch.storage.db import transaction
+from benchwatch.storage.db import transaction, where
 from benchwatch.storage.results import last_run
 
 IDENTITY_COLUMNS = ["source", "model", "canonical_id", "base_id", "variant", "kind", "kind_rule",
@@ -64,9 +64,9 @@ def save_identities(con: duckdb.DuckDBPyConnection, identity: pd.DataFrame, vers
 
 def identities(con: duckdb.DuckDBPyConnection, source: str | None = None) -> pd.DataFrame:
     """The stored resolution, optionally of one source."""
-    where, params = ("WHERE source = ?", [source]) if source else ("", [])
+    clause, params = where({"source": source})
     return con.execute(
-        f"SELECT * EXCLUDE (identity_version) FROM model_aliases {where} ORDER BY source, model",
+        f"SELECT * EXCLUDE (identity_version) FROM model_aliases {clause} ORDER BY source, model",
         params,
     ).df()
 
@@ -143,12 +143,9 @@ def adjusted(
     run = last_run(con)
     if run is None:
         return pd.DataFrame(columns=["source", "model_set", "axis", "benchmark", "name", *RESIDUAL_COLUMNS[5:]])
-    filters = ["r.run_id = ?", '(r.benchmark = ? OR b.benchmark_id = ?)']
-    params: list = [run["run_id"], benchmark, benchmark]
-    for column, value in (("axis", axis), ("model_set", model_set), ("source", source)):
-        if value is not None:
-            filters.append(f"r.{column} = ?")
-            params.append(value)
+    clause, params = where({"r.axis": axis, "r.model_set": model_set, "r.source": source},
+                           ["r.run_id = ?", "(r.benchmark = ? OR b.benchmark_id = ?)"],
+                           [run["run_id"], benchmark, benchmark])
     return con.execute(
         f"""
         SELECT r.source, r.model_set, r.axis, r.benchmark, b.name, r.as_of, r.model,
@@ -157,7 +154,7 @@ def adjusted(
         FROM adjusted_residuals r
         LEFT JOIN benchmarks b ON b.source = r.source AND b."column" = r.benchmark
         LEFT JOIN model_aliases a ON a.source = r.source AND a.model = r.model
-        WHERE {' AND '.join(filters)}
+        {clause}
         ORDER BY r.source, r.model_set, r.axis, r.residual DESC, r.model
         """,
         params,

@@ -19,7 +19,7 @@ import pandas as pd
 
 from benchwatch.records import DECLARED_COLUMNS, MODEL_COLUMNS, ParsedBatch, Previous, Snapshot
 from benchwatch.storage import revisions
-from benchwatch.storage.db import transaction, utcnow
+from benchwatch.storage.db import transaction, utcnow, where
 
 
 @dataclass
@@ -391,14 +391,14 @@ def source_status(con: duckdb.DuckDBPyConnection) -> pd.DataFrame:
 def unmapped_benchmarks(con: duckdb.DuckDBPyConnection, source: str | None = None) -> pd.DataFrame:
     """Benchmarks stored that no registry row maps: counted as ``other`` (never safety) until a
     reviewer maps them. One row per (source, benchmark) with how many models and values it has."""
-    where, params = ("AND o.source = ?", [source]) if source else ("", [])
+    clause, params = where({"o.source": source}, ['b."column" IS NULL', "o.valid_to IS NULL"])
     return con.execute(
         f"""
         SELECT o.source, o.benchmark, 'other' AS category, count(DISTINCT o.model) AS models,
                count(*) AS observations, max(o.valid_from) AS latest
         FROM observations o
         LEFT JOIN benchmarks b ON b.source = o.source AND b."column" = o.benchmark
-        WHERE b."column" IS NULL AND o.valid_to IS NULL {where}
+        {clause}
         GROUP BY o.source, o.benchmark ORDER BY o.source, o.benchmark
         """,
         params,

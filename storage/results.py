@@ -7,7 +7,7 @@ from datetime import date
 import duckdb
 import pandas as pd
 
-from benchwatch.storage.db import transaction, utcnow
+from benchwatch.storage.db import transaction, utcnow, where
 
 # What a correlation row carries beside rho, its interval and n (``analysis.evidence``).
 EVIDENCE = ["interval", "axis_refit", "p_tracking", "p_positive", "p_inverse", "q", "note"]
@@ -124,20 +124,17 @@ def correlations(
                                      "ci_low", "ci_high", "n", "relation", "relation_reason", *EVIDENCE,
                                      "name", "category", "safety_area", "direction", "benchmark_id", "scale",
                                      *SIGNAL_COLUMNS, *DRIFT_COLUMNS])
-    filters, params = ["c.run_id = ?"], [run["run_id"]]
-    for column, value in (("source", source), ("model_set", model_set), ("axis", axis),
-                          ("benchmark", benchmark)):
-        if value is not None:
-            filters.append(f"c.{column} = ?")
-            params.append(value)
+    fixed, fixed_params = ["c.run_id = ?"], [run["run_id"]]
     if as_of is None:
-        filters.append("c.as_of = (SELECT max(as_of) FROM correlations l "
-                       "WHERE l.run_id = c.run_id AND l.source = c.source)")
+        fixed.append("c.as_of = (SELECT max(as_of) FROM correlations l "
+                     "WHERE l.run_id = c.run_id AND l.source = c.source)")
     elif as_of != "all":
-        filters.append("c.as_of = (SELECT max(as_of) FROM correlations l WHERE l.run_id = c.run_id "
-                       "AND l.source = c.source AND l.model_set = c.model_set AND l.axis = c.axis "
-                       "AND l.benchmark = c.benchmark AND l.as_of <= ?::DATE)")
-        params.append(as_of)
+        fixed.append("c.as_of = (SELECT max(as_of) FROM correlations l WHERE l.run_id = c.run_id "
+                     "AND l.source = c.source AND l.model_set = c.model_set AND l.axis = c.axis "
+                     "AND l.benchmark = c.benchmark AND l.as_of <= ?::DATE)")
+        fixed_params.append(as_of)
+    clause, params = where({"c.source": source, "c.model_set": model_set, "c.axis": axis,
+                            "c.benchmark": benchmark}, fixed, fixed_params)
     return con.execute(
         f"""
         SELECT c.source, c.model_set, c.axis, c.benchmark, c.as_of, c.rho, c.ci_low, c.ci_high, c.n,
@@ -147,7 +144,7 @@ def correlations(
                {', '.join(f"c.{column}" for column in [*SIGNAL_COLUMNS, *DRIFT_COLUMNS])}
         FROM correlations c
         LEFT JOIN benchmarks b ON b.source = c.source AND b."column" = c.benchmark
-        WHERE {' AND '.join(filters)}
+        {clause}
         ORDER BY c.source, c.model_set, c.axis, c.benchmark, c.as_of
         """,
         params,

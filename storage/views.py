@@ -17,6 +17,7 @@ import duckdb
 import pandas as pd
 
 from benchwatch.storage.alerts import list_alerts
+from benchwatch.storage.db import where
 from benchwatch.storage.findings import list_findings
 from benchwatch.storage.observations import source_status
 from benchwatch.storage.results import last_run
@@ -62,11 +63,8 @@ def safety_history(
     model_set: str | None = None, source: str | None = None,
 ) -> pd.DataFrame:
     """Every as-of point of every safety benchmark's correlation in a run, oldest first."""
-    filters, params = ["c.run_id = ?", "b.category = 'safety'"], [run_id]
-    for column, value in (("axis", axis), ("model_set", model_set), ("source", source)):
-        if value is not None:
-            filters.append(f"c.{column} = ?")
-            params.append(value)
+    clause, params = where({"c.axis": axis, "c.model_set": model_set, "c.source": source},
+                           ["c.run_id = ?", "b.category = 'safety'"], [run_id])
     return con.execute(
         f"""
         SELECT c.source, c.benchmark, b.name, b.safety_area, c.model_set, c.axis, c.as_of,
@@ -74,7 +72,7 @@ def safety_history(
                coalesce(c.relation_reason, '') AS relation_reason
         FROM correlations c
         JOIN benchmarks b ON b.source = c.source AND b."column" = c.benchmark
-        WHERE {' AND '.join(filters)}
+        {clause}
         ORDER BY c.source, c.benchmark, c.model_set, c.axis, c.as_of
         """,
         params,
@@ -123,16 +121,12 @@ def alert_events(
     benchmark: str | None = None,
 ) -> pd.DataFrame:
     """Alert events (transitions, acks, silences) with the alert they belong to, in order."""
-    filters, params = ["true"], []
-    for column, value in (("e.alert_key", key), ("a.source", source), ("a.benchmark", benchmark)):
-        if value is not None:
-            filters.append(f"{column} = ?")
-            params.append(value)
+    clause, params = where({"e.alert_key": key, "a.source": source, "a.benchmark": benchmark})
     return con.execute(
         f"""
         SELECT e.*, a.source, a.benchmark, a.model_set, a.axis
         FROM alert_events e LEFT JOIN alerts a USING (alert_key)
-        WHERE {' AND '.join(filters)}
+        {clause}
         ORDER BY e.event_id
         """,
         params,
@@ -158,7 +152,7 @@ def fetch_log(con: duckdb.DuckDBPyConnection, source: str | None = None, limit: 
               newest_first: bool = True) -> pd.DataFrame:
     """The fetch log (replay reads and live requests) with how many distinct models each fetch
     revised: the dashboard's table (newest first) and the fetch rules' input (in order)."""
-    where, params = ("WHERE f.source = ?", [source]) if source else ("", [])
+    clause, params = where({"f.source": source})
     order = "DESC" if newest_first else "ASC"
     return con.execute(
         f"""
@@ -170,7 +164,7 @@ def fetch_log(con: duckdb.DuckDBPyConnection, source: str | None = None, limit: 
                f.http_status, f.observed_at, f.rows_parsed, f.rows_added, f.rows_revised,
                r.models_revised, f.rows_withdrawn, f.error, len(f.warnings) AS n_warnings, f.warnings,
                array_to_string(f.warnings, ' | ') AS warnings_text
-        FROM fetches f LEFT JOIN revised r USING (fetch_id) {where}
+        FROM fetches f LEFT JOIN revised r USING (fetch_id) {clause}
         ORDER BY f.fetch_id {order}
         LIMIT ?
         """,
@@ -231,12 +225,12 @@ def value_history(con: duckdb.DuckDBPyConnection, source: str | None = None, mod
 def capability_axes(con: duckdb.DuckDBPyConnection, run_id: int, source: str | None = None) -> pd.DataFrame:
     """Each axis per source, model set and as-of date: models, dropped, explained variance,
     and where a cross-source axis came from."""
-    where, params = ("AND source = ?", [run_id, source]) if source else ("", [run_id])
+    clause, params = where({"source": source}, ["run_id = ?"], [run_id])
     return con.execute(
         f"""
         SELECT source, model_set, axis, as_of, n_models, n_dropped, n_benchmarks, explained_variance,
                missing_policy, axis_sources, min_coverage
-        FROM capability_axes WHERE run_id = ? {where}
+        FROM capability_axes {clause}
         ORDER BY source, model_set, axis, as_of
         """,
         params,
