@@ -10,7 +10,7 @@ transaction.
 from __future__ import annotations
 
 import json
-from dataclasses import dataclass, field
+from dataclasses import dataclass
 from datetime import datetime
 
 import duckdb
@@ -22,16 +22,17 @@ from benchwatch.storage import revisions
 from benchwatch.storage.db import transaction, utcnow, where
 
 
-@dataclass
+@dataclass(frozen=True)
 class IngestResult:
+    """What writing one snapshot did (its fetch row's counts): a failure raises instead, so there
+    is no status; the caller sums these into its source's report."""
+
     fetch_id: int
-    status: str
-    rows_parsed: int = 0
-    rows_added: int = 0
-    rows_revised: int = 0
-    warnings: list[str] = field(default_factory=list)
-    error: str | None = None
-    rows_withdrawn: int = 0
+    rows_parsed: int
+    rows_added: int
+    rows_revised: int
+    rows_withdrawn: int
+    warnings: list[str]
 
 
 def sync_benchmarks(con: duckdb.DuckDBPyConnection, registry: pd.DataFrame) -> None:
@@ -314,8 +315,8 @@ def ingest_many(
             con.unregister(name)
         _save_declared(con, source, pending, fetch_ids)
     return [
-        IngestResult(int(fetch_ids[k]), "ok", p.rows, int(walked.added[k]), int(walked.revised[k]),
-                     p.batch.warnings, rows_withdrawn=int(walked.withdrawn[k]))
+        IngestResult(int(fetch_ids[k]), p.rows, int(walked.added[k]), int(walked.revised[k]),
+                     int(walked.withdrawn[k]), p.batch.warnings)
         for k, p in enumerate(pending)
     ]
 

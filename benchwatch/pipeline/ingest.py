@@ -43,16 +43,27 @@ class Writing:
 
 @dataclass
 class SourceReport:
-    """What one source's refresh did, for the summary and the flow's artifact."""
+    """What one source's refresh did, for the summary and the flow's artifact: the sum of the
+    ``IngestResult`` of every snapshot it wrote, and the failure that ended it, if any."""
 
     source: str
     status: str
     snapshots: int = 0
     rows_added: int = 0
     rows_revised: int = 0
+    rows_withdrawn: int = 0
     warnings: list[str] = field(default_factory=list)
     error: str | None = None
-    rows_withdrawn: int = 0
+
+    def add(self, label: str, written: obs.IngestResult) -> None:
+        """Count one written snapshot; its warnings are kept under its ``label``."""
+        self.snapshots += 1
+        self.rows_added += written.rows_added
+        self.rows_revised += written.rows_revised
+        self.rows_withdrawn += written.rows_withdrawn
+        self.warnings += [f"{label}: {w}" for w in written.warnings]
+        if self.status != "failed":
+            self.status = "ok"
 
 
 class ArchivedFailure(SourceError):
@@ -223,13 +234,7 @@ def _write(
         raise SourceError(f"{name} snapshot {refused.label} ({refused.location}): {exc}") from exc
     for item, result in zip(pending, results, strict=True):
         label = item.snapshot.label
-        report.snapshots += 1
-        report.rows_added += result.rows_added
-        report.rows_revised += result.rows_revised
-        report.rows_withdrawn += result.rows_withdrawn
-        report.warnings += [f"{label}: {w}" for w in result.warnings]
-        if report.status != "failed":
-            report.status = "ok"
+        report.add(label, result)
         progress(f"{name} {label}: +{result.rows_added} rows, {result.rows_revised} revised, "
                  f"{result.rows_withdrawn} withdrawn")
     pending.clear()
