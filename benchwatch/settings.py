@@ -305,18 +305,11 @@ class Settings(BaseSettings):
             raise ValueError(NO_REPLAY_DATA)
         return self.replay_dir
 
-    @field_validator("notify_urls", mode="before")
+    @field_validator("notify_urls", "eee_collections", mode="before")
     @classmethod
-    def _split_urls(cls, value: object) -> object:
-        # BENCHWATCH_NOTIFY_URLS="json://host/hook mailto://..." (spaces or commas)
-        if isinstance(value, str) and not value.lstrip().startswith("["):
-            return [part for part in value.replace(",", " ").split() if part]
-        return value
-
-    @field_validator("eee_collections", mode="before")
-    @classmethod
-    def _split_collections(cls, value: object) -> object:
-        # BENCHWATCH_EEE_COLLECTIONS="hle openeval" (spaces or commas)
+    def _split_list(cls, value: object) -> object:
+        # A list given as one string, spaced or comma-separated, as an environment variable gives it:
+        # BENCHWATCH_NOTIFY_URLS="json://host/hook mailto://...", BENCHWATCH_EEE_COLLECTIONS="hle,openeval".
         if isinstance(value, str) and not value.lstrip().startswith("["):
             return [part for part in value.replace(",", " ").split() if part]
         return value
