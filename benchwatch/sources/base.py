@@ -9,6 +9,7 @@ declared in ``benchwatch.upstreams``.
 
 from __future__ import annotations
 
+import json
 from abc import ABC, abstractmethod
 from collections.abc import Iterable, Iterator, Mapping
 from datetime import UTC, date, datetime
@@ -158,6 +159,16 @@ def published_at(last_modified: str | None) -> datetime:
                 when = when.astimezone(UTC).replace(tzinfo=None)
             return when
     return datetime.now(UTC).replace(tzinfo=None)
+
+
+def json_document(content: bytes, source: str, location: str) -> object:
+    """Upstream bytes read as JSON, or a ParseError naming where and what came instead: its start
+    shows at once an HTML error page or a truncated body served in its place."""
+    try:
+        return json.loads(content)
+    except (UnicodeDecodeError, json.JSONDecodeError) as exc:
+        start = content[:60].decode("utf-8", "replace")
+        raise ParseError(source, location, f"not JSON ({exc}); starts with {start!r}") from None
 
 
 def require_columns(

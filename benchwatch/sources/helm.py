@@ -48,6 +48,7 @@ from benchwatch.sources.base import (
     ParseError,
     Source,
     dedupe_models,
+    json_document,
     numeric_column,
     part_failed,
     published_at,
@@ -135,14 +136,6 @@ def release_dates(
     return dates
 
 
-def _json(source: str, content: bytes, location: str) -> object:
-    try:
-        return json.loads(content)
-    except (UnicodeDecodeError, json.JSONDecodeError) as exc:
-        start = content[:60].decode("utf-8", "replace")
-        raise ParseError(source, location, f"not JSON ({exc}); starts with {start!r}") from None
-
-
 def _row_model_ids(row: list[object]) -> set[str]:
     """HELM model ids named by a table row's cells (run_spec_names, or runSpecs in href)."""
     names: list[str] = []
@@ -214,7 +207,7 @@ class HelmSource(Source):
                            mode="live", http_status=304, etag=index.etag,
                            last_modified=index.last_modified, not_modified=True)
             return
-        release = self._latest_release(_json(self.name, index.content, index_url), index_url)
+        release = self._latest_release(json_document(index.content, self.name, index_url), index_url)
         base = f"{self.urls['bucket']}/{self.project}/benchmark_output/releases/{release}"
         summary_url = f"{base}/{SUMMARY}"
         files: dict[str, bytes] = {}
@@ -264,7 +257,7 @@ class HelmSource(Source):
         return max(versions, key=release_key)
 
     def _release_date(self, content: bytes, location: str) -> datetime:
-        summary = _json(self.name, content, location)
+        summary = json_document(content, self.name, location)
         raw = summary.get("date") if isinstance(summary, dict) else None
         try:
             return datetime.strptime(str(raw)[:10], "%Y-%m-%d")
@@ -290,7 +283,7 @@ class HelmSource(Source):
             raise ParseError(self.name, snapshot.location,
                              f"expected one leaderboard file, found {sorted(tables)}")
         ((location, content),) = tables.items()
-        doc = _json(self.name, content, location) if location.endswith(".json") else None
+        doc = json_document(content, self.name, location) if location.endswith(".json") else None
         release = isinstance(doc, list) or (isinstance(doc, dict) and "header" in doc)
         if release:
             wide, warnings = self._helm_table(doc, location)

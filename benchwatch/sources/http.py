@@ -32,8 +32,12 @@ USER_AGENT = (
     "+https://github.com/benchwatch/benchwatch)"
 )
 RETRY_STATUSES = frozenset({429, 500, 502, 503, 504})
-# The Hub's hosts: the only ones a Hugging Face token is sent to.
-HF_HOSTS = ("https://huggingface.co", "https://datasets-server.huggingface.co")
+# The Hub's hosts: the only ones a Hugging Face token is sent to, and the endpoints of every
+# source read from the Hub (repository files from the hub, dataset pages from its viewer).
+HF_HUB = "https://huggingface.co"
+HF_VIEWER = "https://datasets-server.huggingface.co"
+HF_HOSTS = (HF_HUB, HF_VIEWER)
+HF_ENDPOINTS = {"viewer": HF_VIEWER, "hub": HF_HUB}
 # IETF draft-ietf-httpapi-ratelimit-headers, as the Hub sends it: RateLimit: "api";r=0;t=55
 # (r: requests left in the window, t: seconds until it resets).
 RATELIMIT = re.compile(r"(?:^|;)\s*r\s*=\s*(\d+)\s*;\s*t\s*=\s*(\d+)")

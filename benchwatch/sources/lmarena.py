@@ -49,8 +49,17 @@ import pandas as pd
 import pyarrow as pa
 
 from benchwatch.records import ParsedBatch, Previous, Snapshot
-from benchwatch.sources.base import ParseError, Source, dedupe_models, numeric_column, rebase, require_columns, tidy
-from benchwatch.sources.http import HttpClient
+from benchwatch.sources.base import (
+    ParseError,
+    Source,
+    dedupe_models,
+    json_document,
+    numeric_column,
+    rebase,
+    require_columns,
+    tidy,
+)
+from benchwatch.sources.http import HF_ENDPOINTS, HttpClient
 from benchwatch.upstreams import UPSTREAMS
 
 DATASET = "lmarena-ai/leaderboard-dataset"
@@ -98,10 +107,7 @@ class LMArena(Source):
     name = "lmarena"
     liveness, license, attribution = UPSTREAMS[name]
     homepage = "https://arena.ai/leaderboard"
-    endpoints = {
-        "viewer": "https://datasets-server.huggingface.co",
-        "hub": "https://huggingface.co",
-    }
+    endpoints = HF_ENDPOINTS
     pooled = True
     # An increment, not a full snapshot: a board lists the models the leaderboard *shows*, and
     # Arena hides deprecated models (and models short of votes) without withdrawing their
@@ -257,10 +263,7 @@ class LMArena(Source):
         The ``text`` board must be there; a style-control or factuality board
         the listing lacks is left out (the older dataset had only ``text``).
         """
-        try:
-            doc = json.loads(content)
-        except (UnicodeDecodeError, json.JSONDecodeError) as exc:
-            raise ParseError(self.name, listing_url, f"not JSON: {exc}") from None
+        doc = json_document(content, self.name, listing_url)
         if not isinstance(doc, dict) or not isinstance(doc.get("parquet_files"), list):
             raise ParseError(self.name, listing_url, "no 'parquet_files' list",
                              column="parquet_files")

@@ -15,7 +15,6 @@ from __future__ import annotations
 
 import csv
 import io
-import json
 import re
 from collections.abc import Iterator, Mapping
 from datetime import UTC, date, datetime, time
@@ -24,8 +23,8 @@ from pathlib import Path, PurePosixPath
 import pandas as pd
 
 from benchwatch.records import ParsedBatch, Previous, Snapshot
-from benchwatch.sources.base import ParseError, Source, dedupe_models, require_columns, tidy
-from benchwatch.sources.http import HttpClient
+from benchwatch.sources.base import ParseError, Source, dedupe_models, json_document, require_columns, tidy
+from benchwatch.sources.http import HF_HUB, HttpClient
 from benchwatch.upstreams import UPSTREAMS
 
 RECORDED = "open-llm-leaderboard-v1/open_llm_leaderboard_v1_2024-06-19.csv"
@@ -83,7 +82,7 @@ class OpenLLMLeaderboardV1(Source):
     name = "open-llm-leaderboard-v1"
     liveness, license, attribution = UPSTREAMS[name]
     homepage = "https://huggingface.co/spaces/open-llm-leaderboard-old/open_llm_leaderboard"
-    endpoints = {"hub": "https://huggingface.co"}
+    endpoints = {"hub": HF_HUB}
 
     def replay(self, data_dir: Path, until: date | None = None) -> Iterator[Snapshot]:
         """The final table; with ``until`` before it, only the rows submitted by then.
@@ -117,7 +116,7 @@ class OpenLLMLeaderboardV1(Source):
             yield Snapshot(self.name, "unchanged", now, info_url, {}, mode="live",
                            http_status=304, etag=info.etag, not_modified=True)
             return
-        sha = self._json(info.content, info_url).get("sha")
+        sha = json_document(info.content, self.name, info_url).get("sha")
         # A server that sends no ETag, or ignores If-None-Match, is still
         # caught by the sha: the validator is the ETag, else the quoted sha.
         validator = info.etag or (f'"{sha}"' if sha else None)
@@ -142,19 +141,13 @@ class OpenLLMLeaderboardV1(Source):
         files: dict[str, str] = {}
         while url:
             page = http.get(url, params=params)
-            for entry in self._json(page.content, url):
+            for entry in json_document(page.content, self.name, url):
                 path = entry.get("path", "")
                 if entry.get("type") == "file" and path.endswith(".json"):
                     key = str(PurePosixPath(path).parent) if newest_only else path
                     files[key] = max(files.get(key, ""), path)
             url, params = page.next_url, None
         return sorted(files.values())
-
-    def _json(self, content: bytes, location: str) -> object:
-        try:
-            return json.loads(content)
-        except (UnicodeDecodeError, json.JSONDecodeError) as exc:
-            raise ParseError(self.name, location, f"not JSON: {exc}") from None
 
     def parse(self, snapshot: Snapshot) -> ParsedBatch:
         if any(name.endswith(".csv") for name in snapshot.files):
@@ -203,7 +196,7 @@ class OpenLLMLeaderboardV1(Source):
         warnings: list[str] = []
         for name, content in sorted(snapshot.files.items()):
             location = f"{snapshot.location} {name}"
-            doc = self._json(content, location)
+            doc = json_document(content, self.name, location)
             if name.startswith("requests/"):
                 types[str(doc.get("model", ""))] = str(doc.get("model_type", ""))
                 continue

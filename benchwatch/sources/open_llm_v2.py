@@ -51,8 +51,8 @@ import pandas as pd
 import pyarrow as pa
 
 from benchwatch.records import ParsedBatch, Previous, Snapshot
-from benchwatch.sources.base import ParseError, Source, dedupe_models, require_columns, tidy
-from benchwatch.sources.http import FetchError, HttpClient
+from benchwatch.sources.base import ParseError, Source, dedupe_models, json_document, require_columns, tidy
+from benchwatch.sources.http import HF_ENDPOINTS, FetchError, HttpClient
 from benchwatch.upstreams import UPSTREAMS
 
 DATASET = "open-llm-leaderboard/contents"
@@ -171,10 +171,7 @@ class OpenLLMLeaderboardV2(Source):
     name = "open-llm-leaderboard-v2"
     liveness, license, attribution = UPSTREAMS[name]
     homepage = "https://huggingface.co/spaces/open-llm-leaderboard/open_llm_leaderboard"
-    endpoints = {
-        "viewer": "https://datasets-server.huggingface.co",
-        "hub": "https://huggingface.co",
-    }
+    endpoints = HF_ENDPOINTS
     pooled = True
 
     # --- replay -----------------------------------------------------------
@@ -219,7 +216,7 @@ class OpenLLMLeaderboardV2(Source):
                            http_status=304, etag=last.etag if last else listing.etag,
                            last_modified=listing.last_modified, not_modified=True)
             return
-        doc = self._json(listing.content, listing_url)
+        doc = json_document(listing.content, self.name, listing_url)
         if not isinstance(doc, dict) or not isinstance(doc.get("parquet_files"), list):
             raise ParseError(self.name, listing_url, "no 'parquet_files' list", column="parquet_files")
         if doc.get("partial"):
@@ -278,7 +275,7 @@ class OpenLLMLeaderboardV2(Source):
                            if not_ready(exc) else str(exc).removeprefix(f"{url}: "))
                 raise FetchError(url, f"{problem} (reading /rows because {reason})",
                                  exc.status) from exc
-            doc = self._json(page.content, url)
+            doc = json_document(page.content, self.name, url)
             count = doc.get("num_rows_total") if isinstance(doc, dict) else None
             rows = doc.get("rows") if isinstance(doc, dict) else None
             if not isinstance(count, int) or not isinstance(rows, list):
@@ -294,12 +291,6 @@ class OpenLLMLeaderboardV2(Source):
             offset += len(rows)
         return Snapshot(self.name, "rows pages", utcnow(), self._url("rows", {"dataset": DATASET}),
                         payload, mode="live", http_status=200)
-
-    def _json(self, content: bytes, location: str) -> object:
-        try:
-            return json.loads(content)
-        except (UnicodeDecodeError, json.JSONDecodeError) as exc:
-            raise ParseError(self.name, location, f"not JSON: {exc}") from None
 
     # --- parse ------------------------------------------------------------
 
@@ -405,7 +396,7 @@ class OpenLLMLeaderboardV2(Source):
         columns: list[str] = []
         total = None
         for name in names:
-            doc = self._json(snapshot.files[name], name)
+            doc = json_document(snapshot.files[name], self.name, name)
             if not isinstance(doc, dict) or not isinstance(doc.get("rows"), list):
                 raise ParseError(self.name, name, "not a /rows page", column="rows")
             total = doc.get("num_rows_total")

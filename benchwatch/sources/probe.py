@@ -34,7 +34,7 @@ import pandas as pd
 from benchwatch.sources import SOURCES
 from benchwatch.sources import every_eval_ever as eee
 from benchwatch.sources.base import ParseError, numeric_column, rebase, require_columns
-from benchwatch.sources.http import FetchError, HttpClient
+from benchwatch.sources.http import HF_HUB, HF_VIEWER, FetchError, HttpClient
 from benchwatch.sources.lmarena import DATASET, LIVE_COLUMNS, LIVE_REQUIRED
 
 FormatState = Literal["recognised", "changed", "unknown", "not checked"]
@@ -80,7 +80,7 @@ Check = Callable[[bytes, str], tuple[str, date | None]]
 
 def _arena_url(upstream_base: str | None) -> str:
     query = urlencode({"dataset": DATASET, "config": "text", "split": "latest"})
-    return f"{rebase('https://datasets-server.huggingface.co', upstream_base)}/first-rows?{query}"
+    return f"{rebase(HF_VIEWER, upstream_base)}/first-rows?{query}"
 
 
 def _arena(body: bytes, url: str) -> tuple[str, date | None]:
@@ -118,7 +118,7 @@ def _epoch(body: bytes, url: str) -> tuple[str, date | None]:
 
 
 def _v1_url(upstream_base: str | None) -> str:
-    hub = rebase("https://huggingface.co", upstream_base)
+    hub = rebase(HF_HUB, upstream_base)
     return f"{hub}/api/datasets/{V1_RESULTS}?expand=sha&expand=lastModified"
 
 
