@@ -21,7 +21,7 @@ import typer
 from benchwatch.alerting.messages import dashboard_link, describe, shown_numbers
 from benchwatch.alerting.service import test_notify as send_tests
 from benchwatch.cli.app import DbOption, app, err, out, parse_date, read_db, settings_or_exit
-from benchwatch.cli.table import Format, WideOption, emit
+from benchwatch.cli.table import Format, FormatOption, WideOption, emit
 from benchwatch.settings import Settings
 from benchwatch.storage.alerts import AlertNotFound, ack_alert, alert_history, list_alerts, silence_alert
 from benchwatch.storage.db import StorageError
@@ -89,7 +89,7 @@ def _frame(con: duckdb.DuckDBPyConnection, state: str, settings: Settings) -> pd
 def alerts(
     ctx: typer.Context,
     state: Annotated[State, typer.Option("--state", help="firing, resolved or all.")] = State.all,
-    fmt: Annotated[Format, typer.Option("--format")] = Format.table,
+    fmt: FormatOption = Format.table,
     wide: WideOption = False,
     db: DbOption = None,
 ) -> None:
@@ -153,7 +153,7 @@ def silence(
 @alerts_app.command()
 def history(
     key: Annotated[str | None, typer.Argument(help="One alert's key (default: every alert).")] = None,
-    fmt: Annotated[Format, typer.Option("--format")] = Format.table,
+    fmt: FormatOption = Format.table,
     db: DbOption = None,
 ) -> None:
     """Every transition, acknowledgement and silence, with its numbers and disposition."""

@@ -8,7 +8,7 @@ import pandas as pd
 import typer
 
 from benchwatch.cli.app import DbOption, app, parse_date, read_db, settings_or_exit, valid_choice
-from benchwatch.cli.table import Format, WideOption, emit
+from benchwatch.cli.table import Format, FormatOption, WideOption, emit
 
 CORRELATION_JSON = ["source", "model_set", "axis", "benchmark", "name", "benchmark_id", "category", "safety_area",
                     "direction", "as_of", "rho", "ci_low", "ci_high", "n", "small_n", "class", "decided", "meaning",
@@ -83,7 +83,7 @@ def correlations(
         "--as-of", help="DATE: each series' latest point on or before it; 'all' every point "
         "(default: latest).")] = None,
     axis: Annotated[str | None, typer.Option("--axis")] = None,
-    fmt: Annotated[Format, typer.Option("--format")] = Format.table,
+    fmt: FormatOption = Format.table,
     wide: WideOption = False,
     db: DbOption = None,
 ) -> None:

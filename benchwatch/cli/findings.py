@@ -10,13 +10,13 @@ import typer
 
 from benchwatch.cli.app import DbOption, app, err, read_db, settings_or_exit, valid_choice
 from benchwatch.cli.correlations import SIGNAL_TABLE, SIGNALS_TITLE, with_band, with_interval, with_signals
-from benchwatch.cli.table import Format, WideOption, emit
+from benchwatch.cli.table import Format, FormatOption, WideOption, emit
 
 
 @app.command()
 def findings(
     source: Annotated[str | None, typer.Option("--source")] = None,
-    fmt: Annotated[Format, typer.Option("--format")] = Format.table,
+    fmt: FormatOption = Format.table,
     wide: WideOption = False,
     db: DbOption = None,
 ) -> None:

@@ -10,7 +10,7 @@ import pandas as pd
 import typer
 
 from benchwatch.cli.app import DbOption, app, err, out, read_db, settings_or_exit, valid_choice
-from benchwatch.cli.table import Format, emit
+from benchwatch.cli.table import Format, FormatOption, emit
 from benchwatch.identity.resolve import coverage, matched_sources
 from benchwatch.identity.suggest import suggest
 from benchwatch.storage.identity import adjusted as read_adjusted
@@ -34,7 +34,7 @@ def models(
     unmatched: Annotated[bool, typer.Option("--unmatched", help="Only models no other source has, "
                                             "with suggestions.")] = False,
     source: Annotated[str | None, typer.Option("--source")] = None,
-    fmt: Annotated[Format, typer.Option("--format")] = Format.table,
+    fmt: FormatOption = Format.table,
     db: DbOption = None,
 ) -> None:
     """Each source's models: canonical id, how it was matched, which other sources share it.
@@ -89,7 +89,7 @@ def adjusted(
     axis: Annotated[str | None, typer.Option("--axis")] = None,
     model_set: Annotated[str | None, typer.Option("--model-set")] = None,
     source: Annotated[str | None, typer.Option("--source")] = None,
-    fmt: Annotated[Format, typer.Option("--format")] = Format.table,
+    fmt: FormatOption = Format.table,
     db: DbOption = None,
 ) -> None:
     """Capability-adjusted safety: who is safer than their capabilities predict.

@@ -10,7 +10,7 @@ import pandas as pd
 import typer
 
 from benchwatch.cli.app import app, err, out, settings_or_exit
-from benchwatch.cli.table import Format, emit
+from benchwatch.cli.table import Format, FormatOption, emit
 from benchwatch.paper import reproduce
 from benchwatch.sources.errors import SourceError
 
@@ -18,7 +18,7 @@ from benchwatch.sources.errors import SourceError
 @app.command("reproduce-paper")
 def reproduce_paper(
     data: Annotated[Path | None, typer.Option("--data", help="Folder holding safetywashing/.")] = None,
-    fmt: Annotated[Format, typer.Option("--format")] = Format.table,
+    fmt: FormatOption = Format.table,
 ) -> None:
     """The paper's method on the paper's matrices: PC1 variance and every correlation."""
     settings = settings_or_exit(replay_dir=data)

@@ -10,7 +10,7 @@ import pandas as pd
 import typer
 
 from benchwatch.cli.app import DbOption, app, err, read_db, settings_or_exit
-from benchwatch.cli.table import Format, emit
+from benchwatch.cli.table import Format, FormatOption, emit
 from benchwatch.pipeline.probe import run_sources_check
 from benchwatch.sources.errors import SourceError
 from benchwatch.storage.views import sources as source_rows
@@ -23,7 +23,7 @@ app.add_typer(sources_app, name="sources")
 @sources_app.callback()
 def sources(
     ctx: typer.Context,
-    fmt: Annotated[Format, typer.Option("--format")] = Format.table,
+    fmt: FormatOption = Format.table,
     db: DbOption = None,
 ) -> None:
     """Each source: live or frozen (since, why, evidence), fetches, last status, newest data, licence."""

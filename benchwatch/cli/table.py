@@ -26,6 +26,7 @@ class Format(str, Enum):
     csv = "csv"
 
 
+FormatOption = Annotated[Format, typer.Option("--format", help="table (for people), json or csv.")]
 WideOption = Annotated[bool, typer.Option("--wide", help="One line per row, however wide the terminal.")]
 # Columns that wrap (never cut) when a table is wider than the terminal; the rest keep one line.
 # A text column wider than this wraps too when the table does not fit.

@@ -12,14 +12,14 @@ from typing import Annotated
 import typer
 
 from benchwatch.cli.app import DbOption, app, err, read_db, settings_or_exit
-from benchwatch.cli.table import Format, emit
+from benchwatch.cli.table import Format, FormatOption, emit
 from benchwatch.storage.observations import unmapped_benchmarks
 
 
 @app.command()
 def unmapped(
     source: Annotated[str | None, typer.Option("--source")] = None,
-    fmt: Annotated[Format, typer.Option("--format")] = Format.table,
+    fmt: FormatOption = Format.table,
     db: DbOption = None,
 ) -> None:
     """Benchmarks stored without a registry row: counted as other until reviewed and mapped."""

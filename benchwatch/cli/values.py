@@ -12,7 +12,7 @@ from typing import Annotated, Optional
 import typer
 
 from benchwatch.cli.app import DbOption, app, err, read_db, settings_or_exit
-from benchwatch.cli.table import Format, emit
+from benchwatch.cli.table import Format, FormatOption, emit
 
 
 @app.command()
@@ -21,7 +21,7 @@ def history(
     source: Annotated[Optional[str], typer.Option("--source")] = None,
     benchmark: Annotated[Optional[str], typer.Option("--benchmark")] = None,
     withdrawn: Annotated[bool, typer.Option("--withdrawn", help="Only the withdrawn values.")] = False,
-    fmt: Annotated[Format, typer.Option("--format")] = Format.table,
+    fmt: FormatOption = Format.table,
     db: DbOption = None,
 ) -> None:
     """Published values with their validity and how each ended: current, revised or withdrawn."""
