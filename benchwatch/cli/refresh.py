@@ -6,6 +6,7 @@ from typing import Annotated
 
 import pandas as pd
 import typer
+from typer.core import TyperCommand
 
 from benchwatch.cli.app import DbOption, app, err, out, parse_date, settings_or_exit, usable_or_exit
 from benchwatch.cli.prefect_env import prefect_defaults
@@ -14,12 +15,22 @@ from benchwatch.pipeline.refresh import RefreshResult, source_names
 from benchwatch.storage.db import StorageError
 
 
-@app.command()
+class OptionalReplayDir(TyperCommand):
+    """``--replay`` with or without DIR, as documented. Typer's parser has no option whose value
+    may be left out, so a bare ``--replay`` (last, or followed by another option) is given the
+    empty value, which means the configured recorded data (``replay_dir``)."""
+
+    def parse_args(self, ctx: typer.Context, args: list[str]) -> list[str]:
+        args = ["--replay=" if arg == "--replay" and (k + 1 == len(args) or args[k + 1].startswith("-")) else arg
+                for k, arg in enumerate(args)]
+        return super().parse_args(ctx, args)
+
+
+@app.command(cls=OptionalReplayDir)
 def refresh(
     source: Annotated[list[str] | None, typer.Option("--source", help="Only these sources (repeatable).")] = None,
     replay: Annotated[str | None, typer.Option(
-        "--replay", help="Replay recorded snapshots (the default), optionally from DIR.",
-        is_flag=False, flag_value="")] = None,
+        "--replay", metavar="[DIR]", help="Replay recorded snapshots (the default), optionally from DIR.")] = None,
     live: Annotated[bool, typer.Option("--live", help="Fetch from the real upstreams over the internet.")] = False,
     reparse: Annotated[bool, typer.Option(
         "--reparse", help="Parse the newest archived live payload again with today's parser.")] = False,
