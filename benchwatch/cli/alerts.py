@@ -20,11 +20,11 @@ import typer
 
 from benchwatch.alerting.messages import dashboard_link, describe, shown_numbers
 from benchwatch.alerting.service import test_notify as send_tests
-from benchwatch.cli.app import DbOption, app, err, out, parse_date, read_db, settings_or_exit
+from benchwatch.cli.app import DbOption, app, err, fail, out, parse_date, read_db, settings_or_exit
 from benchwatch.cli.table import Format, FormatOption, WideOption, emit
 from benchwatch.settings import Settings
 from benchwatch.storage.alerts import AlertNotFound, ack_alert, alert_history, list_alerts, silence_alert
-from benchwatch.storage.db import StorageError
+from benchwatch.storage.db import StorageError, utcnow
 from benchwatch.storage.writer import writer_door
 
 alerts_app = typer.Typer(invoke_without_command=True, help="Alerts raised by the rules.")
@@ -145,6 +145,10 @@ def silence(
     """Send nothing about an alert until a date; its changes are still recorded."""
     settings = settings_or_exit(db=db)
     day = parse_date(until, "--until")
+    today = utcnow().date()
+    if day < today:
+        raise fail(f"--until: {day} is in the past (today is {today} UTC); a silence runs through the end "
+                   "of a date from today on", 2)
     row = _operate(settings, silence_alert, key, day)
     out.print(f"silenced {key} through {day} (until {row['silenced_until']:%Y-%m-%d %H:%M} UTC)",
               markup=False, highlight=False)

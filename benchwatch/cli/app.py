@@ -92,6 +92,12 @@ def valid_choice(value: str | None, valid: list[str], flag: str) -> str | None:
     raise typer.Exit(2)
 
 
+def valid_source(source: str | None, settings: Settings) -> str | None:
+    """A ``--source`` filter checked against every source the settings follow (custom ones
+    included): a typo is an error naming the valid ones, never an empty answer."""
+    return valid_choice(source, list(catalog(settings)), "--source")
+
+
 def parse_date(value: str | None, flag: str) -> date | None:
     if value is None:
         return None

@@ -17,7 +17,7 @@ import duckdb
 import typer
 from pydantic import ValidationError
 
-from benchwatch.cli.app import DbOption, app, err, out, read_db, settings_or_exit
+from benchwatch.cli.app import DbOption, app, err, fail, out, read_db, settings_or_exit, valid_choice
 from benchwatch.cli.benchmark_report import as_html, as_json
 from benchwatch.cli.table import Format, emit
 from benchwatch.pipeline.benchmark_check import check_benchmark
@@ -25,6 +25,7 @@ from benchwatch.pipeline.refresh import refresh
 from benchwatch.settings import CustomSource, SettingsError, load_settings, register_custom_source
 from benchwatch.sources import catalog
 from benchwatch.sources.tabular import InputError, detect_format, scores_from_path
+from benchwatch.storage.results import filter_values
 
 MATCH_ROWS = 200  # rows of the match table printed in table mode
 
@@ -51,8 +52,8 @@ def check(
     out_path: Annotated[Path | None, typer.Option("--out", help="Write the report here.")] = None,
     save: Annotated[str | None, typer.Option("--save", help="Register the file as a custom source "
                                                 "of this name (settings file) and ingest it.")] = None,
-    safety_area: Annotated[str, typer.Option("--safety-area", help="With --save: the benchmark's "
-                                             "safety area.")] = "unspecified",
+    safety_area: Annotated[str | None, typer.Option("--safety-area", help="With --save: the benchmark's "
+                                                    "safety area (default: unspecified).")] = None,
     db: DbOption = None,
 ) -> None:
     """Correlate your benchmark with every capability axis Benchwatch holds (the paper's test).
@@ -61,10 +62,13 @@ def check(
     axis rho with its bootstrap interval, n, the class and a plain verdict.
     """
     settings = settings_or_exit(db=db)
+    if safety_area is not None and save is None:
+        raise fail("--safety-area goes with --save: it is the saved benchmark's safety area", 2)
     try:
         user = scores_from_path(file, name, model_column, score_column)
         with read_db(settings) as con:
             try:
+                valid_choice(model_set, filter_values(con)["model_set"], "--model-set")
                 report = check_benchmark(con, settings, user, name, True if lower_is_better else None,
                                          model_set)
             except duckdb.CatalogException:
@@ -84,7 +88,7 @@ def check(
             out_path.write_text(text, encoding="utf-8")
             err.print(f"wrote {out_path}", markup=False)
     if save is not None:
-        _save(settings, file, user, report, save, safety_area)
+        _save(settings, file, user, report, save, safety_area or "unspecified")
     if report.results.empty:
         from benchwatch.analysis.method import MIN_PAIRS
 

@@ -8,7 +8,7 @@ import duckdb
 import pandas as pd
 import typer
 
-from benchwatch.cli.app import DbOption, app, err, read_db, settings_or_exit, valid_choice
+from benchwatch.cli.app import DbOption, app, err, read_db, settings_or_exit, valid_source
 from benchwatch.cli.correlations import SIGNAL_TABLE, SIGNALS_TITLE, with_band, with_interval, with_signals
 from benchwatch.cli.table import Format, FormatOption, WideOption, emit
 
@@ -21,11 +21,10 @@ def findings(
     db: DbOption = None,
 ) -> None:
     """Findings: what the rules find on frozen sources' data (never alerts, never notified)."""
-    from benchwatch.sources import SOURCES
     from benchwatch.storage.findings import list_findings
 
     settings = settings_or_exit(db=db)
-    valid_choice(source, list(SOURCES), "--source")
+    valid_source(source, settings)
     with read_db(settings) as con:
         try:
             frame = list_findings(con, source=source)

@@ -11,7 +11,7 @@ from typing import Annotated
 
 import typer
 
-from benchwatch.cli.app import DbOption, app, err, read_db, settings_or_exit
+from benchwatch.cli.app import DbOption, app, err, read_db, settings_or_exit, valid_source
 from benchwatch.cli.table import Format, FormatOption, emit
 from benchwatch.storage.observations import unmapped_benchmarks
 
@@ -24,6 +24,7 @@ def unmapped(
 ) -> None:
     """Benchmarks stored without a registry row: counted as other until reviewed and mapped."""
     settings = settings_or_exit(db=db)
+    valid_source(source, settings)
     with read_db(settings) as con:
         frame = unmapped_benchmarks(con, source)
     if frame.empty and fmt is Format.table:

@@ -11,8 +11,9 @@ from typing import Annotated, Optional
 
 import typer
 
-from benchwatch.cli.app import DbOption, app, err, read_db, settings_or_exit
+from benchwatch.cli.app import DbOption, app, err, read_db, settings_or_exit, valid_source
 from benchwatch.cli.table import Format, FormatOption, emit
+from benchwatch.storage.views import value_history
 
 
 @app.command()
@@ -25,9 +26,8 @@ def history(
     db: DbOption = None,
 ) -> None:
     """Published values with their validity and how each ended: current, revised or withdrawn."""
-    from benchwatch.storage.views import value_history
-
     settings = settings_or_exit(db=db)
+    valid_source(source, settings)
     with read_db(settings) as con:
         frame = value_history(con, source, model, benchmark, withdrawn)
     if frame.empty and fmt is Format.table:
