@@ -98,6 +98,16 @@ def valid_source(source: str | None, settings: Settings) -> str | None:
     return valid_choice(source, list(catalog(settings)), "--source")
 
 
+@contextmanager
+def read_source(db: Path | None, source: str | None) -> Iterator[duckdb.DuckDBPyConnection]:
+    """``read_db`` for a command filtered by ``--source``: the settings, the source checked
+    against them (``valid_source``), then the read-only connection."""
+    settings = settings_or_exit(db=db)
+    valid_source(source, settings)
+    with read_db(settings) as con:
+        yield con
+
+
 def parse_date(value: str | None, flag: str) -> date | None:
     if value is None:
         return None

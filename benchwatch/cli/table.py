@@ -16,7 +16,7 @@ from rich import box
 from rich.console import Console
 from rich.table import Table
 
-from benchwatch.cli.app import out
+from benchwatch.cli.app import err, out
 from benchwatch.text import csv_text
 
 
@@ -49,7 +49,7 @@ def _cell(value: object, column: str, percent: tuple[str, ...]) -> str:
 
 
 def emit(frame: pd.DataFrame, fmt: Format, percent: tuple[str, ...] = (), title: str = "",
-         wide: bool = False, split: str | None = None) -> None:
+         wide: bool = False, split: str | None = None, empty: str | None = None) -> None:
     """Print a frame as JSON records, CSV, or an aligned table.
 
     Tables: ``percent`` columns are shown x100 under "<column>×100" (the
@@ -57,6 +57,7 @@ def emit(frame: pd.DataFrame, fmt: Format, percent: tuple[str, ...] = (), title:
     every row is said once under the table instead of repeated; names wrap,
     never cut, to the terminal's width (``--wide``: one line per row);
     ``split`` prints one table per value of that column (e.g. per source).
+    ``empty``: what an empty table says instead, on stderr (JSON and CSV stay an empty list, a header).
     """
     if fmt is Format.json:
         records = json.loads(frame.to_json(orient="records", date_format="iso"))
@@ -70,7 +71,10 @@ def emit(frame: pd.DataFrame, fmt: Format, percent: tuple[str, ...] = (), title:
         typer.echo(csv_text(frame), nl=False)
         return
     if frame.empty:
-        out.print("(nothing to show)")
+        if empty is None:
+            out.print("(nothing to show)")
+        else:
+            err.print(empty, markup=False, highlight=False)
         return
     if split is not None and frame[split].nunique() > 1:
         for value, part in frame.groupby(split, sort=False):

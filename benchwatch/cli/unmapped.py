@@ -11,7 +11,7 @@ from typing import Annotated
 
 import typer
 
-from benchwatch.cli.app import DbOption, app, err, read_db, settings_or_exit, valid_source
+from benchwatch.cli.app import DbOption, app, read_source
 from benchwatch.cli.table import Format, FormatOption, emit
 from benchwatch.storage.observations import unmapped_benchmarks
 
@@ -23,11 +23,7 @@ def unmapped(
     db: DbOption = None,
 ) -> None:
     """Benchmarks stored without a registry row: counted as other until reviewed and mapped."""
-    settings = settings_or_exit(db=db)
-    valid_source(source, settings)
-    with read_db(settings) as con:
+    with read_source(db, source) as con:
         frame = unmapped_benchmarks(con, source)
-    if frame.empty and fmt is Format.table:
-        err.print("every stored benchmark is mapped in the registry", markup=False)
-        return
-    emit(frame, fmt, title="Not in the reviewed mapping (stored as other; add a registry row to map)")
+    emit(frame, fmt, title="Not in the reviewed mapping (stored as other; add a registry row to map)",
+         empty="every stored benchmark is mapped in the registry")

@@ -11,7 +11,7 @@ from typing import Annotated, Optional
 
 import typer
 
-from benchwatch.cli.app import DbOption, app, err, read_db, settings_or_exit, valid_source
+from benchwatch.cli.app import DbOption, app, read_source
 from benchwatch.cli.table import Format, FormatOption, emit
 from benchwatch.storage.views import value_history
 
@@ -26,11 +26,6 @@ def history(
     db: DbOption = None,
 ) -> None:
     """Published values with their validity and how each ended: current, revised or withdrawn."""
-    settings = settings_or_exit(db=db)
-    valid_source(source, settings)
-    with read_db(settings) as con:
+    with read_source(db, source) as con:
         frame = value_history(con, source, model, benchmark, withdrawn)
-    if frame.empty and fmt is Format.table:
-        err.print("no stored value matches", markup=False)
-        return
-    emit(frame, fmt, title="Values and how each ended" if fmt is Format.table else "")
+    emit(frame, fmt, title="Values and how each ended", empty="no stored value matches")
