@@ -19,7 +19,7 @@ from rich.console import Console
 from benchwatch.settings import Settings, SettingsError, load_settings
 from benchwatch.sources import catalog
 from benchwatch.storage.db import StorageError, connect, unusable
-from benchwatch.storage.writer import preflight
+from benchwatch.storage.writer import preflight, reader_path
 
 app = typer.Typer(add_completion=False, no_args_is_help=True,
                   help="Benchwatch: does this safety benchmark measure safety, or just capabilities?")
@@ -62,23 +62,23 @@ def usable_or_exit(db: Path) -> None:
 
 
 @contextmanager
-
-
 def read_db(settings: Settings) -> Iterator[duckdb.DuckDBPyConnection]:
-    """A read-only connection; a database that cannot be opened or read is one message, exit 1.
+    """A read-only connection to the published copy (``storage.writer.reader_path``), so a
+    refresh never waits for a reader; a file that cannot be opened or read is one message, exit 1.
 
     DuckDB reports a damaged block only when a query reaches it, so the reads
     inside the block are covered too (I/O errors only: a query's own bug still
     shows its traceback).
     """
+    path = reader_path(settings.db)
     try:
-        con = connect(settings.db, read_only=True)
+        con = connect(path, read_only=True)
     except StorageError as exc:
         raise fail(str(exc)) from None
     try:
         yield con
     except (duckdb.IOException, duckdb.InternalException, duckdb.SerializationException) as exc:
-        raise fail(str(unusable(settings.db, exc))) from None
+        raise fail(str(unusable(path, exc))) from None
     finally:
         con.close()
 
