@@ -100,6 +100,20 @@ class CustomBenchmark(BaseModel):
         return self
 
 
+class InputLimits(BaseModel):
+    """Bounds on a file a user hands over (``benchwatch check``, the dashboard's Check page): the
+    work and memory one file may cost are bounded before it is parsed, and a file past a bound
+    is refused with one message naming the bound and its setting."""
+
+    model_config = ConfigDict(extra="forbid")
+
+    max_bytes: int = Field(20_000_000, ge=1, description="Largest file (or folder of EEE records), in bytes; "
+                                                        "also the Check page's upload limit.")
+    max_rows: int = Field(100_000, ge=1, description="Most rows (models) one file may hold.")
+    json_depth: int = Field(64, ge=2, description="Deepest nesting of arrays and objects in a JSON file.")
+    json_string_bytes: int = Field(100_000, ge=1, description="Longest string in a JSON file, in bytes as written.")
+
+
 class CustomSource(BaseModel):
     """A lab's own results file, followed like a leaderboard: ``[[custom_sources]]`` in the TOML."""
 
@@ -183,6 +197,15 @@ class Settings(BaseSettings):
     )
     # The one wait of the writer door (storage/writer.py), whoever the writer is.
     writer_wait_seconds: float = Field(120.0, ge=0, description="Seconds a writer waits for another to finish.")
+
+    input_limits: InputLimits = Field(
+        default_factory=InputLimits,
+        description="Bounds on a file a user gives to check (BENCHWATCH_INPUT_LIMITS as JSON, or "
+                    "[input_limits] in the TOML).",
+    )
+    name_shown_chars: int = Field(
+        120, ge=8, description="A name longer than this is cut, with an ellipsis, where it is shown to a person "
+                               "(terminal, HTML); the data keeps it whole.")
 
     backup_to: str | None = Field(
         default=None,
