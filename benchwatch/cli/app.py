@@ -6,6 +6,8 @@ output is for people (aligned, percentages where the paper uses them).
 
 from __future__ import annotations
 
+import os
+import sys
 from collections.abc import Iterator
 from contextlib import contextmanager
 from datetime import date
@@ -50,6 +52,20 @@ def fail(message: str, code: int = 1) -> typer.Exit:
     """Print one message on stderr and give the Exit to raise (non-zero)."""
     err.print(message, markup=False, highlight=False)
     return typer.Exit(code)
+
+
+@contextmanager
+def writing(target: str) -> Iterator[None]:
+    """Writing a command's output to ``target`` (a file the user named, or stdout): a missing
+    folder, a full disk or a closed pipe is one message and exit 1, not a traceback. Standard
+    output is flushed inside, and pointed at /dev/null after a failure so that the interpreter's
+    own flush at exit cannot fail again."""
+    try:
+        yield
+        sys.stdout.flush()
+    except OSError as exc:
+        os.dup2(os.open(os.devnull, os.O_WRONLY), sys.stdout.fileno())
+        raise fail(f"cannot write {target}: {exc.strerror or exc}") from None
 
 
 def usable_or_exit(db: Path) -> None:
