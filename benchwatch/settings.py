@@ -127,6 +127,11 @@ class CustomSource(BaseModel):
     model_set_column: str | None = None
     benchmarks: list[CustomBenchmark] = Field(min_length=1)
     schedule: str = Field("0 6 * * *", description="Cron schedule of its ingest deployment (UTC).")
+    withdraw_max_share: float = Field(
+        1.0, gt=0.0, le=1.0,
+        description="The file is its source's whole state: a row it drops is withdrawn. A read that would "
+                    "withdraw more than this share of the current values is refused as a broken file; by "
+                    "default none is (it is your own file, and a shrink is your decision).")
 
     @model_validator(mode="after")
     def _one_location(self) -> CustomSource:
