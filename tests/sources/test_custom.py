@@ -124,3 +124,26 @@ def test_rows_dropped_from_a_custom_file_are_withdrawn_with_history(helm, data_d
                                           "AND closed_reason = 'withdrawn'").fetchall()}
     assert counts == {"current": 43, "withdrawn": 44}
     assert gone == set(rows["Model"].iloc[43:])
+
+
+def test_a_failing_refresh_leaves_no_connection_open(tmp_path, data_dir):
+    """A custom source whose file is gone fails its refresh: one message, exit 1, and every
+    connection closed and released (DuckDB's bindings print ``nanobind: leaked`` at exit otherwise)."""
+    config = tmp_path / "benchwatch.toml"
+    config.write_text(f'''[[custom_sources]]
+name = "gone"
+path = "{tmp_path / 'missing.csv'}"
+format = "csv"
+[[custom_sources.benchmarks]]
+column = "score"
+safety_area = "jailbreaks"
+''')
+    result = subprocess.run(
+        [sys.executable, "-m", "benchwatch.cli", "refresh", "--source", "gone", "--replay", str(data_dir),
+         "--db", str(tmp_path / "bw.duckdb")], capture_output=True, text=True, timeout=600,
+        env={**os.environ, "BENCHWATCH_CONFIG": str(config), "BENCHWATCH_HOME": str(tmp_path)})
+    output = result.stdout + result.stderr
+    assert result.returncode == 1, output[-3000:]
+    assert f"gone: {tmp_path / 'missing.csv'}: no such file or folder" in " ".join(output.split())
+    assert "nanobind: leaked" not in output, output[-3000:]
+    assert "Traceback" not in output
