@@ -218,6 +218,9 @@ class Settings(BaseSettings):
                     "<db folder>/backups by default. Put it on another disk or in object storage.",
     )
     backup_keep: int = Field(7, ge=1, description="Backups kept at backup_to; older ones are deleted.")
+    backup_grace_seconds: float = Field(
+        3600.0, ge=0, description="An interrupted backup (a folder without a manifest, e.g. after a kill) older "
+                                  "than this is deleted by the next backup; a younger one may still be uploading.")
     backup_endpoint_url: str | None = Field(
         default=None,
         description="Endpoint of an S3-compatible store (MinIO, Ceph...) for s3:// backups; "
