@@ -10,12 +10,11 @@ import subprocess
 import sys
 from pathlib import Path
 
-import duckdb
 import pandas as pd
 import pytest
 
-from benchwatch.pipeline.refresh import refresh
-from benchwatch.settings import load_settings
+# HELM Safety and Epoch replayed and analysed, and HarmBench's latest values: the check tests' fixtures.
+from tests.test_benchmark_check import db, latest  # noqa: F401
 
 BENCHWATCH = [sys.executable, "-m", "benchwatch.cli"]
 RESAMPLES = "50"
@@ -36,22 +35,6 @@ def one_line_error(result: subprocess.CompletedProcess) -> str:
     lines = result.stderr.strip().splitlines()
     assert len(lines) == 1, result.stderr[-3000:]
     return lines[0]
-
-
-@pytest.fixture(scope="module")
-def db(tmp_path_factory, data_dir) -> Path:
-    path = tmp_path_factory.mktemp("hostile") / "bw.duckdb"
-    result = refresh(load_settings(db=path, replay_dir=data_dir, bootstrap_resamples=int(RESAMPLES)),
-                     ["helm-safety", "epoch"])
-    assert not result.failed
-    return path
-
-
-@pytest.fixture(scope="module")
-def latest(db) -> pd.DataFrame:
-    with duckdb.connect(str(db), read_only=True) as con:
-        return con.execute("SELECT model, value AS score FROM observations WHERE source = 'helm-safety' "
-                           "AND benchmark = 'harm_bench_safety_score' AND valid_to IS NULL ORDER BY model").df()
 
 
 HOSTILE = {

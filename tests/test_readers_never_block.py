@@ -12,15 +12,15 @@ import subprocess
 import sys
 import textwrap
 import time
-from pathlib import Path
 
 import duckdb
 import pytest
 
-from benchwatch.pipeline.refresh import refresh
-from benchwatch.settings import load_settings
 from benchwatch.storage.publish import published_path
 from benchwatch.storage.writer import WriterBusy, reader_path, writer_door
+
+# HELM Safety and Epoch replayed and analysed, and HarmBench's latest values: the check tests' fixtures.
+from tests.test_benchmark_check import db, latest  # noqa: F401
 
 RESAMPLES = "50"
 
@@ -45,29 +45,13 @@ HELD_CHECK = textwrap.dedent("""
 """)
 
 
-@pytest.fixture(scope="module")
-def db(tmp_path_factory, data_dir) -> Path:
-    path = tmp_path_factory.mktemp("readers") / "bw.duckdb"
-    result = refresh(load_settings(db=path, replay_dir=data_dir, bootstrap_resamples=int(RESAMPLES)),
-                     ["helm-safety", "epoch"])
-    assert not result.failed
-    return path
-
-
-def scores_csv(db: Path, target: Path) -> Path:
-    with duckdb.connect(str(db), read_only=True) as con:
-        frame = con.execute("SELECT model, value AS score FROM observations WHERE source = 'helm-safety' "
-                            "AND benchmark = 'harm_bench_safety_score' AND valid_to IS NULL").df()
-    frame.to_csv(target, index=False)
-    return target
-
-
-def test_a_refresh_goes_in_while_a_check_reads(db, data_dir, tmp_path):
-    reading, release = tmp_path / "reading", tmp_path / "release"
+def test_a_refresh_goes_in_while_a_check_reads(db, latest, data_dir, tmp_path):
+    reading, release, mine = tmp_path / "reading", tmp_path / "release", tmp_path / "mine.csv"
+    latest.to_csv(mine, index=False)
     env = {**os.environ, "BENCHWATCH_BOOTSTRAP_RESAMPLES": RESAMPLES, "BENCHWATCH_WRITER_WAIT_SECONDS": "0"}
     check = subprocess.Popen(
         [sys.executable, "-c", HELD_CHECK, str(reading), str(release), "check",
-         str(scores_csv(db, tmp_path / "mine.csv")), "--format", "json", "--out", str(tmp_path / "report.json"),
+         str(mine), "--format", "json", "--out", str(tmp_path / "report.json"),
          "--db", str(db)], env=env, stdout=subprocess.PIPE, stderr=subprocess.PIPE, text=True)
     try:
         deadline = time.monotonic() + 300
