@@ -77,7 +77,8 @@ def test_a_file_past_the_row_and_size_bounds_is_refused(db, tmp_path):
 def test_a_bad_path_is_one_line_and_a_non_zero_exit(db, latest, tmp_path):
     path = tmp_path / "mine.csv"
     latest.to_csv(path, index=False)
-    assert one_line_error(run(str(tmp_path / "absent.csv"), db=db)) == f"check: {tmp_path / 'absent.csv'}: no such file or folder"
+    absent = tmp_path / "absent.csv"
+    assert one_line_error(run(str(absent), db=db)) == f"check: {absent}: no such file or folder"
     missing = tmp_path / "no-folder" / "report.json"
     assert one_line_error(run(str(path), "--format", "json", "--out", str(missing), db=db)) == (
         f"cannot write --out {missing}: No such file or directory")
