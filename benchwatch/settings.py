@@ -100,6 +100,20 @@ class CustomBenchmark(BaseModel):
         return self
 
 
+class InputLimits(BaseModel):
+    """Bounds on a file a user hands over (``benchwatch check``, the dashboard's Check page): the
+    work and memory one file may cost are bounded before it is parsed, and a file past a bound
+    is refused with one message naming the bound and its setting."""
+
+    model_config = ConfigDict(extra="forbid")
+
+    max_bytes: int = Field(20_000_000, ge=1, description="Largest file (or folder of EEE records), in bytes; "
+                                                        "also the Check page's upload limit.")
+    max_rows: int = Field(100_000, ge=1, description="Most rows (models) one file may hold.")
+    json_depth: int = Field(64, ge=2, description="Deepest nesting of arrays and objects in a JSON file.")
+    json_string_bytes: int = Field(100_000, ge=1, description="Longest string in a JSON file, in bytes as written.")
+
+
 class CustomSource(BaseModel):
     """A lab's own results file, followed like a leaderboard: ``[[custom_sources]]`` in the TOML."""
 
@@ -113,6 +127,11 @@ class CustomSource(BaseModel):
     model_set_column: str | None = None
     benchmarks: list[CustomBenchmark] = Field(min_length=1)
     schedule: str = Field("0 6 * * *", description="Cron schedule of its ingest deployment (UTC).")
+    withdraw_max_share: float = Field(
+        1.0, gt=0.0, le=1.0,
+        description="The file is its source's whole state: a row it drops is withdrawn. A read that would "
+                    "withdraw more than this share of the current values is refused as a broken file; by "
+                    "default none is (it is your own file, and a shrink is your decision).")
 
     @model_validator(mode="after")
     def _one_location(self) -> CustomSource:
@@ -184,12 +203,24 @@ class Settings(BaseSettings):
     # The one wait of the writer door (storage/writer.py), whoever the writer is.
     writer_wait_seconds: float = Field(120.0, ge=0, description="Seconds a writer waits for another to finish.")
 
+    input_limits: InputLimits = Field(
+        default_factory=InputLimits,
+        description="Bounds on a file a user gives to check (BENCHWATCH_INPUT_LIMITS as JSON, or "
+                    "[input_limits] in the TOML).",
+    )
+    name_shown_chars: int = Field(
+        120, ge=8, description="A name longer than this is cut, with an ellipsis, where it is shown to a person "
+                               "(terminal, HTML); the data keeps it whole.")
+
     backup_to: str | None = Field(
         default=None,
         description="Where `benchwatch backup` writes: a folder or an s3:// URL (the [s3] extra); "
                     "<db folder>/backups by default. Put it on another disk or in object storage.",
     )
     backup_keep: int = Field(7, ge=1, description="Backups kept at backup_to; older ones are deleted.")
+    backup_grace_seconds: float = Field(
+        3600.0, ge=0, description="An interrupted backup (a folder without a manifest, e.g. after a kill) older "
+                                  "than this is deleted by the next backup; a younger one may still be uploading.")
     backup_endpoint_url: str | None = Field(
         default=None,
         description="Endpoint of an S3-compatible store (MinIO, Ceph...) for s3:// backups; "

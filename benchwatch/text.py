@@ -2,12 +2,32 @@
 
 Model and benchmark names come from upstreams anyone can publish to (the Every
 Eval Ever datastore is crowdsourced) and from users' own files. A CSV cell a
-spreadsheet would run as a formula is made inert; numbers are left as they are.
+spreadsheet would run as a formula is made inert; numbers are left as they are. A name
+shown to a person (terminal, HTML) has its control bytes made visible and is cut to a
+length (``name_shown_chars``); the data (JSON, CSV, the database) keeps it whole.
 """
 
 from __future__ import annotations
 
+import re
+
 import pandas as pd
+
+# C0 and C1 control characters (NUL, escape sequences, line breaks, DEL...): shown as \xNN.
+CONTROL = re.compile(r"[\x00-\x1f\x7f-\x9f]")
+ELLIPSIS = "…"
+
+
+def inert(text: str) -> str:
+    """``text`` with every control character written out (``\\x00``), so a NUL or a terminal
+    escape sequence in a name is seen, never acted on."""
+    return CONTROL.sub(lambda m: f"\\x{ord(m.group()):02x}", text)
+
+
+def shown(text: str, limit: int) -> str:
+    """``text`` made inert and cut to ``limit`` characters, the cut marked with an ellipsis."""
+    text = inert(text)
+    return text if len(text) <= limit else text[:max(limit - 1, 0)] + ELLIPSIS
 
 FORMULA_STARTS = ("=", "+", "-", "@", "\t", "\r")
 

@@ -18,7 +18,7 @@ def backup(db: str | None = None, to: str | None = None, keep: int | None = None
     """Back up the database; a failure fails the run, so the deployment's history shows it."""
     settings = load_settings(db=db, backup_to=to, backup_keep=keep)
     result = create_backup(settings.db, settings.backup_location, settings.backup_keep,
-                           settings.backup_endpoint_url, settings.writer_wait_seconds)
+                           settings.backup_endpoint_url, settings.writer_wait_seconds, settings.backup_grace_seconds)
     print(f"backed up {settings.db} to {result.location}; removed {len(result.removed)} older backup(s)")
     return {"location": result.location, "bytes": result.manifest["bytes"],
             "tables": result.manifest["tables"], "removed": result.removed}

@@ -11,6 +11,10 @@ the workers; the flow process reads the database before and writes after.
 
 from __future__ import annotations
 
+from collections.abc import Callable
+from typing import Any, TypeVar
+
+import duckdb
 import pandas as pd
 from prefect import get_run_logger, task, unmapped
 from prefect.cache_policies import NO_CACHE
@@ -35,10 +39,42 @@ def task_runner(settings: Settings) -> TaskRunner:
     return ThreadPoolTaskRunner()
 
 
+T = TypeVar("T")
+
+
+class Lent:
+    """The writer's connection lent to one task, released when the task returns.
+
+    Prefect keeps a task's parameters in its run context, and keeps that context alive after a
+    task logged an error (a failed source) until the process exits: a connection passed as a
+    parameter then outlives the writer door that closed it, and DuckDB's bindings report it
+    leaked at exit. A task gets this holder instead; once released it holds nothing.
+    """
+
+    def __init__(self, con: duckdb.DuckDBPyConnection) -> None:
+        self.con: duckdb.DuckDBPyConnection | None = con
+
+    def __call__(self) -> duckdb.DuckDBPyConnection:
+        if self.con is None:
+            raise RuntimeError("a task used the writer's connection after it returned")
+        return self.con
+
+
+def lending(run_task: Callable[..., T]) -> Callable[..., T]:
+    """``run_task`` called with the connection lent (``Lent``) for the call's duration."""
+    def run(con: duckdb.DuckDBPyConnection, *args: Any, **kwargs: Any) -> T:
+        lent = Lent(con)
+        try:
+            return run_task(lent, *args, **kwargs)
+        finally:
+            lent.con = None
+    return run
+
+
 @task(name="ingest-source", cache_policy=NO_CACHE, task_run_name="ingest {name}")
-def ingest_task(con, name: str, settings: Settings, mode: str, until, http, progress=None) -> SourceReport:
+def ingest_task(lent: Lent, name: str, settings: Settings, mode: str, until, http, progress=None) -> SourceReport:
     logger = get_run_logger()
-    report = ingest_source(con, name, settings, mode, until, http, progress=logger.info)
+    report = ingest_source(lent(), name, settings, mode, until, http, progress=logger.info)
     if report.status == "failed":
         logger.error("%s failed: %s", name, report.error)
     return report
@@ -50,14 +86,14 @@ def analyze_unit_task(unit: AnalysisUnit, registry: pd.DataFrame, params: Params
 
 
 @task(name="evaluate-alerts", cache_policy=NO_CACHE)
-def evaluate_task(con, settings: Settings, run_id: int | None) -> list:
-    return alert_service.evaluate(con, settings, run_id)
+def evaluate_task(lent: Lent, settings: Settings, run_id: int | None) -> list:
+    return alert_service.evaluate(lent(), settings, run_id)
 
 
 @task(name="notify", cache_policy=NO_CACHE)
-def notify_task(con, settings: Settings, run_id: int | None) -> alert_service.DeliveryReport:
+def notify_task(lent: Lent, settings: Settings, run_id: int | None) -> alert_service.DeliveryReport:
     """Deliver what is pending; a channel that is down is logged (redacted), never fatal."""
-    return alert_service.deliver(con, settings, run_id, progress=get_run_logger().info)
+    return alert_service.deliver(lent(), settings, run_id, progress=get_run_logger().info)
 
 
 def prefect_hooks(settings: Settings) -> Hooks:
@@ -69,5 +105,6 @@ def prefect_hooks(settings: Settings) -> Hooks:
                 "unit": units, "registry": unmapped(registry), "params": unmapped(params)})
             return [future.result() for future in futures]
 
-    return Hooks(ingest=ingest_task, map_units=map_units, evaluate=evaluate_task, notify=notify_task,
+    return Hooks(ingest=lending(ingest_task), map_units=map_units, evaluate=lending(evaluate_task),
+                 notify=lending(notify_task),
                  progress=get_run_logger().info)

@@ -14,8 +14,18 @@ Consistency: the copy is taken inside the writer door right after a
 committed row. Each backup is a folder ``benchwatch-<UTC time>/`` holding
 ``benchwatch.duckdb`` and ``manifest.json`` (schema version, row count of
 every table, sha256 and size of the file), written last: a folder without a
-manifest is an interrupted backup, never restored and pruned later. Folders
-and ``s3://`` URLs go through fsspec (``s3fs``, the ``[s3]`` extra).
+manifest is an interrupted backup, never restored, and pruned by the next
+backup once it is older than ``backup_grace_seconds`` (a backup still uploading
+is younger). Folders and ``s3://`` URLs go through fsspec (``s3fs``, the
+``[s3]`` extra).
+
+A kill leaves nothing for good: every temporary file or folder beside the
+database carries its process id (``benchwatch-backup-<pid>-*``,
+``<db>.restore<pid>``, the published copy's ``.tmp<pid>``), and the next backup
+or restore removes those of processes no longer running. A restore prepares
+the new file and its published copy beside the old ones, then puts them in
+place with two renames, one after the other: a kill before them leaves the old
+database and its copy, after them the new ones.
 """
 
 from __future__ import annotations
@@ -23,22 +33,28 @@ from __future__ import annotations
 import hashlib
 import json
 import os
+import re
 import shutil
 import tempfile
 from dataclasses import dataclass
+from datetime import datetime
 from importlib.metadata import version
 from pathlib import Path
 from typing import Any
 
 import duckdb
 
-from benchwatch.storage.db import StorageError, check_schema, unusable, utcnow
+from benchwatch.storage.db import StorageError, check_schema, connect, unusable, utcnow
 from benchwatch.storage.publish import published_path
 from benchwatch.storage.writer import writer_door
 
 PREFIX = "benchwatch-"
 DB_FILE = "benchwatch.duckdb"
 MANIFEST = "manifest.json"
+TEMP_PREFIX = "benchwatch-backup-"
+# The process id in the name of a temporary file or folder beside the database.
+OWNER = re.compile(r"(?:\.restore|\.tmp|^benchwatch-backup-)(\d+)")
+STAMP = re.compile(r"benchwatch-(\d{8}T\d{6}\d{6})Z$")
 
 
 class BackupError(StorageError):
@@ -104,31 +120,71 @@ def _complete(fs: Any, root: str) -> list[str]:
                   and fs.exists(f"{p}/{MANIFEST}"))
 
 
-def _prune(fs: Any, root: str, keep: int) -> list[str]:
-    """Delete all but the newest ``keep`` complete backups, and interrupted ones older than those kept."""
+def _alive(pid: int) -> bool:
+    try:
+        os.kill(pid, 0)
+    except ProcessLookupError:
+        return False
+    except PermissionError:
+        return True
+    return True
+
+
+def sweep(folder: Path, pattern: str) -> list[Path]:
+    """Remove the temporary files and folders matching ``pattern`` in ``folder`` that a process
+    no longer running left (its id is in the name: ``OWNER``); returns what was removed."""
+    removed = []
+    for path in sorted(folder.glob(pattern)):
+        owner = OWNER.search(path.name)
+        if owner is None or int(owner.group(1)) == os.getpid() or _alive(int(owner.group(1))):
+            continue
+        if path.is_dir():
+            shutil.rmtree(path, ignore_errors=True)
+        else:
+            path.unlink(missing_ok=True)
+        removed.append(path)
+    return removed
+
+
+def _interrupted(fs: Any, root: str, complete: list[str], grace_seconds: float) -> list[str]:
+    """Backup folders without a manifest whose name's time is more than ``grace_seconds`` ago
+    (younger ones may still be uploading)."""
+    if not fs.exists(root):
+        return []
+    now = utcnow()
+    found = []
+    for entry in fs.ls(root, detail=True):
+        path = entry["name"].rstrip("/")
+        stamp = STAMP.search(path.rsplit("/", 1)[-1])
+        if entry["type"] != "directory" or stamp is None or path in complete:
+            continue
+        if (now - datetime.strptime(stamp.group(1), "%Y%m%dT%H%M%S%f")).total_seconds() > grace_seconds:
+            found.append(path)
+    return found
+
+
+def _prune(fs: Any, root: str, keep: int, grace_seconds: float) -> list[str]:
+    """Delete all but the newest ``keep`` complete backups, and interrupted ones past the grace period."""
     complete = _complete(fs, root)
     doomed = complete[:-keep] if len(complete) > keep else []
-    if complete:
-        oldest_kept = complete[-keep:][0]
-        doomed += [entry["name"].rstrip("/") for entry in fs.ls(root, detail=True)
-                   if entry["type"] == "directory"
-                   and entry["name"].rstrip("/").rsplit("/", 1)[-1].startswith(PREFIX)
-                   and entry["name"].rstrip("/") < oldest_kept
-                   and entry["name"].rstrip("/") not in complete]
+    doomed += _interrupted(fs, root, complete, grace_seconds)
     for path in doomed:
         fs.rm(path, recursive=True)
     return sorted(doomed)
 
 
-def create_backup(db: Path, destination: str, keep: int, endpoint_url: str | None, wait_seconds: float
-                  ) -> BackupResult:
-    """Copy the database consistently to ``destination`` (a folder or URL), keep the newest ``keep``."""
+def create_backup(db: Path, destination: str, keep: int, endpoint_url: str | None, wait_seconds: float,
+                  grace_seconds: float = 3600.0) -> BackupResult:
+    """Copy the database consistently to ``destination`` (a folder or URL), keep the newest ``keep``;
+    remove what killed backups left (temporary folders beside the database, and interrupted
+    backups older than ``grace_seconds``)."""
     db = Path(db)
     if not db.exists():
         raise BackupError(f"database {db} does not exist: nothing to back up")
+    sweep(db.parent, f"{TEMP_PREFIX}*")
     fs, root = _filesystem(destination, endpoint_url)
     name = PREFIX + utcnow().strftime("%Y%m%dT%H%M%S%fZ")
-    with tempfile.TemporaryDirectory(prefix="benchwatch-backup-", dir=db.parent) as tmp:
+    with tempfile.TemporaryDirectory(prefix=f"{TEMP_PREFIX}{os.getpid()}-", dir=db.parent) as tmp:
         copy = Path(tmp) / DB_FILE
         with writer_door(db, wait_seconds, publish_copy=False, upgrade=False) as door:
             door.con.execute("CHECKPOINT")
@@ -141,7 +197,7 @@ def create_backup(db: Path, destination: str, keep: int, endpoint_url: str | Non
             fs.pipe_file(f"{target}/{MANIFEST}", json.dumps(manifest, indent=1, sort_keys=True).encode())
         except OSError as exc:
             raise BackupError(f"cannot write the backup to {destination}: {exc}") from None
-    removed = _prune(fs, root, keep)
+    removed = _prune(fs, root, keep, grace_seconds)
     return BackupResult(f"{destination.rstrip('/')}/{name}", manifest, removed)
 
 
@@ -190,19 +246,52 @@ def restore_backup(backup: str, db: Path, endpoint_url: str | None, wait_seconds
         backup = f"{backup.rstrip('/')}/{path.rsplit('/', 1)[-1]}"
     manifest = json.loads(fs.cat_file(f"{path}/{MANIFEST}"))
     db.parent.mkdir(parents=True, exist_ok=True)
+    sweep(db.parent, f"{db.name}.restore*")
+    _unlink_stale_asides(db)
+    published = published_path(db)
+    sweep(db.parent, f"{published.name}.tmp*")
     tmp = db.with_name(f"{db.name}.restore{os.getpid()}")
+    copy = db.with_name(f"{db.name}.restore{os.getpid()}.published")
     try:
         fs.get_file(f"{path}/{DB_FILE}", str(tmp))
         _check(tmp, manifest, backup)
-        with writer_door(db, wait_seconds):
-            aside, stamp = None, f"{utcnow():%Y%m%dT%H%M%S}"
-            for present in (db, Path(f"{db}.wal")):
-                if present.exists():
-                    moved = present.with_name(f"{present.name}.before-restore-{stamp}")
-                    os.replace(present, moved)
-                    aside = aside or moved
+        _prepare(tmp, copy)
+        with writer_door(db, wait_seconds, publish_copy=False):
+            stamp = f"{utcnow():%Y%m%dT%H%M%S}"
+            aside = db.with_name(f"{db.name}.before-restore-{stamp}") if db.exists() else None
+            wal = Path(f"{db}.wal")
+            if wal.exists():  # a killed writer's log goes aside with its file
+                os.replace(wal, wal.with_name(f"{wal.name}.before-restore-{stamp}"))
+            if aside is not None:
+                os.link(db, aside)  # the old file stays at its path until the new one replaces it
             os.replace(tmp, db)
-            published_path(db).unlink(missing_ok=True)
+            os.replace(copy, published)
     finally:
         tmp.unlink(missing_ok=True)
+        copy.unlink(missing_ok=True)
     return backup, manifest, aside
+
+
+def _unlink_stale_asides(db: Path) -> None:
+    """A ``before-restore`` name that is still the database itself (a hard link to it) was made by
+    a restore killed before its swap: the file was never set aside, so the name goes."""
+    if not db.exists():
+        return
+    inode = db.stat().st_ino
+    for path in db.parent.glob(f"{db.name}.before-restore-*"):
+        if path.stat().st_ino == inode:
+            path.unlink()
+
+
+def _prepare(tmp: Path, copy: Path) -> None:
+    """Bring the downloaded file to this release's schema and make its published copy, both
+    synced, before anything is put in place."""
+    con = connect(tmp)
+    try:
+        con.execute("CHECKPOINT")
+    finally:
+        con.close()
+    shutil.copyfile(tmp, copy)
+    for path in (tmp, copy):
+        with open(path, "rb+") as handle:
+            os.fsync(handle.fileno())

@@ -30,6 +30,10 @@ class DatabaseUnusable(StorageError):
     """
 
 
+class DatabaseLocked(DatabaseUnusable):
+    """Another process has the file open: a writer may wait for it to close (``storage.writer``)."""
+
+
 RECOVER = (
     "Benchwatch has not written to it. Move it aside, then restore the newest backup "
     "(`benchwatch restore BACKUP --db {path}`) or rebuild it from the raw archive "
@@ -44,7 +48,7 @@ def unusable(path: Path, exc: BaseException, recover: str | None = None) -> Data
     if "Could not set lock" in text or "Conflicting lock" in text:
         pid = re.search(r"PID (\d+)", text)
         holder = f"process {pid.group(1)}" if pid else "another process"
-        return DatabaseUnusable(
+        return DatabaseLocked(
             f"database {path} is locked: {holder} has it open (a running refresh, ack or backup, "
             "a command reading it, or another program). Wait for that process to finish, then try again.")
     if "not a valid DuckDB database file" in text:

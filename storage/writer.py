@@ -16,14 +16,18 @@ from __future__ import annotations
 
 import contextlib
 import fcntl
+import logging
+import os
 import time
 from collections.abc import Iterator
 from pathlib import Path
 
 import duckdb
 
-from benchwatch.storage.db import StorageError, connect
-from benchwatch.storage.publish import publish
+from benchwatch.storage.db import DatabaseLocked, StorageError, connect
+from benchwatch.storage.publish import publish, published_path
+
+log = logging.getLogger(__name__)
 
 # How often a waiting writer tries the lock again.
 POLL_SECONDS = 0.2
@@ -68,16 +72,34 @@ class Door:
     anything may open it.
     """
 
-    def __init__(self, db: Path, upgrade: bool) -> None:
+    def __init__(self, db: Path, upgrade: bool, wait_seconds: float = 0.0) -> None:
         self.db = db
         self._upgrade = upgrade
+        self._wait_seconds = wait_seconds
+        self._deadline = time.monotonic() + wait_seconds
         self._con: duckdb.DuckDBPyConnection | None = None
 
     @property
     def con(self) -> duckdb.DuckDBPyConnection:
-        """The writer connection to ``db``."""
-        if self._con is None:
-            self._con = connect(self.db, upgrade=self._upgrade)
+        """The writer connection to ``db``.
+
+        A process still reading the file itself (a reader that found no current
+        published copy, or another program) keeps DuckDB from opening it for
+        writing: the writer waits for it as it waits for another writer, within
+        the same ``writer_wait_seconds``, rather than fail at once.
+        """
+        told = False
+        while self._con is None:
+            try:
+                self._con = connect(self.db, upgrade=self._upgrade)
+            except DatabaseLocked as exc:
+                if time.monotonic() >= self._deadline:
+                    raise WriterBusy(f"{exc} Waited {self._wait_seconds:g} s (writer_wait_seconds).") from None
+                if not told:
+                    log.warning("waiting for a reader of %s to close it (at most %g s): %s", self.db,
+                                self._wait_seconds, exc)
+                    told = True
+                time.sleep(POLL_SECONDS)
         return self._con
 
     def close(self) -> None:
@@ -98,7 +120,7 @@ def writer_door(db: Path, wait_seconds: float, *, publish_copy: bool = True, upg
     """
     db = Path(db)
     with _locked(db, wait_seconds):
-        door = Door(db, upgrade)
+        door = Door(db, upgrade, wait_seconds)
         try:
             yield door
             if publish_copy:
@@ -118,3 +140,42 @@ def preflight(db: Path) -> None:
             connect(db, read_only=True).close()
     except WriterBusy:
         return
+
+
+def writer_in(db: Path) -> bool:
+    """A writer holds the lock of ``db`` now. Probed with a shared lock, released at once: a
+    writer arriving in that instant retries after ``POLL_SECONDS``, within its wait."""
+    path = lock_path(Path(db))
+    if not path.exists():
+        return False
+    with open(path, "a+") as handle:
+        try:
+            fcntl.flock(handle.fileno(), fcntl.LOCK_SH | fcntl.LOCK_NB)
+        except BlockingIOError:
+            return True
+        fcntl.flock(handle.fileno(), fcntl.LOCK_UN)
+    return False
+
+
+def _mtime(path: Path) -> int:
+    try:
+        return os.stat(path).st_mtime_ns
+    except FileNotFoundError:
+        return 0
+
+
+def reader_path(db: Path) -> Path:
+    """The file a read-only command opens: the published copy, so that no reader ever holds the
+    writer's file (a refresh starting while a long ``check`` reads goes in at once).
+
+    The database itself only when no copy is published yet, or when the file was changed after
+    its copy was published by something other than a writer now inside the door (a writer in
+    progress: the copy is the last committed state, which is what a reader should see).
+    """
+    db = Path(db)
+    copy = published_path(db)
+    if not copy.exists():
+        return db
+    if _mtime(copy) >= max(_mtime(db), _mtime(Path(f"{db}.wal"))) or writer_in(db):
+        return copy
+    return db

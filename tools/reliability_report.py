@@ -9,7 +9,10 @@ Runs, in a temporary directory (nothing here is hard-coded):
   * ``--kills`` SIGKILLs of child refreshes at seeded random times, each
     followed by integrity checks, chains recovered and compared with a
     never-interrupted reference run (``tests/reliability/crash.py``);
-  * two refreshes at once, waiting and not waiting for the writer lock.
+  * two refreshes at once, waiting and not waiting for the writer lock;
+  * ``--backup-kills`` SIGKILLs each of ``benchwatch backup`` and ``restore`` at seeded
+    random times, counting what the next run left behind and whether the database and its
+    published copy still agree (``tests/reliability/backup_kills.py``).
 Exits 1 when anything was not survived, a row was lost or a state differs.
 """
 
@@ -17,6 +20,7 @@ from __future__ import annotations
 
 import argparse
 import sys
+import tempfile
 import time
 from collections import Counter
 from pathlib import Path
@@ -26,6 +30,7 @@ sys.path.insert(0, str(REPO))
 
 from tests.paths import DATA_DIR
 from tests.reliability import crash as reliability
+from tests.reliability.backup_kills import kill_trials
 from tests.reliability.faults import CASES, run_cases
 
 
@@ -33,6 +38,8 @@ def main() -> int:
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     parser.add_argument("--kills", type=int, default=20, help="refreshes to SIGKILL (default 20)")
     parser.add_argument("--seed", type=int, default=9, help="seed of the kill times")
+    parser.add_argument("--backup-kills", type=int, default=3,
+                        help="backups and restores to SIGKILL, each (default 3)")
     parser.add_argument("--replay-dir", type=Path, default=None)
     args = parser.parse_args()
     replay_dir = args.replay_dir or DATA_DIR
@@ -40,6 +47,8 @@ def main() -> int:
 
     outcomes = run_cases(replay_dir, CASES)
     trials = reliability.run_trials(replay_dir, kills=args.kills, seed=args.seed)
+    with tempfile.TemporaryDirectory(prefix="benchwatch-kills-") as tmp:
+        killed = kill_trials(Path(tmp), replay_dir, kills=args.backup_kills, seed=args.seed)
     elapsed = time.monotonic() - began
 
     print("Benchwatch reliability report")
@@ -74,14 +83,20 @@ def main() -> int:
           f"({trials.busy_exits} exited with WriterBusy when told not to wait)")
     print(f"rows lost:                    {trials.rows_lost}")
     print(f"mismatches after recovery:    {trials.mismatches}")
+    for report in killed:
+        print(f"{report.command} killed (SIGKILL):{' ' * (10 - len(report.command))}{report.kills} "
+              f"(uncut run {report.run_seconds:.1f} s); leftovers after the next run: {report.leftovers}; "
+              f"unusable states: {report.unusable}")
     print(f"(reference refresh {trials.reference_seconds:.1f} s; report {elapsed:.0f} s)")
-    for failure in trials.failures:
+    for failure in trials.failures + [f for report in killed for f in report.failures]:
         print("FAILURE:", failure)
     for o in outcomes:
         if not o.survived:
             print(f"NOT SURVIVED: {o.source}: {o.kind}: {o.status}: {o.message[:300]}")
     ok = all(o.survived for o in outcomes) and not trials.failures and trials.rows_lost == 0 \
-        and trials.mismatches == 0 and trials.crashes >= args.kills
+        and trials.mismatches == 0 and trials.crashes >= args.kills \
+        and all(r.kills >= args.backup_kills and r.leftovers == 0 and r.unusable == 0 and not r.failures
+                for r in killed)
     return 0 if ok else 1
 
 

@@ -6,6 +6,8 @@ output is for people (aligned, percentages where the paper uses them).
 
 from __future__ import annotations
 
+import os
+import sys
 from collections.abc import Iterator
 from contextlib import contextmanager
 from datetime import date
@@ -19,7 +21,7 @@ from rich.console import Console
 from benchwatch.settings import Settings, SettingsError, load_settings
 from benchwatch.sources import catalog
 from benchwatch.storage.db import StorageError, connect, unusable
-from benchwatch.storage.writer import preflight
+from benchwatch.storage.writer import preflight, reader_path
 
 app = typer.Typer(add_completion=False, no_args_is_help=True,
                   help="Benchwatch: does this safety benchmark measure safety, or just capabilities?")
@@ -52,6 +54,20 @@ def fail(message: str, code: int = 1) -> typer.Exit:
     return typer.Exit(code)
 
 
+@contextmanager
+def writing(target: str) -> Iterator[None]:
+    """Writing a command's output to ``target`` (a file the user named, or stdout): a missing
+    folder, a full disk or a closed pipe is one message and exit 1, not a traceback. Standard
+    output is flushed inside, and pointed at /dev/null after a failure so that the interpreter's
+    own flush at exit cannot fail again."""
+    try:
+        yield
+        sys.stdout.flush()
+    except OSError as exc:
+        os.dup2(os.open(os.devnull, os.O_WRONLY), sys.stdout.fileno())
+        raise fail(f"cannot write {target}: {exc.strerror or exc}") from None
+
+
 def usable_or_exit(db: Path) -> None:
     """Stop a command that will write (or serve writers) when the database is unusable:
     damaged, foreign, too new, or held by a non-Benchwatch process (``storage.writer.preflight``)."""
@@ -62,23 +78,23 @@ def usable_or_exit(db: Path) -> None:
 
 
 @contextmanager
-
-
 def read_db(settings: Settings) -> Iterator[duckdb.DuckDBPyConnection]:
-    """A read-only connection; a database that cannot be opened or read is one message, exit 1.
+    """A read-only connection to the published copy (``storage.writer.reader_path``), so a
+    refresh never waits for a reader; a file that cannot be opened or read is one message, exit 1.
 
     DuckDB reports a damaged block only when a query reaches it, so the reads
     inside the block are covered too (I/O errors only: a query's own bug still
     shows its traceback).
     """
+    path = reader_path(settings.db)
     try:
-        con = connect(settings.db, read_only=True)
+        con = connect(path, read_only=True)
     except StorageError as exc:
         raise fail(str(exc)) from None
     try:
         yield con
     except (duckdb.IOException, duckdb.InternalException, duckdb.SerializationException) as exc:
-        raise fail(str(unusable(settings.db, exc))) from None
+        raise fail(str(unusable(path, exc))) from None
     finally:
         con.close()
 

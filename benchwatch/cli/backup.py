@@ -22,7 +22,8 @@ def backup(
     settings = settings_or_exit(db=db, backup_to=to, backup_keep=keep)
     try:
         result = create_backup(settings.db, settings.backup_location, settings.backup_keep,
-                               settings.backup_endpoint_url, settings.writer_wait_seconds)
+                               settings.backup_endpoint_url, settings.writer_wait_seconds,
+                               settings.backup_grace_seconds)
     except StorageError as exc:
         raise fail(str(exc)) from None
     rows = sum(result.manifest["tables"].values())

@@ -17,7 +17,7 @@ import duckdb
 import typer
 from pydantic import ValidationError
 
-from benchwatch.cli.app import DbOption, app, err, fail, out, read_db, settings_or_exit, valid_choice
+from benchwatch.cli.app import DbOption, app, err, fail, out, read_db, settings_or_exit, valid_choice, writing
 from benchwatch.cli.benchmark_report import as_html, as_json
 from benchwatch.cli.table import Format, emit
 from benchwatch.pipeline.benchmark_check import check_benchmark
@@ -26,6 +26,7 @@ from benchwatch.settings import CustomSource, SettingsError, load_settings, regi
 from benchwatch.sources import catalog
 from benchwatch.sources.tabular import InputError, detect_format, scores_from_path
 from benchwatch.storage.results import filter_values
+from benchwatch.text import inert, shown
 
 MATCH_ROWS = 200  # rows of the match table printed in table mode
 
@@ -65,7 +66,7 @@ def check(
     if safety_area is not None and save is None:
         raise fail("--safety-area goes with --save: it is the saved benchmark's safety area", 2)
     try:
-        user = scores_from_path(file, name, model_column, score_column)
+        user = scores_from_path(file, name, model_column, score_column, limits=settings.input_limits)
         with read_db(settings) as con:
             try:
                 valid_choice(model_set, filter_values(con)["model_set"], "--model-set")
@@ -75,17 +76,21 @@ def check(
                 err.print(f"no analysis in {settings.db} yet: run `benchwatch refresh` first", markup=False)
                 raise typer.Exit(1) from None
     except InputError as exc:
-        err.print(f"check: {exc}", markup=False, highlight=False)
+        # One line whatever the file held: its names' line breaks and control bytes are written out.
+        err.print(f"check: {inert(str(exc))}", markup=False, highlight=False)
         raise typer.Exit(2) from None
     if fmt is CheckFormat.table and out_path is None:
-        _print(report)
+        with writing("standard output"):
+            _print(report, settings.name_shown_chars)
     else:
         text = as_json(report) if fmt is CheckFormat.json else (
-            as_html(report) if fmt is CheckFormat.html else _plain(report))
+            as_html(report, settings.name_shown_chars) if fmt is CheckFormat.html else _plain(report))
         if out_path is None:
-            typer.echo(text)
+            with writing("standard output"):
+                typer.echo(text)
         else:
-            out_path.write_text(text, encoding="utf-8")
+            with writing(f"--out {out_path}"):
+                out_path.write_text(text, encoding="utf-8")
             err.print(f"wrote {out_path}", markup=False)
     if save is not None:
         _save(settings, file, user, report, save, safety_area or "unspecified")
@@ -98,18 +103,19 @@ def check(
         raise typer.Exit(1)
 
 
-def _print(report) -> None:
+def _print(report, name_chars: int) -> None:
     matched = int(report.matches["matched"].sum())
-    out.print(f"{report.benchmark}: {len(report.matches)} models, {matched} matched "
+    out.print(f"{shown(report.benchmark, name_chars)}: {len(report.matches)} models, {matched} matched "
               f"({'lower' if report.lower_is_better else 'higher'} is better)", markup=False,
               highlight=False)
     matches = report.matches.sort_values("matched", kind="stable")
-    shown = matches[["model", "canonical_id", "rule", "matched", "suggestions"]].head(MATCH_ROWS)
+    first = matches[["model", "canonical_id", "rule", "matched", "suggestions"]].head(MATCH_ROWS)
     more = f"; the first {MATCH_ROWS}, unmatched first (all: --format json)" if len(matches) > MATCH_ROWS else ""
-    emit(shown, Format.table, title=f"How each model was matched ({len(report.unmatched)} not matched{more})")
+    emit(first, Format.table, title=f"How each model was matched ({len(report.unmatched)} not matched{more})",
+         name_chars=name_chars)
     results = report.results.drop(columns="verdict")
     emit(results, Format.table, percent=("rho", "ci_low", "ci_high", "subset_low", "subset_high", "partial_rho_time"),
-         title="Capabilities correlations")
+         title="Capabilities correlations", name_chars=name_chars)
     for row in report.results.itertuples(index=False):
         out.print(f"- {row.axis_source}/{row.model_set}: {row.verdict}", markup=False, highlight=False)
 

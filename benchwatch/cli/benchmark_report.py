@@ -3,7 +3,8 @@
 The HTML report holds the paper's figure (the benchmark against the
 capabilities score, one labelled point per model) as inline SVG: no script,
 no CDN, nothing fetched at view time. Every string from the file or the
-upstreams is escaped; a model name is text, never markup.
+upstreams is escaped, its control bytes written out (``text.inert``); a model name is text,
+never markup, and is cut to ``name_shown_chars`` where it is shown.
 """
 
 from __future__ import annotations
@@ -15,10 +16,18 @@ import math
 import pandas as pd
 
 from benchwatch.pipeline.benchmark_check import CheckReport
+from benchwatch.settings import Settings
+from benchwatch.text import inert, shown
 
 WIDTH, HEIGHT, PAD = 720, 440, 60
 FIGURES = 4  # the axes with the most shared models get a figure each
 MATCH_ROWS = 5_000  # rows of the match table in a report
+NAME_CHARS = Settings.model_fields["name_shown_chars"].default
+
+
+def esc(text: str) -> str:
+    """Untrusted text as HTML: escaped, control bytes written out (a NUL never reaches the page)."""
+    return html.escape(inert(text))
 
 
 def as_json(report: CheckReport) -> str:
@@ -47,11 +56,10 @@ def _scale(values: pd.Series, low: float, high: float) -> pd.Series:
     return low + (values - lo) / span * (high - low)
 
 
-def figure(points: pd.DataFrame, title: str, x_label: str, y_label: str) -> str:
+def figure(points: pd.DataFrame, title: str, x_label: str, y_label: str, name_chars: int = NAME_CHARS) -> str:
     """One scatter plot as inline SVG: a labelled point per model (or model group, its members on hover)."""
     x = _scale(points["capabilities"], PAD, WIDTH - PAD)
     y = _scale(points["score"], HEIGHT - PAD, PAD)
-    esc = html.escape
     parts = [f'<svg xmlns="http://www.w3.org/2000/svg" width="{WIDTH}" height="{HEIGHT}" '
              f'role="img" aria-label="{esc(title)}">',
              f'<rect x="{PAD}" y="{PAD}" width="{WIDTH - 2 * PAD}" height="{HEIGHT - 2 * PAD}" '
@@ -67,9 +75,9 @@ def figure(points: pd.DataFrame, title: str, x_label: str, y_label: str) -> str:
         parts.append(f'<text x="{PAD - 4}" y="{HEIGHT - PAD - k / 2 * (HEIGHT - 2 * PAD):.1f}" '
                      f'font-size="10" text-anchor="end">{yv:.4g}</text>')
     for (cx, cy), (_, row) in zip(zip(x, y, strict=True), points.iterrows(), strict=True):
-        label = esc(str(row["model"])[:60])
+        label = html.escape(shown(str(row["model"]), min(60, name_chars)))
         # A point that is a model group (against ECI) names its models on hover.
-        behind = "" if row["members"] == row["model"] else f" ({esc(str(row['members'])[:300])})"
+        behind = "" if row["members"] == row["model"] else f" ({html.escape(shown(str(row['members']), 300))})"
         parts.append(f'<circle cx="{cx:.1f}" cy="{cy:.1f}" r="4" fill="#1f77b4">'
                      f'<title>{label}{behind}: {row["score"]:.4g} vs {row["capabilities"]:.4g}</title></circle>')
         parts.append(f'<text x="{cx + 6:.1f}" y="{cy - 4:.1f}" font-size="9">{label}</text>')
@@ -77,8 +85,8 @@ def figure(points: pd.DataFrame, title: str, x_label: str, y_label: str) -> str:
     return "".join(parts)
 
 
-def _table(frame: pd.DataFrame) -> str:
-    head = "".join(f"<th>{html.escape(str(c))}</th>" for c in frame.columns)
+def _table(frame: pd.DataFrame, name_chars: int) -> str:
+    head = "".join(f"<th>{esc(str(c))}</th>" for c in frame.columns)
     rows = []
     for record in frame.itertuples(index=False):
         cells = []
@@ -87,15 +95,15 @@ def _table(frame: pd.DataFrame) -> str:
                 text = "" if math.isnan(value) else f"{value:.3f}"
             else:
                 text = str(value)
-            cells.append(f"<td>{html.escape(text)}</td>")
+            cells.append(f"<td>{html.escape(shown(text, name_chars))}</td>")
         rows.append(f"<tr>{''.join(cells)}</tr>")
     return f"<table><thead><tr>{head}</tr></thead><tbody>{''.join(rows)}</tbody></table>"
 
 
-def as_html(report: CheckReport) -> str:
-    """A self-contained page: verdicts, the figure per leading axis, the match tables."""
-    esc = html.escape
-    name = esc(report.benchmark[:300])
+def as_html(report: CheckReport, name_chars: int = NAME_CHARS) -> str:
+    """A self-contained page: verdicts, the figure per leading axis, the match tables; a name longer
+    than ``name_chars`` is cut with an ellipsis (the JSON report keeps it whole)."""
+    name = html.escape(shown(report.benchmark, 300))
     direction = "lower is better (negated before correlating)" if report.lower_is_better else "higher is better"
     parts = ["<!doctype html><html><head><meta charset='utf-8'>",
              f"<title>Benchwatch check: {name}</title>",
@@ -117,14 +125,14 @@ def as_html(report: CheckReport) -> str:
             title = f"{report.benchmark[:80]} against {r['axis']} ({r['axis_source']}, {r['model_set']})"
             parts.append(f"<h3>{esc(title)}: rho {r['rho']:.2f}, n {r['n']}</h3>")
             parts.append(figure(report.points(k), title, f"capabilities score: {r['axis']}",
-                                f"{report.benchmark[:60]} (as published)"))
+                                f"{report.benchmark[:60]} (as published)", name_chars))
             parts.append("<ul class='signals'>" + "".join(f"<li>{esc(line)}</li>" for line in report.signals(k))
                          + "</ul>")
-        parts.append("<h2>Correlations</h2>" + _table(report.results.drop(columns="verdict")))
-    shown = report.matches.sort_values("matched", kind="stable").head(MATCH_ROWS)
+        parts.append("<h2>Correlations</h2>" + _table(report.results.drop(columns="verdict"), name_chars))
+    first = report.matches.sort_values("matched", kind="stable").head(MATCH_ROWS)
     parts.append("<h2>How each model was matched</h2>"
                  + (f"<p>The {MATCH_ROWS:,} first rows, unmatched first, of {len(report.matches):,}.</p>"
                     if len(report.matches) > MATCH_ROWS else "")
-                 + _table(shown[["model", "score", "canonical_id", "rule", "matched", "suggestions"]]))
+                 + _table(first[["model", "score", "canonical_id", "rule", "matched", "suggestions"]], name_chars))
     parts.append("</body></html>")
     return "".join(parts)

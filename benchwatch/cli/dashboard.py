@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import math
 import os
 import sys
 from importlib.resources import files
@@ -17,6 +18,12 @@ from benchwatch.settings import Settings
 APP_SCRIPT = Path(str(files("benchwatch.dashboard") / "app.py"))
 
 
+def upload_megabytes(settings: Settings) -> int:
+    """Streamlit's upload limit (whole MiB) for ``input_limits.max_bytes``: the browser refuses a
+    larger file before sending it; the Check page's own check holds the exact byte bound."""
+    return max(1, math.ceil(settings.input_limits.max_bytes / 2**20))
+
+
 def streamlit_command(settings: Settings) -> list[str]:
     """``streamlit run`` for the app: headless, no usage stats, no file watcher (a service)."""
     return [
@@ -26,6 +33,7 @@ def streamlit_command(settings: Settings) -> list[str]:
         "--server.headless", "true",
         "--server.fileWatcherType", "none",
         "--server.runOnSave", "false",
+        "--server.maxUploadSize", str(upload_megabytes(settings)),
         "--browser.gatherUsageStats", "false",
         "--global.developmentMode", "false",
         "--client.toolbarMode", "viewer",

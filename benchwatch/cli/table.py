@@ -17,7 +17,8 @@ from rich.console import Console
 from rich.table import Table
 
 from benchwatch.cli.app import err, out
-from benchwatch.text import csv_text
+from benchwatch.settings import Settings
+from benchwatch.text import csv_text, inert, shown
 
 
 class Format(str, Enum):
@@ -31,10 +32,14 @@ WideOption = Annotated[bool, typer.Option("--wide", help="One line per row, howe
 # Columns that wrap (never cut) when a table is wider than the terminal; the rest keep one line.
 # A text column wider than this wraps too when the table does not fit.
 LONG_TEXT = 24
+# A name longer than this is cut with an ellipsis in a table (``name_shown_chars``); JSON and CSV keep it whole.
+NAME_CHARS = Settings.model_fields["name_shown_chars"].default
+# The columns holding names (from upstreams or a user's file) that are cut; other text only wraps.
+NAMES = ("model", "name", "benchmark", "display_name", "canonical_id", "suggestions", "members")
 WRAPPED = ("name", "benchmark", "message", "reason", "class", "model", "source", "what", "value", "display_name")
 
 
-def _cell(value: object, column: str, percent: tuple[str, ...]) -> str:
+def _cell(value: object, column: str, percent: tuple[str, ...], name_chars: int = NAME_CHARS) -> str:
     if value is None or value is pd.NA or (isinstance(value, float) and pd.isna(value)):
         return ""
     if column in percent:
@@ -45,17 +50,19 @@ def _cell(value: object, column: str, percent: tuple[str, ...]) -> str:
         return f"{value:,.0f}" if abs(value) >= 1000 else f"{value:.3g}"
     if isinstance(value, pd.Timestamp):
         return value.strftime("%Y-%m-%d")
-    return str(value)
+    return shown(str(value), name_chars) if column in NAMES else inert(str(value))
 
 
 def emit(frame: pd.DataFrame, fmt: Format, percent: tuple[str, ...] = (), title: str = "",
-         wide: bool = False, split: str | None = None, empty: str | None = None) -> None:
+         wide: bool = False, split: str | None = None, empty: str | None = None,
+         name_chars: int = NAME_CHARS) -> None:
     """Print a frame as JSON records, CSV, or an aligned table.
 
     Tables: ``percent`` columns are shown x100 under "<column>×100" (the
     paper's convention; rho is not a percentage); a column with one value in
     every row is said once under the table instead of repeated; names wrap,
-    never cut, to the terminal's width (``--wide``: one line per row);
+    never cut, to the terminal's width (``--wide``: one line per row), but a name (``NAMES``)
+    longer than ``name_chars`` is cut with an ellipsis; control bytes are shown as ``\\xNN``;
     ``split`` prints one table per value of that column (e.g. per source).
     ``empty``: what an empty table says instead, on stderr (JSON and CSV stay an empty list, a header).
     """
@@ -78,7 +85,8 @@ def emit(frame: pd.DataFrame, fmt: Format, percent: tuple[str, ...] = (), title:
         return
     if split is not None and frame[split].nunique() > 1:
         for value, part in frame.groupby(split, sort=False):
-            emit(part, fmt, percent, f"{title}: {split} {value}" if title else f"{split} {value}", wide)
+            emit(part, fmt, percent, f"{title}: {split} {value}" if title else f"{split} {value}", wide,
+                 name_chars=name_chars)
             out.print()
         return
     constant = {}
@@ -87,15 +95,15 @@ def emit(frame: pd.DataFrame, fmt: Format, percent: tuple[str, ...] = (), title:
             cells = {_cell(v, column, percent) for v in frame[column]}
             if len(cells) == 1:
                 constant[column] = next(iter(cells))
-    shown = [c for c in frame.columns if c not in constant]
-    headers = [f"{c}×100" if c in percent else c for c in shown]
-    cells = [[_cell(v, c, percent) for c, v in zip(shown, row, strict=True)]
-             for row in frame[shown].itertuples(index=False)]
+    columns = [c for c in frame.columns if c not in constant]
+    headers = [f"{c}×100" if c in percent else c for c in columns]
+    cells = [[_cell(v, c, percent, name_chars) for c, v in zip(columns, row, strict=True)]
+             for row in frame[columns].itertuples(index=False)]
     console = Console(width=100_000, soft_wrap=True) if wide else out
-    widths, wraps = (None, [False] * len(shown)) if wide else _widths(
-        headers, cells, [c in WRAPPED for c in shown], console.width)
+    widths, wraps = (None, [False] * len(columns)) if wide else _widths(
+        headers, cells, [c in WRAPPED for c in columns], console.width)
     table = Table(header_style="bold", box=box.SIMPLE_HEAD, show_edge=False, pad_edge=False)
-    for i, (column, header) in enumerate(zip(shown, headers, strict=True)):
+    for i, (column, header) in enumerate(zip(columns, headers, strict=True)):
         numeric = pd.api.types.is_numeric_dtype(frame[column]) and column not in constant
         table.add_column(header, justify="right" if numeric else "left", overflow="fold",
                          no_wrap=not wraps[i], width=None if widths is None else widths[i])

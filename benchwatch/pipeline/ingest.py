@@ -140,7 +140,7 @@ def ingest_source(
     source = configured(name, settings)
     registry = full_registry(settings)
     scales = dict(registry.loc[registry["source"] == name, ["column", "scale"]].itertuples(index=False))
-    writing = Writing(source.full_snapshot, settings.withdraw_max_share)
+    writing = Writing(source.full_snapshot, source.withdraw_max_share(settings))
     if mode == "rebuild":
         for run in archive.runs(settings.archive_path, name):
             _ingest_run(con, source, scales, writing, run[0].mode, lambda run=run: _archived(run, source, settings),

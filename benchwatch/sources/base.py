@@ -59,6 +59,11 @@ class Source(ABC):
     # for increments, which only add and revise.
     full_snapshot: ClassVar[bool] = False
 
+    def withdraw_max_share(self, settings: Settings) -> float:
+        """The largest share of current values one full snapshot may withdraw before it is refused
+        as a broken payload: ``withdraw_max_share`` of the settings, unless a source says otherwise."""
+        return settings.withdraw_max_share
+
     def __init__(self, upstream_base: str | None = None) -> None:
         # One knob points every endpoint of every source at a stand-in upstream
         # (the loopback servers of the tests), keeping the real host as a path

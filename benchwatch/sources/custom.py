@@ -41,9 +41,15 @@ EEE_FOLDER = "records.jsonl"
 
 
 class CustomFileSource(Source):
-    """The behaviour every custom source shares; ``spec`` is its settings entry."""
+    """The behaviour every custom source shares; ``spec`` is its settings entry.
+
+    A custom source's file is its whole state (``full_snapshot``): a row the file no longer
+    holds is withdrawn, kept as history, as for Epoch's ZIP, within the entry's own
+    ``withdraw_max_share``.
+    """
 
     spec: CustomSource
+    full_snapshot = True
     license = "your own data"
     attribution = "your own results (a custom source in the settings)"
     endpoints: dict[str, str] = {}
@@ -51,6 +57,9 @@ class CustomFileSource(Source):
     @classmethod
     def configured(cls, settings: Settings) -> "CustomFileSource":
         return cls(upstream_base=None)
+
+    def withdraw_max_share(self, settings: Settings) -> float:
+        return self.spec.withdraw_max_share
 
     @property
     def location(self) -> str:

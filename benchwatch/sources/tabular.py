@@ -8,13 +8,16 @@ JSONL with one record per line) are flattened by ``sources.eee_records``.
 
 Every problem is an ``InputError`` whose message names the file, the column
 and the row: an empty file, a missing column, a cell that is not a number, a
-model listed twice (all of them named; none kept silently).
+model listed twice (all of them named; none kept silently). A file is untrusted:
+its size, rows, JSON nesting and JSON string length are bounded
+(``settings.InputLimits``) before it is parsed.
 """
 
 from __future__ import annotations
 
 import io
 import json
+import re
 from collections.abc import Sequence
 from dataclasses import dataclass
 from datetime import datetime
@@ -23,6 +26,7 @@ from pathlib import Path
 import numpy as np
 import pandas as pd
 
+from benchwatch.settings import InputLimits
 from benchwatch.sources.eee_records import RecordError, check_record, flatten, parse_record
 
 FORMATS = ("csv", "tsv", "parquet", "json", "eee")
@@ -32,6 +36,8 @@ MODEL_NAMES = ("model", "model_name", "model_id", "name")
 SCORE_NAMES = ("score", "value", "result")
 SET_NAMES = ("model_set", "set")
 SHOWN = 10  # offending items named in one message
+JSON_STRING = re.compile(rb'"[^"\\]*(?:\\.[^"\\]*)*"', re.DOTALL)
+OPENERS, CLOSERS = np.frombuffer(b"[{", np.uint8), np.frombuffer(b"]}", np.uint8)
 
 
 class InputError(ValueError):
@@ -49,10 +55,46 @@ def detect_format(path: Path) -> str:
                          f"{', '.join(SUFFIXES)} or a folder of EEE records") from None
 
 
-def read_frame(content: bytes, name: str, fmt: str) -> pd.DataFrame:
-    """A table's bytes to a frame of strings (Parquet keeps its types)."""
+def check_size(size: int, name: str, limits: InputLimits) -> None:
+    """A file larger than ``input_limits.max_bytes`` is refused before it is read."""
+    if size > limits.max_bytes:
+        raise InputError(f"{name}: {size:,} bytes, more than the {limits.max_bytes:,} accepted "
+                         "(input_limits.max_bytes); check a smaller file")
+
+
+def check_rows(rows: int, name: str, limits: InputLimits) -> None:
+    """More rows than ``input_limits.max_rows`` is refused."""
+    if rows > limits.max_rows:
+        raise InputError(f"{name}: {rows:,} rows, more than the {limits.max_rows:,} accepted "
+                         "(input_limits.max_rows)")
+
+
+def check_json(content: bytes, name: str, limits: InputLimits) -> None:
+    """JSON nested deeper than ``input_limits.json_depth`` or with a string longer than
+    ``json_string_bytes`` is refused before the parser sees it (Python's parser recurses, and
+    fails with a RecursionError, on deep nesting). Brackets inside strings do not count."""
+    strings = JSON_STRING.findall(content)
+    longest = max(map(len, strings), default=2) - 2
+    if longest > limits.json_string_bytes:
+        raise InputError(f"{name}: a JSON string of {longest:,} bytes, longer than the "
+                         f"{limits.json_string_bytes:,} accepted (input_limits.json_string_bytes)")
+    skeleton = np.frombuffer(JSON_STRING.sub(b'""', content), np.uint8)
+    steps = np.isin(skeleton, OPENERS).astype(np.int64) - np.isin(skeleton, CLOSERS)
+    depth = int(np.cumsum(steps).max(initial=0))
+    if depth > limits.json_depth:
+        raise InputError(f"{name}: JSON nested {depth:,} levels deep, deeper than the {limits.json_depth} "
+                         "accepted (input_limits.json_depth)")
+
+
+def read_frame(content: bytes, name: str, fmt: str, limits: InputLimits | None = None) -> pd.DataFrame:
+    """A table's bytes to a frame of strings (Parquet keeps its types), within ``limits``."""
+    limits = limits or InputLimits()
     if not content.strip():
         raise InputError(f"{name}: the file is empty")
+    if fmt in ("csv", "tsv"):
+        check_rows(content.count(b"\n") - 1, name, limits)
+    elif fmt == "json":
+        check_json(content, name, limits)
     try:
         if fmt in ("csv", "tsv"):
             frame = pd.read_csv(io.BytesIO(content), sep="\t" if fmt == "tsv" else ",", dtype=str,
@@ -66,9 +108,11 @@ def read_frame(content: bytes, name: str, fmt: str) -> pd.DataFrame:
     except (UnicodeDecodeError, ValueError, pd.errors.ParserError, OSError) as exc:
         if isinstance(exc, InputError):
             raise
-        raise InputError(f"{name}: not a readable {fmt.upper()} file ({str(exc)[:200]})") from None
+        raise InputError(f"{name}: not a readable {fmt.upper()} file ({' '.join(str(exc).split())[:200]})"
+                         ) from None
     if frame.empty:
         raise InputError(f"{name}: no rows (columns: {list(frame.columns)[:20]})")
+    check_rows(len(frame), name, limits)
     return frame
 
 
@@ -125,17 +169,21 @@ def refuse_duplicates(models: pd.Series, name: str, what: str = "model") -> None
                      f"{'; ...' if len(rows) > SHOWN else ''}. Keep one row per {what}.")
 
 
-def read_eee(path: Path) -> list[tuple[str, dict]]:
-    """(name, record) of every EEE record in a folder (``*.json``, recursively), a JSONL file or one JSON."""
+def read_eee(path: Path, limits: InputLimits | None = None) -> list[tuple[str, dict]]:
+    """(name, record) of every EEE record in a folder (``*.json``, recursively), a JSONL file or one
+    JSON, within ``limits``."""
+    limits = limits or InputLimits()
     records: list[tuple[str, dict]] = []
     try:
         if path.is_dir():
-            for item in sorted(path.rglob("*.json")):
-                records.append((str(item.relative_to(path)), parse_record(item.read_bytes(), item.name)))
+            items = sorted(path.rglob("*.json"))
+            check_rows(len(items), path.name, limits)
+            for item in items:
+                records.append((str(item.relative_to(path)), one_record(item.read_bytes(), item.name, limits)))
         elif path.suffix.lower() == ".jsonl":
-            records = eee_lines(path.read_bytes(), path.name)
+            records = eee_lines(path.read_bytes(), path.name, limits)
         else:
-            records.append((path.name, parse_record(path.read_bytes(), path.name)))
+            records.append((path.name, one_record(path.read_bytes(), path.name, limits)))
     except RecordError as exc:
         raise InputError(str(exc)) from None
     if not records:
@@ -143,8 +191,11 @@ def read_eee(path: Path) -> list[tuple[str, dict]]:
     return records
 
 
-def eee_lines(content: bytes, name: str) -> list[tuple[str, dict]]:
-    """EEE records of a JSONL payload, one per non-empty line."""
+def eee_lines(content: bytes, name: str, limits: InputLimits | None = None) -> list[tuple[str, dict]]:
+    """EEE records of a JSONL payload, one per non-empty line, within ``limits``."""
+    limits = limits or InputLimits()
+    check_rows(content.count(b"\n"), name, limits)
+    check_json(content, name, limits)
     records = []
     for number, line in enumerate(content.decode("utf-8", errors="replace").splitlines(), start=1):
         if not line.strip():
@@ -223,35 +274,50 @@ class UserScores:
 
 
 def scores_from_path(path: Path, evaluation: str | None = None, model_column: str | None = None,
-                     score_column: str | None = None, set_column: str | None = None) -> UserScores:
-    """Read a file or a folder of EEE records."""
+                     score_column: str | None = None, set_column: str | None = None,
+                     limits: InputLimits | None = None) -> UserScores:
+    """Read a file or a folder of EEE records, within ``limits``; a file that cannot be read (a
+    folder of the wrong kind, no permission, a device) is an ``InputError`` too."""
+    limits = limits or InputLimits()
     if not path.exists():
         raise InputError(f"{path}: no such file or folder")
-    fmt = detect_format(path)
-    if fmt == "eee" or (fmt == "json" and _is_eee(path)):
-        frame, key, lower = eee_scores(read_eee(path), path.name, evaluation)
-        return UserScores(frame, key, lower)
-    return scores_from_bytes(path.read_bytes(), path.name, evaluation, model_column, score_column,
-                             set_column)
+    try:
+        fmt = detect_format(path)
+        check_size(sum(p.stat().st_size for p in path.rglob("*.json")) if path.is_dir() else path.stat().st_size,
+                   path.name, limits)
+        if not path.is_dir() and not path.is_file():
+            raise InputError(f"{path}: not a regular file or a folder")
+        if fmt == "eee" or (fmt == "json" and _is_eee(path)):
+            frame, key, lower = eee_scores(read_eee(path, limits), path.name, evaluation)
+            check_rows(len(frame), path.name, limits)
+            return UserScores(frame, key, lower)
+        return scores_from_bytes(path.read_bytes(), path.name, evaluation, model_column, score_column,
+                                 set_column, limits)
+    except OSError as exc:
+        raise InputError(f"{path}: cannot be read ({exc.strerror or exc})") from None
 
 
 def scores_from_bytes(content: bytes, filename: str, evaluation: str | None = None,
                       model_column: str | None = None, score_column: str | None = None,
-                      set_column: str | None = None) -> UserScores:
-    """Read an uploaded file's bytes (the dashboard's upload); EEE as JSONL or one record."""
+                      set_column: str | None = None, limits: InputLimits | None = None) -> UserScores:
+    """Read an uploaded file's bytes (the dashboard's upload); EEE as JSONL or one record; within ``limits``."""
+    limits = limits or InputLimits()
+    check_size(len(content), filename, limits)
     fmt = detect_format(Path(filename))
     if fmt == "eee" or (fmt == "json" and content.lstrip()[:1] == b"{" and b'"evaluation_results"' in content):
-        records = (eee_lines(content, filename) if fmt == "eee" else
-                   [(filename, one_record(content, filename))])
+        records = (eee_lines(content, filename, limits) if fmt == "eee" else
+                   [(filename, one_record(content, filename, limits))])
         frame, key, lower = eee_scores(records, filename, evaluation)
+        check_rows(len(frame), filename, limits)
         return UserScores(frame, key, lower)
-    frame = read_frame(content, filename, fmt)
+    frame = read_frame(content, filename, fmt, limits)
     rows, columns = table_scores(frame, filename, model_column, score_column, set_column)
     return UserScores(rows, evaluation or Path(filename).stem, columns=columns)
 
 
-def one_record(content: bytes, name: str) -> dict:
-    """One EEE record's bytes, validated."""
+def one_record(content: bytes, name: str, limits: InputLimits | None = None) -> dict:
+    """One EEE record's bytes, validated, within ``limits``."""
+    check_json(content, name, limits or InputLimits())
     try:
         return parse_record(content, name)
     except RecordError as exc:
@@ -259,5 +325,6 @@ def one_record(content: bytes, name: str) -> dict:
 
 
 def _is_eee(path: Path) -> bool:
-    head = path.read_bytes()[:65536]
+    with open(path, "rb") as handle:
+        head = handle.read(65536)
     return head.lstrip()[:1] == b"{" and b'"evaluation_results"' in head

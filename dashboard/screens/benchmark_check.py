@@ -1,7 +1,10 @@
 """Check a benchmark: upload your own results, get the paper's test against every stored axis.
 
 The same function as ``benchwatch check`` (``pipeline.benchmark_check``) on the
-published copy; the upload is read in memory and never touches the database.
+published copy; the upload is read in memory and never touches the database. An upload is
+untrusted: Streamlit refuses one over ``input_limits.max_bytes`` (``server.maxUploadSize``, set
+by ``benchwatch dashboard``), and the page refuses it too, and one over the row or JSON bounds,
+with the bound's message, before any matching starts.
 """
 
 from __future__ import annotations
@@ -35,7 +38,7 @@ if upload is None:
     st.info("Upload a file to check it.")
     st.stop()
 try:
-    user = scores_from_bytes(upload.getvalue(), upload.name, name or None)
+    user = scores_from_bytes(upload.getvalue(), upload.name, name or None, limits=ctx.settings.input_limits)
     report = check_benchmark(ctx.pinned.connection(), ctx.settings, user, name or None,
                              True if lower else None, None if model_set == ANY_SET else model_set)
 except InputError as exc:

@@ -7,6 +7,7 @@ import duckdb
 import pandas as pd
 import pytest
 
+from benchwatch.cli.dashboard import streamlit_command
 from benchwatch.pipeline.benchmark_check import check_benchmark
 from benchwatch.settings import load_settings
 from benchwatch.sources.tabular import scores_from_bytes
@@ -63,6 +64,25 @@ def test_a_bad_upload_says_what_is_wrong(check_db, monkeypatch):
     at.file_uploader(key="check_file").set_value(("bad.csv", b"model,score\na,1\na,2\n", "text/csv")).run()
     assert not at.exception
     assert "listed more than once" in at.text[-1].value
+
+
+@pytest.mark.parametrize(("limits", "message"), [
+    ('{"max_bytes": 100}', "more than the 100 accepted (input_limits.max_bytes)"),
+    ('{"max_rows": 5}', "rows, more than the 5 accepted (input_limits.max_rows)"),
+])
+def test_an_upload_over_a_limit_is_refused_with_the_limits_message(check_db, upload, monkeypatch, limits, message):
+    monkeypatch.setenv("BENCHWATCH_INPUT_LIMITS", limits)
+    at = app_test(check_db, monkeypatch, page=PAGE)
+    at.file_uploader(key="check_file").set_value(("xstest.csv", upload, "text/csv")).run()
+    assert not at.exception
+    assert at.error[0].value == "This file cannot be checked as it is:"
+    assert message in at.text[-1].value and not at.metric
+
+
+def test_the_served_app_caps_uploads_at_the_byte_limit():
+    settings = load_settings(input_limits={"max_bytes": 5 * 2**20 + 1})
+    command = streamlit_command(settings)
+    assert command[command.index("--server.maxUploadSize") + 1] == "6"
 
 
 def test_check_page_in_a_browser(check_db, upload, browser, tmp_path):

@@ -98,3 +98,52 @@ def test_the_cli_refuses_a_clashing_custom_source_at_start(tmp_path):
                             capture_output=True, text=True, env={**os.environ, "BENCHWATCH_CONFIG": str(config)})
     assert result.returncode == 2 and "custom_sources" in result.stderr and "'epoch'" in result.stderr
     assert "Traceback" not in result.stderr
+
+
+def test_rows_dropped_from_a_custom_file_are_withdrawn_with_history(helm, data_dir, tmp_path):
+    db, _ = helm
+    with duckdb.connect(str(db), read_only=True) as con:
+        rows = con.execute("SELECT model AS Model, value AS refusal FROM observations WHERE source = 'helm-safety' "
+                           "AND benchmark = 'harm_bench_safety_score' AND valid_to IS NULL ORDER BY model").df()
+    assert len(rows) == 87
+    path = tmp_path / "shrinking.csv"
+    rows.to_csv(path, index=False)
+    spec = {**entry(path), "name": "shrinking", "benchmarks": entry(path)["benchmarks"][:1]}
+    settings = load_settings(db=db, replay_dir=data_dir, bootstrap_resamples=50, custom_sources=[spec])
+    [first] = refresh(settings, ["shrinking"], analyze=False).reports
+    assert (first.status, first.rows_added, first.rows_withdrawn) == ("ok", 87, 0)
+
+    rows.head(43).to_csv(path, index=False)
+    [second] = refresh(settings, ["shrinking"], analyze=False).reports
+    assert (second.status, second.rows_added, second.rows_revised, second.rows_withdrawn) == ("ok", 0, 0, 44)
+    with duckdb.connect(str(db), read_only=True) as con:
+        counts = dict(con.execute(
+            "SELECT coalesce(closed_reason, 'current'), count(*) FROM observations WHERE source = 'shrinking' "
+            "GROUP BY ALL").fetchall())
+        gone = {m for (m,) in con.execute("SELECT model FROM observations WHERE source = 'shrinking' "
+                                          "AND closed_reason = 'withdrawn'").fetchall()}
+    assert counts == {"current": 43, "withdrawn": 44}
+    assert gone == set(rows["Model"].iloc[43:])
+
+
+def test_a_failing_refresh_leaves_no_connection_open(tmp_path, data_dir):
+    """A custom source whose file is gone fails its refresh: one message, exit 1, and every
+    connection closed and released (DuckDB's bindings print ``nanobind: leaked`` at exit otherwise)."""
+    config = tmp_path / "benchwatch.toml"
+    config.write_text(f'''[[custom_sources]]
+name = "gone"
+path = "{tmp_path / 'missing.csv'}"
+format = "csv"
+[[custom_sources.benchmarks]]
+column = "score"
+safety_area = "jailbreaks"
+''')
+    result = subprocess.run(
+        [sys.executable, "-m", "benchwatch.cli", "refresh", "--source", "gone", "--replay", str(data_dir),
+         "--db", str(tmp_path / "bw.duckdb")], capture_output=True, text=True, timeout=600,
+        env={**os.environ, "BENCHWATCH_CONFIG": str(config), "BENCHWATCH_HOME": str(tmp_path)})
+    output = result.stdout + result.stderr
+    assert result.returncode == 1, output[-3000:]
+    assert f"gone: {tmp_path / 'missing.csv'}: no such file or folder" in " ".join(output.split())
+    assert "nanobind: leaked" not in output, output[-3000:]
+    assert "Traceback" not in output
