@@ -79,6 +79,7 @@ def landscape(latest: pd.DataFrame, bands) -> alt.LayerChart:
 AGGREGATE_ABOVE = 5_000
 LABELLED = 25  # the most capable models, drawn and named over the density
 DENSITY_BINS = (60, 40)  # x, y
+LINE_POINTS = 400  # points of the fitted rank line drawn over a density
 
 
 def scatter(points: pd.DataFrame, x_title: str, y_title: str, log_x: bool = False,
@@ -110,6 +111,8 @@ def scatter(points: pd.DataFrame, x_title: str, y_title: str, log_x: bool = Fals
     else:
         layers = [alt.Chart(points).mark_circle(size=60, opacity=0.7).encode(x=x, y=y, tooltip=tooltip)]
     if line is not None and not line.empty:
+        if aggregated(points):  # the fitted line has a point per model too: drawn through LINE_POINTS of them
+            line = line.sort_values("axis_value").iloc[np.unique(np.linspace(0, len(line) - 1, LINE_POINTS).astype(int))]
         layers.append(alt.Chart(line).mark_line(color="#d62728", strokeDash=[6, 3]).encode(
             x=alt.X("axis_value:Q", scale=x_scale), y=alt.Y("fitted_value:Q")))
     return (alt.layer(*layers) if len(layers) > 1 else layers[0]).properties(height=380)

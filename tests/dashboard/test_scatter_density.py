@@ -9,6 +9,7 @@ import numpy as np
 import pandas as pd
 import pytest
 
+from benchwatch.analysis.adjusted import rank_line
 from benchwatch.dashboard import charts
 from tests.dashboard.helpers import app_test
 
@@ -40,10 +41,12 @@ def test_a_large_series_is_a_density_and_a_small_one_points():
     n = 67_280  # Open LLM v1 TruthfulQA at 10x
     points = pd.DataFrame({"axis_value": rng.normal(size=n), "value": rng.uniform(size=n),
                            "model": [f"org/m-{k}" for k in range(n)]}).assign(name=lambda f: f["model"])
-    big = charts.scatter(points, "PC1", "TruthfulQA").to_dict()
-    assert marks(big) == ["rect", "circle", "text"]
+    line = rank_line(points.set_index("model")["value"], points.set_index("model")["axis_value"])
+    big = charts.scatter(points, "PC1", "TruthfulQA", line=line).to_dict()
+    assert marks(big) == ["rect", "circle", "text", "line"]
     shown = [len(rows) for rows in big["datasets"].values()]
-    assert sum(shown) <= 60 * 40 + 2 * charts.LABELLED  # cells and the named models, never 67,280 rows
+    # Cells, the named models and the line's drawn points: never 67,280 rows.
+    assert sum(shown) <= 60 * 40 + 2 * charts.LABELLED + charts.LINE_POINTS
     small = charts.scatter(points.head(charts.AGGREGATE_ABOVE), "PC1", "TruthfulQA").to_dict()
     assert marks(small) == ["circle"]
 
