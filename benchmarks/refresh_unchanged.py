@@ -8,9 +8,11 @@ unchanged. Counted on the second: the requests (and how many were answered
 (it is when ``data_version`` and the parameters are unchanged).
 
 Timed: the second refresh as plain pipeline functions (what the flow's
-tasks call), and the Prefect flow ``refresh`` in a fresh process, split
-into Prefect's start-up (a trivial flow, which starts the temporary API
-server) and the refresh flow run after it.
+tasks call); ``benchwatch refresh --live`` end to end in a fresh process
+with no Prefect API configured and a fresh ``PREFECT_HOME`` (what a user
+types: imports, the refresh, the printed summary; it runs without Prefect);
+and, as its peer, the Prefect flow ``refresh`` in a fresh process, which
+starts Prefect's temporary API server first (what the CLI did before).
 
     python benchmarks/refresh_unchanged.py
 """
@@ -32,6 +34,7 @@ sys.path.insert(0, str(REPO))  # tests/ (loopback server, wire-format builders)
 
 RESAMPLES = 100  # the first refresh analyzes; the figure is about the second, which must not
 V1_ROWS = 100
+EEE_COLLECTIONS = ["hle", "mmlu-pro"]  # the collections mount_everything serves
 
 CHILD = """
 import json, sys, time
@@ -67,6 +70,7 @@ def mount_everything(upstream, data: Path) -> None:
         test_open_llm_v1,
         test_open_llm_v2,
     )
+    from tests.eee_datastore import Datastore, hle_record, record_bytes
     from tests.sources.test_safetywashing import RAW
 
     for name in FILES.values():
@@ -83,6 +87,11 @@ def mount_everything(upstream, data: Path) -> None:
     test_lmarena.serve(upstream, test_lmarena.board_parquet("2025-07-18"))
     test_epoch.serve(upstream, test_epoch.zip_of(test_epoch.folder_files(test_epoch.APRIL)),
                      datetime(2026, 4, 19))
+    store = Datastore(upstream)  # Every Eval Ever: the recorded MMLU-Pro record and two HLE records
+    store.add_recorded_example()
+    store.add("hle", record_bytes(hle_record("openai/gpt-4o", "GPT-4o", 2.7, 89.0, 1777000000)))
+    store.add("hle", record_bytes(hle_record("anthropic/claude-3-opus", "Claude 3 Opus", 3.1, 85.5, 1777000000)))
+    store.publish()
 
 
 def mount_helm_capabilities(upstream, test_helm) -> None:
@@ -129,7 +138,8 @@ def main() -> None:
             data = Path(load_settings().replay_dir)
             mount_everything(upstream, data)
             db = Path(tmp) / "live.duckdb"
-            settings = load_settings(db=db, upstream_base=upstream.url, bootstrap_resamples=RESAMPLES)
+            settings = load_settings(db=db, upstream_base=upstream.url, bootstrap_resamples=RESAMPLES,
+                                     eee_collections=EEE_COLLECTIONS)
             first = refresh_plain(settings)
             failed = [(r.source, r.error) for r in first["reports"] if r.status == "failed"]
             if failed:
@@ -142,14 +152,25 @@ def main() -> None:
             after = counts(db)
             log = list(upstream.log)
 
-            upstream.log.clear()
             env = dict(os.environ, BENCHWATCH_UPSTREAM_BASE=upstream.url,
-                       BENCHWATCH_BOOTSTRAP_RESAMPLES=str(RESAMPLES), PREFECT_HOME=str(Path(tmp) / "prefect"),
+                       BENCHWATCH_BOOTSTRAP_RESAMPLES=str(RESAMPLES),
+                       BENCHWATCH_EEE_COLLECTIONS=" ".join(EEE_COLLECTIONS), PREFECT_HOME=str(Path(tmp) / "prefect"),
                        PREFECT_SERVER_ANALYTICS_ENABLED="false", PREFECT_LOGGING_LEVEL="WARNING",
                        PREFECT_SERVER_EPHEMERAL_STARTUP_TIMEOUT_SECONDS="120")
             env.pop("PREFECT_API_URL", None)
+            upstream.log.clear()
+            start = time.perf_counter()
+            cli = subprocess.run([sys.executable, "-m", "benchwatch.cli", "refresh", "--live", "--db", str(db)],
+                                 env=env, cwd=tmp, capture_output=True, text=True, check=True)
+            cli_seconds = time.perf_counter() - start
+            cli_log = list(upstream.log)
+            without_prefect = "ran without Prefect" in cli.stdout
+
+            upstream.log.clear()
+            start = time.perf_counter()
             child = subprocess.run([sys.executable, "-c", CHILD, str(db), str(data)], env=env, cwd=REPO,
                                    capture_output=True, text=True, check=True)
+            flow_seconds = time.perf_counter() - start
             flow = json.loads(child.stdout.strip().splitlines()[-1])
             flow_log = list(upstream.log)
     finally:
@@ -160,13 +181,18 @@ def main() -> None:
     print(f"second refresh: {len(log)} requests, {not_modified} answered 304; others: {others}")
     print(f"rows written: {written}; fetch log rows: {after['fetches'] - before['fetches']} "
           f"({', '.join(r.status for r in second['reports'])}); analysis run: {second['run_id']}")
+    print(f"benchwatch refresh --live in a fresh process: {len(cli_log)} requests; "
+          f"{'ran without Prefect' if without_prefect else 'ran under Prefect'}")
     print(f"flow run in a fresh process: {len(flow_log)} requests, statuses {flow['statuses']}, "
           f"analysis run {flow['run_id']}")
     nothing_written = not any(written.values()) and second["run_id"] is None and after["ok_runs"] == before["ok_runs"]
     emit("4. Refresh with nothing new (loopback upstreams, every source live)", [
         Figure("refresh, plain pipeline functions (no Prefect)", plain, "s"),
-        Figure("refresh flow run, after Prefect has started", flow["refresh"], "s"),
-        Figure("Prefect start-up (temporary API server, trivial flow)", flow["startup"], "s"),
+        Figure("benchwatch refresh --live, end to end, no Prefect API", cli_seconds, "s", peer=flow_seconds,
+               peer_name="the flow under a temporary Prefect server", ratio=flow_seconds / cli_seconds,
+               target="< 5 s, without Prefect", met=cli_seconds < 5 and without_prefect),
+        Figure("  of the peer: Prefect start-up (temporary API server, trivial flow)", flow["startup"], "s"),
+        Figure("  of the peer: the refresh flow run after it", flow["refresh"], "s"),
         Figure("requests sent / answered 304 Not Modified", len(log), "", peer=not_modified,
                peer_name="304", target="only conditional requests", met=not others),
         Figure("data rows written (observations, models, results)", sum(written.values()), "",

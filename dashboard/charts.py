@@ -6,6 +6,7 @@ Every chart gives its numbers in tooltips, which Vega renders as text.
 from __future__ import annotations
 
 import altair as alt
+import numpy as np
 import pandas as pd
 
 from benchwatch.analysis.classes import CLASSES, POSSIBLY, TOO_FEW
@@ -73,23 +74,68 @@ def landscape(latest: pd.DataFrame, bands) -> alt.LayerChart:
     return alt.layer(rules, dots).properties(height=max(140, 48 * data["source"].nunique()))
 
 
+# Above this many models a scatter is drawn as a density with the labelled models on top: a point
+# per model would make the chart spec megabytes (67,280 models: 11.8 MB) and the page slow.
+AGGREGATE_ABOVE = 5_000
+LABELLED = 25  # the most capable models, drawn and named over the density
+DENSITY_BINS = (60, 40)  # x, y
+LINE_POINTS = 400  # points of the fitted rank line drawn over a density
+
+
 def scatter(points: pd.DataFrame, x_title: str, y_title: str, log_x: bool = False,
             line: pd.DataFrame | None = None) -> alt.Chart:
     """The paper's figure: a point per model, capability-axis value against the benchmark, the
-    model's name on hover, and the fitted rank line (``analysis.adjusted.rank_line``)."""
+    model's name on hover, and the fitted rank line (``analysis.adjusted.rank_line``).
+
+    More than ``AGGREGATE_ABOVE`` models: a binned density of every model (the count on hover)
+    with the ``LABELLED`` most capable drawn and named on top (``aggregated``)."""
     x_scale = alt.Scale(type="log") if log_x else alt.Scale(zero=False)
-    dots = alt.Chart(points).mark_circle(size=60, opacity=0.7).encode(
-        x=alt.X("axis_value:Q", title=x_title, scale=x_scale),
-        y=alt.Y("value:Q", title=y_title, scale=alt.Scale(zero=False)),
-        tooltip=[alt.Tooltip("name:N", title="model"), alt.Tooltip("model:N", title="id"),
-                 alt.Tooltip("axis_value:Q", title=x_title, format=".4g"),
-                 alt.Tooltip("value:Q", title=y_title, format=".4g")],
-    )
-    if line is None or line.empty:
-        return dots.properties(height=380)
-    fitted = alt.Chart(line).mark_line(color="#d62728", strokeDash=[6, 3]).encode(
-        x=alt.X("axis_value:Q", scale=x_scale), y=alt.Y("fitted_value:Q"))
-    return alt.layer(dots, fitted).properties(height=380)
+    y_scale = alt.Scale(zero=False)
+    tooltip = [alt.Tooltip("name:N", title="model"), alt.Tooltip("model:N", title="id"),
+               alt.Tooltip("axis_value:Q", title=x_title, format=".4g"),
+               alt.Tooltip("value:Q", title=y_title, format=".4g")]
+    x = alt.X("axis_value:Q", title=x_title, scale=x_scale)
+    y = alt.Y("value:Q", title=y_title, scale=y_scale)
+    if aggregated(points):
+        top = points.nlargest(LABELLED, "axis_value")
+        layers = [
+            alt.Chart(density(points, log_x)).mark_rect().encode(
+                x=alt.X("x_low:Q", title=x_title, scale=x_scale), x2="x_high:Q",
+                y=alt.Y("y_low:Q", title=y_title, scale=y_scale), y2="y_high:Q",
+                color=alt.Color("models:Q", title="models", scale=alt.Scale(scheme="greys", type="log")),
+                tooltip=[alt.Tooltip("models:Q", title="models in this cell")]),
+            alt.Chart(top).mark_circle(size=60, color="#1f77b4").encode(x=x, y=y, tooltip=tooltip),
+            alt.Chart(top.assign(label=top["name"].astype(str).str.slice(0, 40))).mark_text(
+                align="left", dx=6, dy=-4, fontSize=9).encode(x=x, y=y, text="label:N"),
+        ]
+    else:
+        layers = [alt.Chart(points).mark_circle(size=60, opacity=0.7).encode(x=x, y=y, tooltip=tooltip)]
+    if line is not None and not line.empty:
+        if aggregated(points):  # the fitted line has a point per model too: drawn through LINE_POINTS of them
+            line = line.sort_values("axis_value").iloc[np.unique(np.linspace(0, len(line) - 1, LINE_POINTS).astype(int))]
+        layers.append(alt.Chart(line).mark_line(color="#d62728", strokeDash=[6, 3]).encode(
+            x=alt.X("axis_value:Q", scale=x_scale), y=alt.Y("fitted_value:Q")))
+    return (alt.layer(*layers) if len(layers) > 1 else layers[0]).properties(height=380)
+
+
+def aggregated(points: pd.DataFrame) -> bool:
+    """Whether ``scatter`` draws these points as a density (more than ``AGGREGATE_ABOVE``)."""
+    return len(points) > AGGREGATE_ABOVE
+
+
+def density(points: pd.DataFrame, log_x: bool = False) -> pd.DataFrame:
+    """Models per cell of a ``DENSITY_BINS`` grid over (axis_value, value), non-empty cells only;
+    the x bins are even in log10 when the axis is drawn on a log scale."""
+    x = points["axis_value"].to_numpy(float)
+    y = points["value"].to_numpy(float)
+    keep = np.isfinite(x) & np.isfinite(y) & ((x > 0) if log_x else True)
+    x, y = x[keep], y[keep]
+    counts, x_edges, y_edges = np.histogram2d(np.log10(x) if log_x else x, y, bins=DENSITY_BINS)
+    if log_x:
+        x_edges = 10.0 ** x_edges
+    ix, iy = np.nonzero(counts)
+    return pd.DataFrame({"x_low": x_edges[ix], "x_high": x_edges[ix + 1], "y_low": y_edges[iy],
+                         "y_high": y_edges[iy + 1], "models": counts[ix, iy].astype(int)})
 
 
 def explained_variance(axes: pd.DataFrame) -> alt.Chart:

@@ -3,7 +3,7 @@
 ``refresh.py``, ``ingest.py``, ``analysis.py``, ``alerts.py``, ``backup.py`` and
 ``probe.py`` (the daily probe of the upstreams) are the flows; ``tasks.py`` the
 steps as tasks; ``deployments.py`` reads ``deploy/prefect.yaml`` for
-``benchwatch serve``; ``api_server.py`` a temporary Prefect API.
+``benchwatch serve``.
 
 These files sit in the top-level ``flows/`` folder of the checkout, where the
 design card asks for them; Python reaches them as ``benchwatch.flows``

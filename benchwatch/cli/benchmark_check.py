@@ -9,6 +9,7 @@ database, never writes it.
 from __future__ import annotations
 
 import shutil
+import sys
 from enum import Enum
 from pathlib import Path
 from typing import Annotated
@@ -18,7 +19,7 @@ import typer
 from pydantic import ValidationError
 
 from benchwatch.cli.app import DbOption, app, err, fail, out, read_db, settings_or_exit, valid_choice, writing
-from benchwatch.cli.benchmark_report import as_html, as_json
+from benchwatch.cli.benchmark_report import as_html, write_json
 from benchwatch.cli.table import Format, emit
 from benchwatch.pipeline.benchmark_check import check_benchmark
 from benchwatch.pipeline.refresh import refresh
@@ -82,9 +83,16 @@ def check(
     if fmt is CheckFormat.table and out_path is None:
         with writing("standard output"):
             _print(report, settings.name_shown_chars)
+    elif fmt is CheckFormat.json:  # streamed: a row per model of the file, 100,000 rows and more
+        if out_path is None:
+            with writing("standard output"):
+                write_json(report, sys.stdout)
+        else:
+            with writing(f"--out {out_path}"), out_path.open("w", encoding="utf-8") as stream:
+                write_json(report, stream)
+            err.print(f"wrote {out_path}", markup=False)
     else:
-        text = as_json(report) if fmt is CheckFormat.json else (
-            as_html(report, settings.name_shown_chars) if fmt is CheckFormat.html else _plain(report))
+        text = as_html(report, settings.name_shown_chars) if fmt is CheckFormat.html else _plain(report)
         if out_path is None:
             with writing("standard output"):
                 typer.echo(text)

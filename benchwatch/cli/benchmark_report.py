@@ -12,6 +12,7 @@ from __future__ import annotations
 import html
 import json
 import math
+from typing import TextIO
 
 import pandas as pd
 
@@ -23,6 +24,7 @@ WIDTH, HEIGHT, PAD = 720, 440, 60
 FIGURES = 4  # the axes with the most shared models get a figure each
 MATCH_ROWS = 5_000  # rows of the match table in a report
 NAME_CHARS = Settings.model_fields["name_shown_chars"].default
+JSON_CHUNK = 10_000  # rows of a JSON array encoded at a time
 
 
 def esc(text: str) -> str:
@@ -30,24 +32,35 @@ def esc(text: str) -> str:
     return html.escape(inert(text))
 
 
-def as_json(report: CheckReport) -> str:
-    """The whole report: matches, unmatched with suggestions, one row per axis, the figure's points."""
-    def records(frame: pd.DataFrame) -> list[dict]:
-        return json.loads(frame.to_json(orient="records", date_format="iso"))
+def write_json(report: CheckReport, stream: TextIO) -> None:
+    """The whole report as one JSON object: matches, unmatched with suggestions, one row per axis,
+    the figure's points.
 
-    results = records(report.results)
+    Streamed: the large arrays (a row per model of the file) are written ``JSON_CHUNK`` rows at a
+    time by pandas' encoder, one record per line, never built as Python objects in memory.
+    """
+    results = json.loads(report.results.to_json(orient="records", date_format="iso"))
     for row in results:
         row["as_of"] = str(row["as_of"])[:10]
-    return json.dumps({
-        "benchmark": report.benchmark,
-        "lower_is_better": report.lower_is_better,
-        "models": len(report.matches), "matched": int(report.matches["matched"].sum()),
-        "matches": records(report.matches[["model", "score", "model_set", "canonical_id", "rule",
-                                           "detail", "matched"]]),
-        "unmatched": records(report.unmatched[["model", "canonical_id", "suggestions"]]),
-        "results": results,
-        "points": records(report.points(0)) if len(report.results) else [],
-    }, indent=1)
+    head = {"benchmark": report.benchmark, "lower_is_better": report.lower_is_better,
+            "models": len(report.matches), "matched": int(report.matches["matched"].sum())}
+    stream.write("{\n" + "".join(f"{json.dumps(k)}: {json.dumps(v)},\n" for k, v in head.items()))
+    stream.write('"matches": ')
+    _records(report.matches[["model", "score", "model_set", "canonical_id", "rule", "detail", "matched"]], stream)
+    stream.write(',\n"unmatched": ')
+    _records(report.unmatched[["model", "canonical_id", "suggestions"]], stream)
+    stream.write(f',\n"results": {json.dumps(results, indent=1)},\n"points": ')
+    _records(report.points(0) if len(report.results) else pd.DataFrame(), stream)
+    stream.write("\n}\n")
+
+
+def _records(frame: pd.DataFrame, stream: TextIO) -> None:
+    """A frame as a JSON array of records, one per line, encoded a chunk at a time."""
+    stream.write("[")
+    for start in range(0, len(frame), JSON_CHUNK):
+        chunk = frame.iloc[start:start + JSON_CHUNK].to_json(orient="records", lines=True, date_format="iso")
+        stream.write(("," if start else "") + "\n" + chunk.rstrip("\n").replace("\n", ",\n"))
+    stream.write("\n]")
 
 
 def _scale(values: pd.Series, low: float, high: float) -> pd.Series:

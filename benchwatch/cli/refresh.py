@@ -1,4 +1,8 @@
-"""``benchwatch refresh``: one pass of the refresh flow."""
+"""``benchwatch refresh``: one pass of the refresh use case.
+
+Under Prefect (a flow run) when a Prefect API is configured; otherwise as plain calls in this
+process, so a one-shot run never starts a temporary Prefect server.
+"""
 
 from __future__ import annotations
 
@@ -9,8 +13,9 @@ import typer
 from typer.core import TyperCommand
 
 from benchwatch.cli.app import DbOption, app, err, out, parse_date, settings_or_exit, usable_or_exit
-from benchwatch.cli.prefect_env import prefect_defaults
+from benchwatch.cli.prefect_env import configured_prefect_api, prefect_defaults
 from benchwatch.cli.table import Format, emit
+from benchwatch.pipeline import refresh as use_case
 from benchwatch.pipeline.refresh import RefreshResult, source_names
 from benchwatch.storage.db import StorageError
 
@@ -37,7 +42,7 @@ def refresh(
     until: Annotated[str | None, typer.Option("--until", help="Replay only data up to this date (YYYY-MM-DD).")] = None,
     db: DbOption = None,
 ) -> None:
-    """One pass of the refresh flow: ingest, analyze, evaluate alerts, summarize."""
+    """One pass: ingest, analyze, evaluate alerts, summarize (a Prefect flow run when a Prefect API is configured)."""
     if sum([live, replay is not None, reparse]) > 1:
         err.print("--live, --replay and --reparse are exclusive")
         raise typer.Exit(2)
@@ -56,22 +61,28 @@ def refresh(
             raise typer.Exit(2) from None
     # A damaged or foreign file is refused here, before Prefect would log the failure as a traceback.
     usable_or_exit(settings.db)
+    mode = "live" if live else "reparse" if reparse else "replay"
     prefect_defaults()
-    # Prefect is imported only when a command runs a flow: importing it costs seconds (about 3 s on
-    # an idle 2-core machine, measured with -X importtime) that every other command would pay.
-    from benchwatch.flows.api_server import ServerDidNotStart, temporary_api
-    from benchwatch.flows.refresh import refresh as refresh_flow
-
+    api = configured_prefect_api()
     try:
-        with temporary_api():
-            result = refresh_flow(
-                sources=source, mode="live" if live else "reparse" if reparse else "replay", until=until_date,
-                db=str(settings.db), replay_dir=str(settings.replay_dir) if settings.replay_dir else None,
-            )
-    except (ValueError, StorageError, ServerDidNotStart) as exc:
+        if api is None:
+            # No Prefect API: the same use case the flow wraps, as plain calls. Prefect would otherwise
+            # start a temporary server of its own for this one run (9-12 s, ~30 s on a fresh PREFECT_HOME).
+            result = use_case.refresh(settings, source, mode, until_date)
+            how = "ran without Prefect (no Prefect API configured)"
+        else:
+            # Prefect is imported only when a command runs a flow: importing it costs seconds (about 3 s
+            # on an idle 2-core machine, measured with -X importtime) that every other command would pay.
+            from benchwatch.flows.refresh import refresh as refresh_flow
+
+            result = refresh_flow(sources=source, mode=mode, until=until_date, db=str(settings.db),
+                                  replay_dir=str(settings.replay_dir) if settings.replay_dir else None)
+            how = f"ran as a Prefect flow run on {api}"
+    except (ValueError, StorageError) as exc:
         err.print(str(exc), markup=False)
         raise typer.Exit(1) from None
     print_refresh(result)
+    out.print(how, markup=False, highlight=False)
     if result.failed:
         raise typer.Exit(1)
 

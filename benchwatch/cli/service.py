@@ -19,22 +19,13 @@ import httpx
 import typer
 
 from benchwatch.cli.app import DbOption, app, err, out, settings_or_exit, usable_or_exit
-from benchwatch.cli.prefect_env import prefect_defaults
+from benchwatch.cli.prefect_env import prefect_api_url, prefect_defaults
 from benchwatch.supervise import Service, Supervisor, answers
 
 LiveOption = Annotated[bool, typer.Option(
     "--live", help="Ingest deployments fetch the real upstreams (default: replay the recorded snapshots).")]
 # Seconds to wait for a service to answer its health check on a slow 2-core machine.
 STARTUP_TIMEOUT = 180.0
-
-
-def prefect_api_url() -> str | None:
-    """The Prefect server this process is configured for (PREFECT_API_URL or profile), if any."""
-    # Prefect is imported inside the commands that use it (seconds of import time, see cli/refresh.py).
-    from prefect.settings import get_current_settings
-
-    url = get_current_settings().api.url
-    return url.rstrip("/") if url else None
 
 
 @app.command()

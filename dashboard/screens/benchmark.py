@@ -141,6 +141,10 @@ def scatter(ctx: Context, info: dict, chosen: pd.DataFrame, axis: str, model_set
     line = rank_line(points.set_index("model")["value"], points.set_index("model")["axis_value"])
     st.altair_chart(charts.scatter(points, x_title, info["name"], log_x=axis == "compute", line=line),
                     width="stretch")
+    if charts.aggregated(points):
+        st.caption(f"Aggregated: {len(points):,} models (more than {charts.AGGREGATE_ABOVE:,}) are drawn as a "
+                   f"density, shaded by the models in each cell (on hover); the {charts.LABELLED} most capable "
+                   "are drawn and named on top. Every model is in the table below.")
     ui.table(points[["name", "model", "axis_value", "value", "members"]].rename(
         columns={"axis_value": AXIS_LABELS.get(axis, axis), "value": info["name"], "model": "id"}),
         "points at this date", "benchmark-models", height=250)

@@ -170,3 +170,16 @@ def test_a_schedule_fires_on_its_own_and_fetches_live_from_the_loopback_upstream
     assert stored == report.rows_added > 1000
     assert (mode, status) == ("live", "ok")
 
+
+
+def test_a_cli_refresh_with_a_configured_api_is_a_flow_run_on_that_server(stack, data_dir, tmp_path):
+    before = {r["id"] for r in stack.api.http.post("/flow_runs/filter", json={}).json()}
+    done = subprocess.run(
+        [sys.executable, "-m", "benchwatch.cli", "refresh", "--source", "safetywashing-paper",
+         "--db", str(tmp_path / "cli.duckdb"), "--replay", str(data_dir)],
+        env=stack.env, cwd=tmp_path, check=False, capture_output=True, text=True, timeout=600)
+    assert done.returncode == 0, done.stderr
+    assert f"ran as a Prefect flow run on {stack.api.url}" in done.stdout
+    flows = {f["id"]: f["name"] for f in stack.api.http.post("/flows/filter", json={}).json()}
+    new = [r for r in stack.api.http.post("/flow_runs/filter", json={}).json() if r["id"] not in before]
+    assert [r["state_type"] for r in new if flows[r["flow_id"]] == "refresh"] == ["COMPLETED"]
