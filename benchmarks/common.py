@@ -16,7 +16,7 @@ import time
 from collections.abc import Iterator
 from contextlib import contextmanager
 from dataclasses import asdict, dataclass
-from datetime import date
+from datetime import UTC, datetime
 from pathlib import Path
 
 REPO = Path(__file__).resolve().parent.parent
@@ -49,8 +49,9 @@ def machine() -> str:
                 break
     except OSError:
         pass
-    load = f", load average {os.getloadavg()[0]:.1f}"
-    return f"{date.today()}, {os.cpu_count()} cores ({cpu}), Python {platform.python_version()}{load}"
+    load = ", ".join(f"{x:.2f}" for x in os.getloadavg())
+    return (f"{datetime.now(UTC):%Y-%m-%d %H:%M} UTC, {os.cpu_count()} cores ({cpu}), "
+            f"Python {platform.python_version()}, load average {load} (1, 5, 15 min)")
 
 
 @contextmanager
@@ -116,7 +117,7 @@ def replay_database(path: Path, replay_dir: Path | None = None) -> dict[str, flo
 
     for stale in (path, Path(str(path) + ".wal")):
         stale.unlink(missing_ok=True)
-    overrides = {"db": path} | ({"replay_dir": replay_dir} if replay_dir else {})
+    overrides = {"db": path, "replay_dir": replay_dir or default_replay_dir()}
     settings = load_settings(**overrides)
     seconds = {}
 
@@ -191,6 +192,12 @@ def add_synthetic_models(path: Path, factor: int, seed: int = 0) -> dict[str, in
 
 
 def default_replay_dir() -> Path:
-    from benchwatch.settings import load_settings
+    """The recorded snapshots: the settings' ``replay_dir`` where one is set or found from the
+    working folder, else the shared data beside this checkout, from whichever folder a script runs."""
+    from benchwatch.settings import NO_REPLAY_DATA, REPLAY_CANDIDATES, load_settings
 
-    return Path(load_settings().replay_dir)
+    beside = [(REPO / c).resolve() for c in REPLAY_CANDIDATES if (REPO / c / "safetywashing").is_dir()]
+    found = load_settings().replay_dir or (beside[0] if beside else None)
+    if found is None:
+        raise SystemExit(NO_REPLAY_DATA)
+    return Path(found)

@@ -28,7 +28,7 @@ import time
 from datetime import datetime
 from pathlib import Path
 
-from common import REPO, Figure, emit
+from common import REPO, Figure, default_replay_dir, emit
 
 sys.path.insert(0, str(REPO))  # tests/ (loopback server, wire-format builders)
 
@@ -135,7 +135,7 @@ def main() -> None:
     upstream = Upstream().start()
     try:
         with tempfile.TemporaryDirectory() as tmp:
-            data = Path(load_settings().replay_dir)
+            data = default_replay_dir()
             mount_everything(upstream, data)
             db = Path(tmp) / "live.duckdb"
             settings = load_settings(db=db, upstream_base=upstream.url, bootstrap_resamples=RESAMPLES,

@@ -31,6 +31,7 @@ def scripts(db: Path, quick: bool) -> dict[str, list[str]]:
         "analysis": ["analysis_vs_reference.py", "--db", str(db), *(["--resamples", "100"] if quick else [])],
         "scaling": ["scaling.py", *(["--quick"] if quick else [])],
         "agreement": ["bootstrap_agreement.py", "--db", str(db)],
+        "recompute": ["recompute.py", "--db", str(db), *(["--resamples", "100"] if quick else [])],
         "ingest": ["ingest_floor.py"],
         "refresh": ["refresh_unchanged.py"],
         "dashboard": ["dashboard_render.py", "--db", str(db.with_name("analyzed.duckdb"))],
@@ -54,15 +55,17 @@ def run(command: list[str]) -> tuple[list[dict], int, float]:
 def main() -> None:
     parser = argparse.ArgumentParser(description=__doc__.split("\n\n")[0])
     parser.add_argument("--quick", action="store_true")
-    parser.add_argument("--only", nargs="*", help="names: analysis scaling agreement ingest refresh dashboard")
+    parser.add_argument("--only", nargs="*",
+                        help="names: analysis scaling agreement recompute ingest refresh dashboard")
     args = parser.parse_args()
     started = machine()
+    print(f"started: {started}", flush=True)
     all_figures: list[dict] = []
     failures = []
     with tempfile.TemporaryDirectory() as tmp:
         db = Path(tmp) / "replay.duckdb"
         chosen = {k: v for k, v in scripts(db, args.quick).items() if not args.only or k in args.only}
-        if {"analysis", "agreement", "dashboard"} & set(chosen):
+        if {"analysis", "agreement", "recompute", "dashboard"} & set(chosen):
             print("building a full replay database ...", flush=True)
             replay_database(db)
         if "dashboard" in chosen and (HERE / "dashboard_render.py").is_file():

@@ -10,9 +10,12 @@ values and a cumulative sum of the counts in sorted order give every
 resample's ranks: exactly what materializing the resample and calling
 ``scipy.stats.spearmanr`` gives (tests check 1e-12). Arrays are laid out
 resamples x columns x models, so the cumulative sum runs along the
-contiguous last axis; only columns with ties gather their tie bounds. The
-axis may be fixed (sorted once) or given per resample (a re-fitted PC1,
-``analysis.refit``: sorted per resample). O(B n) per column.
+contiguous last axis. Per cell a column costs two gathers (the counts and
+count x axis rank in its order), one cumulative sum and one product
+(``_column_comoments``): the sum of its squared ranks is a constant of the
+resample where it has no ties, and only tied positions are gathered to
+correct both sums. The axis may be fixed (sorted once) or given per resample
+(a re-fitted PC1, ``analysis.refit``: sorted per resample). O(B n) per column.
 
 Linearized. A resample's rank of model i is *linear* in the counts:
 ``r_i(w) = sum_j w_j a_ij + 1/2`` with ``a_ij = [x_j < x_i] + [x_j = x_i]/2``.
@@ -67,6 +70,11 @@ class SortedColumns:
     ties: bool
     # ``order`` as indices into the flattened (k, n) matrix (faster than *_along_axis)
     flat: np.ndarray
+
+    @functools.cached_property
+    def tie_groups(self) -> TieGroups:
+        """The tied positions, for the exact resample ranks (``TieGroups``)."""
+        return TieGroups.of(self)
 
 
 def tie_bounds(ordered: np.ndarray) -> tuple[np.ndarray, np.ndarray, bool]:
@@ -165,22 +173,80 @@ def sorted_ranks(weights: np.ndarray, first: np.ndarray | None, last: np.ndarray
     return ranks
 
 
-def _column_ranks(w: np.ndarray, y: SortedColumns, centre: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
-    """Each y column's centered resample ranks and weights in its sorted order, (b, k, m) each.
+@dataclass(frozen=True)
+class TieGroups:
+    """Where the tie groups of sorted columns sit, flattened over their (k, m) positions.
 
-    Columns without ties take the gather-free formula; only tied columns gather their tie bounds.
+    Only positions in a group of two or more are listed (``index``, row-major, so a group's
+    positions and a column's groups are contiguous): a resample's exact ranks are the tie-free
+    formula everywhere else, so only these positions are gathered.
     """
-    wy = w[:, y.order]
-    if not y.ties:
-        ry = sorted_ranks(wy, None, None)
-    else:
-        position = np.arange(y.order.shape[1])
-        tied = (y.first != position).any(axis=1) | (y.last != position).any(axis=1)
-        ry = np.empty_like(wy)
-        ry[:, ~tied] = sorted_ranks(wy[:, ~tied], None, None)
-        ry[:, tied] = sorted_ranks(wy[:, tied], y.first[tied][None], y.last[tied][None])
-    ry -= centre[:, None, None]
-    return wy, ry
+
+    index: np.ndarray  # (p,) flat (column, sorted position) of every tied position
+    model: np.ndarray  # (p,) the row (model) at that position
+    group_start: np.ndarray  # (g,) where each group starts in ``index``
+    column_start: np.ndarray  # (c,) where each tied column's first group is in ``group_start``
+    columns: np.ndarray  # (c,) the tied columns
+
+    @classmethod
+    def of(cls, y: SortedColumns) -> TieGroups:
+        m = y.order.shape[1]
+        index = np.flatnonzero((y.first != y.last).ravel()) if y.ties else np.empty(0, dtype=np.intp)
+        starts = np.flatnonzero(y.first.ravel()[index] == index % m)
+        column = index[starts] // m
+        column_start = np.flatnonzero(np.r_[True, column[1:] != column[:-1]]) if len(starts) else starts
+        return cls(index, y.order.ravel()[index], starts, column_start, column[column_start])
+
+
+def _segment_sums(values: np.ndarray, starts: np.ndarray) -> np.ndarray:
+    """Sums of the row segments of ``values`` that begin at ``starts`` (each to the next start), as
+    differences of one cumulative sum: ``np.add.reduceat`` pays a call per segment. Exact here, the
+    values being integers or half-integers far below 2^53."""
+    through = np.cumsum(values, axis=0)
+    ends = np.r_[starts[1:], len(values)] - 1
+    sums = through[ends]
+    sums[1:] -= through[ends[:-1]]
+    return sums
+
+
+def _column_comoments(
+    w: np.ndarray, v: np.ndarray, y: SortedColumns, total: np.ndarray,
+) -> tuple[np.ndarray, np.ndarray]:
+    """(b, k) co-moments S_xy = sum_i w_i rx_i ry_i and S_yy = sum_i w_i ry_i^2 of every y column,
+    from the counts ``w`` (b, m), ``v = w * rx`` (b, m) and each resample's total weight N.
+
+    Without ties a copy's centered rank is ``T - (w - 1) / 2 - (N + 1) / 2`` (T: the cumulative
+    weight in the column's order), so S_xy costs one cumulative sum and one product per cell
+    (``sum v T``; its other terms do not depend on the column) and S_yy is a constant of the
+    resample: ``(N^3 - N) / 12`` less ``(w^3 - w) / 12`` per model, the copies of one model
+    being tied. A tie group of total weight W shares one rank: only its positions are gathered,
+    to correct both sums. Every term is an integer or a half-integer, so the sums are exact.
+    """
+    wide = np.float64
+    b, (k, m) = len(w), y.order.shape
+    through = np.take(w, y.order, axis=1)  # (b, k, m)
+    np.cumsum(through, axis=-1, out=through)
+    sxy = np.einsum("bkm,bkm->bk", np.take(v, y.order, axis=1), through, dtype=wide)
+    centre = (total + 1.0) / 2.0
+    sxy += ((0.5 - centre) * v.sum(axis=1, dtype=wide) - 0.5 * np.einsum("bm,bm->b", w, v, dtype=wide))[:, None]
+    weights = w.astype(wide)
+    cubes = (weights * weights * weights - weights).sum(axis=1)
+    syy = np.repeat((((total**3 - total) - cubes) / 12.0)[:, None], k, axis=1)
+    ties = y.tie_groups
+    if len(ties.index):
+        # Laid out (positions, resamples), so every sum over a group or a column is over whole rows.
+        weight, value = weights.T[ties.model], v.T[ties.model].astype(wide)
+        flat = through.reshape(b, k * m)
+        rank = flat[:, ties.index].T - (weight - 1.0) / 2.0  # each copy's tie-free rank, uncentered
+        group = _segment_sums(weight, ties.group_start)
+        shared = flat[:, ties.index[ties.group_start]].T - weight[ties.group_start] + (group + 1.0) / 2.0
+        sizes = np.diff(np.r_[ties.group_start, len(ties.index)])
+        moved = _segment_sums(value * (np.repeat(shared, sizes, axis=0) - rank), ties.group_start)
+        cubes = _segment_sums(weight * weight * weight - weight, ties.group_start)
+        merged = cubes - (group * group * group - group)
+        sxy[:, ties.columns] += _segment_sums(moved, ties.column_start).T
+        syy[:, ties.columns] += _segment_sums(merged, ties.column_start).T / 12.0
+    return sxy, syy
 
 
 def rho_in_resamples(x: SortedColumns | np.ndarray, y: SortedColumns, counts: np.ndarray) -> np.ndarray:
@@ -206,12 +272,9 @@ def rho_in_resamples(x: SortedColumns | np.ndarray, y: SortedColumns, counts: np
     rx_sorted = sorted_ranks(wx, first, last) if ties else sorted_ranks(wx, None, None)
     rx_sorted -= centre[:, None]
     sxx = np.einsum("bm,bm->b", wx * rx_sorted, rx_sorted, dtype=np.float64)
-    rx = np.empty_like(rx_sorted)
-    np.put_along_axis(rx, order, rx_sorted, 1)
-    wy, ry = _column_ranks(w, y, centre)
-    wy *= ry
-    syy = np.einsum("bkm,bkm->bk", wy, ry, dtype=np.float64)
-    sxy = np.einsum("bkm,bkm->bk", rx[:, y.order], wy, dtype=np.float64)
+    v = np.empty_like(rx_sorted)
+    np.put_along_axis(v, order, wx * rx_sorted, 1)  # w_i rx_i in the models' order
+    sxy, syy = _column_comoments(w, v, y, total)
     with np.errstate(invalid="ignore", divide="ignore"):
         return sxy / np.sqrt(sxx[:, None] * syy)
 

@@ -53,7 +53,7 @@ from benchwatch.analysis.engine import (
     split_by_kind,
     target_mask,
 )
-from benchwatch.analysis.history import known_on
+from benchwatch.analysis.history import known_mask
 from benchwatch.analysis.intervals import PVALUES
 from benchwatch.analysis.method import capability_axis, spearman_with_ci
 from benchwatch.analysis.signals import SIGNAL_COLUMNS, SignalContext, row_signals
@@ -143,22 +143,50 @@ def joint_capabilities(
     return joint.loc[:, coverage >= min_coverage]
 
 
-def inputs_for(
-    target: str, joined: Mapping[str, pd.DataFrame], registry: pd.DataFrame
-) -> dict[str, pd.DataFrame]:
-    """What the target's analysis reads: all of the target, and from the other sources
-    only their capability and axis columns for models the target also has."""
-    ids = joined[target]["canonical_id"].unique()
-    wanted = {(source, column) for spec in EXTERNAL_AXES.values() for source, column in spec}
-    wanted |= set(zip(*(registry.loc[registry["category"] == "capability", c]
-                        for c in ("source", "column")), strict=True))
-    inputs = {}
-    for source, frame in joined.items():
-        if source != target:
-            columns = {column for s, column in wanted if s == source}
-            frame = frame[frame["canonical_id"].isin(ids) & frame["benchmark"].isin(columns)]
-        inputs[source] = frame
-    return inputs
+class NewestValues:
+    """Every source's newest values (``newest_values``) as of any date, computed once per date.
+
+    A full recompute asks for the same as-of dates again and again (every target source, every
+    HELM release, every Arena date), so each source's history is sorted by publication once and
+    keyed once; a date is then one mask and one take. What another source contributes (its axis
+    and capability columns, ``axes_at``) is the same for every target, so it is kept per date and
+    shared; a target's own rows (``of``) are asked for once per date and not kept.
+    """
+
+    def __init__(self, joined: Mapping[str, pd.DataFrame], registry: pd.DataFrame) -> None:
+        wanted = {(source, column) for spec in EXTERNAL_AXES.values() for source, column in spec}
+        capability = registry[registry["category"] == "capability"]
+        wanted |= set(zip(capability["source"], capability["column"], strict=True))
+        self._own = {source: _Timeline(frame) for source, frame in joined.items()}
+        self._axes = {source: _Timeline(frame[frame["benchmark"].isin({c for s, c in wanted if s == source})])
+                      for source, frame in joined.items()}
+        self._shared: dict[date, dict[str, pd.DataFrame]] = {}
+
+    def of(self, source: str, as_of: date) -> pd.DataFrame:
+        """All of ``source``'s newest values as of ``as_of``."""
+        return self._own[source].at(as_of)
+
+    def axes_at(self, as_of: date) -> dict[str, pd.DataFrame]:
+        """Every source's newest axis and capability values as of ``as_of`` (what a target reads
+        from the other sources), in the order of ``joined``."""
+        if as_of not in self._shared:
+            self._shared[as_of] = {source: timeline.at(as_of) for source, timeline in self._axes.items()}
+        return self._shared[as_of]
+
+
+class _Timeline:
+    """One source's rows sorted as ``newest_values`` sorts them, each with its (canonical id,
+    benchmark) key as an integer: ``at`` equals ``newest_values(known_on(rows, as_of))``."""
+
+    def __init__(self, rows: pd.DataFrame) -> None:
+        self.rows = rows.sort_values(["valid_from", "model"], kind="stable")
+        self.key = self.rows.groupby(["canonical_id", "benchmark"], sort=False, dropna=False).ngroup().to_numpy()
+
+    def at(self, as_of: date) -> pd.DataFrame:
+        known = np.flatnonzero(known_mask(self.rows, as_of))
+        # The last known row of each key: the first of the reversed keys.
+        last = np.unique(self.key[known][::-1], return_index=True)[1]
+        return self.rows.iloc[np.sort(known[len(known) - 1 - last])]
 
 
 def cross_dates(
@@ -197,6 +225,7 @@ def analyze_cross_source(
     min_coverage: float = MIN_COVERAGE,
     groups: pd.Series | None = None,
     release: pd.Series | None = None,
+    newest: NewestValues | None = None,
 ) -> Results:
     """The target's safety (and other) columns against every cross-source axis, at each date.
 
@@ -206,28 +235,32 @@ def analyze_cross_source(
     ``groups`` (canonical id -> model group): against an axis scored once per group
     (``units.GROUP_AXES``) a group is one point. Residuals are computed at the last date.
     ``release`` (canonical id -> release date, where known) feeds the time-held-fixed rho
-    (``analysis.signals``).
+    (``analysis.signals``). ``newest``: the sources' values as of each date, shared by every
+    target of a recompute (built from ``joined`` when not given).
     """
     own = registry[registry["source"] == target]
     context = signal_context(own, release)
+    ids = _benchmark_ids(registry, target)
+    shares = (dict(zip(own["column"], own["shares_items_with"].fillna(""), strict=True))
+              if "shares_items_with" in own else {})
+    safety = set(own.loc[own["category"] == "safety", "column"])
+    newest = newest if newest is not None else NewestValues(joined, registry)
     parts = []
     for as_of in dates:
-        latest = {source: newest_values(known_on(frame, as_of)) for source, frame in joined.items()}
-        mine = latest[target]
-        if mine.empty:
+        mine = newest.of(target, as_of)
+        if mine.empty or safety.isdisjoint(mine["benchmark"].unique()):
+            # Nothing safety-related known yet (Arena before its factuality board): its other
+            # columns alone are not worth a run of every axis at every date.
             continue
         wide_all = oriented_matrix(mine.assign(model=mine["canonical_id"]), own)
         names = mine.drop_duplicates("canonical_id").set_index("canonical_id")["model"]
         targets_all = wide_all.loc[:, target_mask(own, wide_all.columns).to_numpy()]
         category = own.set_index("column")["category"].reindex(wide_all.columns)
         if targets_all.shape[1] == 0 or not (category == "safety").any():
-            # Nothing safety-related known yet (Arena before its factuality board): its other
-            # columns alone are not worth a run of every axis at every date.
             continue
+        shared = newest.axes_at(as_of)
+        latest = {source: mine if source == target else shared[source] for source in joined}
         models = mine.drop_duplicates("canonical_id")[["canonical_id", "model_set", "kind"]]
-        ids = _benchmark_ids(registry, target)
-        shares = (dict(zip(own["column"], own["shares_items_with"].fillna(""), strict=True))
-                  if "shares_items_with" in own else {})
         for set_name, members in target_sets(models, pooled).items():
             # Sorted: the bootstrap resamples models by position, so a fixed order makes a rho's
             # interval reproducible from the stored axis (``benchwatch check`` recomputes it).

@@ -8,6 +8,7 @@ from __future__ import annotations
 
 from datetime import date, timedelta
 
+import numpy as np
 import pandas as pd
 
 FREQUENCIES = {"monthly": "ME", "quarterly": "QE"}
@@ -22,7 +23,12 @@ def asof_dates(first: date, last: date, frequency: str = "monthly") -> list[date
 
 def known_on(history: pd.DataFrame, as_of: date) -> pd.DataFrame:
     """Rows of ``history`` (valid_from, valid_to) known at the end of ``as_of``."""
+    return history.loc[known_mask(history, as_of)]
+
+
+def known_mask(history: pd.DataFrame, as_of: date) -> np.ndarray:
+    """Which rows of ``history`` ``known_on`` keeps, as a boolean array (for callers that
+    select positions themselves, ``cross.NewestValues``)."""
     cutoff = pd.Timestamp(as_of + timedelta(days=1))
     valid_to = history["valid_to"]
-    keep = (history["valid_from"] < cutoff) & (valid_to.isna() | (valid_to >= cutoff))
-    return history.loc[keep]
+    return ((history["valid_from"] < cutoff) & (valid_to.isna() | (valid_to >= cutoff))).to_numpy(dtype=bool)

@@ -232,6 +232,7 @@ def cross_source_analysis(
     joined = {name: cross.with_identity(obs.history_frame(con, name),
                                         identity[identity["source"] == name]) for name in spans}
     groups = cross.group_of(identity_store.model_groups(con), identity)
+    shared = cross.NewestValues(joined, registry)  # every target reads it: one computation per date
     parts = []
     for target, span in spans.items():
         own = registry[registry["source"] == target]
@@ -242,9 +243,8 @@ def cross_source_analysis(
                                   has_pc1 or has_compute)
         skip = frozenset({AXIS_COMPUTE} if has_compute else ())
         progress(f"analysis: {target} against other sources' axes, {len(dates)} as-of date(s)")
-        parts.append(cross.analyze_cross_source(target, cross.inputs_for(target, joined, registry),
-                                                registry, pooled[target], dates, params, skip,
-                                                groups=groups, release=release))
+        parts.append(cross.analyze_cross_source(target, joined, registry, pooled[target], dates, params, skip,
+                                                groups=groups, release=release, newest=shared))
     return Results.concat(parts)
 
 

@@ -1,0 +1,89 @@
+"""Issue 26: the cross-source analysis computes each source's newest values once per as-of date
+and shares them by every target; on the full replay its results equal the per-target
+recomputation it replaced (every source's whole history re-filtered and re-sorted at every ask)."""
+
+from __future__ import annotations
+
+from dataclasses import replace
+
+import pandas as pd
+import pytest
+
+from benchwatch.analysis import cross
+from benchwatch.analysis.history import known_on
+from benchwatch.pipeline import analyze
+from benchwatch.pipeline.refresh import refresh
+from benchwatch.settings import load_settings
+from benchwatch.storage import observations as obs
+from benchwatch.storage.db import connect
+
+
+class PerTarget(cross.NewestValues):
+    """The semantics before the sharing: ``newest_values(known_on(...))`` of the whole history
+    of every source, recomputed at every ask, nothing kept."""
+
+    def __init__(self, joined: dict[str, pd.DataFrame], registry: pd.DataFrame) -> None:
+        self.joined = joined
+
+    def of(self, source, as_of):
+        return cross.newest_values(known_on(self.joined[source], as_of))
+
+    def axes_at(self, as_of):
+        return {source: cross.newest_values(known_on(frame, as_of)) for source, frame in self.joined.items()}
+
+
+@pytest.fixture(scope="module")
+def replay(tmp_path_factory, data_dir):
+    """Every recorded source replayed into a fresh database (no analysis), and the recompute's inputs."""
+    db = tmp_path_factory.mktemp("cross") / "bw.duckdb"
+    settings = load_settings(db=db, replay_dir=data_dir, bootstrap_resamples=50)
+    assert not refresh(settings, analyze=False).failed
+    connection = connect(db, read_only=True)
+    plan = analyze.plan_analysis(connection, settings, force=True)
+    joined = {name: cross.with_identity(obs.history_frame(connection, name),
+                                        plan.identity[plan.identity["source"] == name])
+              for name in plan.pooled if obs.data_span(connection, name) is not None}
+    yield connection, plan, joined
+    connection.close()
+
+
+def test_shared_newest_values_equal_each_sources_newest_values_at_every_date(replay):
+    _, plan, joined = replay
+    shared = cross.NewestValues(joined, plan.registry)
+    # Every date a value appeared or changed on, in any source, and the day before each.
+    stamps = pd.concat([frame["valid_from"] for frame in joined.values()]).dt.normalize().unique()
+    dates = sorted({d.date() for s in stamps for d in (s, s - pd.Timedelta(days=1))})
+    assert len(dates) > 100
+    dates = dates[::3]  # a third of them keeps the reference's cost down
+    capability = plan.registry[plan.registry["category"] == "capability"]
+    for as_of in dates:
+        axes = shared.axes_at(as_of)
+        assert list(axes) == list(joined)
+        for source, frame in joined.items():
+            expected = cross.newest_values(known_on(frame, as_of))
+            pd.testing.assert_frame_equal(shared.of(source, as_of), expected)
+            wanted = {c for spec in cross.EXTERNAL_AXES.values() for s, c in spec if s == source}
+            wanted |= set(capability.loc[capability["source"] == source, "column"])
+            pd.testing.assert_frame_equal(axes[source], expected[expected["benchmark"].isin(wanted)])
+    assert shared.axes_at(dates[0]) is shared.axes_at(dates[0])  # kept, not recomputed
+
+
+def test_cross_source_analysis_of_the_replay_equals_the_per_target_recomputation(replay, monkeypatch):
+    connection, plan, _ = replay
+    params = replace(plan.params, resamples=20)
+    release = plan.release.drop_duplicates("canonical_id").set_index("canonical_id")["release_date"]
+
+    def run() -> cross.Results:
+        return analyze.cross_source_analysis(connection, params, plan.identity, plan.registry, plan.pooled,
+                                             release=release)
+
+    shared = run()
+    monkeypatch.setattr(cross, "NewestValues", PerTarget)
+    before = run()
+    corr = shared.correlations
+    # HELM Safety (no capability column of its own) at its releases, against the other sources' axes.
+    helm = corr[corr["source"] == "helm-safety"]
+    assert helm["rho"].notna().any() and helm["as_of"].nunique() > 1
+    for name in ("axes", "loadings", "scores", "correlations", "residuals"):
+        pd.testing.assert_frame_equal(getattr(shared, name), getattr(before, name),
+                                      check_exact=False, rtol=0, atol=1e-12)
