@@ -1,0 +1,65 @@
+"""A small lab database for the publish tests: one custom source of 30 models, two of them named
+to attack a page (``<script>``) and a spreadsheet (``=HYPERLINK``), refreshed in a few seconds."""
+
+from __future__ import annotations
+
+import os
+import shutil
+from datetime import UTC, datetime
+from pathlib import Path
+
+import numpy as np
+import pandas as pd
+import pytest
+
+from benchwatch.pipeline.refresh import refresh
+from benchwatch.settings import Settings, load_settings
+
+LAB = "lab"
+SCRIPT = "<script>alert(1)</script>"
+FORMULA = '=HYPERLINK("http://evil.example","click")'
+# The file's modification time dates its values: 2026-05-28 (UTC), the first release's date.
+FIRST_DAY = datetime(2026, 5, 28, 9, 0, tzinfo=UTC)
+
+
+def lab_frame(extra_models: int = 0, seed: int = 7) -> pd.DataFrame:
+    """Three capability columns and one safety column tracking the same skill, 30 (+extra) models."""
+    rng = np.random.default_rng(seed)
+    n = 30 + extra_models
+    skill = rng.normal(size=n)
+    names = [f"model-{i:02d}" for i in range(n - 2)] + [SCRIPT, FORMULA]
+    return pd.DataFrame({"Model": names, **{c: skill + rng.normal(0, .3, n) for c in ("reasoning", "knowledge",
+                                                                                    "maths")},
+                         "refusal": skill + rng.normal(0, .5, n)})
+
+
+def write_lab(path: Path, frame: pd.DataFrame, when: datetime) -> None:
+    frame.to_csv(path, index=False)
+    os.utime(path, (when.timestamp(), when.timestamp()))
+
+
+def lab_settings(db: Path, csv: Path, data_dir: Path) -> Settings:
+    entry = {"name": LAB, "path": str(csv), "format": "csv", "model_column": "Model",
+             "benchmarks": [{"column": c, "category": "capability"} for c in ("reasoning", "knowledge", "maths")]
+             + [{"column": "refusal", "name": "Refusal <b>eval</b>", "category": "safety",
+                 "safety_area": "jailbreaks", "direction": 1}]}
+    return load_settings(db=db, replay_dir=data_dir, bootstrap_resamples=50, custom_sources=[entry])
+
+
+@pytest.fixture(scope="module")
+def lab(tmp_path_factory: pytest.TempPathFactory, data_dir: Path) -> Settings:
+    """The lab source refreshed once (analysed, published): read it; copy it (``copy_lab``) to write."""
+    root = tmp_path_factory.mktemp("lab")
+    write_lab(root / "lab.csv", lab_frame(), FIRST_DAY)
+    settings = lab_settings(root / "bw.duckdb", root / "lab.csv", data_dir)
+    assert not refresh(settings, [LAB]).failed
+    return settings
+
+
+def copy_lab(settings: Settings, to: Path) -> Settings:
+    """A writable copy of the lab database and its file."""
+    to.mkdir(parents=True, exist_ok=True)
+    source = Path(settings.db).parent
+    for name in ("bw.duckdb", "bw.published.duckdb", "lab.csv"):
+        shutil.copy2(source / name, to / name)
+    return lab_settings(to / "bw.duckdb", to / "lab.csv", Path(settings.replay_dir))
