@@ -5,10 +5,11 @@ from __future__ import annotations
 from dataclasses import dataclass
 from pathlib import Path
 
+from benchwatch.publish import api
 from benchwatch.publish import release as releases
 from benchwatch.publish.target import Target
 from benchwatch.settings import Settings
-from benchwatch.storage import published_reads
+from benchwatch.storage import published_reads, views
 
 
 @dataclass(frozen=True)
@@ -28,7 +29,11 @@ def publish(settings: Settings, to: str) -> Published:
     con = published_reads.open_published(Path(settings.db))
     try:
         release = releases.plan(con, target)
+        sources = views.sources(con)
     finally:
         con.close()
     releases.write(release, target)
+    ids = api.benchmark_ids(release.frames["correlations"])
+    for path, data in sorted(api.files(release, sources, ids).items()):
+        target.write(path, data)
     return Published(release.id, release.manifest_sha256, release.new, tuple(target.written))
