@@ -5,7 +5,7 @@ from __future__ import annotations
 from dataclasses import dataclass
 from pathlib import Path
 
-from benchwatch.publish import api
+from benchwatch.publish import api, feeds
 from benchwatch.publish import release as releases
 from benchwatch.publish.target import Target
 from benchwatch.settings import Settings
@@ -34,6 +34,6 @@ def publish(settings: Settings, to: str) -> Published:
         con.close()
     releases.write(release, target)
     ids = api.benchmark_ids(release.frames["correlations"])
-    for path, data in sorted(api.files(release, sources, ids).items()):
+    for path, data in sorted({**api.files(release, sources, ids), **feeds.files(release, ids)}.items()):
         target.write(path, data)
     return Published(release.id, release.manifest_sha256, release.new, tuple(target.written))

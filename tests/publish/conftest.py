@@ -23,14 +23,15 @@ FIRST_DAY = datetime(2026, 5, 28, 9, 0, tzinfo=UTC)
 
 
 def lab_frame(extra_models: int = 0, seed: int = 7) -> pd.DataFrame:
-    """Three capability columns and one safety column tracking the same skill, 30 (+extra) models."""
+    """Three capability columns and a safety column tracking the same skill (it fires the capability-tracking
+    alert), and one that does not, over 30 (+extra) models."""
     rng = np.random.default_rng(seed)
     n = 30 + extra_models
     skill = rng.normal(size=n)
     names = [f"model-{i:02d}" for i in range(n - 2)] + [SCRIPT, FORMULA]
     return pd.DataFrame({"Model": names, **{c: skill + rng.normal(0, .3, n) for c in ("reasoning", "knowledge",
                                                                                     "maths")},
-                         "refusal": skill + rng.normal(0, .5, n)})
+                         "refusal": skill + rng.normal(0, .2, n), "overrefusal": rng.normal(size=n)})
 
 
 def write_lab(path: Path, frame: pd.DataFrame, when: datetime) -> None:
@@ -42,7 +43,8 @@ def lab_settings(db: Path, csv: Path, data_dir: Path) -> Settings:
     entry = {"name": LAB, "path": str(csv), "format": "csv", "model_column": "Model",
              "benchmarks": [{"column": c, "category": "capability"} for c in ("reasoning", "knowledge", "maths")]
              + [{"column": "refusal", "name": "Refusal <b>eval</b>", "category": "safety",
-                 "safety_area": "jailbreaks", "direction": 1}]}
+                 "safety_area": "jailbreaks", "direction": 1},
+                {"column": "overrefusal", "category": "safety", "safety_area": "alignment", "direction": -1}]}
     return load_settings(db=db, replay_dir=data_dir, bootstrap_resamples=50, custom_sources=[entry])
 
 

@@ -25,9 +25,10 @@ def test_every_api_file_validates_and_names_its_release(lab, tmp_path):
         for document in found:
             jsonschema.Draft202012Validator(schema(name)).validate(document)
             assert (document["release"], document["manifest_sha256"]) == (done.release, done.manifest_sha256)
-    assert [b["id"] for b in index["benchmarks"]] == ["lab--refusal"]
+    assert [b["id"] for b in index["benchmarks"]] == ["lab--overrefusal", "lab--refusal"]
+    assert [a["rule"] for a in documents["alerts"][0]["alerts"]] == ["capability-tracking"]
     [source] = documents["sources"][0]["sources"]
-    assert (source["name"], source["observations"], source["models"]) == (LAB, 120, 30)
+    assert (source["name"], source["observations"], source["models"]) == (LAB, 150, 30)
     # The schemas the site serves are the repository's.
     assert json.loads((api / "schemas" / "benchmark.schema.json").read_bytes()) == schema("benchmark")
 
@@ -38,7 +39,7 @@ def test_a_benchmark_file_holds_each_series_with_the_release_numbers(lab, tmp_pa
     correlations = pd.read_csv(tmp_path / "site" / "latest" / "correlations.csv")
     [series] = document["series"]
     [point] = series["points"]
-    [row] = correlations.to_dict("records")
+    [row] = correlations[correlations["benchmark"] == "refusal"].to_dict("records")
     assert (series["model_set"], series["axis"], document["name"], document["direction"]) == (
         row["model_set"], row["axis"], "Refusal <b>eval</b>", 1)
     assert (point["as_of"], point["rho"], point["n"]) == ("2026-05-28", row["rho"], 30)

@@ -46,13 +46,14 @@ def test_every_file_equals_its_manifest_entry_and_the_release_is_dated_by_the_da
     for citing in ("CITATION.cff", "CITATION.bib"):
         text = (folder / citing).read_text()
         assert manifest_hash in text and "2026-05-28" in text
-    # 30 models, one benchmark correlated on pc1: the CSV and Parquet hold the same rows.
+    # 30 models, two safety benchmarks correlated on pc1: the CSV and Parquet hold the same rows.
     correlations = pd.read_csv(folder / "correlations.csv")
-    assert len(pd.read_csv(folder / "models.csv")) == 30 and len(pd.read_csv(folder / "observations.csv")) == 120
-    assert correlations[["source", "benchmark", "axis", "n"]].values.tolist() == [[LAB, "refusal", "pc1", 30]]
+    assert len(pd.read_csv(folder / "models.csv")) == 30 and len(pd.read_csv(folder / "observations.csv")) == 150
+    assert correlations[["source", "benchmark", "axis", "n"]].values.tolist() == [
+        [LAB, "overrefusal", "pc1", 30], [LAB, "refusal", "pc1", 30]]
     pd.testing.assert_frame_equal(correlations[["rho", "n"]],
                                   pd.read_parquet(folder / "correlations.parquet")[["rho", "n"]])
-    assert -1 <= correlations["rho"].iloc[0] <= 1
+    assert correlations["rho"].between(-1, 1).all() and correlations["rho"].iloc[1] > 0.7
 
 
 def test_a_second_publish_changes_no_byte_and_adds_no_release(lab, tmp_path):
