@@ -87,25 +87,6 @@ def models(con: duckdb.DuckDBPyConnection) -> pd.DataFrame:
         """).df()
 
 
-def scatter_points(con: duckdb.DuckDBPyConnection, source: str, benchmark: str, model_set: str,
-                   axis: str, as_of: date) -> pd.DataFrame:
-    """The paper's figure for one series point: each model's capability score and its benchmark
-    value as valid on ``as_of`` (the newest value observed by then)."""
-    return con.execute(
-        """
-        WITH v AS (
-            SELECT model, value FROM observations
-            WHERE source = $source AND benchmark = $benchmark AND CAST(valid_from AS DATE) <= $as_of
-            QUALIFY row_number() OVER (PARTITION BY model ORDER BY valid_from DESC) = 1)
-        SELECT s.model, s.score, v.value
-        FROM capability_scores s JOIN v USING (model)
-        WHERE s.run_id = $run AND s.source = $source AND s.model_set = $set AND s.axis = $axis
-              AND s.as_of = $as_of
-        ORDER BY s.model
-        """, {"source": source, "benchmark": benchmark, "set": model_set, "axis": axis, "as_of": as_of,
-              "run": _run_id(con)}).df()
-
-
 def newest_as_of(con: duckdb.DuckDBPyConnection) -> date | None:
     """The newest as-of date of the data: of the newest good run's correlations, else of any value."""
     row = con.execute("SELECT max(as_of) FROM correlations WHERE run_id = ?", [_run_id(con)]).fetchone()

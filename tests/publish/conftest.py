@@ -1,12 +1,21 @@
-"""A small lab database for the publish tests: one custom source of 30 models, two of them named
+"""A small lab database for the publish tests (and a browser, a loopback static server, a link checker): one custom source of 30 models, two of them named
 to attack a page (``<script>``) and a spreadsheet (``=HYPERLINK``), refreshed in a few seconds."""
 
 from __future__ import annotations
 
+import functools
 import os
 import shutil
+import threading
+import urllib.error
+import urllib.request
+from collections.abc import Iterator
+from contextlib import contextmanager
 from datetime import UTC, datetime
+from html.parser import HTMLParser
+from http.server import SimpleHTTPRequestHandler, ThreadingHTTPServer
 from pathlib import Path
+from urllib.parse import urldefrag, urljoin
 
 import numpy as np
 import pandas as pd
@@ -14,6 +23,7 @@ import pytest
 
 from benchwatch.pipeline.refresh import refresh
 from benchwatch.settings import Settings, load_settings
+from tests.dashboard.helpers import CHROMIUM
 
 LAB = "lab"
 SCRIPT = "<script>alert(1)</script>"
@@ -65,3 +75,75 @@ def copy_lab(settings: Settings, to: Path) -> Settings:
     for name in ("bw.duckdb", "bw.published.duckdb", "lab.csv"):
         shutil.copy2(source / name, to / name)
     return lab_settings(to / "bw.duckdb", to / "lab.csv", Path(settings.replay_dir))
+
+
+@pytest.fixture(scope="module")
+def browser():
+    """Debian's chromium driven by Playwright (never a downloaded browser build), as the dashboard tests."""
+    if not Path(CHROMIUM).exists():
+        message = "chromium is not installed: run tests/dashboard/install-browser.sh"
+        if os.environ.get("CI"):
+            pytest.fail(message)
+        pytest.skip(message)
+    from playwright.sync_api import sync_playwright
+
+    with sync_playwright() as playwright:
+        instance = playwright.chromium.launch(
+            executable_path=CHROMIUM, args=["--no-sandbox", "--disable-gpu", "--disable-background-networking"])
+        yield instance
+        instance.close()
+
+
+@contextmanager
+def served(root: Path) -> Iterator[str]:
+    """The folder served on loopback by the standard library's static server, as `python -m http.server`."""
+    handler = functools.partial(QuietHandler, directory=str(root))
+    server = ThreadingHTTPServer(("127.0.0.1", 0), handler)
+    thread = threading.Thread(target=server.serve_forever, daemon=True)
+    thread.start()
+    try:
+        yield f"http://127.0.0.1:{server.server_address[1]}/"
+    finally:
+        server.shutdown()
+        server.server_close()
+        thread.join()
+
+
+class QuietHandler(SimpleHTTPRequestHandler):
+    def log_message(self, format: str, *args: object) -> None:  # noqa: A002 - the base class's name
+        pass
+
+
+class Links(HTMLParser):
+    """The href and src of every element of a page."""
+
+    def __init__(self) -> None:
+        super().__init__()
+        self.found: list[str] = []
+
+    def handle_starttag(self, tag: str, attrs: list[tuple[str, str | None]]) -> None:
+        self.found += [value for name, value in attrs if name in ("href", "src") and value]
+
+
+def check_links(base: str, start: str = "index.html") -> dict[str, int]:
+    """Every internal link reachable from ``start``, pages crawled, each answered status by URL."""
+    status: dict[str, int] = {}
+    pending = [urljoin(base, start)]
+    while pending:
+        url = pending.pop()
+        if url in status:
+            continue
+        try:
+            with urllib.request.urlopen(url, timeout=30) as response:
+                status[url] = response.status
+                body = response.read() if url.endswith(".html") else b""
+        except urllib.error.HTTPError as exc:
+            status[url] = exc.code
+            continue
+        parser = Links()
+        parser.feed(body.decode("utf-8"))
+        for link in parser.found:
+            target = urldefrag(urljoin(url, link)).url
+            if target.startswith(base) and target not in status:
+                pending.append(target)
+    return status
