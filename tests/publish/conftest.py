@@ -1,5 +1,6 @@
-"""A small lab database for the publish tests (and a browser, a loopback static server, a link checker): one custom source of 30 models, two of them named
-to attack a page (``<script>``) and a spreadsheet (``=HYPERLINK``), refreshed in a few seconds."""
+"""A small lab database for the publish tests (one custom source of 30 models, two of them named
+to attack a page, ``<script>``, and a spreadsheet, ``=HYPERLINK``; refreshed in a few seconds), a browser,
+a loopback static server and a link checker."""
 
 from __future__ import annotations
 
