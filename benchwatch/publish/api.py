@@ -45,7 +45,7 @@ DATES = {f["name"] for table in TABLES for f in table.fields if f["type"] == "da
 
 def plain(value: object, day: bool = False) -> object:
     """A cell as JSON: NaN and NaT as null, dates and times as ISO strings, numpy scalars as Python ones."""
-    if value is None or value is pd.NaT or (isinstance(value, float) and math.isnan(value)):
+    if value is None or value is pd.NaT or value is pd.NA or (isinstance(value, float) and math.isnan(value)):
         return None
     if isinstance(value, pd.Timestamp | datetime):
         return value.strftime("%Y-%m-%d" if day else "%Y-%m-%dT%H:%M:%S")
@@ -57,8 +57,12 @@ def plain(value: object, day: bool = False) -> object:
 
 
 def records(frame: pd.DataFrame, columns: list[str]) -> list[dict]:
-    return [{c: plain(v, c in DATES) for c, v in zip(columns, row, strict=True)}
-            for row in frame[columns].itertuples(index=False, name=None)]
+    return [{c: plain(v, c in DATES) for c, v in row.items()} for row in frame[columns].to_dict("records")]
+
+
+def by_benchmark(frame: pd.DataFrame) -> dict[tuple[str, str], pd.DataFrame]:
+    """The rows of each (source, benchmark), split once (filtering per benchmark is quadratic)."""
+    return {key: group for key, group in frame.groupby(["source", "benchmark"], sort=True)}
 
 
 def slug(text: str) -> str:
@@ -81,27 +85,25 @@ def stamp(release: Release) -> dict:
             "data": f"releases/{release.id}/"}
 
 
-def benchmark_document(release: Release, key: tuple[str, str], ident: str) -> dict:
+def benchmark_document(release: Release, key: tuple[str, str], ident: str,
+                       split: dict[str, dict[tuple[str, str], pd.DataFrame]]) -> dict:
     """One safety benchmark: what it is, each series with its points, its findings and alerts."""
-    frames = release.frames
-    rows = frames["correlations"]
-    rows = rows[(rows["source"] == key[0]) & (rows["benchmark"] == key[1])]
+    rows = split["correlations"][key]
     first = rows.iloc[0]
+    empty = {name: release.frames[name].iloc[:0] for name in ("findings", "alerts")}
     series = [{"model_set": model_set, "axis": axis, "relation": group["relation"].iloc[-1],
                "points": records(group, POINT)}
               for (model_set, axis), group in rows.groupby(SERIES_KEY, sort=True)]
-    findings = frames["findings"]
-    alerts = frames["alerts"]
     return {**stamp(release), "id": ident, "source": key[0], "benchmark": key[1], "name": first["name"],
             "safety_area": plain(first["safety_area"]), "direction": int(first["direction"]), "series": series,
-            "findings": records(findings[(findings["source"] == key[0]) & (findings["benchmark"] == key[1])],
-                                FINDING),
-            "alerts": records(alerts[(alerts["source"] == key[0]) & (alerts["benchmark"] == key[1])], ALERT)}
+            "findings": records(split["findings"].get(key, empty["findings"]), FINDING),
+            "alerts": records(split["alerts"].get(key, empty["alerts"]), ALERT)}
 
 
 def files(release: Release, sources: pd.DataFrame, ids: dict[tuple[str, str], str]) -> dict[str, bytes]:
     """Every file of the API, by its path in the site."""
-    out = {f"{API}/benchmarks/{ident}.json": dumps(benchmark_document(release, key, ident))
+    split = {name: by_benchmark(release.frames[name]) for name in ("correlations", "findings", "alerts")}
+    out = {f"{API}/benchmarks/{ident}.json": dumps(benchmark_document(release, key, ident, split))
            for key, ident in ids.items()}
     listed = []
     for key, ident in ids.items():

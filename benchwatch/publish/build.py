@@ -46,10 +46,11 @@ def publish(settings: Settings, to: str) -> Published:
         figures = scatters(con, run.get("run_id", -1), release.frames["correlations"])
     finally:
         con.close()
-    releases.write(release, target)
     ids = api.benchmark_ids(release.frames["correlations"])
     pages = Pages(release, sources, ids, figures, run, settings)
     site = {**api.files(release, sources, ids), **feeds.files(release, ids), **pages.files()}
+    # Everything is built before anything is written: a failed build leaves the site as it was.
+    releases.write(release, target)
     for path, data in sorted(site.items()):
         target.write(path, data)
     return Published(release.id, release.manifest_sha256, release.new, tuple(target.written))

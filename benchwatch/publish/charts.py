@@ -35,7 +35,8 @@ def _frame(title: str, body: list[str]) -> Markup:
 
 def trend(points: pd.DataFrame, threshold: float, title: str) -> Markup:
     """rho over as-of dates with its interval as a band, and the tracking threshold dashed."""
-    days = [d.toordinal() for d in pd.to_datetime(points["as_of"]).dt.date]
+    rows = points[["as_of", "rho", "ci_low", "ci_high", "n"]].to_dict("records")
+    days = [pd.Timestamp(r["as_of"]).toordinal() for r in rows]
     # One date alone sits in the middle of a three-day span.
     x = _x_scale(min(days) - 1, max(days) + 1) if len(set(days)) == 1 else _x_scale(min(days), max(days))
     y = _y_scale(-1.0, 1.0)
@@ -44,22 +45,21 @@ def trend(points: pd.DataFrame, threshold: float, title: str) -> Markup:
             for v in (-1.0, -0.5, 0.0, 0.5, 1.0)]
     body.append(f'<line x1="{PAD}" x2="{WIDTH - PAD}" y1="{y(threshold):.1f}" y2="{y(threshold):.1f}" '
                 f'class="threshold"/>')
-    banded = [(d, row) for d, row in zip(days, points.itertuples(index=False), strict=True)
-              if pd.notna(row.ci_low) and pd.notna(row.ci_high)]
+    banded = [(d, r) for d, r in zip(days, rows, strict=True) if pd.notna(r["ci_low"]) and pd.notna(r["ci_high"])]
     if len(banded) > 1:
-        upper = " ".join(f"{x(d):.1f},{y(r.ci_high):.1f}" for d, r in banded)
-        lower = " ".join(f"{x(d):.1f},{y(r.ci_low):.1f}" for d, r in reversed(banded))
+        upper = " ".join(f"{x(d):.1f},{y(r['ci_high']):.1f}" for d, r in banded)
+        lower = " ".join(f"{x(d):.1f},{y(r['ci_low']):.1f}" for d, r in reversed(banded))
         body.append(f'<polygon points="{upper} {lower}" class="band"/>')
     for d, r in banded:
-        body.append(f'<line x1="{x(d):.1f}" x2="{x(d):.1f}" y1="{y(r.ci_low):.1f}" y2="{y(r.ci_high):.1f}" '
+        body.append(f'<line x1="{x(d):.1f}" x2="{x(d):.1f}" y1="{y(r["ci_low"]):.1f}" y2="{y(r["ci_high"]):.1f}" '
                     'class="whisker"/>')
-    rhos = [(d, r) for d, r in zip(days, points.itertuples(index=False), strict=True) if pd.notna(r.rho)]
+    rhos = [(d, r) for d, r in zip(days, rows, strict=True) if pd.notna(r["rho"])]
     if len(rhos) > 1:
         body.append('<polyline class="line" points="'
-                    + " ".join(f"{x(d):.1f},{y(r.rho):.1f}" for d, r in rhos) + '"/>')
+                    + " ".join(f"{x(d):.1f},{y(r['rho']):.1f}" for d, r in rhos) + '"/>')
     for d, r in rhos:
-        body.append(f'<circle cx="{x(d):.1f}" cy="{y(r.rho):.1f}" r="3" class="dot">'
-                    f'<title>{date.fromordinal(d).isoformat()}: rho {r.rho:.2f}, n {int(r.n)}</title></circle>')
+        body.append(f'<circle cx="{x(d):.1f}" cy="{y(r["rho"]):.1f}" r="3" class="dot">'
+                    f'<title>{date.fromordinal(d).isoformat()}: rho {r["rho"]:.2f}, n {int(r["n"])}</title></circle>')
     for d in sorted({days[0], days[-1]}):
         body.append(f'<text x="{x(d):.1f}" y="{HEIGHT - PAD + 18}" class="tick" text-anchor="middle">'
                     f"{date.fromordinal(d).isoformat()}</text>")
@@ -70,16 +70,16 @@ def scatter(points: pd.DataFrame, axis: str, benchmark: str, title: str) -> Mark
     """The paper's figure: each model's benchmark value against its capability score, models labelled."""
     x = _x_scale(points["axis_value"].min(), points["axis_value"].max())
     y = _y_scale(points["value"].min(), points["value"].max())
-    ranked = points.sort_values(["axis_value", "model"]).reset_index(drop=True)
-    labelled = set(ranked.index) if len(ranked) < LABEL_ALL_UNDER else (
-        set(ranked.index[:LABEL_EXTREMES]) | set(ranked.index[-LABEL_EXTREMES:]))
+    ranked = points.sort_values(["axis_value", "model"]).to_dict("records")
+    labelled = set(range(len(ranked))) if len(ranked) < LABEL_ALL_UNDER else (
+        set(range(LABEL_EXTREMES)) | set(range(len(ranked) - LABEL_EXTREMES, len(ranked))))
     body = [f'<line x1="{PAD}" x2="{WIDTH - PAD}" y1="{HEIGHT - PAD}" y2="{HEIGHT - PAD}" class="axis"/>',
             f'<line x1="{PAD}" x2="{PAD}" y1="{PAD}" y2="{HEIGHT - PAD}" class="axis"/>',
             f'<text x="{WIDTH / 2:.0f}" y="{HEIGHT - 8}" class="tick" text-anchor="middle">'
             f"capability score ({escape(axis)})</text>",
             f'<text x="12" y="{HEIGHT / 2:.0f}" class="tick" transform="rotate(-90 12 {HEIGHT / 2:.0f})" '
             f'text-anchor="middle">{escape(benchmark)}</text>']
-    for i, row in ranked.iterrows():
+    for i, row in enumerate(ranked):
         name = row["display_name"] if isinstance(row["display_name"], str) and row["display_name"] else row["model"]
         cx, cy = x(row["axis_value"]), y(row["value"])
         body.append(f'<circle cx="{cx:.1f}" cy="{cy:.1f}" r="3" class="dot"><title>{escape(name)}: '

@@ -17,7 +17,7 @@ from jinja2 import Environment, PackageLoader, select_autoescape
 from benchwatch import __version__
 from benchwatch.analysis.classes import Bands
 from benchwatch.publish import charts
-from benchwatch.publish.api import slug
+from benchwatch.publish.api import by_benchmark, slug
 from benchwatch.publish.release import Release
 from benchwatch.settings import Settings
 
@@ -81,6 +81,8 @@ class Pages:
         self.env = environment()
         frame = release.frames["correlations"]
         self.safety = frame[frame["category"] == "safety"]
+        self.split = {"correlations": by_benchmark(self.safety),
+                      **{name: by_benchmark(release.frames[name]) for name in ("findings", "alerts")}}
         self.liveness = dict(zip(sources["name"], sources["liveness"], strict=True))
 
     def _klass(self, row: pd.Series) -> str:
@@ -114,11 +116,12 @@ class Pages:
         return self._render("index.html", "", axes=axes)
 
     def benchmark(self, key: tuple[str, str], rows: list[dict]) -> bytes:
-        frame = self.safety[(self.safety["source"] == key[0]) & (self.safety["benchmark"] == key[1])]
+        frame = self.split["correlations"][key]
         first = frame.iloc[0]
+        by_series = dict(tuple(frame.groupby(["model_set", "axis"], sort=True)))
         series = []
         for row in (r for r in rows if r["key"][:2] == key):
-            points = frame[(frame["model_set"] == row["model_set"]) & (frame["axis"] == row["axis"])]
+            points = by_series[(row["model_set"], row["axis"])]
             title = f"{first['name']}: rho against {row['axis']} ({row['model_set']}) over as-of dates"
             scatter = self.scatters.get(row["key"])
             newest = points.iloc[-1]
@@ -128,17 +131,17 @@ class Pages:
                 "scatter_date": _day(newest["as_of"]),
                 "scatter_svg": None if scatter is None or scatter.empty else charts.scatter(
                     scatter, row["axis"], str(first["name"]), f"{first['name']} against {row['axis']}"),
-                "points": [{"as_of": _day(p.as_of), "rho": "–" if pd.isna(p.rho) else f"{p.rho:.2f}",
-                            "interval": "" if pd.isna(p.ci_low) else f"{p.ci_low:.2f} – {p.ci_high:.2f}",
-                            "n": int(p.n), "q": "" if pd.isna(p.q) else f"{p.q:.2g}"}
-                           for p in points.itertuples(index=False)]})
-        findings, alerts = self.release.frames["findings"], self.release.frames["alerts"]
+                "points": [{"as_of": _day(p["as_of"]), "rho": "–" if pd.isna(p["rho"]) else f"{p['rho']:.2f}",
+                            "interval": "" if pd.isna(p["ci_low"]) else f"{p['ci_low']:.2f} – {p['ci_high']:.2f}",
+                            "n": int(p["n"]), "q": "" if pd.isna(p["q"]) else f"{p['q']:.2g}"}
+                           for p in points.to_dict("records")]})
+        none = {name: self.release.frames[name].iloc[:0] for name in ("findings", "alerts")}
         info = {"id": self.ids[key], "source": key[0], "source_id": slug(key[0]), "benchmark": key[1],
                 "name": first["name"], "safety_area": first["safety_area"],
                 "direction_words": "higher is safer" if first["direction"] == 1 else "lower is safer (negated)",
                 "series": series,
-                "findings": self._records(findings[(findings["source"] == key[0]) & (findings["benchmark"] == key[1])]),
-                "alerts": self._records(alerts[(alerts["source"] == key[0]) & (alerts["benchmark"] == key[1])])}
+                "findings": self._records(self.split["findings"].get(key, none["findings"])),
+                "alerts": self._records(self.split["alerts"].get(key, none["alerts"]))}
         return self._render("benchmark.html", "../", info=info)
 
     def _records(self, frame: pd.DataFrame) -> list[dict]:
@@ -179,8 +182,7 @@ class Pages:
         sources = self.source_records()
         out["sources.html"] = self._render("sources.html", "", sources=sources)
         for source in sources:
-            listed = [{"id": ident, "name": self.safety.loc[(self.safety["source"] == key[0])
-                                                            & (self.safety["benchmark"] == key[1]), "name"].iloc[0]}
+            listed = [{"id": ident, "name": self.split["correlations"][key]["name"].iloc[0]}
                       for key, ident in self.ids.items() if key[0] == source["name"]]
             out[f"sources/{source['id']}.html"] = self._render("source.html", "../", s=source, benchmarks=listed)
         out["style.css"] = resources.files("benchwatch.publish").joinpath("templates/style.css").read_bytes()

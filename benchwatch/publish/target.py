@@ -1,4 +1,5 @@
-"""Where a site is written: a folder or an object store URL, through fsspec (as backups are).
+"""Where a site is written: a folder or an object store URL, through fsspec as backups are
+(``storage.backup.filesystem``: the same extra, the same endpoint setting).
 
 Only files whose bytes changed are written, so a host or a CDN sees no change
 when nothing changed, and an upload moves only what is new.
@@ -8,17 +9,17 @@ from __future__ import annotations
 
 import hashlib
 
-import fsspec
+from benchwatch.storage.backup import filesystem
 
 
 class Target:
     """A site's root: ``site/``, ``file:///srv/site`` or ``s3://bucket/prefix``."""
 
     def __init__(self, url: str, endpoint_url: str | None = None) -> None:
-        options = {"client_kwargs": {"endpoint_url": endpoint_url}} if endpoint_url and "://" in url else {}
         self.url = url
-        self.fs, root = fsspec.core.url_to_fs(url, **options)
-        self.root = root.rstrip("/")
+        self.fs, self.root = filesystem(url, endpoint_url)
+        # fsspec shares a filesystem and its cached listings between calls: read what is there now.
+        self.fs.invalidate_cache()
         self.written: list[str] = []
 
     def _path(self, relative: str) -> str:
