@@ -148,7 +148,9 @@ class Pages:
         """Findings or alerts as the pages list them, each linked to its benchmark's page."""
         out = []
         for row in frame.to_dict("records"):
-            record = {**row, **{name: _day(row[name]) for name in ("as_of", "since", "fired_at") if name in row}}
+            record = {name: "" if value is None or value is pd.NA or (isinstance(value, float) and pd.isna(value))
+                      else value for name, value in row.items()}
+            record.update({name: _day(row[name]) for name in ("as_of", "since", "fired_at") if name in row})
             key = (row["source"], row["benchmark"])
             record["link"] = f"benchmarks/{self.ids[key]}.html" if key in self.ids else ""
             record["name"] = row["name"] if isinstance(row["name"], str) else row["source"]

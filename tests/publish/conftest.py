@@ -24,7 +24,7 @@ import pytest
 
 from benchwatch.pipeline.refresh import refresh
 from benchwatch.settings import Settings, load_settings
-from tests.dashboard.helpers import CHROMIUM
+from tests.dashboard.conftest import browser  # noqa: F401 - Debian's chromium through Playwright
 
 LAB = "lab"
 SCRIPT = "<script>alert(1)</script>"
@@ -76,23 +76,6 @@ def copy_lab(settings: Settings, to: Path) -> Settings:
     for name in ("bw.duckdb", "bw.published.duckdb", "lab.csv"):
         shutil.copy2(source / name, to / name)
     return lab_settings(to / "bw.duckdb", to / "lab.csv", Path(settings.replay_dir))
-
-
-@pytest.fixture(scope="module")
-def browser():
-    """Debian's chromium driven by Playwright (never a downloaded browser build), as the dashboard tests."""
-    if not Path(CHROMIUM).exists():
-        message = "chromium is not installed: run tests/dashboard/install-browser.sh"
-        if os.environ.get("CI"):
-            pytest.fail(message)
-        pytest.skip(message)
-    from playwright.sync_api import sync_playwright
-
-    with sync_playwright() as playwright:
-        instance = playwright.chromium.launch(
-            executable_path=CHROMIUM, args=["--no-sandbox", "--disable-gpu", "--disable-background-networking"])
-        yield instance
-        instance.close()
 
 
 @contextmanager

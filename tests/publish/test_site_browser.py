@@ -7,6 +7,7 @@ from __future__ import annotations
 import json
 
 import jsonschema
+import pandas as pd
 import pytest
 
 from benchwatch.publish.api import schema
@@ -40,7 +41,8 @@ def test_the_pages_read_without_javascript(site, browser):
                            ("methods", "methods.html")):
             response = page.goto(base + path)
             assert response.status == 200, path
-            seen[name] = (page.locator("h1").inner_text(), page.locator("main").inner_text())
+            seen[name] = (page.locator("h1").inner_text(), page.locator("main").inner_text(),
+                          page.locator("main tbody tr").count())
             page.screenshot(path=str(ARTIFACTS / f"{name}.png"), full_page=name != "index")
             if name == "bbq-arena":
                 bbq_charts = page.locator("#chat-arena svg.chart").count()
@@ -50,7 +52,10 @@ def test_the_pages_read_without_javascript(site, browser):
     assert "chat models against the arena axis" in seen["bbq-arena"][1]
     assert bbq_charts == 2  # the trend with its band, and the models against the Arena score
     assert "pretrained models against the pc1 axis" in seen["truthfulqa"][1]
-    assert seen["alerts"][0] == "Alerts" and "capability-tracking" in seen["alerts"][1]
+    # The replay's alerts are about data (rescorings, layout changes): one row each, as in alerts.csv.
+    alerts = pd.read_csv(site / "latest" / "alerts.csv")
+    assert seen["alerts"][0] == "Alerts" and len(alerts) == seen["alerts"][2] > 0
+    assert all(rule in seen["alerts"][1] for rule in alerts["rule"]) and "None" not in seen["alerts"][1]
     assert "Settings used" in seen["methods"][1] and "capability_threshold" in seen["methods"][1]
 
 
