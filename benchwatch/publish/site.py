@@ -18,7 +18,7 @@ from benchwatch import __version__
 from benchwatch.analysis.classes import Bands
 from benchwatch.publish import charts
 from benchwatch.publish.api import by_benchmark, slug
-from benchwatch.publish.release import Release
+from benchwatch.publish.release import Release, sha256
 from benchwatch.settings import Settings
 
 SERIES = ["source", "benchmark", "model_set", "axis"]
@@ -171,7 +171,9 @@ class Pages:
         settings = [("capability_threshold (tracking band, alert threshold)", self.settings.capability_threshold),
                     ("min_models", self.settings.min_models), ("alert_fdr", self.settings.alert_fdr),
                     *((name, self.run.get(name)) for name in ("resamples", "seed", "ci_level", "missing_policy"))]
-        return self._render("methods.html", "", settings=settings, version=__version__, commit=software_commit())
+        files = [(name, len(data), sha256(data)) for name, data in sorted(self.release.files.items())]
+        return self._render("methods.html", "", settings=settings, version=__version__, commit=software_commit(),
+                            files=files)
 
     def files(self) -> dict[str, bytes]:
         rows = self.series()

@@ -24,6 +24,10 @@ def test_every_link_of_the_lab_site_answers(lab_site):
     for path in ("benchmarks/lab--refusal.html", "sources/lab.html", "latest/correlations.csv",
                  "releases/2026-05-28/manifest.json", "feeds/alerts.xml", "api/v1/index.json", "methods.html"):
         assert base + path in status, path
+    # Every file of the release is linked (the methods page lists them with their sha256).
+    release = lab_site / "releases" / "2026-05-28"
+    assert {url for url in status if url.startswith(base + "releases/")} == {
+        f"{base}releases/2026-05-28/{p.name}" for p in release.iterdir()}
 
 
 def test_a_hostile_model_name_is_text_in_the_page(lab_site, browser):

@@ -63,7 +63,11 @@ def test_every_internal_and_data_link_answers(site):
     with served(site) as base:
         status = check_links(base)
     assert {url: code for url, code in status.items() if code != 200} == {}
-    for path in (f"benchmarks/{BBQ}.html", f"api/v1/benchmarks/{BBQ}.json", "latest/observations.parquet",
+    release = json.loads((site / "latest_manifest.json").read_bytes())["release"]
+    # Every file of the release is linked (from the methods page), the data as well as the pages.
+    assert {url for url in status if url.startswith(f"{base}releases/{release}/")} == {
+        f"{base}releases/{release}/{p.name}" for p in (site / "releases" / release).iterdir()}
+    for path in (f"benchmarks/{BBQ}.html", f"api/v1/benchmarks/{BBQ}.json", "latest/correlations.csv",
                  "feeds/findings.xml", "sources/epoch.html"):
         assert base + path in status, path
 
