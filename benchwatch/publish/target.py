@@ -16,7 +16,6 @@ class Target:
     """A site's root: ``site/``, ``file:///srv/site`` or ``s3://bucket/prefix``."""
 
     def __init__(self, url: str, endpoint_url: str | None = None) -> None:
-        self.url = url
         self.fs, self.root = filesystem(url, endpoint_url)
         # fsspec shares a filesystem and its cached listings between calls: read what is there now.
         self.fs.invalidate_cache()
