@@ -217,6 +217,11 @@ class Settings(BaseSettings):
         description="Where `benchwatch backup` writes: a folder or an s3:// URL (the [s3] extra); "
                     "<db folder>/backups by default. Put it on another disk or in object storage.",
     )
+    publish_to: str | None = Field(
+        default=None,
+        description="Where `benchwatch publish` (and the publish deployment) writes the static report: a folder "
+                    "or an s3:// URL (reached with backup_endpoint_url when set); <db folder>/site by default.",
+    )
     backup_keep: int = Field(7, ge=1, description="Backups kept at backup_to; older ones are deleted.")
     backup_grace_seconds: float = Field(
         3600.0, ge=0, description="An interrupted backup (a folder without a manifest, e.g. after a kill) older "
@@ -377,6 +382,10 @@ class Settings(BaseSettings):
     @property
     def backup_location(self) -> str:
         return self.backup_to or str(self.db.parent / "backups")
+
+    @property
+    def publish_location(self) -> str:
+        return self.publish_to or str(self.db.parent / "site")
 
     @classmethod
     def settings_customise_sources(

@@ -68,7 +68,7 @@ class BackupResult:
     removed: list[str]
 
 
-def _filesystem(url: str, endpoint_url: str | None) -> tuple[Any, str]:
+def filesystem(url: str, endpoint_url: str | None) -> tuple[Any, str]:
     """The fsspec filesystem and path of a folder or an object-storage URL."""
     import fsspec
 
@@ -182,7 +182,7 @@ def create_backup(db: Path, destination: str, keep: int, endpoint_url: str | Non
     if not db.exists():
         raise BackupError(f"database {db} does not exist: nothing to back up")
     sweep(db.parent, f"{TEMP_PREFIX}*")
-    fs, root = _filesystem(destination, endpoint_url)
+    fs, root = filesystem(destination, endpoint_url)
     name = PREFIX + utcnow().strftime("%Y%m%dT%H%M%S%fZ")
     with tempfile.TemporaryDirectory(prefix=f"{TEMP_PREFIX}{os.getpid()}-", dir=db.parent) as tmp:
         copy = Path(tmp) / DB_FILE
@@ -203,7 +203,7 @@ def create_backup(db: Path, destination: str, keep: int, endpoint_url: str | Non
 
 def list_backups(destination: str, endpoint_url: str | None = None) -> list[str]:
     """The complete backups at ``destination``, oldest first."""
-    fs, root = _filesystem(destination, endpoint_url)
+    fs, root = filesystem(destination, endpoint_url)
     return _complete(fs, root)
 
 
@@ -237,7 +237,7 @@ def restore_backup(backup: str, db: Path, endpoint_url: str | None, wait_seconds
     brought up to this release's schema and published for the dashboard.
     """
     db = Path(db)
-    fs, path = _filesystem(backup, endpoint_url)
+    fs, path = filesystem(backup, endpoint_url)
     if not fs.exists(f"{path}/{MANIFEST}"):
         found = _complete(fs, path)
         if not found:

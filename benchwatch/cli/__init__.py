@@ -13,6 +13,7 @@ from benchwatch.cli import (  # noqa: F401 - importing registers the commands
     dashboard,
     findings,
     models,
+    publish,
     rebuild,
     refresh,
     reproduce_paper,

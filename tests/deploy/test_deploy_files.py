@@ -18,6 +18,7 @@ from benchwatch.flows.deployments import (
     deployment_specs,
     runner_deployments,
 )
+from benchwatch.flows.analysis import ANALYSIS_CHANGED
 from benchwatch.flows.ingest import SOURCE_UPDATED
 from benchwatch.flows.probe import CHECK_FAILED
 from benchwatch.sources import SOURCES
@@ -47,7 +48,8 @@ def test_one_ingest_deployment_per_source_and_the_analysis(specs):
     assert specs["analyze-and-alert"]["entrypoint"] == "benchwatch.flows.analysis.analyze_and_alert"
     assert specs["backup"]["entrypoint"] == "benchwatch.flows.backup.backup"
     assert specs["sources-check"]["entrypoint"] == "benchwatch.flows.probe.sources_check"
-    assert len(specs) == len(SOURCES) + 3
+    assert specs["publish"]["entrypoint"] == "benchwatch.flows.publish.publish"
+    assert len(specs) == len(SOURCES) + 4
 
 
 def test_the_database_is_backed_up_daily(specs):
@@ -108,6 +110,13 @@ def test_analysis_is_triggered_by_the_ingest_event(specs):
     assert trigger["expect"] == [SOURCE_UPDATED, CHECK_FAILED]
     assert trigger["match"] == {"prefect.resource.id": "benchwatch.source.*"}
     assert (trigger["posture"], trigger["threshold"]) == ("Reactive", 1)
+
+
+def test_publish_is_triggered_by_an_analysis_that_changed_something(specs):
+    [trigger] = specs["publish"]["triggers"]
+    assert trigger["expect"] == [ANALYSIS_CHANGED]
+    assert trigger["match"] == {"prefect.resource.id": "benchwatch.analysis"}
+    assert specs["publish"]["concurrency_limit"] == {"limit": 1, "collision_strategy": "ENQUEUE"}
 
 
 def test_served_deployments_are_the_file_with_overrides(specs, tmp_path):

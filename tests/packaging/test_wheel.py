@@ -62,7 +62,8 @@ def test_the_wheel_holds_one_top_level_package_with_its_data(installed):
     for data in ("benchwatch/data/aliases.csv", "benchwatch/data/benchmarks/helm-safety.csv",
                  "benchwatch/storage/migrations/001_initial.sql", "benchwatch/deploy/prefect.yaml",
                  "benchwatch/dashboard/app.py", "benchwatch/dashboard/screens/overview.py",
-                 "benchwatch/cli/__init__.py"):
+                 "benchwatch/cli/__init__.py", "benchwatch/publish/templates/index.html",
+                 "benchwatch/publish/templates/style.css", "benchwatch/publish/schemas/benchmark.schema.json"):
         assert data in names
 
 
