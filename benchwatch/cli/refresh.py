@@ -91,9 +91,13 @@ def print_refresh(result: RefreshResult) -> None:
     reports = pd.DataFrame([{
         "source": r.source, "status": r.status, "snapshots": r.snapshots,
         "rows added": r.rows_added, "revised": r.rows_revised,
-        "withdrawn": r.rows_withdrawn, "error": r.error or "",
+        "withdrawn": r.rows_withdrawn,
     } for r in result.reports])
     emit(reports, Format.table, title="Sources")
+    # An error is a sentence with paths in it: printed whole under the table, never cut to a column.
+    for r in result.reports:
+        if r.error:
+            err.print(f"{r.source} failed: {r.error}", markup=False, highlight=False, soft_wrap=True)
     top = result.top
     if len(top):
         shown = top[["source", "model_set", "axis", "name", "rho", "ci_low", "ci_high", "n"]].rename(

@@ -118,8 +118,8 @@ def test_the_file_deploys_and_every_cron_is_scheduled_in_its_time_zone(stack):
         minute, hour = spec["schedules"][0]["cron"].split()[:2]
         assert (local.minute, local.hour) == (int(minute), int(hour)), name
     automations = stack.api.http.post("/automations/filter", json={}).json()
-    assert [sorted(a["trigger"]["expect"]) for a in automations] == [
-        ["benchwatch.source.check-failed", "benchwatch.source.updated"]]
+    assert sorted(sorted(a["trigger"]["expect"]) for a in automations) == [
+        ["benchwatch.analysis.changed"], ["benchwatch.source.check-failed", "benchwatch.source.updated"]]
 
 
 def test_a_replay_run_ingests_and_its_new_data_triggers_the_analysis(stack):
