@@ -60,6 +60,7 @@ class Snapshot:
         return digest.hexdigest()
 
 
+WITHDRAWN_COLUMNS = ["model", "benchmark"]
 DECLARED_COLUMNS = ["benchmark", "upstream_name", "source_file", "score_column", "scale", "in_axis",
                     "superseded_by"]
 
@@ -78,3 +79,10 @@ class ParsedBatch:
     models: pd.DataFrame
     warnings: list[str] = field(default_factory=list)
     declared: pd.DataFrame = field(default_factory=lambda: pd.DataFrame(columns=DECLARED_COLUMNS))
+    # Values the upstream explicitly removed (model, benchmark), for a source whose snapshots carry
+    # only what changed (EEE's manifest names every record; one it stops naming took its values
+    # with it): each is withdrawn unless the same snapshot lists the key again.
+    withdrawn: pd.DataFrame = field(default_factory=lambda: pd.DataFrame(columns=WITHDRAWN_COLUMNS))
+    # Per-record provenance a source publishes beside its values (EEE: the record, its collection,
+    # first- or third-party, the adapter and its cron run date), by table (``storage.eee``).
+    provenance: dict[str, pd.DataFrame] = field(default_factory=dict)

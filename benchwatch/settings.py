@@ -35,7 +35,8 @@ from pydantic_settings import SettingsError as PydanticSettingsError
 
 MissingPolicy = Literal["drop", "knn", "iterative"]
 # The collections with safety content, and one with a capability benchmark (MMLU-Pro).
-DEFAULT_EEE_COLLECTIONS = ("hle", "vectara-hallucination-leaderboard", "openeval", "mmlu-pro")
+# Every collection the datastore's manifest names; a list in the settings restricts to those.
+DEFAULT_EEE_COLLECTIONS: tuple[str, ...] = ()
 
 
 class SettingsError(ValueError):
@@ -292,7 +293,12 @@ class Settings(BaseSettings):
     )
     eee_collections: Annotated[list[str], NoDecode] = Field(
         default_factory=lambda: list(DEFAULT_EEE_COLLECTIONS),
-        description="Every Eval Ever datastore collections to follow (flat/indexes/by_collection/<c>.jsonl).",
+        description="Every Eval Ever datastore collections to follow (the manifest's `benchmark` field); "
+                    "empty: every collection the manifest names.",
+    )
+    eee_fetch_workers: int = Field(
+        8, ge=1, le=64,
+        description="Every Eval Ever records fetched at once (one small JSON file each).",
     )
     custom_sources: list[CustomSource] = Field(
         default_factory=list,

@@ -18,7 +18,7 @@ import numpy as np
 import pandas as pd
 
 from benchwatch.records import DECLARED_COLUMNS, MODEL_COLUMNS, ParsedBatch, Previous, Snapshot
-from benchwatch.storage import revisions
+from benchwatch.storage import eee, revisions
 from benchwatch.storage.db import transaction, utcnow, where
 
 
@@ -262,7 +262,8 @@ def ingest_many(
             [source],
         ).df()
         walked = revisions.chain(open_rows, parts, [p.snapshot.observed_at for p in pending],
-                                 full, max_withdrawn_share)
+                                 full, max_withdrawn_share,
+                                 [p.batch.withdrawn[["model", "benchmark"]] for p in pending])
         fetch_ids = np.array(record_fetches(con, [
             fetch_row(source, p.snapshot.mode, "ok", p.started_at, p.snapshot, warnings=p.batch.warnings,
                       counts=(p.rows, int(walked.added[k]), int(walked.revised[k])),
@@ -314,6 +315,9 @@ def ingest_many(
         for name in ("new_rows_df", "closed_df", "models_df"):
             con.unregister(name)
         _save_declared(con, source, pending, fetch_ids)
+        for k, p in enumerate(pending):
+            if p.batch.provenance:
+                eee.save_provenance(con, p.batch.provenance, int(fetch_ids[k]))
     return [
         IngestResult(int(fetch_ids[k]), p.rows, int(walked.added[k]), int(walked.revised[k]),
                      int(walked.withdrawn[k]), p.batch.warnings)

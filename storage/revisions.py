@@ -87,7 +87,8 @@ class MassWithdrawal(ValueError):
 
 
 def chain(open_rows: pd.DataFrame, parts: list[pd.DataFrame], published: list[datetime],
-          full: bool = False, max_withdrawn_share: float = 1.0) -> Chain:
+          full: bool = False, max_withdrawn_share: float = 1.0,
+          withdraw: list[pd.DataFrame] | None = None) -> Chain:
     """Walk the snapshots in order against the open rows.
 
     ``open_rows``: observation_id, model, benchmark, value, valid_from of the
@@ -104,14 +105,21 @@ def chain(open_rows: pd.DataFrame, parts: list[pd.DataFrame], published: list[da
     board it does not cover) are left alone. A snapshot that would withdraw
     more than ``max_withdrawn_share`` of the values open before it raises
     ``MassWithdrawal``.
+
+    ``withdraw``: per snapshot, keys (model, benchmark) its upstream explicitly removed; each
+    open one the snapshot does not list again is withdrawn, under the same share limit.
     """
     sizes = np.array([len(p) for p in parts], dtype=np.int64)
     incoming = pd.concat(parts, ignore_index=True) if parts else pd.DataFrame(
         columns=["model", "benchmark", "value", "observed_at"])
+    withdraw = withdraw if withdraw is not None else [pd.DataFrame(columns=["model", "benchmark"])] * len(parts)
+    withdraw_sizes = np.array([len(w) for w in withdraw], dtype=np.int64)
+    removed = pd.concat([open_rows[["model", "benchmark"]].iloc[:0], *withdraw], ignore_index=True)
     n_open, n_in = len(open_rows), len(incoming)
-    models, _ = pd.factorize(pd.concat([open_rows["model"], incoming["model"]], ignore_index=True))
-    benchmarks, names = pd.factorize(pd.concat([open_rows["benchmark"], incoming["benchmark"]],
-                                               ignore_index=True))
+    models, _ = pd.factorize(pd.concat([open_rows["model"], incoming["model"], removed["model"]],
+                                       ignore_index=True))
+    benchmarks, names = pd.factorize(pd.concat([open_rows["benchmark"], incoming["benchmark"],
+                                                removed["benchmark"]], ignore_index=True))
     keys, _ = pd.factorize(models.astype(np.int64) * max(len(names), 1) + benchmarks)
     n_keys = int(keys.max()) + 1 if len(keys) else 0
 
@@ -124,7 +132,9 @@ def chain(open_rows: pd.DataFrame, parts: list[pd.DataFrame], published: list[da
     current_from[open_keys] = _micros(open_rows["valid_from"])
     stored_id[open_keys] = open_rows["observation_id"].to_numpy(dtype=np.int64)
 
-    in_keys = keys[n_open:]
+    in_keys = keys[n_open:n_open + n_in]
+    removed_keys = keys[n_open + n_in:]
+    removed_ends = np.cumsum(withdraw_sizes)
     in_values = incoming["value"].to_numpy(dtype=float)
     in_at = _micros(incoming["observed_at"])
     row_pos = np.full(n_in, -1, dtype=np.int64)  # incoming row -> new row, if written
@@ -163,8 +173,16 @@ def chain(open_rows: pd.DataFrame, parts: list[pd.DataFrame], published: list[da
 
         closed_withdrawn.append(np.zeros(int(on_disk.sum()), dtype=bool))
 
-        if full:
-            gone = _absent(current, key_benchmark, key, k, max_withdrawn_share)
+        gone = _absent(current, key_benchmark, key, k, max_withdrawn_share) if full else np.array(
+            [], dtype=np.int64)
+        if withdraw_sizes[k]:
+            named = np.setdiff1d(removed_keys[removed_ends[k] - withdraw_sizes[k]:removed_ends[k]], key)
+            named = np.setdiff1d(named[~np.isnan(current[named])], gone)
+            n_now = int((~np.isnan(current)).sum())
+            if len(named) > max_withdrawn_share * n_now:
+                raise MassWithdrawal(k, len(named), n_now, max_withdrawn_share)
+            gone = np.concatenate([gone, named])
+        if len(gone):
             ends_gone = np.maximum(published_at[k], current_from[gone])
             stored = stored_id[gone] >= 0
             closed_id.append(stored_id[gone][stored])
@@ -177,7 +195,7 @@ def chain(open_rows: pd.DataFrame, parts: list[pd.DataFrame], published: list[da
             new_withdrawn[earlier] = True
             current[gone] = np.nan
             stored_id[gone] = -1
-            withdrawn[k] = len(gone)
+        withdrawn[k] = len(gone)
 
         write = fresh | changed
         positions = np.arange(written, written + int(write.sum()))

@@ -22,8 +22,9 @@ from benchwatch.settings import Settings
 from benchwatch.sources import configured, full_registry
 from benchwatch.sources.base import Source, enforce_scales
 from benchwatch.sources.errors import SourceError
+from benchwatch.sources.every_eval_ever import EveryEvalEver
 from benchwatch.sources.http import HttpClient
-from benchwatch.storage import archive
+from benchwatch.storage import archive, eee
 from benchwatch.storage import observations as obs
 from benchwatch.storage.db import utcnow
 from benchwatch.storage.revisions import MassWithdrawal
@@ -83,6 +84,8 @@ def _snapshots(
     if mode == "reparse":
         return archive.archived_snapshots(settings.archive_path, source.name)
     assert http is not None
+    if isinstance(source, EveryEvalEver):  # fetches only the records it has not stored
+        source.known = eee.known_records(con)
     return source.fetch(http, obs.previous_fetches(con, source.name))
 
 

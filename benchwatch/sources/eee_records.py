@@ -44,7 +44,7 @@ CURRENT_VERSION = "0.3.0"
 ADDED_IN_0_3 = frozenset({"eval_library", "additional_details", "deployment_type", "model_availability"})
 FREE_FORM = frozenset({"additional_details", "details"})
 ROW_COLUMNS = ["model", "model_name", "developer", "key", "evaluation_name", "value",
-               "lower_is_better", "observed_at", "record"]
+               "lower_is_better", "observed_at", "record", "described"]
 
 
 class RecordError(ValueError):
@@ -137,7 +137,20 @@ def result_key(result: dict) -> str:
     return "(unnamed)"
 
 
-def _when(record: dict) -> datetime | None:
+def described(result: dict) -> str:
+    """What an evaluation result says of itself beyond its name: its metric's description and the
+    free-form details of the result, its metric and its data (where an adapter tags a suite, e.g.
+    as safety or bias). Lowercased text, searched for a safety area a reviewer could map it to."""
+    metric = result.get("metric_config") or {}
+    parts = [metric.get("evaluation_description")]
+    for holder in (result, metric, result.get("source_data") or {}):
+        details = holder.get("additional_details") if isinstance(holder, dict) else None
+        if isinstance(details, dict):
+            parts += [f"{k} {v}" for k, v in details.items()]
+    return " ".join(str(p) for p in parts if p).lower()
+
+
+def retrieved_at(record: dict) -> datetime | None:
     """Data time of a record: its retrieved_timestamp (Unix seconds, often a string), naive UTC."""
     seconds = _number(record.get("retrieved_timestamp"))
     if seconds is None or not math.isfinite(seconds):
@@ -163,7 +176,7 @@ def flatten(records: Iterable[tuple[str, dict]], fallback: datetime) -> Flattene
     for name, record in records:
         info = record.get("model_info") or {}
         model = str(info.get("id") or info.get("name") or "").strip()
-        when = _when(record) or fallback
+        when = retrieved_at(record) or fallback
         for result in record.get("evaluation_results") or []:
             value = _number((result.get("score_details") or {}).get("score"))
             if not model or value is None or not math.isfinite(value):
@@ -172,7 +185,7 @@ def flatten(records: Iterable[tuple[str, dict]], fallback: datetime) -> Flattene
             metric = result.get("metric_config") or {}
             rows.append((model, str(info.get("name") or model), str(info.get("developer") or ""),
                          result_key(result), str(result.get("evaluation_name") or ""), value,
-                         _boolean(metric.get("lower_is_better")), when, name))
+                         _boolean(metric.get("lower_is_better")), when, name, described(result)))
     warnings = [f"{skipped} result(s) with a non-finite or missing score, or no model id, skipped"
                 ] if skipped else []
     frame = pd.DataFrame(rows, columns=ROW_COLUMNS)

@@ -1,26 +1,41 @@
-"""Every Eval Ever datastore (HF dataset ``evaleval/EEE_datastore``, MIT).
+"""Every Eval Ever datastore (HF dataset ``evaleval/EEE_datastore``, MIT), read whole and incrementally.
 
-Per configured collection (setting ``eee_collections``): the flat index
-``flat/indexes/by_collection/<collection>.jsonl``, one line per record
-(``object_path``, ``sha256``, ...), then every record it names under
-``flat/objects/``. The index is fetched conditionally: an unchanged
-collection costs that one request and adds nothing. A changed index is how a
-collection signals new or revised records; its records are fetched again and
-written as a snapshot (rows already stored with the same value add nothing).
+The datastore publishes its current state as a manifest (the datastore's
+``USAGE_EEE_datastore.md``): ``flat/latest_manifest.json`` is the moving pointer,
+``flat/manifests/sha256_<manifest_core_sha256>/manifest.json`` the immutable copy
+and ``.../entries.jsonl`` the full row list, one line per record (``benchmark``, the
+collection; ``object_path`` under ``flat/objects/``; ``sha256``; ``record_type``).
+A refresh fetches the latest manifest conditionally (an unchanged one costs that
+one request and adds nothing); a changed one is read through its immutable copy
+and entries, and only records whose (object path, sha256) Benchwatch has not
+stored are fetched (``storage.eee`` holds the listing). A record the manifest
+stops naming, or a whole collection that disappears, is unlisted and its values
+withdrawn (closed as ``withdrawn``, kept as history), unless another listed record
+still supplies them. Every collection by default; ``eee_collections`` restricts.
 
-Integrity: each record's bytes must hash to the index's ``sha256`` and follow
-the EEE schema (``sources.eee_records``). A record that does not is refused:
-the collection's other records are written, then the fetch fails with an
-error naming every refused record, and that snapshot carries no validators,
-so the next fetch reads the index again.
+One snapshot per collection that changed (its new records, the records it no
+longer names and the values they took with them), then the manifest itself,
+which carries the validators: with a record refused it carries none, so the
+next refresh reads the manifest again and retries what is missing.
 
-Benchmarks: an evaluation result's key is its metric id (else result id,
-else evaluation name). ``benchwatch/data/benchmarks/every-eval-ever.csv`` is
-the curated, reviewed mapping of keys to categories and safety areas; a key
-nobody mapped is stored as published, counts as ``other`` (never safety) and
-is listed for review (``benchwatch unmapped`` and the fetch warnings). The
-direction is the record's ``metric_config.lower_is_better``; a mapped key
-whose records disagree with the registry's direction is a warning.
+Integrity: each record's bytes must hash to the manifest's ``sha256`` and follow
+the EEE schema (``sources.eee_records``), checked as it is fetched (and as a
+recorded one is replayed). A record that does not is refused: the others are
+written, then the fetch fails with an error naming every refused record.
+
+Benchmarks: an evaluation result's key is its metric id (else result id, else
+evaluation name). ``benchwatch/data/benchmarks/every-eval-ever.csv`` is the
+curated, reviewed mapping of keys to categories and safety areas; a key nobody
+mapped is stored as published, counts as ``other`` (never safety) and is listed
+for review by collection (``benchwatch unmapped``; ``--suggest`` shows the safety
+area the evaluation's own metadata names, if any). The direction is the record's
+``metric_config.lower_is_better``; a mapped key whose records disagree with the
+registry's direction is a warning.
+
+Provenance per score (``storage.eee``): the record's collection,
+``source_metadata.evaluator_relationship`` (first or third party), and the
+adapter cron's ``cron_adapter`` / ``cron_run_date`` from
+``source_metadata.additional_details`` (evaluate/every_eval_ever ``cron/README.md``).
 
 Models are ``model_info.id`` (``developer/model``), resolved to canonical ids
 by the identity layer like every source's names. One model set, "all".
@@ -34,6 +49,7 @@ import io
 import json
 import re
 from collections.abc import Iterator, Mapping, Sequence
+from concurrent.futures import ThreadPoolExecutor
 from datetime import UTC, date, datetime
 from functools import cache
 from importlib.resources import files as package_files
@@ -44,17 +60,22 @@ import pandas as pd
 from benchwatch.records import MODEL_COLUMNS, OBSERVATION_COLUMNS, ParsedBatch, Previous, Snapshot
 from benchwatch.settings import DEFAULT_EEE_COLLECTIONS, Settings
 from benchwatch.sources.base import ParseError, Source
-from benchwatch.sources.eee_records import RecordError, flatten, parse_record
+from benchwatch.sources.eee_records import RecordError, flatten, parse_record, retrieved_at
 from benchwatch.sources.http import FetchError, HttpClient
 from benchwatch.upstreams import UPSTREAMS
 
 SOURCE = "every-eval-ever"
-INDEX_DIR = "flat/indexes/by_collection"
-INDEX_FILE = "index.jsonl"
+MANIFEST = "flat/latest_manifest.json"
+PINNED = "flat/manifests/sha256_{core}"
 OBJECT_PREFIX = "objects/"
-# Recorded examples (``../shared/data/every-eval-ever/examples``): an index and the objects it names.
+UNLISTED_FILE = "unlisted.jsonl"
+WITHDRAWN_FILE = "withdrawn.jsonl"
+MANIFEST_FILE = "manifest.json"
+MANIFEST_LABEL = "manifest"
+# Recorded examples (``../shared/data/every-eval-ever/examples``): a flat index and the objects it names.
 EXAMPLE_INDEX = re.compile(r"flat-index-by_collection-(.+)\.jsonl")
-INDEX_FIELDS = ("object_path", "sha256")
+ENTRY_FIELDS = ("object_path", "sha256", "benchmark")
+SHA256 = re.compile(r"[0-9a-f]{64}")
 
 
 @cache
@@ -64,9 +85,49 @@ def registry_directions() -> dict[str, int]:
     return {row["column"]: int(row["direction"]) for row in csv.DictReader(io.StringIO(text))}
 
 
-def read_index(content: bytes, location: str) -> list[dict]:
-    """The lines of a flat collection index; a line without an object path or hash is an error."""
-    entries = []
+@cache
+def safety_areas() -> tuple[str, ...]:
+    """Every safety area the reviewed registry uses (all sources), for ``--suggest``."""
+    areas = set()
+    for entry in package_files("benchwatch").joinpath("data/benchmarks").iterdir():
+        if entry.name.endswith(".csv"):
+            areas |= {row.get("safety_area") or "" for row in csv.DictReader(io.StringIO(entry.read_text("utf-8")))}
+    return tuple(sorted(a for a in areas if a))
+
+
+def declared_areas(described: pd.Series) -> pd.Series:
+    """The registry safety area an evaluation's own metadata names (singular or plural), else None;
+    text naming several names the first in the registry's order. Never inferred from a name alone."""
+    found = pd.Series(None, index=described.index, dtype=object)
+    for area in safety_areas():
+        stem = area[:-1] if area.endswith("s") and not area.endswith(("ss", "as", "us", "ics")) else area
+        hit = found.isna() & described.str.contains(rf"\b{re.escape(stem)}s?\b", regex=True)
+        found[hit] = area
+    return found
+
+
+def read_manifest(content: bytes, location: str) -> dict:
+    """The manifest descriptor; it must name its snapshot (``manifest_core_sha256``) and count its rows."""
+    try:
+        manifest = json.loads(content)
+    except (UnicodeDecodeError, json.JSONDecodeError) as exc:
+        what = "an HTML page" if content.lstrip().startswith(b"<") else "not JSON"
+        raise ParseError(SOURCE, location, f"{what} ({exc}): not a datastore manifest") from None
+    if not isinstance(manifest, dict):
+        raise ParseError(SOURCE, location, "not a JSON object: not a datastore manifest")
+    core = manifest.get("manifest_core_sha256")
+    if not isinstance(core, str) or not SHA256.fullmatch(core):
+        raise ParseError(SOURCE, location, f"manifest_core_sha256 is {core!r}, not a sha256: "
+                         "cannot find the snapshot's entries")
+    if not isinstance(manifest.get("aggregate_file_count"), int):
+        raise ParseError(SOURCE, location, "aggregate_file_count is missing or not an integer")
+    return manifest
+
+
+def read_entries(content: bytes, location: str, expected: int | None = None) -> pd.DataFrame:
+    """The aggregate rows of a manifest's ``entries.jsonl`` (object_path, sha256, collection); a line
+    without them is an error naming its number, and so is a row count the manifest does not state."""
+    rows, aggregate = [], 0
     for number, line in enumerate(content.decode("utf-8", errors="replace").splitlines(), start=1):
         if not line.strip():
             continue
@@ -74,14 +135,53 @@ def read_index(content: bytes, location: str) -> list[dict]:
             entry = json.loads(line)
         except json.JSONDecodeError as exc:
             what = "an HTML page" if line.lstrip().startswith("<") else "a line that is"
-            raise ParseError(SOURCE, location, f"{what} not JSON ({exc.msg}): not a collection index",
+            raise ParseError(SOURCE, location, f"{what} not JSON ({exc.msg}): not a manifest's entries",
                              row=number) from None
-        if not isinstance(entry, dict) or any(not isinstance(entry.get(k), str) for k in INDEX_FIELDS):
-            raise ParseError(SOURCE, location, f"an index line needs {', '.join(INDEX_FIELDS)}",
-                             row=number)
+        if not isinstance(entry, dict) or any(not isinstance(entry.get(k), str) for k in ENTRY_FIELDS):
+            raise ParseError(SOURCE, location, f"an entry needs {', '.join(ENTRY_FIELDS)}", row=number)
         if entry.get("record_type", "aggregate") == "aggregate":
-            entries.append(entry)
-    return entries
+            aggregate += 1
+            rows.append((entry["object_path"], entry["sha256"].lower(), entry["benchmark"]))
+    if expected is not None and aggregate != expected:
+        raise ParseError(SOURCE, location, f"{aggregate} aggregate entries, the manifest says "
+                         f"aggregate_file_count {expected}: a truncated or mismatched snapshot")
+    return pd.DataFrame(rows, columns=["object_path", "sha256", "collection"])
+
+
+def read_index(content: bytes, location: str) -> list[dict]:
+    """The lines of a recorded flat collection index (the examples' shape: the entries' fields)."""
+    frame = read_entries(content, location)
+    return frame.to_dict("records")
+
+
+def _jsonl(rows: pd.DataFrame) -> bytes:
+    return "".join(json.dumps(r) + "\n" for r in rows.to_dict("records")).encode()
+
+
+def _read_jsonl(content: bytes | None, columns: list[str]) -> pd.DataFrame:
+    if not content:
+        return pd.DataFrame(columns=columns)
+    return pd.DataFrame([json.loads(line) for line in content.decode().splitlines() if line.strip()],
+                        columns=columns)
+
+
+def _utcnow() -> datetime:
+    return datetime.now(UTC).replace(tzinfo=None)
+
+
+def _created_at(manifest: dict) -> datetime | None:
+    try:
+        stamp = pd.Timestamp(manifest.get("created_at"))
+    except (TypeError, ValueError):
+        return None
+    if pd.isna(stamp):
+        return None
+    return (stamp.tz_convert("UTC").tz_localize(None) if stamp.tzinfo else stamp).to_pydatetime()
+
+
+Known = tuple[pd.DataFrame, pd.DataFrame]
+NOTHING_KNOWN: Known = (pd.DataFrame(columns=["object_path", "sha256", "collection"]),
+                        pd.DataFrame(columns=["object_path", "model", "benchmark"]))
 
 
 class EveryEvalEver(Source):
@@ -89,23 +189,21 @@ class EveryEvalEver(Source):
     liveness, license, attribution = UPSTREAMS[name]
     homepage = "https://huggingface.co/datasets/evaleval/EEE_datastore"
     endpoints = {"data": "https://huggingface.co/datasets/evaleval/EEE_datastore/resolve/main"}
-    # An increment for now, though a collection index is a whole view of its collection: the
-    # withdrawal scope ``revisions.chain`` knows is "benchmarks the snapshot carries", and an EEE
-    # key names a benchmark, not a collection (``mmlu_pro/overall``; several adapters publish the
-    # same benchmark) while stored rows do not say which collection they came from, so one
-    # collection's index could withdraw another's values. A refused record (bad hash or schema) is also absent
-    # from its collection's snapshot without being withdrawn. Withdrawals need the collection
-    # as their scope first.
+    # Snapshots carry what changed, not whole states: what the manifest stops naming is withdrawn
+    # explicitly (``ParsedBatch.withdrawn``), scoped to the records that supplied it.
     full_snapshot = False
 
     def __init__(self, upstream_base: str | None = None,
-                 collections: Sequence[str] = DEFAULT_EEE_COLLECTIONS) -> None:
+                 collections: Sequence[str] = DEFAULT_EEE_COLLECTIONS, workers: int = 8) -> None:
         super().__init__(upstream_base)
         self.collections = tuple(collections)
+        self.workers = workers
+        # What storage holds of the last manifest (``storage.eee.known_records``), set before a fetch.
+        self.known: Known = NOTHING_KNOWN
 
     @classmethod
     def configured(cls, settings: Settings) -> "EveryEvalEver":
-        return cls(settings.upstream_base, settings.eee_collections)
+        return cls(settings.upstream_base, settings.eee_collections, settings.eee_fetch_workers)
 
     def replay(self, data_dir: Path, until: date | None = None) -> Iterator[Snapshot]:
         """The recorded examples: each ``flat-index-by_collection-<c>.jsonl`` and the objects it names
@@ -113,74 +211,119 @@ class EveryEvalEver(Source):
         folder = Path(data_dir) / "every-eval-ever" / "examples"
         for index_path in sorted(folder.glob("flat-index-by_collection-*.jsonl")):
             collection = EXAMPLE_INDEX.fullmatch(index_path.name).group(1)
-            content = index_path.read_bytes()
-            files = {INDEX_FILE: content}
-            for entry in read_index(content, str(index_path)):
+            files, stamps = {}, []
+            for entry in read_index(index_path.read_bytes(), str(index_path)):
                 path = folder / f"flat-object-{Path(entry['object_path']).name}"
                 if path.is_file():
-                    files[OBJECT_PREFIX + entry["object_path"]] = path.read_bytes()
-            when = _newest(files)
+                    body = path.read_bytes()
+                    try:
+                        stamps.append(retrieved_at(parse_record(body, str(path))))
+                    except RecordError as exc:
+                        raise ParseError(self.name, str(path), str(exc)) from None
+                    files[OBJECT_PREFIX + entry["object_path"]] = body
+            when = max((s for s in stamps if s is not None), default=None)
             if when is None or (until is not None and when.date() > until):
                 continue
             yield Snapshot(self.name, collection, when, str(index_path), files)
 
     def fetch(self, http: HttpClient, previous: Mapping[str, Previous]) -> Iterator[Snapshot]:
-        refused: list[str] = []
-        for collection in self.collections:
-            url = f"{self.urls['data']}/{INDEX_DIR}/{collection}.jsonl"
-            last = previous.get(url)
-            got = http.get(url, last)
-            now = datetime.now(UTC).replace(tzinfo=None)
-            if got.not_modified:
-                yield Snapshot(self.name, collection, now, url, {}, mode="live",
-                               http_status=got.status, etag=got.etag,
-                               last_modified=got.last_modified, not_modified=True)
-                continue
-            files = {INDEX_FILE: got.content}
-            bad = []
-            for entry in read_index(got.content, url):
-                object_url = f"{self.urls['data']}/{entry['object_path']}"
-                try:
-                    body = http.get(object_url).content
-                except FetchError as exc:
-                    bad.append(f"{entry['object_path']}: {exc}")
-                    continue
-                digest = hashlib.sha256(body).hexdigest()
-                if digest != entry["sha256"].lower():
-                    bad.append(f"{entry['object_path']}: sha256 {digest} does not match the "
-                               f"index's {entry['sha256']}")
-                    continue
-                try:
-                    parse_record(body, entry["object_path"])
-                except RecordError as exc:
-                    bad.append(str(exc))
-                    continue
-                files[OBJECT_PREFIX + entry["object_path"]] = body
-            refused += [f"{collection}: {problem}" for problem in bad]
-            # With a record refused, no validators: the next fetch reads the index again.
-            # Data time: the newest record's retrieved_timestamp (when the adapter read its upstream).
-            yield Snapshot(self.name, collection, _newest(files) or now, url, files, mode="live",
-                           http_status=got.status,
-                           etag=None if bad else got.etag,
-                           last_modified=None if bad else got.last_modified)
+        url = f"{self.urls['data']}/{MANIFEST}"
+        got = http.get(url, previous.get(url))
+        if got.not_modified:
+            yield Snapshot(self.name, MANIFEST_LABEL, _utcnow(), url, {}, mode="live",
+                           http_status=got.status, etag=got.etag, last_modified=got.last_modified,
+                           not_modified=True)
+            return
+        manifest = read_manifest(got.content, url)
+        pinned = f"{self.urls['data']}/{PINNED.format(core=manifest['manifest_core_sha256'])}"
+        if read_manifest(http.get(f"{pinned}/manifest.json").content, f"{pinned}/manifest.json") != manifest:
+            raise ParseError(self.name, url, f"differs from its immutable copy {pinned}/manifest.json: "
+                             "a manifest published mid-update; the next refresh reads it again")
+        entries = read_entries(http.get(f"{pinned}/entries.jsonl").content, f"{pinned}/entries.jsonl",
+                               manifest["aggregate_file_count"])
+        stored, supplied = self.known
+        if self.collections:
+            entries = entries[entries["collection"].isin(self.collections)]
+            stored = stored[stored["collection"].isin(self.collections)]
+        pair = ["object_path", "sha256"]
+        new = entries.merge(stored[pair], on=pair, how="left", indicator=True)
+        new = new[new["_merge"] == "left_only"].drop(columns="_merge")
+        gone = stored.merge(entries[pair], on=pair, how="left", indicator=True)
+        gone = gone[gone["_merge"] == "left_only"].drop(columns="_merge")
+        still = supplied[~supplied["object_path"].isin(gone["object_path"])]
+        created = _created_at(manifest) or _utcnow()
+        bodies, refused = self._records(http, new)
+        for collection in sorted(set(new["collection"]) | set(gone["collection"])):
+            files, stamps = {}, []
+            for path in new.loc[new["collection"] == collection, "object_path"]:
+                if path in bodies:
+                    files[OBJECT_PREFIX + path], when = bodies[path]
+                    stamps.append(when)
+            unlisted = gone[gone["collection"] == collection]
+            if len(unlisted):
+                files[UNLISTED_FILE] = _jsonl(unlisted[pair])
+                keys = supplied[supplied["object_path"].isin(unlisted["object_path"])]
+                keys = keys.merge(still[["model", "benchmark"]].drop_duplicates(), how="left", indicator=True)
+                files[WITHDRAWN_FILE] = _jsonl(
+                    keys.loc[keys["_merge"] == "left_only", ["model", "benchmark"]].drop_duplicates())
+            if files:
+                when = max((s for s in stamps if s is not None), default=created)
+                yield Snapshot(self.name, collection, when, f"{url}#{collection}", files, mode="live",
+                               http_status=got.status)
+        # The manifest last, with its validators only once every record it names is stored.
+        yield Snapshot(self.name, MANIFEST_LABEL, created, url, {MANIFEST_FILE: got.content}, mode="live",
+                       http_status=got.status, etag=None if refused else got.etag,
+                       last_modified=None if refused else got.last_modified)
         if refused:
             raise ParseError(self.name, self.urls["data"],
                              f"{len(refused)} record(s) refused: " + "; ".join(refused))
 
+    def _records(self, http: HttpClient, wanted: pd.DataFrame) -> tuple[dict, list[str]]:
+        """Fetch the wanted records (``workers`` at a time), each checked against its sha256 and the
+        schema: object path -> (bytes, retrieved time), and the refused ones named."""
+
+        def one(row: tuple[str, str, str]) -> tuple[str, bytes | None, datetime | None, str | None]:
+            path, sha, collection = row
+            try:
+                body = http.get(f"{self.urls['data']}/{path}").content
+            except FetchError as exc:
+                return path, None, None, f"{collection}: {path}: {exc}"
+            digest = hashlib.sha256(body).hexdigest()
+            if digest != sha:
+                return path, None, None, (f"{collection}: {path}: sha256 {digest} does not match "
+                                          f"the manifest's {sha}")
+            try:
+                return path, body, retrieved_at(parse_record(body, path)), None
+            except RecordError as exc:
+                return path, None, None, f"{collection}: {exc}"
+
+        bodies, refused = {}, []
+        rows = wanted[["object_path", "sha256", "collection"]].itertuples(index=False, name=None)
+        with ThreadPoolExecutor(max_workers=self.workers) as pool:
+            for path, body, when, problem in pool.map(one, rows):
+                if problem is not None:
+                    refused.append(problem)
+                else:
+                    bodies[path] = (body, when)
+        return bodies, refused
+
     def parse(self, snapshot: Snapshot) -> ParsedBatch:
-        records = []
+        """Rows of the snapshot's records (checked against their hash and the schema when fetched or
+        replayed), their provenance, and the values of the records it unlists."""
+        records, hashes = [], {}
         for name, content in sorted(snapshot.files.items()):
             if not name.startswith(OBJECT_PREFIX):
                 continue
+            path = name.removeprefix(OBJECT_PREFIX)
             try:
-                records.append((name.removeprefix(OBJECT_PREFIX), parse_record(content, name)))
-            except RecordError as exc:
-                raise ParseError(self.name, snapshot.location, str(exc)) from None
+                record = json.loads(content)
+            except (UnicodeDecodeError, json.JSONDecodeError) as exc:
+                raise ParseError(self.name, snapshot.location, f"{path}: not JSON ({exc})") from None
+            records.append((path, record))
+            hashes[path] = hashlib.sha256(content).hexdigest()
         flat = flatten(records, snapshot.observed_at)
         rows = flat.rows
         warnings = [f"{snapshot.label}: {w}" for w in flat.warnings]
-        if not records:
-            warnings.append(f"{snapshot.label}: the collection index lists no record")
         # The newest record of a (model, key) wins: a collection can list a model twice.
         newest = rows.sort_values(["observed_at", "record"], kind="stable").drop_duplicates(
             ["model", "key"], keep="last")
@@ -188,17 +331,29 @@ class EveryEvalEver(Source):
             twice = rows.loc[rows.duplicated(["model", "key"], keep=False), "model"].nunique()
             warnings.append(f"{snapshot.label}: {len(rows) - len(newest)} duplicate result(s) for {twice} "
                             "model(s) in another record: kept the newest")
-        rows = newest
-        warnings += self._review(rows, snapshot.label)
-        observations = pd.DataFrame({"model": rows["model"], "benchmark": rows["key"],
-                                     "value": rows["value"], "observed_at": rows["observed_at"]})
+        warnings += self._review(newest, snapshot.label)
+        observations = pd.DataFrame({"model": newest["model"], "benchmark": newest["key"],
+                                     "value": newest["value"], "observed_at": newest["observed_at"]})
         observations = observations.sort_values(["benchmark", "model"], kind="stable")
-        models = rows.drop_duplicates("model")
+        models = newest.drop_duplicates("model")
         models = pd.DataFrame({"model": models["model"], "model_set": "all", "model_type": None,
                                "display_name": models["model_name"],
                                "developer": models["developer"]})
+        withdrawn = _read_jsonl(snapshot.files.get(WITHDRAWN_FILE), ["model", "benchmark"])
+        provenance = {}
+        if snapshot.label != MANIFEST_LABEL and (records or UNLISTED_FILE in snapshot.files):
+            provenance = {
+                "records": _provenance(records, hashes, snapshot.label),
+                "scores": pd.DataFrame({
+                    "object_path": rows["record"], "sha256": rows["record"].map(hashes), "model": rows["model"],
+                    "benchmark": rows["key"], "evaluation_name": rows["evaluation_name"],
+                    "declared_area": declared_areas(rows["described"]), "value": rows["value"],
+                    "observed_at": rows["observed_at"]}).drop_duplicates(["object_path", "benchmark"]),
+                "unlisted": _read_jsonl(snapshot.files.get(UNLISTED_FILE), ["object_path", "sha256"]),
+            }
         return ParsedBatch(observations[OBSERVATION_COLUMNS].reset_index(drop=True),
-                           models[[*MODEL_COLUMNS, "developer"]].reset_index(drop=True), warnings)
+                           models[[*MODEL_COLUMNS, "developer"]].reset_index(drop=True), warnings,
+                           withdrawn=withdrawn, provenance=provenance)
 
     @staticmethod
     def _review(rows: pd.DataFrame, label: str) -> list[str]:
@@ -222,11 +377,16 @@ class EveryEvalEver(Source):
 
 
 
-def _newest(files: Mapping[str, bytes]) -> datetime | None:
-    """A recorded collection's data time: the newest record's retrieved_timestamp."""
-    stamps = []
-    for name, content in files.items():
-        if name.startswith(OBJECT_PREFIX):
-            stamps.append(flatten([(name, parse_record(content, name))], datetime.min).rows["observed_at"].max())
-    stamps = [s for s in stamps if pd.notna(s)]
-    return max(stamps).to_pydatetime() if stamps else None
+def _provenance(records: list[tuple[str, dict]], hashes: Mapping[str, str], collection: str) -> pd.DataFrame:
+    """One row per record: who measured (``evaluator_relationship``), which adapter published it and
+    the cron run date, as the record states them (None where it does not)."""
+    rows = []
+    for path, record in records:
+        meta = record.get("source_metadata") or {}
+        details = meta.get("additional_details") if isinstance(meta.get("additional_details"), dict) else {}
+        info = record.get("model_info") or {}
+        rows.append((path, hashes[path], collection, str(info.get("id") or info.get("name") or "") or None,
+                     meta.get("source_name"), meta.get("evaluator_relationship"), details.get("cron_adapter"),
+                     details.get("cron_run_date"), retrieved_at(record)))
+    return pd.DataFrame(rows, columns=["object_path", "sha256", "collection", "model", "source_name",
+                                       "evaluator_relationship", "adapter", "cron_run_date", "retrieved_at"])

@@ -1,6 +1,15 @@
-"""The Every Eval Ever source on a loopback datastore (``tests/eee_datastore.py``): a full fetch,
-an unchanged index (one request, nothing added), a changed index (the new records added),
-a record whose sha256 does not match (refused, named), and the schema's tolerances."""
+"""The Every Eval Ever source on a loopback datastore served through its manifests
+(``tests/eee_datastore.py``): a full fetch, an unchanged manifest (one conditional request, nothing
+added), a changed manifest (only the new records fetched), a removed collection (its values
+withdrawn, kept as history), provenance per score, a record whose sha256 does not match (refused,
+named), unmapped evaluations grouped by collection with the area their own metadata names, and the
+schema's tolerances.
+
+Evidence of the layout: the datastore's ``USAGE_EEE_datastore.md`` (``flat/latest_manifest.json``,
+``flat/manifests/sha256_<manifest_core_sha256>/{manifest.json,entries.jsonl}``, fields
+``created_at``, ``aggregate_file_count``, ...); the entries' fields are those of the recorded flat
+index line (``../shared/data/every-eval-ever/examples``); the cron's provenance keys are
+every_eval_ever ``cron/README.md`` (``cron_run_date``, ``cron_adapter``)."""
 
 from __future__ import annotations
 
@@ -20,8 +29,10 @@ from benchwatch.sources import build
 from benchwatch.sources.eee_records import RecordError, parse_record
 from benchwatch.sources.http import HttpClient
 from benchwatch.storage.db import connect
+from benchwatch.storage.eee import score_provenance, unmapped_by_collection
 from benchwatch.storage.observations import sync_benchmarks, unmapped_benchmarks
-from tests.eee_datastore import EXAMPLES, Datastore, hle_record, record_bytes, vectara_record
+from tests.eee_datastore import (EXAMPLES, MANIFEST, ROOT, Datastore, hle_record, record_bytes,
+                                 vectara_record)
 
 EEE = "every-eval-ever"
 HOSTILE = "=HYPERLINK(\"http://x\") <!channel> @everyone <b>bold</b>\x07" + "x" * 10_000
@@ -34,9 +45,16 @@ def observations(con) -> list[tuple]:
 
 @pytest.fixture
 def live(settings, upstream):
-    return settings.model_copy(update={"upstream_base": upstream.url,
-                                       "eee_collections": ["hle", "vectara-hallucination-leaderboard",
-                                                           "mmlu-pro"]})
+    return settings.model_copy(update={"upstream_base": upstream.url, "eee_collections": []})
+
+
+def fetch(con, settings) -> object:
+    with HttpClient(retries=0) as http:
+        return ingest_source(con, EEE, settings, mode="live", http=http)
+
+
+def objects_fetched(upstream) -> list[str]:
+    return [path for path, _, status in upstream.log if "/flat/objects/" in path and status == 200]
 
 
 def test_full_fetch_unchanged_changed(live, upstream):
@@ -50,9 +68,8 @@ def test_full_fetch_unchanged_changed(live, upstream):
     store.publish()
     con = connect(live.db)
 
-    with HttpClient(retries=0) as http:
-        first = ingest_source(con, EEE, live, mode="live", http=http)
-    assert first.status == "ok" and first.snapshots == 3, first.error
+    first = fetch(con, live)
+    assert first.status == "ok" and first.snapshots == 4, first.error  # three collections, the manifest
     rows = observations(con)
     assert ("openai/gpt-4o", "hle.calibration_error", 89.0) in rows
     assert ("google/gemini-2.5-flash-lite", "vectara-hallucination-leaderboard.hallucination_rate",
@@ -61,23 +78,101 @@ def test_full_fetch_unchanged_changed(live, upstream):
     assert len(rows) == 2 * 2 + 1 + 15
 
     upstream.log.clear()
-    with HttpClient(retries=0) as http:
-        again = ingest_source(con, EEE, live, mode="live", http=http)
+    again = fetch(con, live)
     assert again.status == "unchanged" and again.rows_added == 0
-    assert [status for _, _, status in upstream.log] == [304, 304, 304]  # one request per collection
+    assert upstream.log == [(MANIFEST, "", 304)]  # one conditional request for the whole datastore
     assert len(observations(con)) == len(rows)
 
-    store.add("hle", record_bytes(hle_record("meta/llama-3.1-405b-instruct", "Llama 3.1 405B",
-                                             4.0, 80.1, 1777200000)))
+    added = store.add("hle", record_bytes(hle_record("meta/llama-3.1-405b-instruct", "Llama 3.1 405B",
+                                                     4.0, 80.1, 1777200000)))
     store.publish()
     upstream.log.clear()
-    with HttpClient(retries=0) as http:
-        third = ingest_source(con, EEE, live, mode="live", http=http)
+    third = fetch(con, live)
     assert third.status == "ok" and third.rows_added == 2
     assert ("meta/llama-3.1-405b-instruct", "hle.calibration_error", 80.1) in observations(con)
-    unchanged = [path for path, _, status in upstream.log if status == 304]
-    assert unchanged == [store.index_path("vectara-hallucination-leaderboard"),
-                         store.index_path("mmlu-pro")]
+    assert objects_fetched(upstream) == [f"{ROOT}/{added}"]  # only the new record, not the four stored
+
+
+def test_a_changed_manifest_fetches_only_the_changed_records(live, upstream):
+    store = Datastore(upstream)
+    for k in range(20):
+        store.add("hle", record_bytes(hle_record(f"lab/model-{k:02d}", f"Model {k}", 10.0 + k, 50.0, 1777000000)))
+    store.publish()
+    con = connect(live.db)
+    assert fetch(con, live).status == "ok"
+    # One record replaced by a rescored one (a new object and sha256), one added: two fetched of 21.
+    line, _ = store.collections["hle"].pop(3)
+    replaced = store.add("hle", record_bytes(hle_record("lab/model-03", "Model 3", 99.0, 40.0, 1777300000)))
+    added = store.add("hle", record_bytes(hle_record("lab/model-20", "Model 20", 5.0, 60.0, 1777300000)))
+    store.publish()
+    upstream.log.clear()
+    report = fetch(con, live)
+    assert report.status == "ok", report.error
+    assert sorted(objects_fetched(upstream)) == sorted([f"{ROOT}/{replaced}", f"{ROOT}/{added}"])
+    assert len(upstream.log) == 3 + 2  # the manifest, its immutable copy and entries, two records
+    assert ("lab/model-03", "hle.accuracy", 99.0) in observations(con)
+    assert report.rows_revised == 2 and report.rows_added == 2 and report.rows_withdrawn == 0
+    unlisted = con.execute("SELECT object_path FROM eee_records WHERE NOT listed").fetchall()
+    assert unlisted == [(line["object_path"],)]
+
+
+def test_a_removed_collection_withdraws_its_rows(live, upstream):
+    store = Datastore(upstream)
+    store.add("hle", record_bytes(hle_record("openai/gpt-4o", "GPT-4o", 2.7, 89.0, 1777000000)))
+    store.add("vectara-hallucination-leaderboard",
+              record_bytes(vectara_record("google/gemini-2.5-flash-lite", 3.3, 1777100000)))
+    store.add("vectara-hallucination-leaderboard",
+              record_bytes(vectara_record("openai/gpt-4o", 1.5, 1777100000)))
+    store.publish()
+    con = connect(live.db)
+    assert fetch(con, live).status == "ok"
+    store.remove("vectara-hallucination-leaderboard")
+    store.publish()
+    upstream.log.clear()
+    report = fetch(con, live)
+    assert report.status == "ok" and report.rows_withdrawn == 2, report.error
+    assert objects_fetched(upstream) == []
+    rows = con.execute(
+        "SELECT model, benchmark, value, valid_to IS NOT NULL, closed_reason FROM observations "
+        "WHERE source = ? ORDER BY benchmark, model", [EEE]).fetchall()
+    assert rows == [
+        ("openai/gpt-4o", "hle.accuracy", 2.7, False, None),
+        ("openai/gpt-4o", "hle.calibration_error", 89.0, False, None),
+        ("google/gemini-2.5-flash-lite", "vectara-hallucination-leaderboard.hallucination_rate", 3.3, True,
+         "withdrawn"),
+        ("openai/gpt-4o", "vectara-hallucination-leaderboard.hallucination_rate", 1.5, True, "withdrawn"),
+    ]  # kept as history, no longer current
+    assert con.execute("SELECT count(*) FROM eee_records WHERE listed").fetchone() == (1,)
+
+
+def test_provenance_is_kept_per_score_and_shown_with_the_values(live, upstream):
+    first = hle_record("openai/gpt-4o", "GPT-4o", 2.7, 89.0, 1777000000)
+    first["source_metadata"]["additional_details"] = {"type_of_addition": "cron", "cron_run_date": "2026-08-14",
+                                                      "cron_adapter": "hle"}
+    own = vectara_record("google/gemini-2.5-flash-lite", 3.3, 1777100000)
+    own["source_metadata"]["evaluator_relationship"] = "first_party"
+    store = Datastore(upstream)
+    store.add("hle", record_bytes(first))
+    store.add("vectara-hallucination-leaderboard", record_bytes(own))
+    store.publish()
+    con = connect(live.db)
+    assert fetch(con, live).status == "ok"
+    shown = score_provenance(con).sort_values(["model", "benchmark"]).astype(object)
+    shown = shown.where(shown.notna(), None)
+    assert shown[["model", "benchmark", "collection", "evaluator_relationship", "adapter"]].values.tolist() == [
+        ["google/gemini-2.5-flash-lite", "vectara-hallucination-leaderboard.hallucination_rate",
+         "vectara-hallucination-leaderboard", "first_party", None],
+        ["openai/gpt-4o", "hle.accuracy", "hle", "third_party", "hle"],
+        ["openai/gpt-4o", "hle.calibration_error", "hle", "third_party", "hle"],
+    ]
+    assert str(shown["cron_run_date"].iloc[1])[:10] == "2026-08-14"
+    con.close()
+    listed = subprocess.run([sys.executable, "-m", "benchwatch.cli", "history", "openai/gpt-4o", "--source", EEE,
+                             "--format", "csv", "--db", str(live.db)], capture_output=True, text=True,
+                            check=True).stdout
+    header, *lines = listed.strip().splitlines()
+    assert "evaluator_relationship" in header and "cron_run_date" in header
+    assert all("third_party" in line and "2026-08-14" in line for line in lines) and len(lines) == 2
 
 
 def test_sha256_mismatch_refuses_the_record_and_names_it(live, upstream):
@@ -94,7 +189,7 @@ def test_sha256_mismatch_refuses_the_record_and_names_it(live, upstream):
     assert bad in report.error and "sha256" in report.error
     models = {model for model, _, _ in observations(con)}
     assert models == {"openai/gpt-4o"}  # the good record kept, the refused one not stored
-    # The refused record's collection carries no validators: the next fetch reads the index again.
+    # With a record refused the manifest carries no validators: the next fetch reads it again.
     upstream.log.clear()
     with HttpClient(retries=0) as http:
         ingest_source(con, EEE, live.model_copy(update={"eee_collections": ["hle"]}), mode="live",
@@ -118,10 +213,42 @@ def test_unmapped_evaluations_are_stored_as_published_and_listed(live, upstream)
     assert any("not in the reviewed mapping" in w and "<!channel>" in w for w in report.warnings)
     listed = unmapped_benchmarks(con)
     assert listed["benchmark"].tolist() == [HOSTILE] and listed["category"].tolist() == ["other"]
+    assert unmapped_by_collection(con)[["collection", "benchmark", "models"]].values.tolist() == [
+        ["hle", HOSTILE, 1]]
     con.close()
     exported = subprocess.run([sys.executable, "-m", "benchwatch.cli", "unmapped", "--format", "csv",
                                "--db", str(live.db)], capture_output=True, text=True, check=True).stdout
     assert "'=HYPERLINK" in exported  # a spreadsheet shows the name, never runs it
+
+
+def test_unmapped_are_grouped_by_collection_and_suggested_only_where_their_metadata_names_an_area(
+        live, upstream):
+    store = Datastore(upstream)
+    for k in range(3):
+        record = vectara_record(f"lab/model-{k}", 10.0 + k, 1777000000)
+        tagged, plain = (json.loads(json.dumps(record["evaluation_results"][0])) for _ in range(2))
+        tagged["metric_config"]["metric_id"] = "openeval.bbq_ambiguous"
+        tagged["source_data"]["additional_details"] = {"tags": "safety, Bias"}
+        plain["metric_config"]["metric_id"] = "openeval.bias_in_the_name_only"
+        plain["metric_config"]["evaluation_description"] = "accuracy"
+        record["evaluation_results"] = [tagged, plain]
+        store.add("openeval", record_bytes(record))
+    store.add("hle", record_bytes(hle_record("lab/model-0", "M", 1.0, 2.0, 1777000000)))
+    store.publish()
+    con = connect(live.db)
+    sync_benchmarks(con, load_registry())
+    assert fetch(con, live).status == "ok"
+    con.close()
+    out = subprocess.run([sys.executable, "-m", "benchwatch.cli", "unmapped", "--suggest", "--format", "json",
+                          "--db", str(live.db)], capture_output=True, text=True, check=True).stdout
+    rows = [{k: r[k] for k in ("collection", "in_collection", "benchmark", "models", "suggested_safety_area")}
+            for r in json.loads(out)]
+    assert rows == [
+        {"collection": "openeval", "in_collection": 2, "benchmark": "openeval.bbq_ambiguous", "models": 3,
+         "suggested_safety_area": "bias"},
+        {"collection": "openeval", "in_collection": 2, "benchmark": "openeval.bias_in_the_name_only",
+         "models": 3, "suggested_safety_area": None},
+    ]  # hle's evaluations are mapped; a name alone suggests nothing
 
 
 def test_schema_tolerances_and_refusals():
