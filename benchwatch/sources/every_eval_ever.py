@@ -14,9 +14,9 @@ withdrawn (closed as ``withdrawn``, kept as history), unless another listed reco
 still supplies them. Every collection by default; ``eee_collections`` restricts.
 
 One snapshot per collection that changed (its new records, the records it no
-longer names and the values they took with them), then the manifest itself,
-which carries the validators: with a record refused it carries none, so the
-next refresh reads the manifest again and retries what is missing.
+longer names and the values they took with them); the last one also carries the
+manifest and its validators: with a record refused it carries none, so the next
+refresh reads the manifest again and retries what is missing.
 
 Integrity: each record's bytes must hash to the manifest's ``sha256`` and follow
 the EEE schema (``sources.eee_records``), checked as it is fetched (and as a
@@ -169,7 +169,8 @@ def _utcnow() -> datetime:
     return datetime.now(UTC).replace(tzinfo=None)
 
 
-def _created_at(manifest: dict) -> datetime | None:
+def created_at(manifest: dict) -> datetime | None:
+    """The manifest's ``created_at`` (UTC, naive), None when absent or not a time."""
     try:
         stamp = pd.Timestamp(manifest.get("created_at"))
     except (TypeError, ValueError):
@@ -251,8 +252,9 @@ class EveryEvalEver(Source):
         gone = stored.merge(entries[pair], on=pair, how="left", indicator=True)
         gone = gone[gone["_merge"] == "left_only"].drop(columns="_merge")
         still = supplied[~supplied["object_path"].isin(gone["object_path"])]
-        created = _created_at(manifest) or _utcnow()
+        created = created_at(manifest) or _utcnow()
         bodies, refused = self._records(http, new)
+        changed = []
         for collection in sorted(set(new["collection"]) | set(gone["collection"])):
             files, stamps = {}, []
             for path in new.loc[new["collection"] == collection, "object_path"]:
@@ -267,11 +269,14 @@ class EveryEvalEver(Source):
                 files[WITHDRAWN_FILE] = _jsonl(
                     keys.loc[keys["_merge"] == "left_only", ["model", "benchmark"]].drop_duplicates())
             if files:
-                when = max((s for s in stamps if s is not None), default=created)
-                yield Snapshot(self.name, collection, when, f"{url}#{collection}", files, mode="live",
-                               http_status=got.status)
-        # The manifest last, with its validators only once every record it names is stored.
-        yield Snapshot(self.name, MANIFEST_LABEL, created, url, {MANIFEST_FILE: got.content}, mode="live",
+                changed.append((collection, files, max((s for s in stamps if s is not None), default=created)))
+        for collection, files, when in changed[:-1]:
+            yield Snapshot(self.name, collection, when, f"{url}#{collection}", files, mode="live",
+                           http_status=got.status)
+        # The manifest travels with the last collection (alone when none changed): its validators
+        # are stored only once every record it names is, so a refused record is retried.
+        label, files, when = changed[-1] if changed else (MANIFEST_LABEL, {}, created)
+        yield Snapshot(self.name, label, when, url, {**files, MANIFEST_FILE: got.content}, mode="live",
                        http_status=got.status, etag=None if refused else got.etag,
                        last_modified=None if refused else got.last_modified)
         if refused:

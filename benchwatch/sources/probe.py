@@ -10,8 +10,8 @@ a renamed column is caught before the next ingest downloads the payload:
   hundred rows), whose columns Epoch documents for the current layout;
 - ``open-llm-leaderboard-v1``: the results dataset's head commit and its date
   (frozen: an old date is expected; it is never ingested on a schedule);
-- ``every-eval-ever``: the flat index of the ``hle`` collection (one JSON line
-  per record), read by the same ``read_index`` the ingest uses.
+- ``every-eval-ever``: the datastore's ``flat/latest_manifest.json`` (a small JSON
+  descriptor), read by the same ``read_manifest`` the ingest uses.
 
 Sources without a probe are reported as ``not checked``. The result per source:
 reachable, HTTP status, format (``recognised``; ``changed`` with what changed;
@@ -132,21 +132,18 @@ def _v1(body: bytes, url: str) -> tuple[str, date | None]:
     return f"head {doc['sha'][:12]}, last modified {newest or 'unknown'} (frozen)", newest
 
 
-EEE_PROBE_COLLECTION = "hle"
-
-
 def _eee_url(upstream_base: str | None) -> str:
-    return f"{rebase(eee.EveryEvalEver.endpoints['data'], upstream_base)}/{eee.INDEX_DIR}/{EEE_PROBE_COLLECTION}.jsonl"
+    return f"{rebase(eee.EveryEvalEver.endpoints['data'], upstream_base)}/{eee.MANIFEST}"
 
 
 def _eee(body: bytes, url: str) -> tuple[str, date | None]:
-    """A collection index: JSON lines naming each record's object path and hash."""
+    """The manifest descriptor: its snapshot's hash, record count and creation time."""
     if body.lstrip().startswith(b"<"):
-        raise Unrecognised("an HTML page, not a collection index")
-    entries = eee.read_index(body, url)
-    if not entries:
-        raise ParseError(eee.SOURCE, url, "no aggregate record in the index")
-    return f"{EEE_PROBE_COLLECTION} index: {len(entries)} records", None
+        raise Unrecognised("an HTML page, not a datastore manifest")
+    manifest = eee.read_manifest(body, url)
+    created = eee.created_at(manifest)
+    return (f"manifest {manifest['manifest_core_sha256'][:12]}: {manifest['aggregate_file_count']} records, "
+            f"{manifest.get('benchmark_count', '?')} collections"), created.date() if created else None
 
 
 PROBES: dict[str, tuple[Callable[[str | None], str], Check]] = {

@@ -227,7 +227,7 @@ def _epoch_mount(upstream: Upstream, frame: pd.DataFrame, not_utf8: bool) -> Non
 # -- every-eval-ever: a flat collection index and the records it names -------------------------
 
 EEE_SCORE = "hle.calibration_error"
-EEE_INDEX = f"{EEE_ROOT}/flat/indexes/by_collection/hle.jsonl"
+EEE_MANIFEST = f"{EEE_ROOT}/flat/latest_manifest.json"
 
 
 def _eee_frame(data: Path) -> pd.DataFrame:
@@ -253,8 +253,6 @@ def _eee_mount(upstream: Upstream, frame: pd.DataFrame, not_utf8: bool) -> None:
         store.add("hle", _corrupt(body) if not_utf8 and k == 0 else body,
                   object_uuid=f"{k:08d}-0000-4000-8000-000000000000", schema_version="0.3.0")
     store.publish()
-    if "hle" not in store.collections:
-        upstream.mount(EEE_INDEX, b"")
 
 
 def wires(data: Path) -> dict[str, Wire]:
@@ -277,6 +275,6 @@ def wires(data: Path) -> dict[str, Wire]:
              _arena_frame, _arena_mount),
         Wire("epoch", "Model version", EPOCH_SCORE, "0-1", test_epoch.ZIP_PATH, test_epoch.ZIP_PATH, "zip",
              _epoch_frame, _epoch_mount, one_of_several=EPOCH_TABLE),
-        Wire("every-eval-ever", "model", EEE_SCORE, "0-100", EEE_INDEX, EEE_INDEX, "jsonl", _eee_frame,
+        Wire("every-eval-ever", "model", EEE_SCORE, "0-100", EEE_MANIFEST, EEE_MANIFEST, "json", _eee_frame,
              _eee_mount, fixed_columns=False, settings=(("eee_collections", ["hle"]),)),
     ]}

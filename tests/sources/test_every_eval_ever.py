@@ -69,7 +69,7 @@ def test_full_fetch_unchanged_changed(live, upstream):
     con = connect(live.db)
 
     first = fetch(con, live)
-    assert first.status == "ok" and first.snapshots == 4, first.error  # three collections, the manifest
+    assert first.status == "ok" and first.snapshots == 3, first.error  # one per collection
     rows = observations(con)
     assert ("openai/gpt-4o", "hle.calibration_error", 89.0) in rows
     assert ("google/gemini-2.5-flash-lite", "vectara-hallucination-leaderboard.hallucination_rate",

@@ -27,7 +27,7 @@ INFO = "/huggingface.co/api/datasets/open-llm-leaderboard-old/results"
 INFO_BODY = json.dumps({"_id": "x", "id": "open-llm-leaderboard-old/results",
                         "sha": "0123456789abcdef0123456789abcdef01234567",
                         "lastModified": "2024-06-26T09:12:00.000Z"}).encode()
-EEE_INDEX = "/huggingface.co/datasets/evaleval/EEE_datastore/resolve/main/flat/indexes/by_collection/hle.jsonl"
+EEE_MANIFEST = "/huggingface.co/datasets/evaleval/EEE_datastore/resolve/main/flat/latest_manifest.json"
 LIVE_AND_PROBED = ("lmarena", "epoch", "open-llm-leaderboard-v1", "every-eval-ever")
 
 
@@ -68,7 +68,7 @@ def test_every_current_format_is_recognised(upstream, tmp_path):
     assert (found["lmarena"]["liveness"], found["open-llm-leaderboard-v1"]["liveness"]) == ("live", "frozen")
     assert found["helm-safety"]["format"] == "not checked" and found["helm-safety"]["reachable"] is None
     # One cheap request per probed source, nothing else.
-    assert sorted(path for path, _, _ in upstream.log) == sorted([ECI, FIRST_ROWS, INFO, EEE_INDEX])
+    assert sorted(path for path, _, _ in upstream.log) == sorted([ECI, FIRST_ROWS, INFO, EEE_MANIFEST])
 
 
 def test_a_renamed_arena_column_is_changed_naming_it(upstream, tmp_path):

@@ -1,0 +1,225 @@
+"""Figure 13: the whole Every Eval Ever datastore at its real size, read through its manifests.
+
+A datastore of N models x B benchmarks x R records is generated on disk
+(``tests/eee_datastore.write_scale_datastore``: records in the shape of the
+recorded examples at schema 0.3.0, each collection up to four benchmarks, with
+the manifests the datastore publishes) and served on 127.0.0.1 by Python's own
+``http.server`` in its own process (it answers ``If-Modified-Since`` with 304,
+as the Hub answers ``If-None-Match``). Three refreshes, each in a fresh process
+so its peak memory (``ru_maxrss``) is its own, on one database:
+
+- a first full ingest (every record fetched, checked against its sha256 and the
+  schema, archived and written);
+- an unchanged refresh (the manifest unchanged: one conditional request);
+- a 1% change (1% of the records replaced by rescored ones: only those fetched).
+
+The peer of the first ingest is DuckDB's own ``read_json`` of the same record
+files from disk, unnested to one row per result (no HTTP, no checks, no
+history). Requests are counted from the server's log. The real datastore
+(Evaluation Cards, arXiv 2606.09809): 5,816 models, 635 benchmarks, 101,843
+results; the point here is 6,000 x 650 x 100,000, and ``--scale 3`` adds 3x.
+
+    python benchmarks/eee_scale.py [--records 100000] [--scale 3]
+"""
+
+from __future__ import annotations
+
+import argparse
+import json
+import os
+import random
+import socket
+import subprocess
+import sys
+import tempfile
+import time
+from pathlib import Path
+
+from common import REPO, Figure, emit, peak_rss_mib
+
+sys.path.insert(0, str(REPO))  # tests/ (the datastore generator)
+
+GIB = 1024.0
+ROOT = "huggingface.co/datasets/evaleval/EEE_datastore/resolve/main"
+CHANGE_SHARE = 0.01
+
+
+def refresh(db: Path, home: Path, url: str) -> dict:
+    """In the child: one live refresh of the source; time, memory, what it wrote."""
+    from benchwatch.pipeline.ingest import ingest_source
+    from benchwatch.settings import load_settings
+    from benchwatch.sources.http import HttpClient
+    from benchwatch.storage.db import connect
+
+    settings = load_settings(db=db, home=home, archive_dir=home / "archive", upstream_base=url,
+                             eee_collections=[], http_retries=0)
+    con = connect(db)
+    wall, cpu = time.perf_counter(), time.process_time()
+    with HttpClient(retries=0) as http:
+        report = ingest_source(con, "every-eval-ever", settings, mode="live", http=http)
+    seconds, cpu_seconds = time.perf_counter() - wall, time.process_time() - cpu
+    values = con.execute("SELECT count(*) FROM observations WHERE valid_to IS NULL").fetchone()[0]
+    con.close()
+    return {"status": report.status, "error": report.error, "seconds": seconds, "cpu_seconds": cpu_seconds,
+            "peak_mib": peak_rss_mib(), "added": report.rows_added, "revised": report.rows_revised,
+            "current_values": values}
+
+
+def duckdb_floor(base: Path) -> dict:
+    """In the child: DuckDB's read_json of every record file, one row per result."""
+    import duckdb
+
+    con = duckdb.connect()
+    con.execute("SET enable_progress_bar = false")
+    wall = time.perf_counter()
+    rows = con.execute(
+        f"""
+        SELECT count(*) FROM (
+            SELECT model_info.id AS model, unnest(evaluation_results) AS result
+            FROM read_json('{base}/flat/objects/*/*/*.json', format = 'auto'))
+        """).fetchone()[0]
+    return {"seconds": time.perf_counter() - wall, "peak_mib": peak_rss_mib(), "rows": rows}
+
+
+def child(*args: str) -> dict:
+    out = subprocess.run([sys.executable, __file__, *args], capture_output=True, text=True,
+                         cwd=Path(__file__).parent)
+    if out.returncode:
+        raise SystemExit(f"{' '.join(args[:1])} failed: {out.stderr[-3000:]}")
+    return json.loads(out.stdout.strip().splitlines()[-1])
+
+
+def free_port() -> int:
+    with socket.socket() as s:
+        s.bind(("127.0.0.1", 0))
+        return s.getsockname()[1]
+
+
+class Server:
+    """``python -m http.server`` on the datastore folder; its log counts the requests."""
+
+    def __init__(self, folder: Path) -> None:
+        self.port = free_port()
+        self.log = folder.parent / f"server-{self.port}.log"
+        self.process = subprocess.Popen(
+            [sys.executable, "-m", "http.server", str(self.port), "--bind", "127.0.0.1", "--directory", str(folder)],
+            stdout=subprocess.DEVNULL, stderr=self.log.open("w"))
+        self.url = f"http://127.0.0.1:{self.port}"
+        for _ in range(100):
+            try:
+                socket.create_connection(("127.0.0.1", self.port), timeout=1).close()
+                break
+            except OSError:
+                time.sleep(0.1)
+        self.seen = 0
+
+    def requests(self) -> tuple[int, int, int]:
+        """Since the last call: (requests, record objects fetched, 304 answers)."""
+        lines = self.log.read_text(errors="replace").splitlines()
+        new, self.seen = lines[self.seen:], len(lines)
+        new = [line for line in new if '"GET ' in line]
+        objects = sum(1 for line in new if "/flat/objects/" in line and '" 200 ' in line)
+        return len(new), objects, sum(1 for line in new if '" 304 ' in line)
+
+    def stop(self) -> None:
+        self.process.terminate()
+        self.process.wait()
+
+
+def change(base: Path, lines: dict[str, list[dict]], share: float, seed: int) -> int:
+    """Replace ``share`` of the records with rescored ones (new objects, new sha256) and publish."""
+    from tests.eee_datastore import publish_scale, write_scale_record
+
+    rng = random.Random(seed)
+    everything = [(c, k) for c in sorted(lines) for k in range(len(lines[c]))]
+    picked = rng.sample(everything, int(len(everything) * share))
+    for collection, k in picked:
+        old = json.loads((base / lines[collection][k]["object_path"]).read_text())
+        keys = [r["evaluation_name"] for r in old["evaluation_results"]]
+        lines[collection][k] = write_scale_record(base, old["model_info"]["id"], collection, keys, rng,
+                                                  int(old["retrieved_timestamp"]) + 86_400, "2026-11-02")
+    publish_scale(base, lines, "2026-11-02T06:00:00Z")
+    manifest = base / "flat/latest_manifest.json"
+    later = time.time() + 5  # Last-Modified has one-second resolution
+    os.utime(manifest, (later, later))
+    return len(picked)
+
+
+def point(models: int, benchmarks: int, records: int, work: Path) -> dict:
+    from tests.eee_datastore import write_scale_datastore
+
+    folder = work / f"datastore-{records}"
+    wall = time.perf_counter()
+    lines = write_scale_datastore(folder, models, benchmarks, records)
+    generated = time.perf_counter() - wall
+    base = folder / ROOT
+    db, home = work / f"bw-{records}.duckdb", work / f"home-{records}"
+    home.mkdir()
+    floor = child("--floor", str(base))
+    server = Server(folder)
+    try:
+        first = child("--refresh", str(db), str(home), server.url)
+        first["requests"], first["objects"], _ = server.requests()
+        same = child("--refresh", str(db), str(home), server.url)
+        same["requests"], same["objects"], same["not_modified"] = server.requests()
+        changed = change(base, lines, CHANGE_SHARE, seed=1)
+        moved = child("--refresh", str(db), str(home), server.url)
+        moved["requests"], moved["objects"], _ = server.requests()
+    finally:
+        server.stop()
+    return {"models": models, "benchmarks": benchmarks, "records": records, "generated_s": generated,
+            "floor": floor, "first": first, "unchanged": same, "changed_records": changed, "change": moved}
+
+
+def figures(r: dict) -> list[Figure]:
+    first, same, moved, floor = r["first"], r["unchanged"], r["change"], r["floor"]
+    label = f"{r['models']:,} models x {r['benchmarks']} benchmarks x {r['records']:,} records"
+    return [
+        Figure(f"{label}: first full ingest ({first['objects']:,} records fetched), wall; DuckDB read_json",
+               first["seconds"], "s", peer=floor["seconds"], peer_name="read_json",
+               ratio=first["seconds"] / floor["seconds"], target="<= 3x read_json",
+               met=first["seconds"] <= 3 * floor["seconds"]),
+        Figure("  first ingest, CPU", first["cpu_seconds"], "s"),
+        Figure("  first ingest, peak memory", first["peak_mib"], "MiB", peer=floor["peak_mib"],
+               peer_name="read_json", target="< 2048 MiB", met=first["peak_mib"] < 2 * GIB),
+        Figure(f"  values stored ({floor['rows']:,} results in the files)", first["current_values"], ""),
+        Figure(f"  unchanged refresh ({same['requests']} request(s), {same['not_modified']} answered 304)",
+               same["seconds"], "s", target="one conditional request", met=same["requests"] == 1),
+        Figure("  unchanged refresh, peak memory", same["peak_mib"], "MiB", target="< 2048 MiB",
+               met=same["peak_mib"] < 2 * GIB),
+        Figure(f"  1% change: {moved['objects']:,} records fetched of {r['changed_records']:,} changed "
+               f"({moved['requests']} requests)", moved["seconds"], "s",
+               target="fetches the 1% only", met=moved["objects"] == r["changed_records"]),
+        Figure("  1% change, peak memory", moved["peak_mib"], "MiB", target="< 2048 MiB",
+               met=moved["peak_mib"] < 2 * GIB),
+    ]
+
+
+def main() -> None:
+    parser = argparse.ArgumentParser(description=__doc__.split("\n\n")[0])
+    parser.add_argument("--refresh", nargs=3, metavar=("DB", "HOME", "URL"))
+    parser.add_argument("--floor", metavar="DATASTORE")
+    parser.add_argument("--models", type=int, default=6_000)
+    parser.add_argument("--benchmarks", type=int, default=650)
+    parser.add_argument("--records", type=int, default=100_000)
+    parser.add_argument("--scale", type=int, nargs="*", default=[1],
+                        help="multiples of the point to run (3: also the 3x point)")
+    args = parser.parse_args()
+    if args.refresh:
+        print(json.dumps(refresh(Path(args.refresh[0]), Path(args.refresh[1]), args.refresh[2])))
+        return
+    if args.floor:
+        print(json.dumps(duckdb_floor(Path(args.floor))))
+        return
+    results = []
+    with tempfile.TemporaryDirectory(prefix="benchwatch-eee-scale-") as tmp:
+        for k in sorted(set(args.scale)):
+            r = point(args.models * k, args.benchmarks * k, args.records * k, Path(tmp))
+            print(json.dumps(r), file=sys.stderr, flush=True)
+            results.append(r)
+    emit("13. The whole Every Eval Ever datastore through its manifests (loopback, real size)",
+         [f for r in results for f in figures(r)])
+
+
+if __name__ == "__main__":
+    main()
