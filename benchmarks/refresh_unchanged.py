@@ -34,7 +34,7 @@ sys.path.insert(0, str(REPO))  # tests/ (loopback server, wire-format builders)
 
 RESAMPLES = 100  # the first refresh analyzes; the figure is about the second, which must not
 V1_ROWS = 100
-EEE_COLLECTIONS = ["hle", "mmlu-pro"]  # the collections mount_everything serves
+EEE_COLLECTIONS = ["hle", "MMLU-Pro"]  # the collections mount_everything serves (the manifest's names)
 
 CHILD = """
 import json, sys, time

@@ -6,6 +6,7 @@ from __future__ import annotations
 from datetime import datetime
 
 import numpy as np
+import pandas as pd
 import pytest
 from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
@@ -98,3 +99,21 @@ def test_a_mass_withdrawal_is_refused_and_writes_nothing(tmp_path):
         ingest_many(con, SOURCE, dropped, full=True, max_withdrawn_share=0.5)
     assert rows(con) == before
     assert con.execute("SELECT count(*) FROM fetches").fetchone() == (1,)
+
+
+def test_named_withdrawals_close_only_what_the_snapshot_does_not_list_again(tmp_path):
+    """An increment that names what its upstream removed (EEE: the values of records the manifest
+    stopped naming) withdraws those keys, unless the same snapshot lists them again (a replaced
+    record), and leaves every other open value alone."""
+    con = connect(tmp_path / "db.duckdb")
+    ingest_many(con, SOURCE, snapshots([[("m1", "x", 0.5, 0), ("m2", "x", 0.6, 0), ("m3", "y", 0.7, 0)]]))
+    second = snapshots([[], [("m2", "x", 0.9, 0)]])[1]
+    second.batch.withdrawn = pd.DataFrame({"model": ["m1", "m2", "m9"], "benchmark": ["x", "x", "x"]})
+    [result] = ingest_many(con, SOURCE, [second])
+    assert (result.rows_added, result.rows_revised, result.rows_withdrawn) == (0, 1, 1)
+    assert rows(con) == [
+        ("m1", "x", 0.5, datetime(2024, 1, 10), datetime(2024, 1, 11), "withdrawn", "day 1"),
+        ("m2", "x", 0.6, datetime(2024, 1, 10), datetime(2024, 1, 11), "revised", "day 1"),
+        ("m2", "x", 0.9, datetime(2024, 1, 11), None, None, None),
+        ("m3", "y", 0.7, datetime(2024, 1, 10), None, None, None),
+    ]
