@@ -60,8 +60,8 @@ def match_names(names: pd.Series, identity: pd.DataFrame) -> pd.DataFrame:
     rest = distinct[~_isin(distinct, published["model"])]
     if len(rest):
         found.append(_by_rules(rest, identity))
-    frame = pd.concat(found, ignore_index=True).set_index("model")
-    return frame.loc[names.to_numpy()].reset_index()[MATCH_COLUMNS]
+    frame = pd.concat(found, ignore_index=True)
+    return frame.iloc[_positions(names, frame["model"])].reset_index(drop=True)[MATCH_COLUMNS]
 
 
 def _by_rules(rest: pd.Series, identity: pd.DataFrame) -> pd.DataFrame:
@@ -87,15 +87,24 @@ def _by_rules(rest: pd.Series, identity: pd.DataFrame) -> pd.DataFrame:
     return out
 
 
+def _arrow(values: pd.Series) -> pa.Array:
+    return pa.array(values.to_numpy(dtype=object), type=pa.string())
+
+
+def _positions(names: pd.Series, distinct: pd.Series) -> np.ndarray:
+    """Where each of ``names`` is in ``distinct`` (which holds every one of them once)."""
+    return np.asarray(pc.index_in(_arrow(names), value_set=_arrow(distinct)))
+
+
 def _isin(values: pd.Series, among: pd.Series) -> np.ndarray:
     """``values.isin(among)`` by one hash table (pandas' Arrow strings build the set value by value)."""
-    return np.asarray(pc.is_in(pa.array(values.to_numpy(dtype=object), type=pa.string()),
-                               value_set=pa.array(among.dropna().to_numpy(dtype=object), type=pa.string())))
+    return np.asarray(pc.is_in(_arrow(values), value_set=_arrow(among.dropna())))
 
 
 def _fold(names: pd.Series) -> pd.Series:
     """Case and runs of spaces aside: "llama 3 instruct  (8b)" is "Llama 3 Instruct (8B)"."""
-    return names.astype(str).str.strip().str.replace(r"\s+", " ", regex=True).str.lower()
+    folded = pc.utf8_lower(pc.replace_substring_regex(pc.utf8_trim_whitespace(_arrow(names.astype(str))), r"\s+", " "))
+    return pd.Series(np.asarray(folded, dtype=object), index=names.index)
 
 
 def _keyed(identity: pd.DataFrame) -> pd.DataFrame:

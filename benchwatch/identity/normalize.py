@@ -322,7 +322,9 @@ def normalize_many(names: pd.Series) -> pd.DataFrame:
     found = pd.concat(frames).sort_index()
     found.index = text.to_numpy()
     found = found.astype(object).where(found.notna(), None)
-    return found.loc[names.astype(str).to_numpy()].set_axis(names.index)
+    where = pc.index_in(pa.array(names.astype(str).to_numpy(dtype=object), type=pa.string()),
+                        value_set=pa.array(text.to_numpy(dtype=object), type=pa.string()))
+    return found.iloc[np.asarray(where)].set_axis(names.index)
 
 
 def _as_row(parsed: Normalized) -> tuple[str, str | None, str | None, str]:
@@ -358,9 +360,10 @@ def _normalize_plain(names: pa.Array, index: pd.Index) -> pd.DataFrame:
     kinds = kinds.groupby(level=0).agg(lambda k: k.iloc[0] if k.nunique() == 1 else None)
     flags = {"vendor-prefix": known, "lowercase": np.asarray(pc.not_equal(lowered, body)),
              "separators": ~np.asarray(pc.match_substring_regex(lowered, _DASHED)), "qualifier-order": reordered}
-    rules = pd.Series("", index=range(len(names)), dtype=object)
+    rules = pa.array(np.full(len(names), ""), type=pa.string())
     for name, flag in flags.items():
-        rules = rules + np.where(flag, f"{name}, ", "")
+        rules = pc.binary_join_element_wise(rules, pa.array(np.where(flag, f"{name}, ", "")), "")
     return pd.DataFrame({"key": key.to_numpy(), "variant": None,
                          "kind": kinds.reindex(range(len(names))).astype(object).to_numpy(),
-                         "rules": rules.str.removesuffix(", ").to_numpy()}, index=index)
+                         "rules": np.asarray(pc.replace_substring_regex(rules, ", $", ""), dtype=object)},
+                        index=index)
