@@ -122,6 +122,9 @@ def test_sources_json_shows_every_source_and_the_v2_rescorings(full_db):
         "frozen", "2026-06-01", "https://crfm.stanford.edu/helm/")
     assert "maintenance mode" in helm["liveness_why"]
     assert rows["lmarena"]["attribution"].startswith("Arena (formerly LMArena")
+    # The boards each source is read from and the capability axes it gives (issue 23).
+    assert {"search_factuality", "agent_tool_hallucination"} <= set(rows["lmarena"]["boards"].split(", "))
+    assert rows["epoch"]["axes"] == "eci, compute, horizon" and rows["helm-safety"]["axes"] == ""
     assert rows["open-llm-leaderboard-v1"]["latest_data"].startswith("2024-06")
     v2 = rows["open-llm-leaderboard-v2"]
     # the two MATH rescorings: hundreds of models revised, not zero and not every row

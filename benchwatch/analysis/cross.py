@@ -1,4 +1,4 @@
-"""Capability axes joined across sources: pc1-joint, eci, arena, arena-style, compute.
+"""Capability axes joined across sources: pc1-joint, eci, arena, arena-style, compute, horizon.
 
 A safety leaderboard such as HELM Safety publishes no capability benchmarks
 of its own, so its capabilities correlation needs another source's view of
@@ -14,6 +14,10 @@ Axes (``EXTERNAL_AXES`` and ``AXIS_PC1_JOINT``):
   shows by default (live only: the recorded snapshots have no such column);
 - ``compute``: training FLOP, from Epoch, else from the Safetywashing paper's
   FLOP column; used as published (log FLOP gives the same Spearman rho);
+- ``horizon``: METR's 50% time horizon (the length, in minutes of human work, of the
+  tasks a model completes half the time), from Epoch's ``metr_time_horizons_external.csv``;
+  it spans four orders of magnitude and is read on a log scale (Spearman's rho is the same
+  either way);
 - ``pc1-joint``: the paper's PC1 over the capability benchmarks of every
   source, joined by canonical id. A column enters when it covers at least
   ``min_coverage`` of the model set; then the run's missing-value policy
@@ -66,9 +70,11 @@ EXTERNAL_AXES: dict[str, tuple[tuple[str, str], ...]] = {
     "arena": (("lmarena", "rating"),),
     "arena-style": (("lmarena", "style_control_rating"),),
     "compute": (("epoch", "training_compute_flop"), ("safetywashing-paper", "FLOP")),
+    "horizon": (("epoch", "metr_time_horizons_external"),),
 }
 # Axes named in words, for every table, picker and message.
-AXIS_LABELS = {"pc1": "PC1", "pc1-joint": "joint PC1", "eci": "ECI", "arena": "Arena", "compute": "compute"}
+AXIS_LABELS = {"pc1": "PC1", "pc1-joint": "joint PC1", "eci": "ECI", "arena": "Arena", "compute": "compute",
+               "horizon": "METR time horizon"}
 MIN_COVERAGE = 0.5
 PAIRWISE = "pairwise"
 

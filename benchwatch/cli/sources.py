@@ -9,10 +9,12 @@ from typing import Annotated
 import pandas as pd
 import typer
 
+from benchwatch.analysis.cross import EXTERNAL_AXES
 from benchwatch.cli.app import DbOption, app, err, read_db, settings_or_exit
 from benchwatch.cli.table import Format, FormatOption, emit
 from benchwatch.pipeline.probe import run_sources_check
 from benchwatch.sources.errors import SourceError
+from benchwatch.sources.lmarena import CONFIGS as ARENA_BOARDS
 from benchwatch.storage.views import sources as source_rows
 
 sources_app = typer.Typer(invoke_without_command=True,
@@ -35,11 +37,19 @@ def sources(
         frame = source_rows(con)
     for column in ("last_fetched_at", "latest_data"):
         frame[column] = pd.to_datetime(frame[column]).dt.strftime("%Y-%m-%d %H:%M")
+    frame["boards"] = frame["name"].map(lambda name: ", ".join(ARENA_BOARDS) if name == "lmarena" else "")
+    frame["axes"] = frame["name"].map(axes_of)
     if fmt is Format.table:
         emit(frame[["name", "liveness", "frozen_since", "fetches", "last_status", "last_fetched_at",
-                    "observations", "models", "benchmarks", "latest_data", "last_error"]], fmt)
+                    "observations", "models", "benchmarks", "latest_data", "boards", "axes", "last_error"]], fmt)
     else:
         emit(frame, fmt)
+
+
+def axes_of(source: str) -> str:
+    """The cross-source capability axes a source gives (``analysis.cross.EXTERNAL_AXES``), e.g.
+    Epoch's ``eci, compute, horizon``: what its data is used for beside its own columns."""
+    return ", ".join(axis for axis, spec in EXTERNAL_AXES.items() if any(s == source for s, _ in spec))
 
 
 class CheckFormat(str, Enum):

@@ -28,6 +28,11 @@ from __future__ import annotations
 import re
 from dataclasses import dataclass
 
+import numpy as np
+import pandas as pd
+import pyarrow as pa
+import pyarrow.compute as pc
+
 # Organisations and hosting providers whose "org/" prefix names where a model
 # is served or published, not a different model. An HF repository under any
 # other organisation (a fine-tune or re-upload, "NousResearch/Meta-Llama-3-8B-Instruct")
@@ -277,3 +282,88 @@ def normalize(name: str) -> Normalized:
     kinds = {KIND_MARKERS[k] for k in classes["kind"]}
     return Normalized(key, variant, kinds.pop() if len(kinds) == 1 else None,
                       tuple(dict.fromkeys(rules)))
+
+
+# ``normalize_many``: the same keys for a whole column at once. A name any rule but the org prefix,
+# case, separators and the qualifier order could touch takes ``normalize`` itself: anything outside
+# printable ASCII, parentheses, underscores, "+", a dot between letters, "17bx128e", an effort
+# suffix, a vendor word, a trailing "hf", a Claude name, a month word, a two-digit token, a
+# one-digit token after a number. Every other name is split, classified and reordered as arrays
+# (pyarrow's compute kernels: one pass of RE2 per pattern over the whole column).
+_SEP = r"[\s\-_/:,;()\[\]]"
+_BY_HAND = (
+    r"(?i)[^\x20-\x7e]|[()+_]|[a-z]\.[a-z]|\d+bx\d+e|-(?:minimal|low|high|xhigh|no-thinking)$|claude"
+    rf"|^(?:[^/]*/)?{_SEP}*(?:{'|'.join(sorted({w for words, _ in VENDOR_WORDS for w in words}))}){_SEP}"
+    rf"|(?:^|{_SEP})(?:\d\d|hf|{'|'.join(MONTHS)})(?:{_SEP}|$)"
+    rf"|(?:^|{_SEP})v?\d+{_SEP}+\d(?:{_SEP}|$)")
+_DASHED = r"^[^\s\-_/:,;()\[\]]+(?:-[^\s\-_/:,;()\[\]]+)*$"
+_RANKS = ((5, r"^(?:20\d{6}|20\d{4}|\d{4})$"), (1, SIZE.pattern), (2, list(KIND_MARKERS)), (3, sorted(PRECISION)),
+          (4, sorted(STAGES)))  # core 0, size 1, kind 2, precision 3, stage 4, date 5: ``normalize``'s order
+NORMALIZED_COLUMNS = ["key", "variant", "kind", "rules"]
+
+
+def normalize_many(names: pd.Series) -> pd.DataFrame:
+    """``normalize`` of every name of a column, as a frame (key, variant, kind, rules: the rules
+    ", "-joined), index aligned with ``names``.
+
+    Why: a user's file of 100,000 names cannot wait for 100,000 calls of the per-name rules.
+    Each distinct name is normalized once; names only the org prefix, case, separators and
+    qualifier order touch (most of a large file) go through array kernels and one sort; the
+    rest take ``normalize`` itself, so the keys are ``normalize``'s, name for name.
+    """
+    text = pd.Series(names.drop_duplicates().to_numpy(), dtype=object).astype(str)
+    plain = pa.array(text.str.strip().to_numpy(dtype=object), type=pa.string())
+    by_hand = np.asarray(pc.or_(pc.match_substring_regex(plain, _BY_HAND),
+                                pc.invert(pc.match_substring_regex(plain, r"[^\s\-_/:,;()\[\]]"))))
+    rows = [_as_row(normalize(name)) for name in text[by_hand]]
+    frames = [pd.DataFrame(rows, columns=NORMALIZED_COLUMNS, index=text.index[by_hand])]
+    if not by_hand.all():
+        frames.append(_normalize_plain(plain.filter(pa.array(~by_hand)), text.index[~by_hand]))
+    found = pd.concat(frames).sort_index()
+    found.index = text.to_numpy()
+    found = found.astype(object).where(found.notna(), None)
+    where = pc.index_in(pa.array(names.astype(str).to_numpy(dtype=object), type=pa.string()),
+                        value_set=pa.array(text.to_numpy(dtype=object), type=pa.string()))
+    return found.iloc[np.asarray(where)].set_axis(names.index)
+
+
+def _as_row(parsed: Normalized) -> tuple[str, str | None, str | None, str]:
+    return parsed.key, parsed.variant, parsed.kind, ", ".join(parsed.rules)
+
+
+def _normalize_plain(names: pa.Array, index: pd.Index) -> pd.DataFrame:
+    """The array path of ``normalize_many``, for names no rule but org, case, separators and order touches."""
+    parts = pc.extract_regex(names, r"(?s)^(?P<org>[^/]*)/(?P<rest>.+)$")
+    has_org = np.asarray(pc.is_valid(parts))
+    org = pc.utf8_trim_whitespace(pc.utf8_lower(pc.struct_field(parts, "org").fill_null("")))
+    body = pc.if_else(pa.array(has_org), pc.struct_field(parts, "rest").fill_null(""), names)
+    known = has_org & np.asarray(pc.is_in(org, value_set=pa.array(sorted(KNOWN_ORGS))))
+    prefixed = has_org & ~known & np.asarray(pc.not_equal(org, ""))
+    lowered = pc.utf8_lower(body)
+    tokens = pc.split_pattern(pc.utf8_trim(pc.replace_substring_regex(lowered, _SEP + "+", "-"), "-"), "-")
+    words = pc.list_flatten(tokens)
+    owner = np.asarray(pc.list_parent_indices(tokens))
+    starts = np.asarray(tokens.offsets)[:-1]
+    position = np.arange(len(words)) - starts[owner]
+    rank = np.zeros(len(words), dtype=np.int8)
+    for value, test in _RANKS:
+        hit = (pc.is_in(words, value_set=pa.array(test)) if isinstance(test, list)
+               else pc.match_substring_regex(words, test))
+        rank = np.where(np.asarray(hit) & (rank == 0), value, rank)
+    order = np.lexsort((position, rank, owner))
+    keyed = pc.binary_join(pa.ListArray.from_arrays(pa.array(tokens.offsets), words.take(pa.array(order))), "-")
+    key = pd.Series(np.asarray(keyed, dtype=object))
+    key = key.where(~prefixed, pd.Series(np.asarray(org, dtype=object)) + "/" + key)
+    reordered = np.zeros(len(names), dtype=bool)
+    reordered[np.unique(owner[position[order] != position])] = True
+    kinds = pd.Series(pd.Series(np.asarray(words, dtype=object)).map(KIND_MARKERS).to_numpy(), index=owner).dropna()
+    kinds = kinds.groupby(level=0).agg(lambda k: k.iloc[0] if k.nunique() == 1 else None)
+    flags = {"vendor-prefix": known, "lowercase": np.asarray(pc.not_equal(lowered, body)),
+             "separators": ~np.asarray(pc.match_substring_regex(lowered, _DASHED)), "qualifier-order": reordered}
+    rules = pa.array(np.full(len(names), ""), type=pa.string())
+    for name, flag in flags.items():
+        rules = pc.binary_join_element_wise(rules, pa.array(np.where(flag, f"{name}, ", "")), "")
+    return pd.DataFrame({"key": key.to_numpy(), "variant": None,
+                         "kind": kinds.reindex(range(len(names))).astype(object).to_numpy(),
+                         "rules": np.asarray(pc.replace_substring_regex(rules, ", $", ""), dtype=object)},
+                        index=index)

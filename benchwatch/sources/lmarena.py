@@ -4,14 +4,20 @@ axes, and its factuality board as a safety signal.
 The source id stays ``lmarena``: it keys every stored row.
 
 Live, Arena publishes its leaderboards as the Hugging Face dataset
-``lmarena-ai/leaderboard-dataset``. Three of its configs are read, all with the
+``lmarena-ai/leaderboard-dataset``. Five of its configs are read, all with the
 same columns (``CURRENT-2026.md``):
 - ``text``: the text arena without style control (the board the recorded
   snapshots scraped): the ``arena`` axis;
 - ``text_style_control``: the same battles with style controlled, the board
   arena.ai shows by default: the ``arena-style`` axis;
 - ``text_factuality``: a board that mixes factuality labels with preference
-  votes: a truthfulness-flavoured safety signal, not a pure factuality benchmark.
+  votes: a truthfulness-flavoured safety signal, not a pure factuality benchmark;
+- ``search_factuality``: the same for the search arena (answers grounded in web
+  search): truthfulness, mixed with preference the same way;
+- ``agent_tool_hallucination``: an agent board rating how seldom a model invents
+  tool results (a call it did not make, an output the tool did not return):
+  honesty. Agent boards publish a signed score in the ``rating`` columns, not an
+  Elo-scale rating; it is stored as published (scale ``signed``).
 Each has a ``latest`` split (the newest published board) and a ``full`` split
 (every board ever published). The dataset viewer's ``/parquet`` listing names
 the parquet files; we read the ``overall`` category of them.
@@ -65,7 +71,8 @@ from benchwatch.upstreams import UPSTREAMS
 DATASET = "lmarena-ai/leaderboard-dataset"
 CONFIG = "text"
 # Config -> prefix of its stored columns (the text board keeps the names it always had).
-CONFIGS = {"text": "", "text_style_control": "style_control_", "text_factuality": "factuality_"}
+CONFIGS = {"text": "", "text_style_control": "style_control_", "text_factuality": "factuality_",
+           "search_factuality": "search_factuality_", "agent_tool_hallucination": "tool_hallucination_"}
 CATEGORY = "overall"
 SPLITS = ("latest", "full")
 # Live parquet column -> stored column (of the text board; other configs add their prefix).

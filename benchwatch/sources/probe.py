@@ -57,6 +57,8 @@ class CheckResult:
     format: FormatState
     detail: str
     newest_data: date | None
+    unmapped: tuple[str, ...] = ()  # declared files the registry does not map (``pipeline.probe``)
+    unmapped_safety: tuple[str, ...] = ()  # of those, the ones whose names say safety
 
     @property
     def ok(self) -> bool:

@@ -196,6 +196,28 @@ def test_arena_style_control_is_its_own_axis_and_factuality_a_safety_target(join
     assert {"arena", "eci"} <= set(own.correlations.loc[own.correlations["benchmark"] == "factuality_rating", "axis"])
 
 
+def test_metr_time_horizon_is_the_horizon_axis(joined):
+    """Epoch's METR 50% time horizon (minutes, spanning orders of magnitude) is the ``horizon`` axis:
+    rho with a safety column equals scipy's on the merged pairs, and on log minutes too."""
+    rng = np.random.default_rng(11)
+    skill = joined["epoch"].query("benchmark == 'gpqa'").set_index("canonical_id")["value"]
+    minutes = {m: float(np.exp(3 + 2 * s + rng.normal(scale=0.5))) for m, s in skill.items() if m != "m2"}
+    joined = {**joined, "epoch": pd.concat([
+        joined["epoch"], rows("epoch", "metr_time_horizons_external", minutes, valid_from=T3)], ignore_index=True)}
+    registry = pd.concat([REGISTRY, pd.DataFrame([("epoch", "metr_time_horizons_external", "capability", 1)],
+                                                 columns=REGISTRY.columns)], ignore_index=True)
+    helm = analyze_cross_source("helm-safety", joined, registry, True, [T3.date()], Params(resamples=0))
+    got = helm.correlations.set_index(["axis", "benchmark"])
+    assert helm.axes.set_index("axis").loc["horizon", "axis_sources"] == "epoch:metr_time_horizons_external"
+    safety = joined["helm-safety"].pivot(index="canonical_id", columns="benchmark", values="value")
+    merged = safety.join(pd.Series(minutes, name="minutes"), how="inner")
+    for benchmark, sign in (("harm", 1), ("refusals", -1)):
+        expected = spearmanr(sign * merged[benchmark], merged["minutes"]).statistic
+        assert got.loc[("horizon", benchmark), "rho"] == pytest.approx(expected, abs=1e-12)
+        assert expected == pytest.approx(spearmanr(sign * merged[benchmark], np.log(merged["minutes"])).statistic)
+        assert got.loc[("horizon", benchmark), "n"] == len(merged) == 9
+
+
 def test_pc1_joint_is_recomputed_without_a_component_the_target_shares_items_with(joined):
     """A safety column measured on GPQA's items (registry ``shares_items_with``) is correlated with the
     joint PC1 refitted without epoch:gpqa, and its row says so."""

@@ -8,9 +8,12 @@ under another organisation, another reasoning effort.
 
 from __future__ import annotations
 
+import pandas as pd
 import pytest
+from hypothesis import given, settings
+from hypothesis import strategies as st
 
-from benchwatch.identity.normalize import normalize
+from benchwatch.identity.normalize import normalize, normalize_many
 
 # One model, as different sources name it: (source, name) -> the canonical id all share.
 SAME_MODEL = {
@@ -217,3 +220,25 @@ def test_keys_are_fixed_points(recorded_names):
         for name in recorded_names[source]:
             key = normalize(name).key
             assert normalize(key).key == key, (source, name, key)
+
+
+def test_normalize_many_gives_normalize_s_keys_for_every_recorded_name(recorded_names):
+    """The column path (array kernels for plain names) is ``normalize``, name for name: every name
+    the recorded sources publish, each also upper-cased and with spaces for dashes."""
+    names = pd.Series(sorted(set().union(*recorded_names.values())))
+    names = pd.concat([names, names.str.upper(), names.str.replace("-", " ")], ignore_index=True)
+    got = normalize_many(names)
+    expected = [(p.key, p.variant, p.kind, ", ".join(p.rules)) for p in map(normalize, names)]
+    assert list(got.itertuples(index=False, name=None)) == expected
+
+
+PIECES = [*"abAB019-_ /.:()+x", "instruct", "8B", "2024", "fp8", "Preview", "chat", "meta-llama/", "nobody/",
+          "0613", "20240620", "v2", "it", "base", "7x8b", "a3b", "hf", "March", "Claude", "Qwen ", "é", "\t"]
+
+
+@settings(max_examples=400, deadline=None)
+@given(st.lists(st.lists(st.sampled_from(PIECES), max_size=8).map("".join), min_size=1, max_size=20))
+def test_normalize_many_agrees_with_normalize_on_any_name(names):
+    got = normalize_many(pd.Series(names))
+    expected = [(p.key, p.variant, p.kind, ", ".join(p.rules)) for p in map(normalize, names)]
+    assert list(got.itertuples(index=False, name=None)) == expected

@@ -214,3 +214,45 @@ def test_exploitbench_is_read_with_the_column_and_scale_epoch_declares(settings,
     assert stored.set_index("model")["value"]["claude-opus-4-6_unknown"] == pytest.approx(93.0)
     assert category == ("safety", "weaponization", -1)
     assert (declared["scale"], declared["in_axis"]) == ("0-100", "")
+
+
+def test_sources_check_lists_the_zips_files_the_registry_does_not_map(settings, upstream, files) -> None:
+    """Files today's ZIP declares in ``benchmark_metadata.csv`` that no registry row maps are stored as
+    ``other`` and listed by ``benchwatch sources check``, those whose names say safety first.
+
+    Format evidence: ``../shared/data/epoch/current-layout/SOURCE.md`` (the ZIP's
+    ``benchmark_metadata.csv`` columns ``benchmark, in_eci, source_file, score_column, scale, ...``; 88
+    rows on 2026-10-08 against the 50 files the recorded April folder holds, so Epoch adds files the
+    registry has not seen). The two added files are illustrative: no copy of the new ZIP's file list
+    could be recorded, so their names are made up, one safety-flavoured and one not.
+    """
+    settings = settings.model_copy(update={"upstream_base": upstream.url})
+    cyber = read(files, "cybench_external.csv")
+    added = {"agent_deception_external": ("Deception rate (%)", "Agentic deception"),
+             "chess_endgames_external": ("Solved", "Chess endgames")}
+    metadata = read(files, "benchmark_metadata.csv")
+    extra = {}
+    for stem, (column, name) in added.items():
+        extra[f"{stem}.csv"] = pd.DataFrame({"Model version": cyber["Model version"], column: 0.5}).to_csv(
+            index=False).encode()
+        metadata = pd.concat([metadata, pd.DataFrame([{**dict.fromkeys(metadata.columns, ""), "benchmark": name,
+                                                       "in_eci": "False", "source_file": f"{stem}.csv",
+                                                       "score_column": column, "scale": "0.01"}])],
+                             ignore_index=True)
+    serve(upstream, zip_of({**files, **extra, "benchmark_metadata.csv": metadata.to_csv(index=False).encode()}))
+    upstream.mount("/epoch.ai/data/eci_scores.csv", RECORDED_ECI.read_bytes(), "text/csv")
+    con = connect(settings.db)
+    sync_benchmarks(con, load_registry())
+    assert ingest(settings, con).status == "ok"
+    stored = con.execute("SELECT DISTINCT benchmark FROM observations WHERE source = 'epoch'").df()["benchmark"]
+    con.close()
+    assert set(added) <= set(stored)
+    env = {**os.environ, "BENCHWATCH_UPSTREAM_BASE": upstream.url, "BENCHWATCH_HTTP_RETRIES": "1"}
+    done = subprocess.run([*BENCHWATCH, "sources", "check", "--source", "epoch", "--format", "json",
+                           "--db", str(settings.db)], capture_output=True, text=True, env=env, timeout=300)
+    assert done.returncode == 0, done.stderr[-2000:]
+    [row] = json.loads(done.stdout)
+    assert row["format"] == "recognised"
+    assert row["unmapped"] == ["agent_deception_external", "chess_endgames_external"]
+    assert row["unmapped_safety"] == ["agent_deception_external"]
+    assert "safety-relevant: agent_deception_external; others: chess_endgames_external" in row["detail"]

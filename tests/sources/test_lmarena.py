@@ -531,3 +531,66 @@ def test_a_parquet_file_of_no_known_config_names_the_file():
     snapshot = Snapshot("lmarena", "x", datetime(2025, 7, 18), "listing", {"http://h/webdev/latest/0.parquet": body})
     with pytest.raises(ParseError, match="webdev/latest/0.parquet: not a file of config text"):
         LMArena().parse(snapshot)
+
+
+# -- Arena's search and agent boards -----------------------------------------------------------
+SEARCH = f"/huggingface.co{REPO}/search_factuality/latest/0000.parquet"
+TOOLS = f"/huggingface.co{REPO}/agent_tool_hallucination/latest/0000.parquet"
+
+
+def new_board_rows(config: str) -> list[dict]:
+    """A 2026 board of ``config`` in the dataset's columns, 40 models of the recorded board.
+
+    Search boards rate on the Elo scale like the text boards; agent boards publish a signed score
+    in the same ``rating`` / ``rating_lower`` / ``rating_upper`` columns (CURRENT-2026.md: "Agent
+    configs use a signed score, not an Elo-scale rating"), here between -1 and 1.
+    """
+    base = arena_rows("2025-07-18")[:40]
+    if config == "search_factuality":
+        return [dict(r, rating=1100.0 - 3 * i, rating_lower=1090.0 - 3 * i, rating_upper=1112.0 - 3 * i,
+                     vote_count=500 + i) for i, r in enumerate(base)]
+    return [dict(r, rating=round(0.8 - 0.04 * i, 4), rating_lower=round(0.7 - 0.04 * i, 4),
+                 rating_upper=round(0.9 - 0.04 * i, 4), vote_count=90 + i) for i, r in enumerate(base)]
+
+
+def test_live_search_factuality_and_agent_tool_hallucination_boards(upstream, http):
+    """The two boards Arena added, read on loopback in the dataset's current columns.
+
+    Format evidence: ``../shared/data/lmarena/CURRENT-2026.md`` (every config of
+    ``lmarena-ai/leaderboard-dataset`` has the columns ``model_name, organization, license, rating,
+    rating_lower, rating_upper, variance, vote_count, rank, category, leaderboard_publish_date``,
+    splits ``latest`` and ``full``, agent configs a signed score), and the dataset viewer's
+    ``/parquet`` listing, which names each config's files by config and split.
+    """
+    bodies = serve_2026(upstream)
+    boards = {SEARCH: parquet(new_board_rows("search_factuality")),
+              TOOLS: parquet(new_board_rows("agent_tool_hallucination"))}
+    extra = (("text_style_control", "latest", len(bodies[STYLE])),
+             ("text_factuality", "latest", len(bodies[FACTUALITY])),
+             ("search_factuality", "latest", len(boards[SEARCH])),
+             ("agent_tool_hallucination", "latest", len(boards[TOOLS])), ("search_factuality", "full", 1))
+    upstream.mount(LISTING, listing(len(bodies[LATEST]), extra=extra))
+    for path, body in boards.items():
+        upstream.mount(path, body, "application/octet-stream")
+    [snapshot] = fetch_all(upstream, http)
+    assert sorted(snapshot.files) == sorted(f"{upstream.url}{p}" for p in (LATEST, STYLE, FACTUALITY, SEARCH, TOOLS))
+    batch = LMArena().parse(snapshot)
+    obs = batch.observations.set_index(["model", "benchmark"])["value"]
+    counts = batch.observations["benchmark"].value_counts()
+    assert counts["search_factuality_rating"] == counts["tool_hallucination_rating"] == 40
+    search, tools = new_board_rows("search_factuality"), new_board_rows("agent_tool_hallucination")
+    first = search[5]["model_name"]
+    assert (obs[(first, "search_factuality_rating")], obs[(first, "search_factuality_rating_ci_low")],
+            obs[(first, "search_factuality_rating_ci_high")], obs[(first, "search_factuality_votes")]) == (
+        1085.0, 1075.0, 1097.0, 505.0)
+    assert (obs[(first, "tool_hallucination_rating")], obs[(first, "tool_hallucination_rating_ci_low")],
+            obs[(first, "tool_hallucination_rating_ci_high")]) == (0.6, 0.5, 0.7)
+    assert obs[(tools[39]["model_name"], "tool_hallucination_rating")] == pytest.approx(-0.76)
+    # The text boards are unchanged beside them, and the registry maps every new column.
+    assert counts["rating"] == 218 and batch.warnings == []
+    registry = load_registry().set_index(["source", "column"])
+    for column, area in (("search_factuality_rating", "truthfulness"), ("tool_hallucination_rating", "honesty")):
+        row = registry.loc[("lmarena", column)]
+        assert (row["category"], row["safety_area"], row["direction"]) == ("safety", area, 1)
+        assert "preference" in row["metric"]
+    assert registry.loc[("lmarena", "tool_hallucination_rating"), "scale"] == "signed"
