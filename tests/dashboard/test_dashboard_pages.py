@@ -430,7 +430,7 @@ class TestData:
             ("capabilities_correlation", "chat", "wmdp"): -88.6,
         }
         assert metrics(at)["reported figures reproduced (±0.1)"] == "5 / 5"
-        table = frame_by_column(at, "chat (paper)")
+        table = frame_by_column(at, "chat (computed)")
         assert len(table) == 163  # the paper's 166 less MACHIAVELLI's three counts
 
 
