@@ -145,4 +145,7 @@ def main() -> None:
 
 
 if __name__ == "__main__":
-    main()
+    # Through the module's own name, so what the child pickles (WorkFailed) unpickles in the parent.
+    from benchwatch.dashboard.background import main as serve_one
+
+    serve_one()
