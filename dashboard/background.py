@@ -21,6 +21,7 @@ imports no Streamlit.
 
 from __future__ import annotations
 
+import logging
 import pickle
 import subprocess
 import sys
@@ -38,6 +39,7 @@ from benchwatch.settings import Settings
 from benchwatch.sources.tabular import InputError, scores_from_bytes
 
 T = TypeVar("T")
+log = logging.getLogger(__name__)
 POLL_SECONDS = 0.25  # how often the waiting script reaches a stop point
 
 
@@ -99,6 +101,8 @@ def run_stoppable(work: Callable[..., T], *args: Any, tick: Callable[[float], No
         finally:
             if child.poll() is None:
                 child.kill()
+                log.warning("benchwatch: a check stopped before it finished (its session stopped or reran); "
+                            "child process %d killed", child.pid)
             child.wait()
         if child.returncode != 0 or not answer.exists():
             said = errors.read_text(errors="replace").strip().splitlines() if errors.exists() else []

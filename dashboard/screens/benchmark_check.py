@@ -14,7 +14,7 @@ from __future__ import annotations
 import streamlit as st
 
 from benchwatch.dashboard import charts, ui
-from benchwatch.dashboard.background import check_upload, run_stoppable
+from benchwatch.dashboard.background import check_upload, run_stoppable, warm
 from benchwatch.dashboard.context import current
 from benchwatch.dashboard.data import StaleCopy, version_of
 from benchwatch.sources.tabular import InputError, detected_columns, table_columns
@@ -52,6 +52,7 @@ st.caption("Upload your benchmark's results (CSV, TSV, Parquet or JSON with a mo
            "knows, and the scores are correlated with every stored capability axis, as the Safetywashing "
            "paper does. The file stays in this session: nothing is written to the database.")
 ctx.require_data()
+warm()  # the child that will run the check starts importing now, while the user picks a file
 limit = ctx.settings.input_limits
 upload = st.file_uploader("Your results", type=["csv", "tsv", "parquet", "json", "jsonl"], key="check_file",
                           help=f"At most {limit.max_bytes:,} bytes and {limit.max_rows:,} rows "

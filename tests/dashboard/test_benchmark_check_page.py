@@ -5,9 +5,11 @@ from __future__ import annotations
 
 import io
 import re
+import time
 
 import duckdb
 import pandas as pd
+import psutil
 import pytest
 
 from benchwatch.cli.dashboard import streamlit_command
@@ -169,3 +171,36 @@ def test_an_upload_over_the_limit_is_refused_in_a_browser(check_db, upload, brow
             assert page.get_by_text("Upload a file to check it.").count() == 1  # the upload never reached the page
         finally:
             context.close()
+
+
+def check_children(server) -> set[int]:
+    """The server's check child processes (a running check's and the waiting spare)."""
+    return {c.pid for c in psutil.Process(server.pid).children(recursive=True)
+            if "benchwatch.dashboard.background" in " ".join(c.cmdline())}
+
+
+def test_a_check_stops_when_its_tab_closes(check_db, upload, browser, tmp_path):
+    """Issue 27: a long check whose tab is closed is killed, not run to its end for nobody."""
+    path = tmp_path / "long.csv"
+    names = "".join(f"nobody-knows-model-{i:06d},{(i % 97) / 97:.4f}\n" for i in range(90_000))
+    path.write_bytes(upload + names.encode())  # 90,000 names to match: far longer than this test waits
+    log = tmp_path / "dashboard.log"
+    with served(check_db, log) as app:
+        context = browser.new_context(viewport={"width": 1440, "height": 900})
+        page = context.new_page()
+        page.goto(app.url + "/check")
+        page.wait_for_selector("input[type=file]", state="attached", timeout=120_000)
+        page.set_input_files("input[type=file]", str(path))
+        page.get_by_text(re.compile(r"Checking long\.csv… \d+ s")).first.wait_for(timeout=120_000)
+        running = check_children(app.process)
+        assert len(running) == 2  # the check's child and the next spare
+        context.close()  # the tab goes away mid-check
+        for _ in range(600):  # a readiness wait for the kill, not a timing check
+            if "a check stopped before it finished" in log.read_text():
+                break
+            time.sleep(0.1)
+        assert "a check stopped before it finished" in log.read_text()
+        killed = int(re.search(r"child process (\d+) killed", log.read_text()).group(1))
+        assert killed in running
+        assert not psutil.pid_exists(killed) or psutil.Process(killed).status() == psutil.STATUS_ZOMBIE
+        assert len(check_children(app.process) & running) == 1  # the spare waits on
