@@ -17,7 +17,7 @@ from benchwatch.pipeline.benchmark_check import check_benchmark
 from benchwatch.settings import load_settings
 from benchwatch.sources.tabular import scores_from_bytes
 from benchwatch.storage.publish import published_path
-from tests.dashboard.helpers import ARTIFACTS, RESAMPLES, app_test, refresh, served
+from tests.dashboard.helpers import ARTIFACTS, RESAMPLES, app_test, refresh, served, upload_in_browser, xstest_rows
 
 PAGE = "screens/benchmark_check.py"
 CHART = ".vega-embed canvas, .vega-embed svg.marks"
@@ -34,9 +34,7 @@ def check_db(tmp_path_factory, data_dir):
 @pytest.fixture(scope="module")
 def upload(check_db) -> bytes:
     """XSTest's latest values as HELM names the models, plus a model nobody knows."""
-    with duckdb.connect(str(published_path(check_db)), read_only=True) as con:
-        rows = con.execute("SELECT model, value AS score FROM observations WHERE source = 'helm-safety' "
-                           "AND benchmark = 'xstest_safety_score' AND valid_to IS NULL ORDER BY model").df()
+    rows = xstest_rows(check_db)
     rows.loc[len(rows)] = ["<b>nobody</b>/unknown-model @everyone", 0.5]
     return rows.to_csv(index=False).encode()
 
@@ -97,9 +95,7 @@ def test_check_page_in_a_browser(check_db, upload, browser, tmp_path):
         context = browser.new_context(viewport={"width": 1440, "height": 900})
         page = context.new_page()
         try:
-            page.goto(app.url + "/check")
-            page.wait_for_selector("input[type=file]", state="attached", timeout=120_000)
-            page.set_input_files("input[type=file]", str(path))
+            upload_in_browser(page, app.url, path)
             page.wait_for_selector("[data-testid='stMetric']", timeout=120_000)
             page.wait_for_function("s => document.querySelectorAll(s).length >= 1", arg=CHART, timeout=120_000)
             page.wait_for_function("() => !document.querySelector('[data-testid=\"stStatusWidget\"]')",
@@ -154,17 +150,13 @@ def test_an_upload_over_the_limit_is_refused_in_a_browser(check_db, upload, brow
         context = browser.new_context(viewport={"width": 1440, "height": 900})
         page = context.new_page()
         try:
-            page.goto(app.url + "/check")
-            page.wait_for_selector("input[type=file]", state="attached", timeout=120_000)
-            page.set_input_files("input[type=file]", str(over_page))
+            upload_in_browser(page, app.url, over_page)
             page.wait_for_selector("[data-testid='stAlertContentError']", timeout=120_000)
             text = page.evaluate("() => document.querySelector('[data-testid=\"stMain\"]').innerText")
             assert "This file cannot be checked as it is:" in text
             assert f"{len(upload):,} bytes, more than the 2,000 accepted (input_limits.max_bytes)" in text
             assert page.locator("[data-testid='stMetric']").count() == 0  # nothing was checked
-            page.goto(app.url + "/check")
-            page.wait_for_selector("input[type=file]", state="attached", timeout=120_000)
-            page.set_input_files("input[type=file]", str(over_server))
+            upload_in_browser(page, app.url, over_server)
             refused = page.get_by_text(re.compile(r"File must be 1(\.0)?\s?MB or smaller"))
             refused.first.wait_for(timeout=60_000)
             assert page.locator("[data-testid='stMetric']").count() == 0
@@ -188,9 +180,7 @@ def test_a_check_stops_when_its_tab_closes(check_db, upload, browser, tmp_path):
     with served(check_db, log) as app:
         context = browser.new_context(viewport={"width": 1440, "height": 900})
         page = context.new_page()
-        page.goto(app.url + "/check")
-        page.wait_for_selector("input[type=file]", state="attached", timeout=120_000)
-        page.set_input_files("input[type=file]", str(path))
+        upload_in_browser(page, app.url, path)
         page.get_by_text(re.compile(r"Checking long\.csv… \d+ s")).first.wait_for(timeout=120_000)
         running = check_children(app.process)
         assert len(running) == 2  # the check's child and the next spare

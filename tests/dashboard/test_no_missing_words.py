@@ -11,12 +11,10 @@ from __future__ import annotations
 
 import re
 
-import duckdb
 import pandas as pd
 import pytest
 
-from benchwatch.storage.publish import published_path
-from tests.dashboard.helpers import app_test
+from tests.dashboard.helpers import app_test, xstest_rows
 
 WORDS = re.compile(r"\b(None|nan|NaN|NaT|<NA>)\b")
 PAGES = [None, "screens/benchmark.py", "screens/capabilities.py", "screens/alerts.py", "screens/benchmark_check.py"]
@@ -75,10 +73,7 @@ def problems(at, page: str) -> list[str]:
 @pytest.fixture(scope="module")
 def upload(dashboard_db) -> bytes:
     """A safety benchmark's current values as its source names the models: the Check page with a result."""
-    with duckdb.connect(str(published_path(dashboard_db)), read_only=True) as con:
-        rows = con.execute("SELECT model, value AS score FROM observations WHERE source = 'helm-safety' "
-                           "AND benchmark = 'xstest_safety_score' AND valid_to IS NULL ORDER BY model").df()
-    return rows.to_csv(index=False).encode()
+    return xstest_rows(dashboard_db).to_csv(index=False).encode()
 
 
 @pytest.mark.parametrize("page", PAGES, ids=lambda p: p or "overview")
