@@ -166,9 +166,15 @@ def test_an_upload_over_the_limit_is_refused_in_a_browser(check_db, upload, brow
 
 
 def check_children(server) -> set[int]:
-    """The server's check child processes (a running check's and the waiting spare)."""
-    return {c.pid for c in psutil.Process(server.pid).children(recursive=True)
-            if "benchwatch.dashboard.background" in " ".join(c.cmdline())}
+    """The server's live check child processes (a running check's and the waiting spare)."""
+    found = set()
+    for child in psutil.Process(server.pid).children(recursive=True):
+        try:
+            if "benchwatch.dashboard.background" in " ".join(child.cmdline()):
+                found.add(child.pid)
+        except (psutil.ZombieProcess, psutil.NoSuchProcess):
+            continue  # one that already ended
+    return found
 
 
 def test_a_check_stops_when_its_tab_closes(check_db, upload, browser, tmp_path):
