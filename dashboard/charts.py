@@ -14,6 +14,22 @@ from benchwatch.analysis.classes import CLASSES, POSSIBLY, TOO_FEW
 RHO_SCALE = alt.Scale(domain=[-1, 1])
 
 
+def date_axis(dates: pd.Series, field: str, title: str) -> alt.X:
+    """A temporal x axis whose ticks always name the month: month ticks (every ``step`` months so
+    about a dozen show) over a span of two months or more, day ticks labelled with their month
+    below that. Vega's default picks weekday ticks ("Mon 09") over short spans, without a month."""
+    stamps = pd.to_datetime(pd.Series(dates)).dropna()
+    span_days = (stamps.max() - stamps.min()).days if len(stamps) else 0
+    if span_days >= 60:
+        months = span_days / 30.4
+        axis = alt.Axis(format="%b %Y", tickCount={"interval": "month", "step": max(1, int(np.ceil(months / 12)))},
+                        labelOverlap=True)
+    else:
+        axis = alt.Axis(format="%d %b %Y", tickCount={"interval": "day", "step": max(1, int(np.ceil(span_days / 8)))},
+                        labelOverlap=True)
+    return alt.X(field, title=title, axis=axis)
+
+
 def _series_label(frame: pd.DataFrame) -> pd.Series:
     return frame["model_set"].astype(str) + " · " + frame["axis"].astype(str)
 
@@ -22,7 +38,8 @@ def trend(series: pd.DataFrame, events: pd.DataFrame, threshold: float, hysteres
     """Correlation over data time: a line per axis and model set, its bootstrap band, the
     alert threshold band, and a marker where an alert fired or resolved."""
     data = series.assign(series=_series_label(series), as_of=pd.to_datetime(series["as_of"]))
-    x = alt.X("as_of:T", title="data as of")
+    x = date_axis(pd.concat([data["as_of"], pd.to_datetime(events["data_time"]) if len(events) else data["as_of"]]),
+                  "as_of:T", "data as of")
     color = alt.Color("series:N", title="model set · axis")
     tooltip = [alt.Tooltip("series:N", title="model set · axis"), alt.Tooltip("as_of:T", title="as of"),
                alt.Tooltip("rho:Q", format=".3f"), alt.Tooltip("ci_low:Q", format=".3f", title="CI low"),
@@ -139,10 +156,14 @@ def density(points: pd.DataFrame, log_x: bool = False) -> pd.DataFrame:
 
 
 def explained_variance(axes: pd.DataFrame) -> alt.Chart:
-    """PC1's share of capability variance over data time, a line per model set."""
+    """PC1's share of capability variance over data time, a line per model set; with one as-of
+    date per model set (a frozen source) a line would be a lone dot, so a bar per model set: PC1's
+    share beside the rest of the variance, which the other components explain."""
     data = axes.assign(as_of=pd.to_datetime(axes["as_of"]))
+    if data.groupby("model_set")["as_of"].nunique().max() <= 1:
+        return _variance_bars(data)
     return alt.Chart(data).mark_line(point=True).encode(
-        x=alt.X("as_of:T", title="data as of"),
+        x=date_axis(data["as_of"], "as_of:T", "data as of"),
         y=alt.Y("explained_variance:Q", title="PC1 explained variance", scale=alt.Scale(domain=[0, 1]),
                 axis=alt.Axis(format="%")),
         color=alt.Color("model_set:N", title="model set"),
@@ -152,20 +173,42 @@ def explained_variance(axes: pd.DataFrame) -> alt.Chart:
     ).properties(height=300)
 
 
+def _variance_bars(data: pd.DataFrame) -> alt.Chart:
+    """A stacked bar per model set: PC1's share of the variance and the rest (other components)."""
+    rest = data.assign(explained_variance=1 - data["explained_variance"], part="other components")
+    parts = pd.concat([data.assign(part="PC1"), rest], ignore_index=True)
+    return alt.Chart(parts).mark_bar().encode(
+        x=alt.X("explained_variance:Q", title="share of capability variance", stack="zero",
+                scale=alt.Scale(domain=[0, 1]), axis=alt.Axis(format="%")),
+        y=alt.Y("model_set:N", title="model set"),
+        color=alt.Color("part:N", title="explained by", scale=alt.Scale(domain=["PC1", "other components"],
+                                                                        range=["#1f77b4", "#d9d9d9"])),
+        order=alt.Order("part:N"),
+        tooltip=[alt.Tooltip("model_set:N", title="model set"), alt.Tooltip("part:N", title="explained by"),
+                 alt.Tooltip("as_of:T", title="as of"),
+                 alt.Tooltip("explained_variance:Q", format=".1%", title="share of variance"),
+                 alt.Tooltip("n_models:Q", title="models"), alt.Tooltip("n_benchmarks:Q", title="benchmarks")],
+    ).properties(height=max(120, 48 * data["model_set"].nunique()))
+
+
+LOADING_ROW = 24  # pixels per loadings bar: room for every label at the axis' font size
+
+
 def loadings_bar(loadings: pd.DataFrame) -> alt.Chart:
-    """PC1 loadings at one date, largest first."""
+    """PC1 loadings at one date, largest first, every bar labelled (a band axis otherwise drops
+    every other label it thinks would overlap)."""
     return alt.Chart(loadings).mark_bar().encode(
         x=alt.X("loading:Q", title="PC1 loading"),
-        y=alt.Y("name:N", sort="-x", title=None, axis=alt.Axis(labelLimit=260)),
+        y=alt.Y("name:N", sort="-x", title=None, axis=alt.Axis(labelLimit=260, labelOverlap=False)),
         tooltip=[alt.Tooltip("name:N", title="benchmark"), alt.Tooltip("loading:Q", format=".3f")],
-    ).properties(height=max(160, 26 * len(loadings)))
+    ).properties(height=alt.Step(LOADING_ROW))
 
 
 def loadings_over_time(loadings: pd.DataFrame) -> alt.Chart:
     """How each benchmark's PC1 loading moved as models were added."""
     data = loadings.assign(as_of=pd.to_datetime(loadings["as_of"]))
     return alt.Chart(data).mark_line(point=True).encode(
-        x=alt.X("as_of:T", title="data as of"),
+        x=date_axis(data["as_of"], "as_of:T", "data as of"),
         y=alt.Y("loading:Q", title="PC1 loading"),
         color=alt.Color("name:N", title="benchmark"),
         tooltip=[alt.Tooltip("name:N", title="benchmark"), alt.Tooltip("as_of:T", title="as of"),

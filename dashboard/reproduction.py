@@ -37,14 +37,12 @@ def check(result: dict[str, dict], reported: pd.DataFrame) -> pd.DataFrame:
     return out
 
 
-def correlations(result: dict[str, dict], reported: pd.DataFrame) -> pd.DataFrame:
-    """Every benchmark's capabilities correlation per model set (x100), reported values beside."""
+def correlations(result: dict[str, dict]) -> pd.DataFrame:
+    """Every benchmark's capabilities correlation per model set (x100). The paper reports a few
+    of them; those are beside their computed values in ``check``, not in a column that would be
+    empty in almost every row."""
     frame = pd.DataFrame({model_set: facts["correlations"] for model_set, facts in result.items()}) * 100
     frame = frame.rename_axis("benchmark").reset_index()
     frame.columns = ["benchmark", *[f"{c} (computed)" for c in frame.columns[1:]]]
-    paper = reported[reported["quantity"] == "capabilities_correlation"].pivot(
-        index="benchmark", columns="model_set", values="reported")
-    paper.columns = [f"{c} (paper)" for c in paper.columns]
-    frame = frame.merge(paper, left_on="benchmark", right_index=True, how="left")
     order = "chat (computed)" if "chat (computed)" in frame else frame.columns[1]
     return frame.sort_values(order, ascending=False, na_position="last").round(1)

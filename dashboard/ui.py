@@ -19,6 +19,7 @@ import streamlit as st
 from benchwatch.text import csv_text
 from benchwatch.upstreams import UPSTREAMS
 
+MISSING = "—"  # what a table shows for a value that does not exist (an interval with too few models, say)
 _MARKDOWN_SPECIALS = re.compile(r"([\\`*_{}\[\]()#+\-.!|<>~$:=^&])")
 
 
@@ -42,14 +43,15 @@ def table(
 ) -> None:
     """A read-only table and a button that downloads exactly its rows as CSV.
 
-    Empty text cells are blank, never the word "None".
+    Empty text cells are blank and a missing number or date reads ``MISSING``, never the word
+    "None" (Streamlit's default for a missing value).
     """
     if frame.empty:
         st.info(empty)
         return
     frame = blank_missing(frame)
     st.dataframe(frame, hide_index=True, column_config=column_config, key=f"table-{key}",
-                 height=height)
+                 height=height, placeholder=MISSING)
     st.download_button(
         f"Download {name} (CSV, {len(frame):,} rows)",
         data=lambda: csv_text(frame),

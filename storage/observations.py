@@ -39,11 +39,11 @@ def sync_benchmarks(con: duckdb.DuckDBPyConnection, registry: pd.DataFrame) -> N
     """Make the benchmarks table equal the registry files (they are the truth)."""
     with transaction(con):
         con.execute("DELETE FROM benchmarks")
-        con.register("registry_df", registry)
+        con.register("registry_df", registry.assign(paired_accuracy=registry["paired_accuracy"].fillna("")))
         con.execute(
             'INSERT INTO benchmarks SELECT source, "column", benchmark_id, name, category, '
             "nullif(safety_area, ''), direction, scale, nullif(metric, ''), nullif(in_axis, ''), "
-            "nullif(same_construct, '') FROM registry_df"
+            "nullif(same_construct, ''), nullif(paired_accuracy, '') FROM registry_df"
         )
         con.unregister("registry_df")
 

@@ -43,11 +43,12 @@ def runs(con: duckdb.DuckDBPyConnection) -> dict:
 
 
 def correlation_index(con: duckdb.DuckDBPyConnection, run_id: int) -> pd.DataFrame:
-    """Which (source, benchmark, model set, axis) series a run has, with what each benchmark is."""
+    """Which (source, benchmark, model set, axis) series a run has, with what each benchmark is, and
+    the most models any of its points had (``max_n``: 0 when no model was ever on both sides)."""
     return con.execute(
         """
         SELECT c.source, c.benchmark, b.name, b.category, b.safety_area, c.model_set, c.axis,
-               count(*) AS points, max(c.as_of) AS latest
+               count(*) AS points, max(c.as_of) AS latest, max(c.n) AS max_n
         FROM correlations c
         LEFT JOIN benchmarks b ON b.source = c.source AND b."column" = c.benchmark
         WHERE c.run_id = ?
@@ -293,15 +294,20 @@ def scatter(
     PC1, or a cross-source axis: ECI, Arena, compute, pc1-joint, stored under
     the source's own model names for the set's members); an axis with no
     stored scores (the source's own training compute) is the source's compute
-    column as published. The benchmark value is as published (not oriented),
-    known by the end of ``as_of``: published by then and not yet revised, the
-    analysis's rule.
+    column as published, and the ``accuracy`` axis of a calibration metric is its
+    paired accuracy column as published (``benchmarks.paired_accuracy``). The
+    benchmark value is as published (not oriented), known by the end of
+    ``as_of``: published by then and not yet revised, the analysis's rule. A
+    source that does not split its models itself (stored set ``all``) is split
+    by their resolved kind, as the analysis splits it (``engine.split_by_kind``).
     """
     return con.execute(
         """
         WITH members AS (
-            SELECT model, display_name FROM models
-            WHERE source = $source AND ($set = 'all' OR model_set = $set OR EXISTS (
+            SELECT m.model, m.display_name FROM models m
+            LEFT JOIN model_aliases a ON a.source = m.source AND a.model = m.model
+            WHERE m.source = $source AND ($set = 'all' OR m.model_set = $set
+              OR (m.model_set IN ('all', 'unknown') AND a.kind = $set) OR EXISTS (
                 SELECT 1 FROM capability_scores WHERE run_id = $run AND source = $source AND model_set = $set
                   AND axis = $axis AND as_of = $as_of::DATE))),
         known AS (
@@ -316,7 +322,11 @@ def scatter(
             SELECT k.model, k.value AS score FROM known k
             JOIN benchmarks b ON b.source = $source AND b."column" = k.benchmark AND b.category = 'compute'
             WHERE $axis = 'compute' AND NOT EXISTS (SELECT 1 FROM stored)),
-        axis_values AS (SELECT * FROM stored UNION ALL SELECT * FROM compute)
+        paired AS (
+            SELECT k.model, k.value AS score FROM known k
+            JOIN benchmarks b ON b.source = $source AND b."column" = $benchmark AND b.paired_accuracy = k.benchmark
+            WHERE $axis = 'accuracy' AND NOT EXISTS (SELECT 1 FROM stored)),
+        axis_values AS (SELECT * FROM stored UNION ALL SELECT * FROM compute UNION ALL SELECT * FROM paired)
         SELECT m.model, m.display_name, a.score AS axis_value, k.value
         FROM members m
         JOIN axis_values a USING (model)

@@ -224,21 +224,28 @@ def analyze_source(
             keys = {"source": source, "model_set": set_name, "as_of": as_of}
             result = _results(keys, axes, correlations, facts, len(wide), params)
             if as_of == dates[-1]:
-                result.residuals = safety_residuals(wide, registry, axes, keys)
+                result.residuals = safety_residuals(wide, registry, axes, keys, paired=True)
             parts.append(result)
     return Results.concat(parts)
 
 
 def safety_residuals(
-    wide: pd.DataFrame, registry: pd.DataFrame, axes: dict[str, pd.Series], keys: dict
+    wide: pd.DataFrame, registry: pd.DataFrame, axes: dict[str, pd.Series], keys: dict, paired: bool = False
 ) -> pd.DataFrame:
-    """Each model's rank residual on every axis, for the safety columns of ``wide``."""
+    """Each model's rank residual on every axis, for the safety columns of ``wide``. With ``paired``
+    (the source's own analysis, where its accuracy columns are in ``wide``), a calibration metric
+    also on its paired accuracy column: axis ``accuracy``, the axis it is correlated with."""
     category = registry.set_index("column")["category"].reindex(wide.columns)
     safety = wide.loc[:, category == "safety"]
-    if safety.shape[1] == 0 or not axes:
+    if safety.shape[1] == 0:
         return pd.DataFrame()
-    rows = residuals_frame(safety, axes)
-    return rows.assign(**keys) if len(rows) else pd.DataFrame()
+    parts = [residuals_frame(safety, axes)] if axes else []
+    if paired and "paired_accuracy" in registry.columns:
+        pairs = registry.set_index("column")["paired_accuracy"].reindex(safety.columns).fillna("")
+        parts += [residuals_frame(safety[[benchmark]], {AXIS_ACCURACY: wide[accuracy]})
+                  for benchmark, accuracy in pairs[pairs.isin(wide.columns)].items()]
+    parts = [part for part in parts if len(part)]
+    return pd.concat(parts, ignore_index=True).assign(**keys) if parts else pd.DataFrame()
 
 
 def _results(

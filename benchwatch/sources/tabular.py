@@ -25,6 +25,7 @@ from pathlib import Path
 
 import numpy as np
 import pandas as pd
+import pyarrow.parquet as pq
 
 from benchwatch.settings import InputLimits
 from benchwatch.sources.eee_records import RecordError, check_record, flatten, parse_record
@@ -304,7 +305,7 @@ def scores_from_bytes(content: bytes, filename: str, evaluation: str | None = No
     limits = limits or InputLimits()
     check_size(len(content), filename, limits)
     fmt = detect_format(Path(filename))
-    if fmt == "eee" or (fmt == "json" and content.lstrip()[:1] == b"{" and b'"evaluation_results"' in content):
+    if _eee_bytes(content, fmt):
         records = (eee_lines(content, filename, limits) if fmt == "eee" else
                    [(filename, one_record(content, filename, limits))])
         frame, key, lower = eee_scores(records, filename, evaluation)
@@ -313,6 +314,49 @@ def scores_from_bytes(content: bytes, filename: str, evaluation: str | None = No
     frame = read_frame(content, filename, fmt, limits)
     rows, columns = table_scores(frame, filename, model_column, score_column, set_column)
     return UserScores(rows, evaluation or Path(filename).stem, columns=columns)
+
+
+def _eee_bytes(content: bytes, fmt: str) -> bool:
+    """Whether an upload in ``fmt`` holds EEE records (JSONL, or one JSON record) rather than a table."""
+    return fmt == "eee" or (fmt == "json" and content.lstrip()[:1] == b"{" and b'"evaluation_results"' in content)
+
+
+def table_columns(content: bytes, filename: str, limits: InputLimits | None = None) -> list[str] | None:
+    """An uploaded table's column names, for the Check page's model and score pickers (the CLI's
+    ``--model-column`` / ``--score-column``); None for EEE records, which name their own. A CSV or
+    TSV is read up to its header and a Parquet file's schema only: the rows are read once, by
+    ``scores_from_bytes``."""
+    limits = limits or InputLimits()
+    check_size(len(content), filename, limits)
+    fmt = detect_format(Path(filename))
+    if _eee_bytes(content, fmt):
+        return None
+    if not content.strip():
+        raise InputError(f"{filename}: the file is empty")
+    try:
+        if fmt in ("csv", "tsv"):
+            columns = pd.read_csv(io.BytesIO(content), sep="\t" if fmt == "tsv" else ",", dtype=str, nrows=0,
+                                  encoding="utf-8-sig").columns
+        elif fmt == "parquet":
+            columns = pq.read_schema(io.BytesIO(content)).names
+        else:
+            columns = read_frame(content, filename, fmt, limits).columns
+    except (UnicodeDecodeError, ValueError, pd.errors.ParserError, OSError) as exc:
+        if isinstance(exc, InputError):
+            raise
+        raise InputError(f"{filename}: not a readable {fmt.upper()} file ({' '.join(str(exc).split())[:200]})"
+                         ) from None
+    return [str(c) for c in columns]
+
+
+def detected_columns(columns: Sequence[str]) -> tuple[str | None, str | None]:
+    """The model and score columns ``table_scores`` takes when none is named (None: not found)."""
+    frame = pd.DataFrame(columns=list(columns))
+    model = pick_column(frame, None, MODEL_NAMES, "model", "", required=False)
+    model_set = pick_column(frame, None, SET_NAMES, "model set", "", required=False)
+    others = [c for c in frame.columns if c not in (model, model_set)]
+    score = pick_column(frame, None, SCORE_NAMES, "score", "", required=False)
+    return model, score or (others[0] if len(others) == 1 else None)
 
 
 def one_record(content: bytes, name: str, limits: InputLimits | None = None) -> dict:

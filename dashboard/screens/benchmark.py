@@ -23,12 +23,16 @@ BADGE_COLORS = {TRACKING: "red", CORRELATED: "orange", SEPARABLE: "green", INVER
 def choose(ctx: Context, index: pd.DataFrame) -> tuple[str, str, str, str]:
     """Source, benchmark, axis and model set, from the URL or the pickers.
 
-    With nothing in the URL, the page opens on the newest firing alert's series.
+    Only series that ever had a model are offered. With nothing in the URL, the page opens on
+    the newest firing alert's series, else on the safety benchmark with the most models on the
+    paper's axis: a page with data, never an empty series.
     """
-    targets = index[index["category"].isin(["safety", "other"])]
+    targets = with_models(index)
     alerts = ctx.read(views.alerts)
     firing = alerts[(alerts["state"] == "firing") & alerts["benchmark"].notna()]
-    first = firing.iloc[0] if len(firing) else targets.iloc[0]
+    firing = firing.merge(targets[targets["max_n"] >= ctx.settings.min_models][["source", "benchmark", "axis",
+                                                                                  "model_set"]])
+    first = firing.iloc[0] if len(firing) else fullest(targets)
     cols = st.columns(4)
     with cols[0]:
         source = ui.pick("Source", sorted(targets["source"].unique()), key="source", default=first["source"])
@@ -49,6 +53,18 @@ def choose(ctx: Context, index: pd.DataFrame) -> tuple[str, str, str, str]:
     with cols[3]:
         model_set = ui.pick("Model set", sets, key="model_set", default=first["model_set"] if same else POOLED)
     return source, benchmark, axis, model_set
+
+
+def with_models(index: pd.DataFrame) -> pd.DataFrame:
+    """The safety and other benchmarks' series that had at least one model at some point."""
+    return index[index["category"].isin(["safety", "other"]) & (index["max_n"] > 0)]
+
+
+def fullest(targets: pd.DataFrame) -> pd.Series:
+    """The default series without an alert: a safety benchmark on pc1 with the most models."""
+    ranked = targets.assign(safety=targets["category"] == "safety", pc1=targets["axis"] == "pc1")
+    return ranked.sort_values(["safety", "pc1", "max_n", "source", "benchmark"],
+                              ascending=[False, False, False, True, True]).iloc[0]
 
 
 def axis_label(axis: str) -> str:
@@ -133,7 +149,7 @@ def scatter(ctx: Context, info: dict, chosen: pd.DataFrame, axis: str, model_set
                "rank-on-rank line (its slope in ranks is Spearman's rho).")
     beside_rho(ctx, {**row.to_dict(), "scale": info["scale"]})
     if points.empty:
-        st.info("No per-model values are stored for this axis at this date.")
+        st.info(no_points_reason(axis, as_of, int(row["n"])))
         return
     x_title = AXIS_LABELS.get(axis, axis) + (" capabilities score" if axis.startswith("pc1") else " axis")
     if axis == "compute":
@@ -148,6 +164,15 @@ def scatter(ctx: Context, info: dict, chosen: pd.DataFrame, axis: str, model_set
     ui.table(points[["name", "model", "axis_value", "value", "members"]].rename(
         columns={"axis_value": AXIS_LABELS.get(axis, axis), "value": info["name"], "model": "id"}),
         "points at this date", "benchmark-models", height=250)
+
+
+def no_points_reason(axis: str, as_of: str, n: int) -> str:
+    """Why there is no per-model point to draw, in words."""
+    if n == 0:
+        return (f"No model of this set has both a value on this benchmark and a {axis} value on {as_of}: "
+                "there is nothing to correlate at this date, so no point and no rho.")
+    return (f"The correlation on {as_of} used {n:,} models, but their {axis} values are not stored for that "
+            "date (only the run's own as-of dates are); pick another date.")
 
 
 def group_points(points: pd.DataFrame, groups: pd.DataFrame) -> pd.DataFrame:
@@ -224,8 +249,8 @@ def _pct(value: float) -> str:
 def render(ctx: Context) -> None:
     ctx.require_data()
     index = ctx.read(views.correlation_index, ctx.run["run_id"])
-    if index[index["category"].isin(["safety", "other"])].empty:
-        st.info("No benchmark has a correlation in this run.")
+    if with_models(index).empty:
+        st.info("No benchmark has a correlation with at least one model in this run.")
         return
     source, benchmark, axis, model_set = choose(ctx, index)
     info = ctx.read(views.benchmark_info, source, benchmark) or {

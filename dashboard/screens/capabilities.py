@@ -65,9 +65,19 @@ def ranking(ctx: Context, of_source: pd.DataFrame, source: str, axis: str, model
     st.caption(f"{len(ranked):,} models with a {axis} value on {rank_date}. For a principal component the "
                f"score is the capability z-scores · PC1, not re-standardized; missing capability values: {policy} "
                "(drop: only models with every capability benchmark are scored).")
-    ui.table(ranked, "capabilities ranking", "capability-ranking", height=400,
-             empty="No per-model values stored for this axis at this date.", column_config={
+    ui.table(ranked, "capabilities ranking", "capability-ranking", height=400, empty=no_ranking_reason(axis, rank_date),
+             column_config={
                  "score": st.column_config.NumberColumn("score", format="%.4g")})
+
+
+def no_ranking_reason(axis: str, as_of: str) -> str:
+    """Why an axis has no per-model scores to rank, in words."""
+    if axis == "compute":
+        return ("The compute axis is each model's training compute as the source publishes it, read where it "
+                "is correlated; the analysis stores no score of its own for it, so there is nothing to rank. "
+                "The Benchmark page plots it against each benchmark.")
+    return (f"No model of this set has a {axis} score stored for {as_of}: the axis was computed at this date "
+            "but scored no model (too few with every value it needs).")
 
 
 def render(ctx: Context) -> None:

@@ -25,7 +25,8 @@ def latest_per_series(history: pd.DataFrame, bands, min_models: int) -> pd.DataF
     keys = ["source", "benchmark", "model_set", "axis"]
     grouped = history.groupby(keys, sort=False)
     latest = grouped.tail(1).set_index(keys)
-    latest["trend"] = grouped["rho"].agg(lambda s: [None if pd.isna(v) else float(v) for v in s])
+    # The points that have a rho: a missing one would break the sparkline.
+    latest["trend"] = grouped["rho"].agg(lambda s: [float(v) for v in s if pd.notna(v)])
     latest["points"] = grouped.size()
     latest = latest.reset_index()
     labels = [bands.label(*(None if pd.isna(v) else float(v) for v in values), min_models)
@@ -103,6 +104,8 @@ def benchmarks_table(ctx: Context) -> None:
     history = ctx.read(views.safety_history, ctx.run["run_id"], axis,
                        None if model_set == ANY_SET else model_set, source or None)
     latest = latest_per_series(history, ctx.bands, ctx.settings.min_models)
+    empty = latest[latest["n"] == 0] if not latest.empty else latest
+    latest = latest[latest["n"] > 0] if not latest.empty else latest
     if latest.empty:
         st.info("No safety benchmark has a correlation on this axis and model set.")
         return
@@ -127,6 +130,11 @@ def benchmarks_table(ctx: Context) -> None:
                                                        "by construction (not evidence), or how the axis was "
                                                        "recomputed without the benchmark."),
     })
+    if len(empty):
+        st.caption(ui.escape_markdown(
+            f"Not in the table: {len(empty)} series where no model has both the benchmark and the axis "
+            "(n = 0), so there is no rho: " + "; ".join(sorted(f"{r.name} ({r.source}, {r.model_set} · {r.axis})"
+                                                             for r in empty.itertuples())) + "."))
     st.caption(ui.run_note(ctx.run))
 
 

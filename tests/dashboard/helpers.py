@@ -14,6 +14,8 @@ from dataclasses import dataclass
 from datetime import date
 from pathlib import Path
 
+import duckdb
+import pandas as pd
 import pytest
 from streamlit.testing.v1 import AppTest
 
@@ -121,3 +123,17 @@ def copy_database(db: Path, target_dir: Path) -> Path:
 
 
 CHROMIUM = shutil.which("chromium") or "/usr/bin/chromium"
+
+
+def xstest_rows(db: Path) -> pd.DataFrame:
+    """XSTest's current values as HELM names the models (model, score): a file to upload to the Check page."""
+    with duckdb.connect(str(published_path(db)), read_only=True) as con:
+        return con.execute("SELECT model, value AS score FROM observations WHERE source = 'helm-safety' "
+                           "AND benchmark = 'xstest_safety_score' AND valid_to IS NULL ORDER BY model").df()
+
+
+def upload_in_browser(page, url: str, path: Path) -> None:
+    """Open the Check page and give it ``path`` as a user's file."""
+    page.goto(url + "/check")
+    page.wait_for_selector("input[type=file]", state="attached", timeout=120_000)
+    page.set_input_files("input[type=file]", str(path))

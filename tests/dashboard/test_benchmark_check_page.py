@@ -3,8 +3,13 @@
 
 from __future__ import annotations
 
+import io
+import re
+import time
+
 import duckdb
 import pandas as pd
+import psutil
 import pytest
 
 from benchwatch.cli.dashboard import streamlit_command
@@ -12,7 +17,7 @@ from benchwatch.pipeline.benchmark_check import check_benchmark
 from benchwatch.settings import load_settings
 from benchwatch.sources.tabular import scores_from_bytes
 from benchwatch.storage.publish import published_path
-from tests.dashboard.helpers import ARTIFACTS, RESAMPLES, app_test, refresh, served
+from tests.dashboard.helpers import ARTIFACTS, RESAMPLES, app_test, refresh, served, upload_in_browser, xstest_rows
 
 PAGE = "screens/benchmark_check.py"
 CHART = ".vega-embed canvas, .vega-embed svg.marks"
@@ -29,9 +34,7 @@ def check_db(tmp_path_factory, data_dir):
 @pytest.fixture(scope="module")
 def upload(check_db) -> bytes:
     """XSTest's latest values as HELM names the models, plus a model nobody knows."""
-    with duckdb.connect(str(published_path(check_db)), read_only=True) as con:
-        rows = con.execute("SELECT model, value AS score FROM observations WHERE source = 'helm-safety' "
-                           "AND benchmark = 'xstest_safety_score' AND valid_to IS NULL ORDER BY model").df()
+    rows = xstest_rows(check_db)
     rows.loc[len(rows)] = ["<b>nobody</b>/unknown-model @everyone", 0.5]
     return rows.to_csv(index=False).encode()
 
@@ -92,15 +95,15 @@ def test_check_page_in_a_browser(check_db, upload, browser, tmp_path):
         context = browser.new_context(viewport={"width": 1440, "height": 900})
         page = context.new_page()
         try:
-            page.goto(app.url + "/check")
-            page.wait_for_selector("input[type=file]", state="attached", timeout=120_000)
-            page.set_input_files("input[type=file]", str(path))
+            upload_in_browser(page, app.url, path)
             page.wait_for_selector("[data-testid='stMetric']", timeout=120_000)
             page.wait_for_function("s => document.querySelectorAll(s).length >= 1", arg=CHART, timeout=120_000)
             page.wait_for_function("() => !document.querySelector('[data-testid=\"stStatusWidget\"]')",
                                    timeout=120_000)
             assert page.locator("[data-testid='stException']").count() == 0
             assert page.locator("[data-testid='stDataFrame']").count() == 2
+            text = page.evaluate("() => document.querySelector('[data-testid=\"stMain\"]').innerText")
+            assert not re.search(r"\b(None|nan|NaN)\b", text), text  # issue 25: no missing word
             height = page.evaluate("() => document.querySelector('[data-testid=\"stMain\"]').scrollHeight")
             page.set_viewport_size({"width": 1440, "height": min(int(height) + 40, 8000)})
             page.wait_for_function("s => document.querySelectorAll(s).length >= 1", arg=CHART, timeout=60_000)
@@ -108,3 +111,92 @@ def test_check_page_in_a_browser(check_db, upload, browser, tmp_path):
             page.screenshot(path=str(ARTIFACTS / "check.png"))
         finally:
             context.close()
+
+
+def test_column_pickers_name_the_columns_the_file_has(check_db, upload, monkeypatch):
+    """Issue 25: a file whose columns the check cannot guess: pick them from its header, as
+    ``--model-column`` / ``--score-column`` do, and get the same result as the guessed file."""
+    rows = pd.read_csv(io.BytesIO(upload))
+    renamed = pd.DataFrame({"Who": rows["model"], "XSTest refusal": rows["score"], "notes": "x"}).to_csv(
+        index=False).encode()
+    at = app_test(check_db, monkeypatch, page=PAGE)
+    at.file_uploader(key="check_file").set_value(("mine.csv", renamed, "text/csv")).run()
+    assert not at.exception, [e.value for e in at.exception]
+    assert at.selectbox(key="check_model_column").options == ["Who", "XSTest refusal", "notes"]
+    assert at.selectbox(key="check_model_column").value is None and not at.metric  # nothing guessed: asked
+    assert "Choose the model column and the score column" in at.info[-1].value
+    at.selectbox(key="check_model_column").set_value("Who").run()
+    at.selectbox(key="check_score_column").set_value("XSTest refusal").run()
+    assert not at.exception, [e.value for e in at.exception]
+    with duckdb.connect(str(published_path(check_db)), read_only=True) as con:
+        settings = load_settings(db=check_db, bootstrap_resamples=RESAMPLES)
+        expected = check_benchmark(con, settings, scores_from_bytes(upload, "mine.csv"))
+    shown = next(df.value for df in at.dataframe if "verdict" in df.value.columns)
+    pd.testing.assert_frame_equal(shown.reset_index(drop=True), expected.results, check_dtype=False)
+    assert {m.label: m.value for m in at.metric}["Models"] == f"{len(expected.matches):,}"
+
+
+def test_an_upload_over_the_limit_is_refused_in_a_browser(check_db, upload, browser, tmp_path, monkeypatch):
+    """Issue 27: over input_limits.max_bytes the page refuses the file with the bound's message;
+    over server.maxUploadSize (the same bound rounded up to whole megabytes) Streamlit's uploader
+    refuses it before it is sent."""
+    monkeypatch.setenv("BENCHWATCH_INPUT_LIMITS", '{"max_bytes": 2000}')
+    over_page, over_server = tmp_path / "xstest.csv", tmp_path / "huge.csv"
+    over_page.write_bytes(upload)
+    assert 2000 < len(upload) < 2**20
+    over_server.write_bytes(upload + b"".join(b"padding-model-%d,0.5\n" % i for i in range(80_000)))
+    assert over_server.stat().st_size > 2**20
+    with served(check_db, tmp_path / "dashboard.log") as app:
+        context = browser.new_context(viewport={"width": 1440, "height": 900})
+        page = context.new_page()
+        try:
+            upload_in_browser(page, app.url, over_page)
+            page.wait_for_selector("[data-testid='stAlertContentError']", timeout=120_000)
+            text = page.evaluate("() => document.querySelector('[data-testid=\"stMain\"]').innerText")
+            assert "This file cannot be checked as it is:" in text
+            assert f"{len(upload):,} bytes, more than the 2,000 accepted (input_limits.max_bytes)" in text
+            assert page.locator("[data-testid='stMetric']").count() == 0  # nothing was checked
+            upload_in_browser(page, app.url, over_server)
+            refused = page.get_by_text(re.compile(r"File must be 1(\.0)?\s?MB or smaller"))
+            refused.first.wait_for(timeout=60_000)
+            assert page.locator("[data-testid='stMetric']").count() == 0
+            assert page.get_by_text("Upload a file to check it.").count() == 1  # the upload never reached the page
+        finally:
+            context.close()
+
+
+def check_children(server) -> set[int]:
+    """The server's live check child processes (a running check's and the waiting spare)."""
+    found = set()
+    for child in psutil.Process(server.pid).children(recursive=True):
+        try:
+            if "benchwatch.dashboard.background" in " ".join(child.cmdline()):
+                found.add(child.pid)
+        except (psutil.ZombieProcess, psutil.NoSuchProcess):
+            continue  # one that already ended
+    return found
+
+
+def test_a_check_stops_when_its_tab_closes(check_db, upload, browser, tmp_path):
+    """Issue 27: a long check whose tab is closed is killed, not run to its end for nobody."""
+    path = tmp_path / "long.csv"
+    names = "".join(f"nobody-knows-model-{i:06d},{(i % 97) / 97:.4f}\n" for i in range(90_000))
+    path.write_bytes(upload + names.encode())  # 90,000 names to match: far longer than this test waits
+    log = tmp_path / "dashboard.log"
+    with served(check_db, log) as app:
+        context = browser.new_context(viewport={"width": 1440, "height": 900})
+        page = context.new_page()
+        upload_in_browser(page, app.url, path)
+        page.get_by_text(re.compile(r"Checking long\.csv… \d+ s")).first.wait_for(timeout=120_000)
+        running = check_children(app.process)
+        assert len(running) == 2  # the check's child and the next spare
+        context.close()  # the tab goes away mid-check
+        for _ in range(600):  # a readiness wait for the kill, not a timing check
+            if "a check stopped before it finished" in log.read_text():
+                break
+            time.sleep(0.1)
+        assert "a check stopped before it finished" in log.read_text()
+        killed = int(re.search(r"child process (\d+) killed", log.read_text()).group(1))
+        assert killed in running
+        assert not psutil.pid_exists(killed) or psutil.Process(killed).status() == psutil.STATUS_ZOMBIE
+        assert len(check_children(app.process) & running) == 1  # the spare waits on

@@ -1,7 +1,8 @@
 """The app served by ``benchwatch dashboard`` on loopback, driven by Debian's chromium.
 
-Screenshots of the Overview and a Benchmark page are taken once the Altair
-charts have rendered, and kept under ``artifacts/dashboard/``.
+Screenshots of every page (``page-*.png``; the Check page's is ``check.png``, taken by its own
+test) and of a few views are taken once the Altair charts have rendered, and kept under
+``artifacts/dashboard/``.
 """
 
 from __future__ import annotations
@@ -17,6 +18,12 @@ from tests.dashboard.helpers import ARTIFACTS, served
 CHART = ".vega-embed canvas, .vega-embed svg.marks"
 TRUTHFULQA = "/benchmark?source=open-llm-leaderboard-v1&benchmark=truthfulqa&axis=pc1&model_set=fine-tuned"
 BBQ_ARENA = "/benchmark?source=helm-safety&benchmark=bbq_accuracy&axis=arena&model_set=chat"
+# Every page and every Data tab as a browser opens it (the Check page: test_benchmark_check_page).
+PAGES = {"overview": "/", "benchmark": "/benchmark", "capabilities": "/capabilities", "alerts": "/alerts",
+         "data-sources": "/data", "data-revisions": "/data?data_tab=Revisions",
+         "data-models": "/data?data_tab=Models", "data-paper": "/data?data_tab=Paper+reproduction"}
+# What a missing value must never read as, on a page as a person reads it.
+MISSING_WORDS = re.compile(r"\b(None|nan|NaN|NaT)\b")
 
 
 @pytest.fixture(scope="module")
@@ -155,3 +162,34 @@ def test_data_page_runs_only_the_open_tab_and_a_link_opens_the_paper_reproductio
     fresh.wait_for_selector("[data-testid='stMetric']", timeout=120_000)
     assert metric(fresh, "reported figures reproduced (±0.1)") == "5 / 5"
     assert fresh.locator("[data-testid='stException']").count() == 0
+
+
+def missing_words(page) -> list[str]:
+    """The lines of the page's text (its main area: headings, captions, metrics, notes) that read
+    "None", "nan" or "NaN"."""
+    text = page.evaluate("() => document.querySelector('[data-testid=\"stMain\"]').innerText")
+    return [line for line in text.splitlines() if MISSING_WORDS.search(line)]
+
+
+def whole_page_shot(page, name: str) -> None:
+    """The whole page, its charts (if any) drawn."""
+    height = page.evaluate("() => document.querySelector('[data-testid=\"stMain\"]').scrollHeight")
+    page.set_viewport_size({"width": 1440, "height": min(int(height) + 40, 8000)})
+    charts = page.locator(".vega-embed").count()
+    page.wait_for_function("n => document.querySelectorAll('.vega-embed canvas, .vega-embed svg.marks').length >= n",
+                           arg=charts, timeout=60_000)
+    page.wait_for_function("() => !document.querySelector('[data-testid=\"stStatusWidget\"]')", timeout=120_000)
+    ARTIFACTS.mkdir(parents=True, exist_ok=True)
+    page.screenshot(path=str(ARTIFACTS / name))
+
+
+@pytest.mark.parametrize("name", list(PAGES))
+def test_every_page_reads_no_missing_word_and_is_kept_as_a_screenshot(app, page, name):
+    """Issue 25: each page and Data tab opened in chromium: no error box, no "None" / "nan" in its
+    text, and its screenshot in artifacts/dashboard/page-<name>.png."""
+    page.goto(app.url + PAGES[name])
+    page.wait_for_selector("[data-testid='stDataFrame']", timeout=180_000)
+    page.wait_for_function("() => !document.querySelector('[data-testid=\"stStatusWidget\"]')", timeout=180_000)
+    assert page.locator("[data-testid='stException']").count() == 0, name
+    assert missing_words(page) == [], name
+    whole_page_shot(page, f"page-{name}.png")

@@ -8,7 +8,14 @@ import json
 import pandas as pd
 import pytest
 
-from benchwatch.sources.tabular import InputError, scores_from_bytes, scores_from_path
+from benchwatch.settings import InputLimits
+from benchwatch.sources.tabular import (
+    InputError,
+    detected_columns,
+    scores_from_bytes,
+    scores_from_path,
+    table_columns,
+)
 from tests.eee_datastore import EXAMPLES, hle_record
 
 ROWS = pd.DataFrame({"Model": ["a/x", "b/y", "c/z"], "refusal": [0.5, 0.25, 1.0], "set": ["chat", "chat", "base"]})
@@ -57,3 +64,21 @@ def test_eee_jsonl_and_one_record():
 def test_bad_files_are_named(filename, content, message):
     with pytest.raises(InputError, match=message.replace("(", r"\(").replace(")", r"\)").replace(".", r"\.")):
         scores_from_bytes(content, filename)
+
+
+def test_the_check_pages_column_pickers_read_the_header_only():
+    """Issue 25: the Check page offers the file's own headers, preset to what the check would take."""
+    assert table_columns(b"Who,XSTest refusal,notes\na,0.5,x\n", "mine.csv") == ["Who", "XSTest refusal", "notes"]
+    assert table_columns(b"model\tscore\na\t1\n", "mine.tsv") == ["model", "score"]
+    buffer = io.BytesIO()
+    pd.DataFrame({"name": ["a"], "refusal": [0.5]}).to_parquet(buffer)
+    assert table_columns(buffer.getvalue(), "mine.parquet") == ["name", "refusal"]
+    assert table_columns(json.dumps([{"model": "a", "value": 1}]).encode(), "mine.json") == ["model", "value"]
+    assert table_columns(b'{"model_info": {}}\n', "records.jsonl") is None  # EEE records name their own
+    assert detected_columns(["Who", "XSTest refusal", "notes"]) == (None, None)  # nothing to guess: asked
+    assert detected_columns(["Model", "acc"]) == ("Model", "acc")  # the only other column is the score
+    assert detected_columns(["model", "set", "score", "other"]) == ("model", "score")
+    with pytest.raises(InputError, match="the file is empty"):
+        table_columns(b"  ", "mine.csv")
+    with pytest.raises(InputError, match="more than the 10 accepted"):
+        table_columns(b"model,score\na,0.5\n", "mine.csv", InputLimits(max_bytes=10))
