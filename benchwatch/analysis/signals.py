@@ -47,8 +47,6 @@ SUBSET_PERCENTILES = (5.0, 95.0)
 MIN_SUBSET_MODELS = 2 * MIN_PAIRS
 # One control variable takes a degree of freedom: a partial rho needs one model more than a rho.
 MIN_TIME_MODELS = MIN_PAIRS + 1
-# Half-sampled cells (half-samples x models x columns) ranked at once, to bound memory.
-SUBSET_BLOCK_CELLS = 2_000_000
 SCALE_RANGE = re.compile(r"^\s*(-?\d+(?:\.\d+)?)\s*-\s*(-?\d+(?:\.\d+)?)\s*$")
 
 
@@ -194,15 +192,7 @@ def _subset_band(y: np.ndarray, x: np.ndarray, usable: np.ndarray, subsets: int,
 def _exact_half_rho(x: np.ndarray, y: np.ndarray, w: np.ndarray) -> np.ndarray:
     """(subsets, k) Spearman rho of each y column with x over each half-sample (0/1 columns of w):
     the bootstrap's exact kernel (``bootstrap.rho_in_resamples``), a weight of 0 leaving a model out."""
-    n, subsets = w.shape
-    xs = sort_columns(x[:, None])
-    counts = np.ascontiguousarray(w.T)
-    step = max(1, SUBSET_BLOCK_CELLS // (subsets * n))
-    rho = np.empty((subsets, y.shape[1]))
-    for start in range(0, y.shape[1], step):
-        ys = sort_columns(y[:, start:start + step])
-        rho[:, start:start + len(ys.order)] = rho_in_resamples(xs, ys, counts)
-    return rho
+    return rho_in_resamples(sort_columns(x[:, None]), sort_columns(y), np.ascontiguousarray(w.T))
 
 
 def _linear_half_rho(x: np.ndarray, y: np.ndarray, w: np.ndarray) -> np.ndarray:
