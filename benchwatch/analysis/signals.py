@@ -35,9 +35,8 @@ from dataclasses import dataclass, field
 
 import numpy as np
 import pandas as pd
-from scipy.stats import rankdata
 
-from benchwatch.analysis.bootstrap import linear_moments, rho_in_resamples, sort_columns
+from benchwatch.analysis.bootstrap import average_ranks, linear_moments, rho_in_resamples, sort_columns
 from benchwatch.analysis.method import EXACT_MAX_MODELS, MIN_PAIRS, _group_columns_by_mask
 
 SIGNAL_COLUMNS = ["slope", "r2", "subset_low", "subset_high", "saturation", "partial_rho_time", "n_time"]
@@ -144,8 +143,8 @@ def _least_squares(y: np.ndarray, x: np.ndarray, usable: np.ndarray) -> tuple[np
 
 def _rank_rho(x: np.ndarray, y: np.ndarray) -> np.ndarray:
     """Spearman rho of x with each column of y (rows: models): Pearson r of their average ranks."""
-    rx = rankdata(x) - (len(x) + 1) / 2.0
-    ry = rankdata(y, axis=0) - (len(x) + 1) / 2.0
+    rx = average_ranks(x) - (len(x) + 1) / 2.0
+    ry = average_ranks(y) - (len(x) + 1) / 2.0
     with np.errstate(invalid="ignore", divide="ignore"):
         return (rx @ ry) / np.sqrt((rx @ rx) * np.einsum("nk,nk->k", ry, ry))
 
