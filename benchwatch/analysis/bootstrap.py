@@ -8,12 +8,13 @@ Exact. Within a resample, a model's average rank is the weight of strictly
 smaller values plus (weight of its tie group + 1) / 2, so one sort of the
 values and a cumulative sum of the counts in sorted order give every
 resample's ranks: exactly what materializing the resample and calling
-``scipy.stats.spearmanr`` gives (tests check 1e-12). Arrays are laid out
-resamples x columns x models, so the cumulative sum runs along the
-contiguous last axis. Per cell a column costs two gathers (the counts and
-count x axis rank in its order), one cumulative sum and one product
-(``_column_comoments``): the sum of its squared ranks is a constant of the
-resample where it has no ties, and only tied positions are gathered to
+``scipy.stats.spearmanr`` gives (tests check 1e-12). The running sum is
+taken walking the sorted positions once for all columns of a group, over
+(columns x resamples) blocks that stay in cache (``_column_comoments``): per
+cell a gather of the counts and of count x axis rank (whole rows: the
+arrays are laid out models x resamples), one add and one product. The sum
+of squared ranks is a constant of the resample where a column has no ties;
+tie groups are summed as groups (one sparse product each), to
 correct both sums. The axis may be fixed (sorted once) or given per resample
 (a re-fitted PC1, ``analysis.refit``: sorted per resample). O(B n) per column.
 
