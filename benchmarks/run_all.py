@@ -23,19 +23,30 @@ from pathlib import Path
 from common import MARKER, analyze_and_publish, machine, replay_database, table
 
 HERE = Path(__file__).resolve().parent
+# The recompute is compared with the code before issue 26's analysis work (the cross-source
+# values once per date, the exact bootstrap's walk), timed in the same run on the same database.
+RECOMPUTE_BASELINE = "543ffd9"
 
 
-def scripts(db: Path, quick: bool) -> dict[str, list[str]]:
+def scripts(db: Path, quick: bool, baseline: Path) -> dict[str, list[str]]:
     """Name -> command line, in the order of the issue's figures."""
     return {
         "analysis": ["analysis_vs_reference.py", "--db", str(db), *(["--resamples", "100"] if quick else [])],
         "scaling": ["scaling.py", *(["--quick"] if quick else [])],
         "agreement": ["bootstrap_agreement.py", "--db", str(db)],
-        "recompute": ["recompute.py", "--db", str(db), *(["--resamples", "100"] if quick else [])],
+        "recompute": ["recompute.py", "--db", str(db), "--baseline", str(baseline),
+                      *(["--resamples", "100"] if quick else [])],
         "ingest": ["ingest_floor.py"],
         "refresh": ["refresh_unchanged.py"],
         "dashboard": ["dashboard_render.py", "--db", str(db.with_name("analyzed.duckdb"))],
     }
+
+
+def extract(commit: str, folder: Path) -> None:
+    """The repository's code at ``commit`` in ``folder`` (``git archive``)."""
+    folder.mkdir()
+    archive = subprocess.run(["git", "-C", str(HERE.parent), "archive", commit], check=True, capture_output=True)
+    subprocess.run(["tar", "-x", "-C", str(folder)], input=archive.stdout, check=True)
 
 
 def run(command: list[str]) -> tuple[list[dict], int, float]:
@@ -64,7 +75,10 @@ def main() -> None:
     failures = []
     with tempfile.TemporaryDirectory() as tmp:
         db = Path(tmp) / "replay.duckdb"
-        chosen = {k: v for k, v in scripts(db, args.quick).items() if not args.only or k in args.only}
+        baseline = Path(tmp) / "baseline"
+        chosen = {k: v for k, v in scripts(db, args.quick, baseline).items() if not args.only or k in args.only}
+        if "recompute" in chosen:
+            extract(RECOMPUTE_BASELINE, baseline)
         if {"analysis", "agreement", "recompute", "dashboard"} & set(chosen):
             print("building a full replay database ...", flush=True)
             replay_database(db)

@@ -7,6 +7,8 @@ direction and category decision in a diff.
 
 from __future__ import annotations
 
+import functools
+import io
 from importlib.resources import files
 from importlib.resources.abc import Traversable
 
@@ -36,12 +38,20 @@ class RegistryError(ValueError):
 
 
 def load_registry(directory: Traversable = REGISTRY_DIR) -> pd.DataFrame:
-    """All registry rows, validated: known categories, direction +-1, safety areas set."""
+    """All registry rows, validated: known categories, direction +-1, safety areas set.
+
+    Parsed once per content of the files (a refresh asks once per source): a copy is returned.
+    """
+    paths = sorted((p for p in directory.iterdir() if p.name.endswith(".csv")), key=lambda p: p.name)
+    return _parse_registry(tuple((path.name, path.read_bytes()) for path in paths)).copy()
+
+
+@functools.lru_cache(maxsize=4)
+def _parse_registry(files: tuple[tuple[str, bytes], ...]) -> pd.DataFrame:
     frames = []
-    for path in sorted((p for p in directory.iterdir() if p.name.endswith(".csv")), key=lambda p: p.name):
-        with path.open("r", encoding="utf-8") as handle:
-            frame = pd.read_csv(handle, dtype=str, keep_default_na=False)
-        frame.insert(0, "source", path.name.removesuffix(".csv"))
+    for name, content in files:
+        frame = pd.read_csv(io.BytesIO(content), dtype=str, keep_default_na=False, encoding="utf-8")
+        frame.insert(0, "source", name.removesuffix(".csv"))
         for column in OPTIONAL:
             if column not in frame.columns:
                 frame[column] = ""
@@ -55,9 +65,9 @@ def load_registry(directory: Traversable = REGISTRY_DIR) -> pd.DataFrame:
         for bad, problem in checks:
             if bad.any():
                 row = int(bad.to_numpy().nonzero()[0][0])
-                raise RegistryError(f"{path.name} row {row + 2}: {problem(frame.iloc[row])}")
+                raise RegistryError(f"{name} row {row + 2}: {problem(frame.iloc[row])}")
         if frame["column"].duplicated().any():
-            raise RegistryError(f"{path.name}: duplicate column {frame['column'][frame['column'].duplicated()].iloc[0]!r}")
+            raise RegistryError(f"{name}: duplicate column {frame['column'][frame['column'].duplicated()].iloc[0]!r}")
         frames.append(frame)
     registry = pd.concat(frames, ignore_index=True)[COLUMNS]
     registry["direction"] = registry["direction"].astype(int)

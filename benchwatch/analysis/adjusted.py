@@ -19,8 +19,8 @@ from __future__ import annotations
 
 import numpy as np
 import pandas as pd
-from scipy.stats import rankdata
 
+from benchwatch.analysis.bootstrap import average_ranks
 from benchwatch.analysis.method import MIN_PAIRS
 
 METHOD = "rank-ols"
@@ -30,7 +30,7 @@ RESIDUAL_COLUMNS = ["model", "benchmark", "value", "axis_value", "value_rank", "
 
 def percentile_ranks(values: np.ndarray) -> np.ndarray:
     """(average rank - 0.5) / n: evenly spread in (0, 1), ties share their mean."""
-    return (rankdata(values) - 0.5) / len(values)
+    return (average_ranks(values) - 0.5) / len(values)
 
 
 def _fit(value: np.ndarray, axis: np.ndarray) -> dict[str, np.ndarray] | None:

@@ -8,12 +8,13 @@ Exact. Within a resample, a model's average rank is the weight of strictly
 smaller values plus (weight of its tie group + 1) / 2, so one sort of the
 values and a cumulative sum of the counts in sorted order give every
 resample's ranks: exactly what materializing the resample and calling
-``scipy.stats.spearmanr`` gives (tests check 1e-12). Arrays are laid out
-resamples x columns x models, so the cumulative sum runs along the
-contiguous last axis. Per cell a column costs two gathers (the counts and
-count x axis rank in its order), one cumulative sum and one product
-(``_column_comoments``): the sum of its squared ranks is a constant of the
-resample where it has no ties, and only tied positions are gathered to
+``scipy.stats.spearmanr`` gives (tests check 1e-12). The running sum is
+taken walking the sorted positions once for all columns of a group, over
+(columns x resamples) blocks that stay in cache (``_column_comoments``): per
+cell a gather of the counts and of count x axis rank (whole rows: the
+arrays are laid out models x resamples), one add and one product. The sum
+of squared ranks is a constant of the resample where a column has no ties;
+tie groups are summed as groups (one sparse product each), to
 correct both sums. The axis may be fixed (sorted once) or given per resample
 (a re-fitted PC1, ``analysis.refit``: sorted per resample). O(B n) per column.
 
@@ -44,11 +45,17 @@ from __future__ import annotations
 
 import functools
 from dataclasses import dataclass
+from typing import TYPE_CHECKING
 
 import numpy as np
 
+if TYPE_CHECKING:
+    from scipy import sparse
+
 # Resampled cells (resamples x models x columns) held at once, to bound memory.
 BLOCK_CELLS = 4_000_000
+# Cells (columns x resamples) of one step of the exact path's walk along the sorted positions.
+WALK_CELLS = 32_768
 # The linearized path holds only resamples x models counts at once.
 LINEAR_BLOCK_CELLS = 8_000_000
 
@@ -70,6 +77,11 @@ class SortedColumns:
     ties: bool
     # ``order`` as indices into the flattened (k, n) matrix (faster than *_along_axis)
     flat: np.ndarray
+
+    @functools.cached_property
+    def order_by_position(self) -> np.ndarray:
+        """(n, k) ``order`` transposed: the k columns' models at each sorted position."""
+        return np.ascontiguousarray(self.order.T)
 
     @functools.cached_property
     def tie_groups(self) -> TieGroups:
@@ -102,6 +114,19 @@ def sort_columns(values: np.ndarray) -> SortedColumns:
     ranks = np.empty((k, n))
     ranks.ravel()[flat] = (first + last) / 2.0 + 1.0
     return SortedColumns(order, first, last, ranks, ties, flat)
+
+
+def average_ranks(values: np.ndarray) -> np.ndarray:
+    """Average ranks (1..n, ties share their mean) of a vector, or of each column of a matrix;
+    NaN for a column with a missing value. ``scipy.stats.rankdata``'s, without importing
+    scipy.stats (seconds of every command's start)."""
+    values = np.asarray(values, dtype=float)
+    matrix = values.reshape(len(values), -1)
+    finite = np.isfinite(matrix).all(axis=0)
+    ranks = np.full(matrix.shape, np.nan)
+    if finite.any():
+        ranks[:, finite] = sort_columns(matrix[:, finite]).ranks.T
+    return ranks.reshape(values.shape)
 
 
 def rank_correlation(x: SortedColumns, y: SortedColumns) -> np.ndarray:
@@ -175,38 +200,67 @@ def sorted_ranks(weights: np.ndarray, first: np.ndarray | None, last: np.ndarray
 
 @dataclass(frozen=True)
 class TieGroups:
-    """Where the tie groups of sorted columns sit, flattened over their (k, m) positions.
+    """The tie groups (two or more equal values) of sorted columns, for the exact resample ranks.
 
-    Only positions in a group of two or more are listed (``index``, row-major, so a group's
-    positions and a column's groups are contiguous): a resample's exact ranks are the tie-free
-    formula everywhere else, so only these positions are gathered.
+    A resample's rank of every untied position is the tie-free formula; a group's copies share
+    one rank, which depends on the group's total weight and the cumulative weight at its last
+    position. So the walk along the sorted positions (``_column_comoments``) reads ``v`` through
+    ``untied_order`` (a tied position reads a row of zeros) and records the cumulative weight at
+    each group's end; ``group_models`` sums rows of (models, resamples) arrays into their groups
+    and ``in_column`` groups into their columns, each as one sparse product over whole rows.
     """
 
-    index: np.ndarray  # (p,) flat (column, sorted position) of every tied position
-    model: np.ndarray  # (p,) the row (model) at that position
-    group_start: np.ndarray  # (g,) where each group starts in ``index``
-    column_start: np.ndarray  # (c,) where each tied column's first group is in ``group_start``
-    columns: np.ndarray  # (c,) the tied columns
+    untied_order: np.ndarray  # (m, k) ``order_by_position`` with every tied position set to m
+    end_by_position: np.ndarray  # (g,) groups ordered by the sorted position of their last member
+    end_start: np.ndarray  # (m + 1,) the groups ending at position i: end_by_position[end_start[i]:end_start[i+1]]
+    group_column: np.ndarray  # (g,) each group's column
+    columns: np.ndarray  # (c,) the columns with ties
+    group_models: sparse.csr_matrix  # (g, m) 0/1: the models of each group
+    in_column: sparse.csr_matrix  # (c, g) 0/1: the groups of each tied column
 
     @classmethod
     def of(cls, y: SortedColumns) -> TieGroups:
-        m = y.order.shape[1]
-        index = np.flatnonzero((y.first != y.last).ravel()) if y.ties else np.empty(0, dtype=np.intp)
-        starts = np.flatnonzero(y.first.ravel()[index] == index % m)
-        column = index[starts] // m
-        column_start = np.flatnonzero(np.r_[True, column[1:] != column[:-1]]) if len(starts) else starts
-        return cls(index, y.order.ravel()[index], starts, column_start, column[column_start])
+        from scipy import sparse  # here: scipy's import is a second of every CLI command's start
+
+        k, m = y.order.shape
+        tied = y.first != y.last if y.ties else np.zeros((k, m), dtype=bool)
+        index = np.flatnonzero(tied.ravel())  # row-major: a group's positions are contiguous
+        column, position = index // m, index % m
+        starts = np.flatnonzero(y.first.ravel()[index] == position)
+        group_column = column[starts]
+        end = y.last.ravel()[index[starts]] if len(starts) else starts
+        column_start = np.flatnonzero(np.r_[True, group_column[1:] != group_column[:-1]]) if len(starts) else starts
+        untied_order = np.where(tied, m, y.order).T.copy()
+        by_end = np.argsort(end, kind="stable")
+        # Built from their row pointers (the groups' positions and the columns' groups are contiguous).
+        return cls(
+            untied_order, by_end, np.searchsorted(end[by_end], np.arange(m + 1)), group_column,
+            group_column[column_start],
+            sparse.csr_matrix((np.ones(len(index)), y.order.ravel()[index], np.r_[starts, len(index)]),
+                              shape=(len(starts), m)),
+            sparse.csr_matrix((np.ones(len(starts)), np.arange(len(starts)), np.r_[column_start, len(starts)]),
+                              shape=(len(column_start), len(starts))),
+        )
 
 
-def _segment_sums(values: np.ndarray, starts: np.ndarray) -> np.ndarray:
-    """Sums of the row segments of ``values`` that begin at ``starts`` (each to the next start), as
-    differences of one cumulative sum: ``np.add.reduceat`` pays a call per segment. Exact here, the
-    values being integers or half-integers far below 2^53."""
-    through = np.cumsum(values, axis=0)
-    ends = np.r_[starts[1:], len(values)] - 1
-    sums = through[ends]
-    sums[1:] -= through[ends[:-1]]
-    return sums
+def _walk(wt: np.ndarray, vt: np.ndarray, y: SortedColumns, exact32: bool) -> tuple[np.ndarray, np.ndarray]:
+    """(k, b) ``sum v T`` over every column's untied positions and (g, b) T at every tie group's
+    last position, from the counts and ``v`` laid out (models, resamples), ``vt`` with a last row
+    of zeros: one step per sorted position (``_column_comoments``)."""
+    k, b = y.order.shape[0], wt.shape[1]
+    ties = y.tie_groups
+    end_through = np.empty((len(ties.group_column), b), dtype=wt.dtype)
+    through, step = np.zeros((k, b), dtype=wt.dtype), np.empty((k, b), dtype=wt.dtype)
+    total_vt = np.zeros((k, b))
+    product = np.empty((k, b), dtype=wt.dtype if exact32 else np.float64)
+    for position, (rows, untied) in enumerate(zip(y.order_by_position, ties.untied_order, strict=True)):
+        through += np.take(wt, rows, axis=0, out=step)
+        np.multiply(np.take(vt, untied, axis=0, out=step), through, out=product, dtype=product.dtype)
+        np.add(total_vt, product, out=total_vt)
+        ended = ties.end_by_position[ties.end_start[position]:ties.end_start[position + 1]]
+        if len(ended):
+            end_through[ended] = through[ties.group_column[ended]]
+    return total_vt, end_through
 
 
 def _column_comoments(
@@ -216,36 +270,47 @@ def _column_comoments(
     from the counts ``w`` (b, m), ``v = w * rx`` (b, m) and each resample's total weight N.
 
     Without ties a copy's centered rank is ``T - (w - 1) / 2 - (N + 1) / 2`` (T: the cumulative
-    weight in the column's order), so S_xy costs one cumulative sum and one product per cell
-    (``sum v T``; its other terms do not depend on the column) and S_yy is a constant of the
-    resample: ``(N^3 - N) / 12`` less ``(w^3 - w) / 12`` per model, the copies of one model
-    being tied. A tie group of total weight W shares one rank: only its positions are gathered,
-    to correct both sums. Every term is an integer or a half-integer, so the sums are exact.
+    weight in the column's order), so S_xy is ``sum v T`` plus terms that do not depend on the
+    column, and S_yy is a constant of the resample: ``(N^3 - N) / 12`` less ``(w^3 - w) / 12``
+    per model, the copies of one model being tied. ``sum v T`` is taken walking the sorted
+    positions: at position i every column's model is one row of the counts laid out
+    (models, resamples), so a step is a gather of k contiguous rows, one add into the running
+    T and one product into the sum, over (k, b) blocks that stay in cache; no (b, k, m) array
+    is built. The copies in a tie group of total weight W, ending where the cumulative weight
+    is T_e, share the rank ``T_e - W / 2 + 1 / 2``: the walk leaves tied positions out and
+    records T_e, and each group adds ``V (T_e - W / 2) + (sum w v) / 2`` to S_xy (V: its sum
+    of v) and ``sum (w^3 - w) - (W^3 - W)`` to 12 S_yy. Every term is a multiple of 1/4 far
+    below 2^53, so the sums are exact.
     """
     wide = np.float64
-    b, (k, m) = len(w), y.order.shape
-    through = np.take(w, y.order, axis=1)  # (b, k, m)
-    np.cumsum(through, axis=-1, out=through)
-    sxy = np.einsum("bkm,bkm->bk", np.take(v, y.order, axis=1), through, dtype=wide)
+    b, k = len(w), y.order.shape[0]
+    # (models + a row of zeros for the tied positions, resamples)
+    wt, vt = np.ascontiguousarray(w.T), np.zeros((w.shape[1] + 1, b), dtype=w.dtype)
+    vt[:-1] = v.T
+    ties = y.tie_groups
+    # v is a multiple of 1/2 and T an integer up to N: their product is exact in float32 below 2^23.
+    exact32 = w.dtype == np.float32 and float(np.abs(v).max(initial=0.0)) * float(total.max(initial=0.0)) < 2.0**22
+    total_vt = np.empty((k, b), dtype=wide)
+    end_through = np.empty((len(ties.group_column), b), dtype=wide)
+    width = max(64, WALK_CELLS // k)  # resamples walked at once: the (k, width) blocks stay in cache
+    for start in range(0, b, width):
+        part = slice(start, min(b, start + width))
+        total_vt[:, part], end_through[:, part] = _walk(
+            np.ascontiguousarray(wt[:, part]), np.ascontiguousarray(vt[:, part]), y, exact32)
+    sxy = total_vt.T.copy()
     centre = (total + 1.0) / 2.0
     sxy += ((0.5 - centre) * v.sum(axis=1, dtype=wide) - 0.5 * np.einsum("bm,bm->b", w, v, dtype=wide))[:, None]
     weights = w.astype(wide)
-    cubes = (weights * weights * weights - weights).sum(axis=1)
-    syy = np.repeat((((total**3 - total) - cubes) / 12.0)[:, None], k, axis=1)
-    ties = y.tie_groups
-    if len(ties.index):
-        # Laid out (positions, resamples), so every sum over a group or a column is over whole rows.
-        weight, value = weights.T[ties.model], v.T[ties.model].astype(wide)
-        flat = through.reshape(b, k * m)
-        rank = flat[:, ties.index].T - (weight - 1.0) / 2.0  # each copy's tie-free rank, uncentered
-        group = _segment_sums(weight, ties.group_start)
-        shared = flat[:, ties.index[ties.group_start]].T - weight[ties.group_start] + (group + 1.0) / 2.0
-        sizes = np.diff(np.r_[ties.group_start, len(ties.index)])
-        moved = _segment_sums(value * (np.repeat(shared, sizes, axis=0) - rank), ties.group_start)
-        cubes = _segment_sums(weight * weight * weight - weight, ties.group_start)
-        merged = cubes - (group * group * group - group)
-        sxy[:, ties.columns] += _segment_sums(moved, ties.column_start).T
-        syy[:, ties.columns] += _segment_sums(merged, ties.column_start).T / 12.0
+    cubes = weights * weights * weights - weights
+    syy = np.repeat((((total**3 - total) - cubes.sum(axis=1)) / 12.0)[:, None], k, axis=1)
+    if len(ties.group_column):
+        # Laid out (groups, resamples): a group's sums are one sparse product over the models' rows.
+        value, weight = vt[:-1].astype(wide), weights.T
+        group_v, group_w = ties.group_models @ value, ties.group_models @ weight
+        moved = group_v * (end_through - group_w / 2.0) + (ties.group_models @ (value * weight)) / 2.0
+        merged = ties.group_models @ cubes.T - (group_w * group_w * group_w - group_w)
+        sxy[:, ties.columns] += (ties.in_column @ moved).T
+        syy[:, ties.columns] += (ties.in_column @ merged).T / 12.0
     return sxy, syy
 
 
@@ -282,7 +347,7 @@ def rho_in_resamples(x: SortedColumns | np.ndarray, y: SortedColumns, counts: np
 def exact_rho(x: SortedColumns, y: SortedColumns, resamples: int, seed: int) -> np.ndarray:
     """(resamples, k) Spearman rho of each y column with the fixed x in each resample, exactly."""
     k, n = y.order.shape
-    blocks = count_blocks(n, resamples, seed, block_size(n * (k + 2), resamples))
+    blocks = count_blocks(n, resamples, seed, block_size(n + k, resamples))
     return np.concatenate([rho_in_resamples(x, y, counts) for counts in blocks])
 
 

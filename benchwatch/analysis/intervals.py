@@ -26,7 +26,6 @@ import warnings
 from dataclasses import dataclass
 
 import numpy as np
-from scipy.special import ndtr, ndtri
 
 from benchwatch.analysis.classes import Bands
 
@@ -86,6 +85,8 @@ def bootstrap_se(boot: np.ndarray) -> np.ndarray:
 
 def critical_value(level: float) -> float:
     """The two-sided normal critical value: 1.96 for 0.95."""
+    from scipy.special import ndtri  # imported when used: scipy costs seconds of every command's start
+
     return float(ndtri(1.0 - (1.0 - level) / 2.0))
 
 
@@ -100,12 +101,16 @@ def fisher_interval(rho: np.ndarray, n: np.ndarray, boot: np.ndarray, level: flo
 
 def p_above(rho: np.ndarray, se: np.ndarray, threshold: float) -> np.ndarray:
     """One-sided p-value for H1: rho > threshold, on Fisher's z with standard error ``se``."""
+    from scipy.special import ndtr
+
     with np.errstate(invalid="ignore", divide="ignore"):
         return ndtr(-(fisher_z(rho) - fisher_z(threshold)) / se)
 
 
 def p_below(rho: np.ndarray, se: np.ndarray, threshold: float) -> np.ndarray:
     """One-sided p-value for H1: rho < threshold."""
+    from scipy.special import ndtr
+
     with np.errstate(invalid="ignore", divide="ignore"):
         return ndtr((fisher_z(rho) - fisher_z(threshold)) / se)
 

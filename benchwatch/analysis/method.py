@@ -19,9 +19,9 @@ from typing import Literal
 
 import numpy as np
 import pandas as pd
-from scipy.stats import rankdata
 
 from benchwatch.analysis.bootstrap import (
+    average_ranks,
     count_blocks,
     exact_rho,
     linearized_rho,
@@ -62,7 +62,7 @@ def informative_columns(values: np.ndarray) -> np.ndarray:
 
 def spearman_matrix(values: np.ndarray) -> np.ndarray:
     """Spearman correlation matrix of complete columns (average ranks for ties)."""
-    ranks = rankdata(values, axis=0)
+    ranks = average_ranks(values)
     return np.corrcoef(ranks, rowvar=False)
 
 

@@ -95,10 +95,10 @@ def refit_rho(
     is (positions of its models among the rows of ``filled``, its sorted columns).
     """
     n = len(filled)
-    width = sum(y.order.shape[0] for _, y in groups) + filled.shape[1] + 2
     out = [np.empty((resamples, y.order.shape[0])) for _, y in groups]
     start = 0
-    for counts in count_blocks(n, resamples, seed, block_size(n * width, resamples)):
+    # The re-fit holds (b, capability columns + 2, n) at once; the correlations only (b, n) and (b, k).
+    for counts in count_blocks(n, resamples, seed, block_size(n * (filled.shape[1] + 2), resamples)):
         scores = resampled_scores(filled, counts)
         for (rows, y), boot in zip(groups, out, strict=True):
             boot[start:start + len(counts)] = rho_in_resamples(scores[:, rows], y, counts[:, rows])

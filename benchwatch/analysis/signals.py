@@ -35,9 +35,8 @@ from dataclasses import dataclass, field
 
 import numpy as np
 import pandas as pd
-from scipy.stats import rankdata
 
-from benchwatch.analysis.bootstrap import linear_moments, rho_in_resamples, sort_columns
+from benchwatch.analysis.bootstrap import average_ranks, linear_moments, rho_in_resamples, sort_columns
 from benchwatch.analysis.method import EXACT_MAX_MODELS, MIN_PAIRS, _group_columns_by_mask
 
 SIGNAL_COLUMNS = ["slope", "r2", "subset_low", "subset_high", "saturation", "partial_rho_time", "n_time"]
@@ -47,8 +46,6 @@ SUBSET_PERCENTILES = (5.0, 95.0)
 MIN_SUBSET_MODELS = 2 * MIN_PAIRS
 # One control variable takes a degree of freedom: a partial rho needs one model more than a rho.
 MIN_TIME_MODELS = MIN_PAIRS + 1
-# Half-sampled cells (half-samples x models x columns) ranked at once, to bound memory.
-SUBSET_BLOCK_CELLS = 2_000_000
 SCALE_RANGE = re.compile(r"^\s*(-?\d+(?:\.\d+)?)\s*-\s*(-?\d+(?:\.\d+)?)\s*$")
 
 
@@ -146,8 +143,8 @@ def _least_squares(y: np.ndarray, x: np.ndarray, usable: np.ndarray) -> tuple[np
 
 def _rank_rho(x: np.ndarray, y: np.ndarray) -> np.ndarray:
     """Spearman rho of x with each column of y (rows: models): Pearson r of their average ranks."""
-    rx = rankdata(x) - (len(x) + 1) / 2.0
-    ry = rankdata(y, axis=0) - (len(x) + 1) / 2.0
+    rx = average_ranks(x) - (len(x) + 1) / 2.0
+    ry = average_ranks(y) - (len(x) + 1) / 2.0
     with np.errstate(invalid="ignore", divide="ignore"):
         return (rx @ ry) / np.sqrt((rx @ rx) * np.einsum("nk,nk->k", ry, ry))
 
@@ -194,15 +191,7 @@ def _subset_band(y: np.ndarray, x: np.ndarray, usable: np.ndarray, subsets: int,
 def _exact_half_rho(x: np.ndarray, y: np.ndarray, w: np.ndarray) -> np.ndarray:
     """(subsets, k) Spearman rho of each y column with x over each half-sample (0/1 columns of w):
     the bootstrap's exact kernel (``bootstrap.rho_in_resamples``), a weight of 0 leaving a model out."""
-    n, subsets = w.shape
-    xs = sort_columns(x[:, None])
-    counts = np.ascontiguousarray(w.T)
-    step = max(1, SUBSET_BLOCK_CELLS // (subsets * n))
-    rho = np.empty((subsets, y.shape[1]))
-    for start in range(0, y.shape[1], step):
-        ys = sort_columns(y[:, start:start + step])
-        rho[:, start:start + len(ys.order)] = rho_in_resamples(xs, ys, counts)
-    return rho
+    return rho_in_resamples(sort_columns(x[:, None]), sort_columns(y), np.ascontiguousarray(w.T))
 
 
 def _linear_half_rho(x: np.ndarray, y: np.ndarray, w: np.ndarray) -> np.ndarray:

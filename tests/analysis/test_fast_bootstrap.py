@@ -9,9 +9,10 @@ import warnings
 import numpy as np
 import pandas as pd
 import pytest
-from scipy.stats import spearmanr
+from scipy.stats import rankdata, spearmanr
 
 from benchwatch.analysis.bootstrap import (
+    average_ranks,
     count_blocks,
     exact_rho,
     linearized_rho,
@@ -58,6 +59,37 @@ def test_exact_bootstrap_equals_a_loop_with_ties_and_missing_values():
         expected = fisher_interval(out["rho"][j:j + 1], np.array([ok.sum()]), loop[:, None], 0.95)
         assert out["ci_low"][j] == pytest.approx(expected.low[0], abs=1e-12)
         assert out["ci_high"][j] == pytest.approx(expected.high[0], abs=1e-12)
+
+
+def test_exact_walk_equals_materialized_resamples_over_many_columns_and_resample_blocks():
+    # 600 columns: the walk takes 64 resamples at a time, so 150 resamples cross two block edges.
+    # Columns without ties, with a few, with heavy ties, ties at either end, and a constant column.
+    rng = np.random.default_rng(11)
+    n, k, resamples = 70, 600, 150
+    x = np.round(rng.normal(size=n), 1)
+    y = rng.normal(size=(n, k))
+    y[:, 200:400] = np.round(y[:, 200:400], 1)
+    y[:, 400:] = rng.integers(0, 5, (n, 200))
+    y[:10, 5] = y[:10, 5].min() - 1.0
+    y[-10:, 6] = y[-10:, 6].max() + 1.0
+    y[:, 7] = 3.0
+    boot = exact_rho(sort_columns(x[:, None]), sort_columns(y), resamples, seed=5)
+    draws = np.random.default_rng(5).integers(0, n, size=(resamples, n))
+    for row, drawn in zip(boot, draws, strict=True):
+        rx = rankdata(x[drawn]) - (n + 1) / 2.0
+        ry = rankdata(y[drawn], axis=0) - (n + 1) / 2.0
+        with np.errstate(invalid="ignore", divide="ignore"):
+            expected = (rx @ ry) / np.sqrt((rx @ rx) * (ry * ry).sum(axis=0))
+        assert np.isnan(row[7]) and np.isnan(expected[7])
+        assert np.delete(row, 7) == pytest.approx(np.delete(expected, 7), abs=1e-12)
+
+
+def test_average_ranks_are_scipys_with_ties_and_a_missing_value():
+    values = np.array([[3.0, 1.0], [1.0, np.nan], [3.0, 2.0], [2.0, 2.0]])
+    ranks = average_ranks(values)
+    assert ranks[:, 0].tolist() == [3.5, 1.0, 3.5, 2.0]
+    assert np.isnan(ranks[:, 1]).all()  # scipy propagates a NaN to the column
+    assert average_ranks(values[:, 0]).tolist() == rankdata(values[:, 0]).tolist()
 
 
 @pytest.mark.parametrize("n", [4095, 4200])  # float32 sums below 4,096 models, float64 above
