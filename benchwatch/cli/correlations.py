@@ -7,6 +7,7 @@ from typing import Annotated
 import pandas as pd
 import typer
 
+from benchwatch import numbers
 from benchwatch.cli.app import DbOption, app, parse_date, read_db, settings_or_exit, valid_choice
 from benchwatch.cli.table import Format, FormatOption, WideOption, emit
 
@@ -37,13 +38,12 @@ def with_signals(frame: pd.DataFrame, settings) -> pd.DataFrame:
 def with_band(frame: pd.DataFrame) -> pd.DataFrame:
     """The half-sample band as one x100 column, for tables."""
     return frame.assign(**{"halves×100": [
-        f"[{100 * lo:.1f}, {100 * hi:.1f}]" if pd.notna(lo) and pd.notna(hi) else ""
-        for lo, hi in zip(frame["subset_low"], frame["subset_high"], strict=True)]})
+        numbers.rho_interval(lo, hi) for lo, hi in zip(frame["subset_low"], frame["subset_high"], strict=True)]})
 
 
 def with_interval(frame: pd.DataFrame) -> pd.DataFrame:
-    """The bootstrap interval as one x100 column ("60.3 to 85.4"), blank when there is none."""
-    return frame.assign(**{"CI×100": [f"[{100 * lo:.1f}, {100 * hi:.1f}]" if pd.notna(lo) and pd.notna(hi) else ""
+    """The bootstrap interval as one x100 column ("[60.3, 85.4]"), an em dash when there is none."""
+    return frame.assign(**{"CI×100": [numbers.rho_interval(lo, hi)
                                       for lo, hi in zip(frame["ci_low"], frame["ci_high"], strict=True)]},
                         set=frame["model_set"])
 
@@ -117,7 +117,7 @@ def correlations(
         columns = CORRELATION_TABLE + (SIGNAL_TABLE if wide else [])
         emit(with_band(with_interval(frame))[columns], fmt, percent=("rho", "partial_rho_time"), wide=wide,
              split="source",
-             title="Spearman rho and its CI x100, benchmarks oriented higher = safer "
+             title=f"{numbers.RHO_CAPTION} and its CI, benchmarks oriented higher = safer "
                    "(* n below min_models)" + (SIGNALS_TITLE if wide else ""))
     else:
         emit(frame[CORRELATION_JSON], fmt)

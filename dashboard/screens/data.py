@@ -69,7 +69,7 @@ def models_tab(ctx: Context) -> None:
     summary = ctx.read(views.identity_summary)
     ui.table(summary, "model matching per source", "identity-summary", empty="No model identity stored yet: "
              "the next analysis run resolves them.", column_config={
-                 "matched_fraction": st.column_config.NumberColumn("matched elsewhere", format="percent")})
+                 "matched_fraction": ui.share_column("matched elsewhere")})
     if not summary.empty:
         source = ui.pick("Unmatched models of", list(summary["source"]), key="unmatched_source",
                          default="helm-safety")

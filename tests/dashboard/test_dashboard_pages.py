@@ -206,7 +206,7 @@ class TestBenchmark:
             "'truthfulqa' AND axis = 'pc1' AND model_set = 'chat' ORDER BY as_of DESC LIMIT 1", [V1]).df().iloc[0]
         text = next(m.value for m in at.markdown if m.value.startswith("**Beside rho**")).replace("\\", "")
         assert f"capabilities explain {last['r2']:.0%} of the spread" in text
-        assert f"rho ranges {last['subset_low']:.2f} to {last['subset_high']:.2f}" in text
+        assert f"rho x100 ranges {100 * last['subset_low']:.1f} to {100 * last['subset_high']:.1f}" in text
         assert f"{last['saturation']:.0%} of the models are within 5% of the scale's floor or ceiling" in text
         assert "release date" in text
 
