@@ -23,6 +23,8 @@ from typing import Any
 import pandas as pd
 
 MISSING = "—"
+# From this magnitude on a number is written with a power of ten: its digits would say nothing.
+HUGE = 1e9
 # Said once per view, in its caption or title, beside the numbers it describes.
 RHO_CAPTION = "Spearman rho x100"
 RHO_UNIT = "rho x100"
@@ -87,11 +89,14 @@ def fraction_of(part: Any, whole: Any) -> str:
 
 def number(value: Any) -> str:
     """Any other measured value (a score, a slope, a q): three significant digits, whole with
-    separators from 1,000 on: 0.04512 -> "0.0451", 276.0 -> "276", 12345.6 -> "12,346"."""
+    separators from 1,000 on, powers of ten from ``HUGE`` on (training FLOP): 0.04512 -> "0.0451",
+    276.0 -> "276", 12345.6 -> "12,346", 5.49e23 -> "5.49e+23"."""
     if missing(value):
         return MISSING
     value = float(value)
-    if value.is_integer() and abs(value) < 1e15:
+    if abs(value) >= HUGE:
+        return f"{value:.3g}"
+    if value.is_integer():
         return f"{int(value):,}"
     return f"{value:,.0f}" if abs(value) >= 1000 else f"{value:.3g}"
 

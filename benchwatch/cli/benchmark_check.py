@@ -122,14 +122,19 @@ def _print(report, name_chars: int) -> None:
     more = f"; the first {MATCH_ROWS}, unmatched first (all: --format json)" if len(matches) > MATCH_ROWS else ""
     emit(first, Format.table, title=f"How each model was matched ({len(report.unmatched)} not matched{more})",
          name_chars=name_chars)
-    results = report.results.drop(columns="verdict")
-    results.insert(results.columns.get_loc("ci_low"), "CI×100",
-                   [numbers.rho_interval(lo, hi) for lo, hi in zip(results["ci_low"], results["ci_high"], strict=True)])
-    results["halves×100"] = [numbers.rho_interval(lo, hi) for lo, hi in
-                             zip(results["subset_low"], results["subset_high"], strict=True)]
-    emit(results.drop(columns=["ci_low", "ci_high", "subset_low", "subset_high"]), Format.table,
-         percent=("rho", "partial_rho_time"), title=f"Capabilities correlations ({numbers.RHO_CAPTION})",
+    results = report.results.assign(**{
+        "CI×100": [numbers.rho_interval(lo, hi) for lo, hi in
+                   zip(report.results["ci_low"], report.results["ci_high"], strict=True)],
+        "halves×100": [numbers.rho_interval(lo, hi) for lo, hi in
+                       zip(report.results["subset_low"], report.results["subset_high"], strict=True)]})
+    emit(results[["axis", "axis_source", "model_set", "as_of", "rho", "CI×100", "n", "class", "relation"]],
+         Format.table, percent=("rho",), title=f"Capabilities correlations ({numbers.RHO_CAPTION})",
          name_chars=name_chars)
+    emit(results[["axis", "axis_source", "model_set", "slope", "r2", "halves×100", "saturation", "partial_rho_time",
+                  "n_time"]], Format.table, percent=("partial_rho_time",), shares=("r2", "saturation"),
+         name_chars=name_chars,
+         title="Beside rho: slope per capability SD, r2, rho over random halves, saturation, rho with "
+               "release date held fixed (x100)")
     for row in report.results.itertuples(index=False):
         out.print(f"- {row.axis_source}/{row.model_set}: {row.verdict}", markup=False, highlight=False)
 

@@ -22,6 +22,7 @@ SIGNALS_TITLE = ("; slope: oriented score per capability SD, r2: share of the sp
                  "halves: rho's 5th-95th percentile over random half-samples, saturation: share of models "
                  "within 5% of the scale's ends, partial_rho_time: rho with release date held fixed")
 SIGNAL_TABLE = ["slope", "r2", "halves×100", "saturation", "partial_rho_time"]
+SIGNAL_SHARES = ("r2", "saturation")  # shown as percentages
 
 
 def with_signals(frame: pd.DataFrame, settings) -> pd.DataFrame:
@@ -109,13 +110,14 @@ def correlations(
     frame = with_signals(with_classes(frame, settings), settings)
     if fmt is Format.table:
         frame = frame[frame["category"] == "safety"] if source is None else frame
-        frame = frame.assign(n=[f"{int(n)}{'*' if small else ''}" for n, small in
+        frame = frame.assign(n=[f"{numbers.count(n)}{'*' if small else ''}" for n, small in
                                 zip(frame["n"], frame["small_n"], strict=True)])
         negated = frame["direction"].str.startswith("lower")
         frame = frame.assign(**{"class": frame["class"].str.replace("-", " ")},
                              name=frame["name"].where(~negated, frame["name"] + " (lower = safer, negated)"))
         columns = CORRELATION_TABLE + (SIGNAL_TABLE if wide else [])
         emit(with_band(with_interval(frame))[columns], fmt, percent=("rho", "partial_rho_time"), wide=wide,
+             shares=SIGNAL_SHARES,
              split="source",
              title=f"{numbers.RHO_CAPTION} and its CI, benchmarks oriented higher = safer "
                    "(* n below min_models)" + (SIGNALS_TITLE if wide else ""))

@@ -40,15 +40,18 @@ NAME_CHARS = Settings.model_fields["name_shown_chars"].default
 NAMES = ("model", "name", "benchmark", "display_name", "canonical_id", "suggestions", "members")
 
 
-def _cell(value: object, column: str, percent: tuple[str, ...], name_chars: int = NAME_CHARS) -> str:
+def _cell(value: object, column: str, percent: tuple[str, ...], name_chars: int = NAME_CHARS,
+          shares: tuple[str, ...] = ()) -> str:
     """One value as a person reads it (``benchwatch.numbers``): rho x100, counts with separators,
     a missing value as an em dash; names cut to ``name_chars``, control bytes written out."""
     if isinstance(value, (list, tuple)):
-        return ", ".join(_cell(v, column, percent, name_chars) for v in value) or numbers.MISSING
+        return ", ".join(_cell(v, column, percent, name_chars, shares) for v in value) or numbers.MISSING
     if numbers.missing(value):
         return numbers.MISSING
     if column in percent:
         return numbers.rho(value)
+    if column in shares:
+        return numbers.share(value)
     if isinstance(value, bool):
         return "yes" if value else "no"
     if isinstance(value, (int, np.integer)):
@@ -63,11 +66,12 @@ def _cell(value: object, column: str, percent: tuple[str, ...], name_chars: int 
 
 def emit(frame: pd.DataFrame, fmt: Format, percent: tuple[str, ...] = (), title: str = "",
          wide: bool = False, split: str | None = None, empty: str | None = None,
-         name_chars: int = NAME_CHARS) -> None:
+         name_chars: int = NAME_CHARS, shares: tuple[str, ...] = ()) -> None:
     """Print a frame as JSON records, CSV, or an aligned table.
 
     Tables: every value is spelled by ``benchwatch.numbers`` (``percent`` columns hold a rho or
-    another fraction shown x100 under "<column>×100", the paper's convention; a missing value is
+    another fraction shown x100 under "<column>×100", the paper's convention; ``shares`` columns are
+    percentages, "75%"; a missing value is
     an em dash); a column with one value in every row is said once under the table instead of
     repeated. Nothing is cut to fit the terminal: text columns wrap at spaces, numbers, ids and
     dates never wrap, and when even that cannot fit the rows are printed as records ("field:
@@ -96,18 +100,18 @@ def emit(frame: pd.DataFrame, fmt: Format, percent: tuple[str, ...] = (), title:
     if split is not None and frame[split].nunique() > 1:
         for value, part in frame.groupby(split, sort=False):
             emit(part, fmt, percent, f"{title}: {split} {value}" if title else f"{split} {value}", wide,
-                 name_chars=name_chars)
+                 name_chars=name_chars, shares=shares)
             out.print()
         return
     constant = {}
     if len(frame) > 1:
         for column in frame.columns:
-            cells = {_cell(v, column, percent) for v in frame[column]}
+            cells = {_cell(v, column, percent, shares=shares) for v in frame[column]}
             if len(cells) == 1:
                 constant[column] = next(iter(cells))
     columns = [c for c in frame.columns if c not in constant]
     headers = [f"{c}×100" if c in percent else c for c in columns]
-    cells = [[_cell(v, c, percent, name_chars) for c, v in zip(columns, row, strict=True)]
+    cells = [[_cell(v, c, percent, name_chars, shares) for c, v in zip(columns, row, strict=True)]
              for row in frame[columns].itertuples(index=False)]
     console = Console(width=100_000, soft_wrap=True) if wide else out
     numeric = [pd.api.types.is_numeric_dtype(frame[c]) for c in columns]

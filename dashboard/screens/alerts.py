@@ -62,7 +62,7 @@ def details(ctx: Context, shown: pd.DataFrame) -> None:
     cols[2].metric("CI (x100)", numbers.rho_interval(alert["ci_low"], alert["ci_high"]))
     cols[3].metric("n", numbers.count(alert["n"]))
     unit = alert["unit"] if isinstance(alert["unit"], str) else ""
-    cols[4].metric(f"threshold ({numbers.unit_label(unit) or 'value'})",
+    cols[4].metric(f"threshold ({numbers.X100_UNITS.get(unit, unit) or 'value'})",
                    numbers.value_in_unit(alert["measured_threshold"], unit),
                    help=None if numbers.missing(alert["measured"])
                    else f"measured: {numbers.value_in_unit(alert['measured'], unit)}")

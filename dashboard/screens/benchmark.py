@@ -71,7 +71,7 @@ def headline(ctx: Context, info: dict, chosen: pd.DataFrame) -> None:
     elif last["relation_reason"]:
         st.caption(ui.escape_markdown(last["relation_reason"]))
     cols = st.columns([1, 1.4, 1, 1])
-    cols[0].metric(f"capabilities correlation ({numbers.RHO_CAPTION})", numbers.rho(last["rho"]),
+    cols[0].metric("capabilities correlation", numbers.rho(last["rho"]),
                    help="Spearman rho with the capability axis, x100 (the paper's convention).")
     cols[1].metric(f"{numbers.share(ctx.run['ci_level'])} bootstrap CI",
                    numbers.rho_interval(last["ci_low"], last["ci_high"]))

@@ -73,12 +73,13 @@ class TestOverview:
         assert len(table) == len(expected) == 281
         merged = table.merge(expected, on=["source", "benchmark", "model_set"], suffixes=("", "_db"))
         assert len(merged) == len(expected)
-        np.testing.assert_allclose(merged["rho"], merged["rho_db"])
-        np.testing.assert_allclose(merged["ci_low"], merged["ci_low_db"])
+        # rho is shown x100 (``benchwatch.numbers``), as every view shows it.
+        np.testing.assert_allclose(merged["rho"], 100 * merged["rho_db"])
+        np.testing.assert_allclose(merged["ci_low"], 100 * merged["ci_low_db"])
         assert (merged["n"] == merged["n_db"]).all()
         truthful = table[(table["source"] == V1) & (table["model_set"] == "chat")].iloc[0]
         db_row = expected[(expected["source"] == V1) & (expected["model_set"] == "chat")].iloc[0]
-        assert truthful["rho"] == pytest.approx(db_row["rho"]) and truthful["n"] == 1355
+        assert truthful["rho"] == pytest.approx(100 * db_row["rho"]) and truthful["n"] == 1355
         assert truthful["class"] == "capability-tracking"
         # The sparkline is the whole series, oldest first.
         series = published.execute(
@@ -112,7 +113,7 @@ class TestOverview:
         stored = published.execute("SELECT finding_key, rho FROM findings").df()
         # Only decided classes with q <= alert_fdr are findings (issue 21): few, never none on the replay.
         assert len(found) == len(stored) > 0
-        np.testing.assert_allclose(np.sort(found["rho"]), np.sort(stored["rho"]))
+        np.testing.assert_allclose(np.sort(found["rho"]), np.sort(100 * stored["rho"]))
         assert found["name"].str.len().gt(0).all()
         sources = frame_by_column(at, "last_status")
         status = published.execute("SELECT source, count(*) AS fetches FROM fetches GROUP BY 1").df()
@@ -163,7 +164,7 @@ class TestBenchmark:
         shown = metrics(at)
         assert shown["capabilities correlation"] == f"{100 * last['rho']:.1f}"
         assert shown["models (n)"] == f"{int(last['n']):,}"
-        assert shown["95% bootstrap CI"] == f"{100 * last['ci_low']:.1f} – {100 * last['ci_high']:.1f}"
+        assert shown["95% bootstrap CI"] == f"[{100 * last['ci_low']:.1f}, {100 * last['ci_high']:.1f}]"
         trend = frame_by_column(at, "ci_high", without="rule")
         every = published.execute(
             "SELECT count(*) FROM correlations WHERE source = ? AND benchmark = 'truthfulqa' AND n >= 10",
@@ -359,7 +360,8 @@ class TestAlerts:
         row = stored.set_index("alert_key").loc[SCORES_EPOCH]
         assert metrics(at)["value at its last change"] == f"{row['value']:g}"
         assert metrics(at)["n"] == f"{int(row['n']):,}"
-        assert metrics(at)["threshold (share of a benchmark's values revised)"] == "0.05"
+        # The threshold in the unit of the value it is compared with: a share, as a percentage.
+        assert metrics(at)["threshold (share of a benchmark's values revised)"] == "5.0%"
         history = frame_by_column(at, "disposition")
         events = published.execute("SELECT state, data_time FROM alert_events WHERE alert_key = ? ORDER BY event_id",
                                    [SCORES_EPOCH]).df()
