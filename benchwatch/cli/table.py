@@ -52,11 +52,11 @@ def _cell(value: object, column: str, percent: tuple[str, ...], name_chars: int 
         return numbers.rho(value)
     if column in shares:
         return numbers.share(value)
-    if isinstance(value, bool):
+    if isinstance(value, (bool, np.bool_)):
         return "yes" if value else "no"
     if isinstance(value, (int, np.integer)):
         return str(value) if column.endswith("id") else numbers.count(value)
-    if isinstance(value, float):
+    if isinstance(value, (float, np.floating)):
         return numbers.number(value)
     if isinstance(value, pd.Timestamp):
         return numbers.day(value)
