@@ -112,7 +112,8 @@ def findings(data) -> Iterator[str]:
         yield text(row["rule"])
         yield numbers.rho(row["rho"])
         yield numbers.rho_interval(row["ci_low"], row["ci_high"])
-        yield numbers.number(row["q"])
+        if row["q"] is None or row["q"] >= 1e-6:  # JSON carries 10 decimals: a q of 2.5e-12 reads 0.0
+            yield numbers.number(row["q"])
         yield numbers.count(row["n"])
 
 
