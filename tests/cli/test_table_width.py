@@ -19,6 +19,7 @@ from benchwatch import numbers
 from benchwatch.settings import Settings
 from benchwatch.text import shown
 from tests.clirun import run
+from tests.paths import DATA_DIR
 
 WIDTHS = (80, 120)
 NAME_CHARS = Settings.model_fields["name_shown_chars"].default
@@ -170,7 +171,7 @@ COMMANDS: dict[str, tuple[list[str], list[str], Callable]] = {
     "history": (["history", "--source", "helm-safety", "--benchmark", "bbq_accuracy"],
                 ["history", "--source", "helm-safety", "--benchmark", "bbq_accuracy"], history),
     "check": (["check", "{file}", "--name", "BBQ (my copy)"], ["check", "{file}", "--name", "BBQ (my copy)"], check),
-    "reproduce-paper": (["reproduce-paper"], ["reproduce-paper"], reproduce),
+    "reproduce-paper": (["reproduce-paper", "--data", "{data}"], ["reproduce-paper", "--data", "{data}"], reproduce),
 }
 
 
@@ -184,7 +185,10 @@ def own_file(full_db: Path, tmp_path_factory: pytest.TempPathFactory) -> Path:
 
 
 def _args(args: list[str], file: Path, db: Path) -> list[str]:
-    return [a.format(file=file) for a in args] + ["--db", str(db)]
+    """The command line: the user's file and the recorded data filled in; every command but the
+    paper's reproduction (which reads the recorded matrices) reads the database."""
+    filled = [a.format(file=file, data=DATA_DIR) for a in args]
+    return filled if args[0] == "reproduce-paper" else [*filled, "--db", str(db)]
 
 
 def _tokens(table: str) -> set[str]:
