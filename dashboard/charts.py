@@ -9,9 +9,19 @@ import altair as alt
 import numpy as np
 import pandas as pd
 
+from benchwatch import numbers
 from benchwatch.analysis.classes import CLASSES, POSSIBLY, TOO_FEW
 
-RHO_SCALE = alt.Scale(domain=[-1, 1])
+# rho is drawn x100, as every view shows it (``benchwatch.numbers``): the charts scale their data.
+RHO_SCALE = alt.Scale(domain=[-100, 100])
+RHO_COLUMNS = ("rho", "ci_low", "ci_high", "value")
+
+
+def _rho_tooltips() -> list[alt.Tooltip]:
+    """rho and its interval in a tooltip, x100 (the data is scaled before drawing)."""
+    return [alt.Tooltip("rho:Q", format=numbers.RHO_TOOLTIP, title=numbers.RHO_UNIT),
+            alt.Tooltip("ci_low:Q", format=numbers.RHO_TOOLTIP, title="CI low (x100)"),
+            alt.Tooltip("ci_high:Q", format=numbers.RHO_TOOLTIP, title="CI high (x100)")]
 
 
 def date_axis(dates: pd.Series, field: str, title: str) -> alt.X:
@@ -37,35 +47,37 @@ def _series_label(frame: pd.DataFrame) -> pd.Series:
 def trend(series: pd.DataFrame, events: pd.DataFrame, threshold: float, hysteresis: float) -> alt.LayerChart:
     """Correlation over data time: a line per axis and model set, its bootstrap band, the
     alert threshold band, and a marker where an alert fired or resolved."""
-    data = series.assign(series=_series_label(series), as_of=pd.to_datetime(series["as_of"]))
+    data = numbers.scaled(series, RHO_COLUMNS).assign(series=_series_label(series),
+                                                      as_of=pd.to_datetime(series["as_of"]))
     x = date_axis(pd.concat([data["as_of"], pd.to_datetime(events["data_time"]) if len(events) else data["as_of"]]),
                   "as_of:T", "data as of")
     color = alt.Color("series:N", title="model set · axis")
     tooltip = [alt.Tooltip("series:N", title="model set · axis"), alt.Tooltip("as_of:T", title="as of"),
-               alt.Tooltip("rho:Q", format=".3f"), alt.Tooltip("ci_low:Q", format=".3f", title="CI low"),
-               alt.Tooltip("ci_high:Q", format=".3f", title="CI high"), alt.Tooltip("n:Q")]
-    label = f"alert zone (fires ≥ {threshold:.2f}, resolves < {threshold - hysteresis:.2f})"
-    band = pd.DataFrame({"low": [threshold - hysteresis], "high": [1.0], "label": [label]})
+               *_rho_tooltips(), alt.Tooltip("n:Q")]
+    label = (f"alert zone (fires ≥ {numbers.rho(threshold)}, resolves < {numbers.rho(threshold - hysteresis)}, "
+             f"{numbers.RHO_UNIT})")
+    band = pd.DataFrame({"low": [100 * (threshold - hysteresis)], "high": [100.0], "label": [label]})
     layers = [
         alt.Chart(band).mark_rect(color="#d62728", opacity=0.08).encode(
             y=alt.Y("low:Q", scale=RHO_SCALE), y2="high:Q", tooltip=alt.Tooltip("label:N", title="band")),
-        alt.Chart(pd.DataFrame({"rho": [threshold]})).mark_rule(color="#d62728", strokeDash=[6, 3]).encode(
+        alt.Chart(pd.DataFrame({"rho": [100 * threshold]})).mark_rule(color="#d62728", strokeDash=[6, 3]).encode(
             y=alt.Y("rho:Q", scale=RHO_SCALE)),
         alt.Chart(data).mark_area(opacity=0.15).encode(
-            x=x, y=alt.Y("ci_low:Q", scale=RHO_SCALE, title="capabilities correlation (Spearman rho)"),
+            x=x, y=alt.Y("ci_low:Q", scale=RHO_SCALE, title=f"capabilities correlation ({numbers.RHO_CAPTION})"),
             y2="ci_high:Q", fill=alt.Fill("series:N", legend=None)),
         alt.Chart(data).mark_line(point=True).encode(
             x=x, y=alt.Y("rho:Q", scale=RHO_SCALE), color=color, tooltip=tooltip),
     ]
     if not events.empty:
-        marks = events.assign(data_time=pd.to_datetime(events["data_time"]),
-                              series=_series_label(events))
+        marks = numbers.scaled(events, RHO_COLUMNS).assign(data_time=pd.to_datetime(events["data_time"]),
+                                                           series=_series_label(events))
         layers.append(alt.Chart(marks).mark_point(shape="triangle-up", size=200, filled=True, opacity=1).encode(
             x="data_time:T", y=alt.Y("value:Q", scale=RHO_SCALE),
             color=alt.Color("state:N", title="alert", scale=alt.Scale(domain=["firing", "resolved"],
                                                                       range=["#d62728", "#2ca02c"])),
             tooltip=[alt.Tooltip("state:N", title="alert"), alt.Tooltip("series:N", title="model set · axis"),
-                     alt.Tooltip("data_time:T", title="data time"), alt.Tooltip("value:Q", format=".3f")]))
+                     alt.Tooltip("data_time:T", title="data time"),
+                     alt.Tooltip("value:Q", format=numbers.RHO_TOOLTIP, title=numbers.RHO_UNIT)]))
     # Series colors and alert-state colors are different things: separate scales.
     return alt.layer(*layers).resolve_scale(color="independent").properties(height=340)
 
@@ -75,18 +87,19 @@ def landscape(latest: pd.DataFrame, bands) -> alt.LayerChart:
     with the class thresholds as rules: where the benchmarks sit at a glance."""
     classes = [*CLASSES, *(POSSIBLY + c for c in CLASSES), TOO_FEW]
     palette = ["#d62728", "#ff7f0e", "#2ca02c", "#1f77b4", "#f4a6a6", "#ffc999", "#a9dfa9", "#a6c8e8", "#c7c7c7"]
-    data = latest.assign(series=latest["model_set"].astype(str) + " · " + latest["axis"].astype(str))
+    data = numbers.scaled(latest, RHO_COLUMNS).assign(
+        series=latest["model_set"].astype(str) + " · " + latest["axis"].astype(str))
     dots = alt.Chart(data).mark_circle(size=70, opacity=0.75).encode(
-        x=alt.X("rho:Q", scale=RHO_SCALE, title="capabilities correlation (Spearman rho), newest as-of point"),
+        x=alt.X("rho:Q", scale=RHO_SCALE,
+                title=f"capabilities correlation ({numbers.RHO_CAPTION}), newest as-of point"),
         y=alt.Y("source:N", title=None, axis=alt.Axis(labelLimit=240)),
         yOffset=alt.YOffset("jitter:Q"),
         color=alt.Color("class:N", scale=alt.Scale(domain=classes, range=palette)),
         tooltip=[alt.Tooltip("name:N", title="benchmark"), alt.Tooltip("series:N", title="model set · axis"),
-                 alt.Tooltip("rho:Q", format=".3f"), alt.Tooltip("ci_low:Q", format=".3f", title="CI low"),
-                 alt.Tooltip("ci_high:Q", format=".3f", title="CI high"), alt.Tooltip("n:Q"),
-                 alt.Tooltip("class:N")],
+                 *_rho_tooltips(), alt.Tooltip("n:Q"), alt.Tooltip("class:N")],
     ).transform_calculate(jitter="random() * 16 - 8")
-    rules = alt.Chart(pd.DataFrame({"rho": [bands.inverse, bands.correlated, bands.tracking]})).mark_rule(
+    rules = alt.Chart(pd.DataFrame({"rho": [100 * bands.inverse, 100 * bands.correlated,
+                                            100 * bands.tracking]})).mark_rule(
         strokeDash=[4, 3], color="gray").encode(x="rho:Q")
     return alt.layer(rules, dots).properties(height=max(140, 48 * data["source"].nunique()))
 
@@ -165,7 +178,7 @@ def explained_variance(axes: pd.DataFrame) -> alt.Chart:
     return alt.Chart(data).mark_line(point=True).encode(
         x=date_axis(data["as_of"], "as_of:T", "data as of"),
         y=alt.Y("explained_variance:Q", title="PC1 explained variance", scale=alt.Scale(domain=[0, 1]),
-                axis=alt.Axis(format="%")),
+                axis=alt.Axis(format=numbers.SHARE_AXIS_FORMAT)),
         color=alt.Color("model_set:N", title="model set"),
         tooltip=[alt.Tooltip("model_set:N", title="model set"), alt.Tooltip("as_of:T", title="as of"),
                  alt.Tooltip("explained_variance:Q", format=".1%", title="explained variance"),

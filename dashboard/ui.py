@@ -16,10 +16,11 @@ from urllib.parse import urlencode
 import pandas as pd
 import streamlit as st
 
+from benchwatch import numbers
 from benchwatch.text import csv_text
 from benchwatch.upstreams import UPSTREAMS
 
-MISSING = "—"  # what a table shows for a value that does not exist (an interval with too few models, say)
+MISSING = numbers.MISSING  # what a table shows for a value that does not exist (an interval with too few models, say)
 _MARKDOWN_SPECIALS = re.compile(r"([\\`*_{}\[\]()#+\-.!|<>~$:=^&])")
 
 
@@ -28,9 +29,27 @@ def escape_markdown(text: object) -> str:
     return _MARKDOWN_SPECIALS.sub(r"\\\1", str(text)).replace("\n", " ")
 
 
-def percent(label: str, help: str | None = None) -> Any:
-    """A rho column (stored -1..1) displayed as a percentage, like the paper's tables."""
-    return st.column_config.NumberColumn(label, format="percent", help=help)
+def rho_column(label: str, help: str | None = None) -> Any:
+    """A rho column (stored -1..1) shown x100 with one decimal, as the paper and every view do
+    (``numbers.X100_FORMAT``: ``table`` multiplies it by 100 on screen; its CSV keeps the fraction)."""
+    return st.column_config.NumberColumn(label, format=numbers.X100_FORMAT, help=help)
+
+
+def share_column(label: str, help: str | None = None) -> Any:
+    """A share (stored 0..1) shown as a whole percentage, "75%" (scaled on screen like ``rho_column``)."""
+    return st.column_config.NumberColumn(label, format=numbers.SHARE_FORMAT, help=help)
+
+
+def count_column(label: str, help: str | None = None) -> Any:
+    """A count with thousands separators."""
+    return st.column_config.NumberColumn(label, format=numbers.COUNT_FORMAT, help=help)
+
+
+def scaled_columns(column_config: dict | None) -> list[str]:
+    """The columns a config shows x100 (``rho_column``, ``share_column``): stored as fractions."""
+    return [column for column, config in (column_config or {}).items()
+            if isinstance(config, dict)
+            and (config.get("type_config") or {}).get("format") in (numbers.X100_FORMAT, numbers.SHARE_FORMAT)]
 
 
 def table(
@@ -40,17 +59,22 @@ def table(
     empty: str = "Nothing to show.",
     column_config: dict | None = None,
     height: int | str = "auto",
+    display: Callable[[pd.DataFrame], pd.DataFrame] | None = None,
 ) -> None:
     """A read-only table and a button that downloads exactly its rows as CSV.
 
-    Empty text cells are blank and a missing number or date reads ``MISSING``, never the word
-    "None" (Streamlit's default for a missing value).
+    On screen, rho and share columns (``rho_column``, ``share_column``) are multiplied by 100 for
+    their number format and ``display`` (if given) rewrites the frame for people; the CSV keeps
+    the raw fractions (``benchwatch.numbers``). Empty text cells are blank and a missing number or
+    date reads ``MISSING``, never the word "None" (Streamlit's default for a missing value).
     """
     if frame.empty:
         st.info(empty)
         return
     frame = blank_missing(frame)
-    st.dataframe(frame, hide_index=True, column_config=column_config, key=f"table-{key}",
+    shown = numbers.scaled(frame, scaled_columns(column_config))
+    shown = blank_missing(display(shown)) if display is not None else shown
+    st.dataframe(shown, hide_index=True, column_config=column_config, key=f"table-{key}",
                  height=height, placeholder=MISSING)
     st.download_button(
         f"Download {name} (CSV, {len(frame):,} rows)",
@@ -63,12 +87,12 @@ def table(
 
 
 def blank_missing(frame: pd.DataFrame) -> pd.DataFrame:
-    """Text columns with missing cells as empty strings (numbers and dates stay missing: blank)."""
+    """Text columns with missing cells as ``numbers.MISSING`` (numbers and dates stay missing)."""
     out = frame.copy()
     for column in out.columns:
         if out[column].dtype == object:
-            out[column] = out[column].map(lambda v: "" if v is None or (isinstance(v, float) and pd.isna(v))
-                                          else v)
+            out[column] = out[column].map(lambda v: numbers.MISSING if v is None
+                                          or (isinstance(v, float) and pd.isna(v)) else v)
     return out
 
 
@@ -127,6 +151,6 @@ def attribution_note(names: Sequence[str] | None = None) -> None:
 def run_note(run: dict) -> str:
     """Where the correlations on a page come from, in one line."""
     finished = pd.Timestamp(run["finished_at"]).strftime("%Y-%m-%d %H:%M UTC") if run["finished_at"] else "?"
-    return (f"Spearman rho from analysis run {run['run_id']} (finished {finished}): "
-            f"{run['resamples']} bootstrap resamples, {run['ci_level']:.0%} percentile intervals, "
+    return (f"{numbers.RHO_CAPTION} from analysis run {run['run_id']} (finished {finished}): "
+            f"{run['resamples']} bootstrap resamples, {numbers.share(run['ci_level'])} percentile intervals, "
             f"missing capability values: {run['missing_policy']}.")

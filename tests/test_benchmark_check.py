@@ -118,7 +118,7 @@ def test_the_html_report_holds_the_figure_with_escaped_names(db, latest, tmp_pat
     assert page.count("<svg") >= 1 and page.count("<circle") >= 30
     assert "<script>" not in page and "&lt;script&gt;alert(1)&lt;/script&gt;" in page
     assert "Claude 3 Opus (20240229)" in page  # points are labelled with the file's names
-    assert "capabilities explain" in page and "over random halves of the models, rho ranges" in page
+    assert "capabilities explain" in page and "over random halves of the models, rho x100 ranges" in page
 
 
 def test_save_registers_a_custom_source_and_ingests_it(db, latest, tmp_path):

@@ -158,11 +158,11 @@ def test_tables_fit_80_columns_without_cutting_a_benchmark_name(full_db):
     assert not _cut(alerts)
     for what in (a["what"] for a in as_json("alerts", "--format", "json", "--db", str(full_db))):
         assert set(what.split()) <= set(re.findall(r"\S+", alerts)), what
-    # The measured share next to its threshold, in one unit (x100, as rho everywhere).
+    # The measured share next to its threshold, in one unit (a percentage, as every share).
     revised = [a for a in as_json("alerts", "--state", "firing", "--format", "json", "--db", str(full_db))
                if a["rule"] == rules.SCORES_REVISED]
     assert revised and revised[0]["unit"] == "share of a benchmark's values revised"
-    shown = {f"{100 * revised[0]['measured']:.1f}", "(threshold", f"{100 * revised[0]['measured_threshold']:.1f})"}
+    shown = {f"{100 * revised[0]['measured']:.1f}%", "(threshold", f"{100 * revised[0]['measured_threshold']:.1f}%)"}
     assert shown <= set(re.findall(r"\S+", alerts))
     assert "None" not in table + alerts and "<NA>" not in table + alerts and "e+0" not in table
 

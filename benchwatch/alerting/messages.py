@@ -24,6 +24,7 @@ from benchwatch.alerting.rules import (
     SCORES_REVISED,
     SOURCE_FAILING,
 )
+from benchwatch import numbers
 from benchwatch.analysis.cross import AXIS_LABELS
 
 # Upstream strings in a message (benchmark keys, source names, messages quoting them) are
@@ -83,17 +84,17 @@ def axis_label(axis: Any) -> str:
 
 
 def describe(row: Mapping[str, Any]) -> str:
-    """An alert named in words: "BBQ (helm-safety), chat, Arena axis: 0.75",
-    "epoch: 272 of 283 eci values revised"."""
+    """An alert named in words: "BBQ (helm-safety), chat, Arena axis: rho 75.3" (rho x100, as
+    every view shows it: ``benchwatch.numbers``), "epoch: 272 of 283 eci values revised"."""
     rule, source = row["rule"], row["source"]
     details = _details(row)
     if rule in (CAPABILITY_TRACKING, DRIFT):
         name = text(row.get("benchmark_name")) or row.get("benchmark")
-        value = _num(row.get("value"))
+        value = numbers.rho(row.get("value"))
         what = "rho" if rule == CAPABILITY_TRACKING else "rise"
         tested = ""
         if rule == DRIFT and details.get("rise") is not None:
-            value = _num(details["rise"])
+            value = numbers.rho(details["rise"])
             tested = f", q {_num(details['q_drift'], '.3g')}" if details.get("q_drift") is not None else ""
         return (f"{name} ({source}), {row.get('model_set')}, {axis_label(row.get('axis'))} axis: "
                 f"{what} {value}{tested}")
@@ -162,19 +163,21 @@ def body(row: Mapping[str, Any], dashboard_url: str, ci_level: float, kind: str 
     else:
         lines.append(f"- fired {fired}, resolved {_day(row.get('data_time'))} (data time)")
     if row["rule"] in (CAPABILITY_TRACKING, DRIFT):
-        ci = (f", {round(100 * ci_level)}% CI [{_num(row.get('ci_low'))}, {_num(row.get('ci_high'))}]"
+        ci = (f", {round(100 * ci_level)}% CI {numbers.rho_interval(row.get('ci_low'), row.get('ci_high'))}"
               if _num(row.get("ci_low")) is not None else "")
-        lines.append(f"- rho {_num(row.get('value'))}{ci}, n = {row.get('n')} models")
+        lines.append(f"- {numbers.RHO_CAPTION}: rho {numbers.rho(row.get('value'))}{ci}, n = {row.get('n')} models")
         if row["rule"] == CAPABILITY_TRACKING:
-            lines.append(f"- threshold {_num(row.get('threshold'))}; resolves below "
-                         f"{_num(details.get('resolve_below'))}")
+            lines.append(f"- threshold {numbers.rho(row.get('threshold'))}; resolves below "
+                         f"{numbers.rho(details.get('resolve_below'))}")
         else:
             if "rise" in details:
-                lines.append(f"- rise {_num(details['rise'])} (threshold {_num(row.get('threshold'))})")
-            lines.append(f"- rise threshold {_num(row.get('threshold'))} within "
+                lines.append(f"- rise {numbers.rho(details['rise'])} "
+                             f"(threshold {numbers.rho(row.get('threshold'))})")
+            lines.append(f"- rise threshold {numbers.rho(row.get('threshold'))} within "
                          f"{details.get('window_days')} days; criterion: {details.get('criterion')}")
             if details.get("q_drift") is not None:
-                lines.append(f"- from rho {_num(details.get('from_rho'))}: change {_num(details.get('change'))} "
+                lines.append(f"- from rho {numbers.rho(details.get('from_rho'))}: change "
+                             f"{numbers.rho(details.get('change'), signed=True)} "
                              f"since the previous as-of date, p = {_num(details.get('p_drift'), '.3g')}, "
                              f"q = {_num(details['q_drift'], '.3g')} (paired bootstrap)")
     elif row.get("value") is not None and not pd.isna(row.get("value")):

@@ -28,6 +28,7 @@ from typing import Any
 
 import pandas as pd
 
+from benchwatch import numbers
 from benchwatch.analysis.circularity import INDEPENDENT
 from benchwatch.analysis.engine import is_pooled_remainder
 from benchwatch.sources.base import PART_FAILED
@@ -113,15 +114,15 @@ def capability_tracking(
                 continue
             ci_low, ci_high, q = _number(row.ci_low), _number(row.ci_high), _number(row.q)
             verb = "tracks capabilities" if state == "firing" else "no longer tracks capabilities"
-            interval = f" [{ci_low:.2f}, {ci_high:.2f}]" if ci_low is not None and ci_high is not None else ""
+            interval = f" {numbers.rho_interval(ci_low, ci_high)}" if ci_low is not None and ci_high is not None else ""
             decided = f", q={q:.3g} <= {alert_fdr:g}" if state == "firing" and q is not None else ""
             transitions.append(Transition(
                 key=key, rule=CAPABILITY_TRACKING, source=source, benchmark=benchmark, axis=axis,
                 model_set=model_set, state=state, data_time=row.as_of, value=float(row.rho),
                 threshold=threshold, ci_low=ci_low, ci_high=ci_high,
                 n=int(row.n), severity="critical" if state == "firing" else "info",
-                message=(f"{row.label} ({source}, {model_set}) {verb}: rho={row.rho:.2f}"
-                         f"{interval} on {axis}, n={int(row.n)}, threshold {threshold:.2f}{decided}"),
+                message=(f"{row.label} ({source}, {model_set}) {verb}: rho x100 {numbers.rho(row.rho)}"
+                         f"{interval} on {axis}, n={int(row.n)}, threshold {numbers.rho(threshold)}{decided}"),
                 details={"resolve_below": round(threshold - hysteresis, 6), "q": q, "alert_fdr": alert_fdr,
                          "class": CAPABILITY_TRACKING if state == "firing" else None},
             ))
@@ -172,13 +173,15 @@ def _drift_transition(
     source, model_set, axis = now.source, now.model_set, now.axis
     if state == "firing":
         message = (f"{now.label} ({source}, {model_set}) drifted toward capabilities on {axis}: "
-                   f"rho {from_rho:.2f} -> {now.rho:.2f} on {now.as_of} since the previous as-of date "
-                   f"(+{now.drift_change:.2f} >= {rise:.2f}, paired bootstrap q={now.q_drift:.3g} <= {alert_fdr:g}), "
+                   f"rho x100 {numbers.rho(from_rho)} -> {numbers.rho(now.rho)} on {now.as_of} since the previous "
+                   f"as-of date ({numbers.rho(now.drift_change, signed=True)} >= {numbers.rho(rise)}, paired "
+                   f"bootstrap q={now.q_drift:.3g} <= {alert_fdr:g}), "
                    f"n={int(now.n)}")
     else:
-        message = (f"{now.label} ({source}, {model_set}) no longer drifting on {axis}: rho {now.rho:.2f} is "
-                   f"{now.rho - from_rho:+.2f} over {from_rho:.2f} (the rise fired on {fired_on}; "
-                   f"resolves below +{rise:.2f} or after {window_days} days), n={int(now.n)}")
+        message = (f"{now.label} ({source}, {model_set}) no longer drifting on {axis}: rho x100 "
+                   f"{numbers.rho(now.rho)} is {numbers.rho(now.rho - from_rho, signed=True)} over "
+                   f"{numbers.rho(from_rho)} (the rise fired on {fired_on}; "
+                   f"resolves below +{numbers.rho(rise)} or after {window_days} days), n={int(now.n)}")
     details = {"window_days": window_days, "criterion": f"paired bootstrap change, q <= {alert_fdr:g}",
                "rise": round(float(now.rho - from_rho), 6), "from_rho": round(from_rho, 6),
                "fired_on": fired_on.isoformat(), "change": _number(now.drift_change),

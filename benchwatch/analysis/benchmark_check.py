@@ -19,6 +19,7 @@ from dataclasses import dataclass
 import numpy as np
 import pandas as pd
 
+from benchwatch import numbers
 from benchwatch.analysis.classes import CORRELATED, INVERSE, POSSIBLY, SEPARABLE, TOO_FEW, TRACKING, Bands
 from benchwatch.analysis.engine import AXIS_PC1
 from benchwatch.analysis.method import MIN_PAIRS, spearman_with_ci
@@ -133,12 +134,13 @@ def verdict(row: dict, params: CheckParams) -> str:
     if cls is None or math.isnan(rho):
         return "no correlation: the scores or the axis do not vary over these models"
     if cls == TOO_FEW:
-        return (f"too few models on {row['axis']} (rho {rho:.2f} over {row['n']} models): no interval and no "
+        return (f"too few models on {row['axis']} (rho x100 {numbers.rho(rho)} over {row['n']} models): "
+                "no interval and no "
                 f"class below min_models = {params.min_models}; it needs {params.min_models - row['n']} more")
     pct = int(round(params.ci_level * 100))
     band = cls.removeprefix(POSSIBLY)
-    text = (f"{cls} on {row['axis']} (rho {rho:.2f}, {pct}% interval {row['ci_low']:.2f} to "
-            f"{row['ci_high']:.2f}, {row['n']} models): {MEANING[band]}")
+    text = (f"{cls} on {row['axis']} (rho x100 {numbers.rho(rho)}, {pct}% interval "
+            f"{numbers.rho_interval(row['ci_low'], row['ci_high'])}, {row['n']} models): {MEANING[band]}")
     low, high = params.bands.classify(row["ci_low"]), params.bands.classify(row["ci_high"])
     if cls != band and low is not None and high is not None:
         text += f"; the interval reaches from {low} to {high}, so the class is not settled"

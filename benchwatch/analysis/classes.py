@@ -17,6 +17,8 @@ from __future__ import annotations
 import math
 from dataclasses import dataclass
 
+from benchwatch import numbers
+
 TRACKING = "capability-tracking"
 CORRELATED = "correlated"
 SEPARABLE = "separable"
@@ -95,9 +97,10 @@ class Bands:
         return self.decide(rho, ci_low, ci_high)
 
     def describe(self) -> str:
-        return (f"{TRACKING}: the interval's lower bound ≥ {self.tracking:.2f} (the alert threshold) · "
-                f"{CORRELATED}: lower bound ≥ {self.correlated:.2f} · "
-                f"{SEPARABLE}: interval inside ({self.inverse:.2f}, {self.correlated:.2f}) · "
-                f"{INVERSE}: upper bound ≤ {self.inverse:.2f} · "
+        """The bands in words, thresholds as rho x100 (``benchwatch.numbers``), as every view shows rho."""
+        return (f"{TRACKING}: the interval's lower bound ≥ {numbers.rho(self.tracking)} (the alert threshold) · "
+                f"{CORRELATED}: lower bound ≥ {numbers.rho(self.correlated)} · "
+                f"{SEPARABLE}: interval inside ({numbers.rho(self.inverse)}, {numbers.rho(self.correlated)}) · "
+                f"{INVERSE}: upper bound ≤ {numbers.rho(self.inverse)} · "
                 f"'{POSSIBLY}...' when only rho is in the band · "
                 f"'{TOO_FEW}' below min_models")

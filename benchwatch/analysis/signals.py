@@ -36,6 +36,7 @@ from dataclasses import dataclass, field
 import numpy as np
 import pandas as pd
 
+from benchwatch import numbers
 from benchwatch.analysis.bootstrap import average_ranks, linear_moments, rho_in_resamples, sort_columns
 from benchwatch.analysis.method import EXACT_MAX_MODELS, MIN_PAIRS, _group_columns_by_mask
 
@@ -269,7 +270,8 @@ def time_note(rho: float | None, partial: float | None, threshold: float) -> str
     if rho is None or partial is None or not (np.isfinite(rho) and np.isfinite(partial)):
         return ""
     if rho >= threshold > partial:
-        return (f"rho {rho:.2f} falls to {partial:.2f}, below the {threshold:.2f} threshold, once release "
+        return (f"rho x100 {numbers.rho(rho)} falls to {numbers.rho(partial)}, below the "
+                f"{numbers.rho(threshold)} threshold, once release "
                 "date is held fixed: newer models score higher on both, so time carries part of it")
     return ""
 
@@ -288,22 +290,23 @@ def in_words(row: Mapping, threshold: float, flag: float) -> list[str]:
     slope, r2 = _number(row, "slope"), _number(row, "r2")
     if slope is not None and r2 is not None:
         scale = row.get("scale") or "its own"
-        lines.append(f"capabilities explain {r2:.0%} of the spread; the score (oriented higher = safer) moves "
+        lines.append(f"capabilities explain {numbers.share(r2)} of the spread; the score (oriented higher = safer) "
+                     "moves "
                      f"{slope:+.3g} on its {scale} scale per SD of the capability axis")
     low, high = _number(row, "subset_low"), _number(row, "subset_high")
     if low is not None and high is not None:
-        lines.append(f"over random halves of the models, rho ranges {low:.2f} to {high:.2f} "
+        lines.append(f"over random halves of the models, rho x100 ranges {numbers.rho(low)} to {numbers.rho(high)} "
                      "(5th to 95th percentile)")
     saturation = _number(row, "saturation")
     if saturation is not None:
-        share = f"{saturation:.0%} of the models are within 5% of the scale's floor or ceiling"
+        share = f"{numbers.share(saturation)} of the models are within 5% of the scale's floor or ceiling"
         lines.append(f"saturated: the correlation says little ({share})" if is_saturated(saturation, flag)
                      else share)
     partial, n_time = _number(row, "partial_rho_time"), _number(row, "n_time")
     if partial is None:
         lines.append("release dates unknown for too many models: no rho with time held fixed")
     else:
-        lines.append(f"with release date held fixed ({n_time:.0f} dated models), rho is {partial:.2f}")
+        lines.append(f"with release date held fixed ({n_time:.0f} dated models), rho x100 is {numbers.rho(partial)}")
         note = time_note(_number(row, "rho"), partial, threshold)
         if note:
             lines.append(note)

@@ -18,6 +18,7 @@ import duckdb
 import pandas as pd
 import typer
 
+from benchwatch import numbers
 from benchwatch.alerting.messages import dashboard_link, describe, shown_numbers
 from benchwatch.alerting.service import test_notify as send_tests
 from benchwatch.cli.app import DbOption, app, err, fail, out, parse_date, read_db, settings_or_exit
@@ -34,9 +35,6 @@ JSON_COLUMNS = ["key", "rule", "what", "source", "benchmark", "name", "model_set
                 "fired_at", "raised_at", "resolved_at", "value", "threshold", "measured", "measured_threshold",
                 "unit", "ci_low", "ci_high", "n", "notified", "delivery", "acked_at", "silenced_until", "message",
                 "details", "link"]
-# Units shown x100 in tables, as rho is everywhere (the paper's convention).
-X100_UNITS = {"rho": "rho x100", "rise in rho": "rise in rho x100",
-              "share of a benchmark's values revised": "% of a benchmark's values revised"}
 
 
 class State(str, Enum):
@@ -98,7 +96,7 @@ def alerts(
     ``measured`` and ``measured_threshold`` are in one unit, named in ``unit``
     (the rho a capability-tracking alert fired at; the rise a drift alert
     measured; the share of values a rescoring revised). Tables show rho x100,
-    as ``correlations`` does. Findings on frozen data: ``benchwatch findings``.
+    as ``correlations`` does, shares as percentages. Findings on frozen data: ``benchwatch findings``.
     """
     if ctx.invoked_subcommand is not None:
         return
@@ -113,11 +111,9 @@ def alerts(
 
 def _table(frame: pd.DataFrame) -> pd.DataFrame:
     """The people's view: what in words, the measured value against its threshold in one unit
-    (rho x100, as in ``correlations``), since when, and what became of its message."""
-    def number(value: float, unit: str) -> str:
-        return "" if pd.isna(value) else f"{100 * value:.1f}" if unit in X100_UNITS else f"{value:g}"
-
-    value = [f"{number(v, u)} (threshold {number(t, u)}) {X100_UNITS.get(u, u)}" if pd.notna(v) else ""
+    (rho x100 as in ``correlations``, shares as percentages: ``numbers.measured``), since when,
+    and what became of its message."""
+    value = [numbers.measured(v, t, u)
              for v, t, u in zip(frame["measured"], frame["measured_threshold"], frame["unit"], strict=True)]
     since = [r if s == "resolved" and isinstance(r, str) else f
              for s, f, r in zip(frame["state"], frame["fired_at"], frame["resolved_at"], strict=True)]
@@ -160,13 +156,22 @@ def history(
     fmt: FormatOption = Format.table,
     db: DbOption = None,
 ) -> None:
-    """Every transition, acknowledgement and silence, with its numbers and disposition."""
+    """Every transition, acknowledgement and silence, with its numbers and disposition.
+
+    Table: a correlation rule's value is rho x100, as in ``alerts`` and ``correlations``.
+    """
     settings = settings_or_exit(db=db)
     with read_db(settings) as con:
         frame = alert_history(con, key)
     frame["data_time"] = pd.to_datetime(frame["data_time"]).dt.strftime("%Y-%m-%d")
     if fmt is Format.table:
-        emit(frame[["event_id", "state", "data_time", "rule", "key", "value", "n", "disposition"]], fmt)
+        from benchwatch.dashboard.alert_table import CORRELATION_RULES
+
+        is_rho = frame["rule"].isin(CORRELATION_RULES)
+        frame = frame.assign(value=[numbers.rho(v) if r else numbers.number(v)
+                                    for v, r in zip(frame["value"], is_rho, strict=True)])
+        emit(frame[["event_id", "state", "data_time", "rule", "key", "value", "n", "disposition"]], fmt,
+             title=f"Alert history (a correlation rule's value: {numbers.RHO_CAPTION})")
     else:
         emit(frame, fmt)
 

@@ -18,8 +18,9 @@ import duckdb
 import typer
 from pydantic import ValidationError
 
+from benchwatch import numbers
 from benchwatch.cli.app import DbOption, app, err, fail, out, read_db, settings_or_exit, valid_choice, writing
-from benchwatch.cli.benchmark_report import as_html, write_json
+from benchwatch.cli.benchmark_report import RHO_COLUMNS, as_html, cell_text, write_json
 from benchwatch.cli.table import Format, emit
 from benchwatch.pipeline.benchmark_check import check_benchmark
 from benchwatch.pipeline.refresh import refresh
@@ -121,9 +122,19 @@ def _print(report, name_chars: int) -> None:
     more = f"; the first {MATCH_ROWS}, unmatched first (all: --format json)" if len(matches) > MATCH_ROWS else ""
     emit(first, Format.table, title=f"How each model was matched ({len(report.unmatched)} not matched{more})",
          name_chars=name_chars)
-    results = report.results.drop(columns="verdict")
-    emit(results, Format.table, percent=("rho", "ci_low", "ci_high", "subset_low", "subset_high", "partial_rho_time"),
-         title="Capabilities correlations", name_chars=name_chars)
+    results = report.results.assign(**{
+        "CI×100": [numbers.rho_interval(lo, hi) for lo, hi in
+                   zip(report.results["ci_low"], report.results["ci_high"], strict=True)],
+        "halves×100": [numbers.rho_interval(lo, hi) for lo, hi in
+                       zip(report.results["subset_low"], report.results["subset_high"], strict=True)]})
+    emit(results[["axis", "axis_source", "model_set", "as_of", "rho", "CI×100", "n", "class", "relation"]],
+         Format.table, percent=("rho",), title=f"Capabilities correlations ({numbers.RHO_CAPTION})",
+         name_chars=name_chars)
+    emit(results[["axis", "axis_source", "model_set", "slope", "r2", "halves×100", "saturation", "partial_rho_time",
+                  "n_time"]], Format.table, percent=("partial_rho_time",), shares=("r2", "saturation"),
+         name_chars=name_chars,
+         title="Beside rho: slope per capability SD, r2, rho over random halves, saturation, rho with "
+               "release date held fixed (x100)")
     for row in report.results.itertuples(index=False):
         out.print(f"- {row.axis_source}/{row.model_set}: {row.verdict}", markup=False, highlight=False)
 
@@ -164,5 +175,10 @@ def _save(settings, file: Path, user, report, name: str, safety_area: str) -> No
 
 
 def _plain(report) -> str:
+    """The correlations as plain text for ``--out``: numbers as the table shows them (rho x100)."""
     frame = report.results.drop(columns="verdict")
-    return frame.to_string(index=False) if len(frame) else "(no axis)"
+    if frame.empty:
+        return "(no axis)"
+    text = frame.assign(**{c: [cell_text(v, c) for v in frame[c]] for c in frame.columns})
+    text = text.rename(columns={c: f"{c} x100" for c in RHO_COLUMNS if c in text.columns})
+    return f"{numbers.RHO_CAPTION}\n" + text.to_string(index=False)

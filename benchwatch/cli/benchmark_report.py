@@ -11,11 +11,12 @@ from __future__ import annotations
 
 import html
 import json
-import math
 from typing import TextIO
 
+import numpy as np
 import pandas as pd
 
+from benchwatch import numbers
 from benchwatch.pipeline.benchmark_check import CheckReport
 from benchwatch.settings import Settings
 from benchwatch.text import inert, shown
@@ -98,17 +99,27 @@ def figure(points: pd.DataFrame, title: str, x_label: str, y_label: str, name_ch
     return "".join(parts)
 
 
+# Columns holding a rho (or a band of rho): shown x100 under "<column> x100", as every view shows rho.
+RHO_COLUMNS = ("rho", "ci_low", "ci_high", "subset_low", "subset_high", "partial_rho_time")
+
+
+def cell_text(value: object, column: str) -> str:
+    """One cell as a person reads it (``benchwatch.numbers``)."""
+    if column in RHO_COLUMNS:
+        return numbers.rho(value)
+    if isinstance(value, (bool, np.bool_)):
+        return "yes" if value else "no"
+    if isinstance(value, (int, float, np.integer, np.floating)):
+        return numbers.number(value)
+    return numbers.MISSING if numbers.missing(value) or value == "" else str(value)
+
+
 def _table(frame: pd.DataFrame, name_chars: int) -> str:
-    head = "".join(f"<th>{esc(str(c))}</th>" for c in frame.columns)
+    head = "".join(f"<th>{esc(str(c) + (' x100' if c in RHO_COLUMNS else ''))}</th>" for c in frame.columns)
     rows = []
     for record in frame.itertuples(index=False):
-        cells = []
-        for value in record:
-            if isinstance(value, float):
-                text = "" if math.isnan(value) else f"{value:.3f}"
-            else:
-                text = str(value)
-            cells.append(f"<td>{html.escape(shown(text, name_chars))}</td>")
+        cells = [f"<td>{html.escape(shown(cell_text(value, column), name_chars))}</td>"
+                 for column, value in zip(frame.columns, record, strict=True)]
         rows.append(f"<tr>{''.join(cells)}</tr>")
     return f"<table><thead><tr>{head}</tr></thead><tbody>{''.join(rows)}</tbody></table>"
 
@@ -136,12 +147,13 @@ def as_html(report: CheckReport, name_chars: int = NAME_CHARS) -> str:
         for k in range(min(FIGURES, len(report.results))):
             r = report.results.iloc[k]
             title = f"{report.benchmark[:80]} against {r['axis']} ({r['axis_source']}, {r['model_set']})"
-            parts.append(f"<h3>{esc(title)}: rho {r['rho']:.2f}, n {r['n']}</h3>")
+            parts.append(f"<h3>{esc(title)}: rho x100 {numbers.rho(r['rho'])}, n {r['n']}</h3>")
             parts.append(figure(report.points(k), title, f"capabilities score: {r['axis']}",
                                 f"{report.benchmark[:60]} (as published)", name_chars))
             parts.append("<ul class='signals'>" + "".join(f"<li>{esc(line)}</li>" for line in report.signals(k))
                          + "</ul>")
-        parts.append("<h2>Correlations</h2>" + _table(report.results.drop(columns="verdict"), name_chars))
+        parts.append(f"<h2>Correlations ({numbers.RHO_CAPTION})</h2>"
+                     + _table(report.results.drop(columns="verdict"), name_chars))
     first = report.matches.sort_values("matched", kind="stable").head(MATCH_ROWS)
     parts.append("<h2>How each model was matched</h2>"
                  + (f"<p>The {MATCH_ROWS:,} first rows, unmatched first, of {len(report.matches):,}.</p>"

@@ -7,6 +7,7 @@ from typing import Annotated
 import pandas as pd
 import typer
 
+from benchwatch import numbers
 from benchwatch.cli.app import DbOption, app, parse_date, read_db, settings_or_exit, valid_choice
 from benchwatch.cli.table import Format, FormatOption, WideOption, emit
 
@@ -21,6 +22,7 @@ SIGNALS_TITLE = ("; slope: oriented score per capability SD, r2: share of the sp
                  "halves: rho's 5th-95th percentile over random half-samples, saturation: share of models "
                  "within 5% of the scale's ends, partial_rho_time: rho with release date held fixed")
 SIGNAL_TABLE = ["slope", "r2", "halves×100", "saturation", "partial_rho_time"]
+SIGNAL_SHARES = ("r2", "saturation")  # shown as percentages
 
 
 def with_signals(frame: pd.DataFrame, settings) -> pd.DataFrame:
@@ -37,13 +39,12 @@ def with_signals(frame: pd.DataFrame, settings) -> pd.DataFrame:
 def with_band(frame: pd.DataFrame) -> pd.DataFrame:
     """The half-sample band as one x100 column, for tables."""
     return frame.assign(**{"halves×100": [
-        f"[{100 * lo:.1f}, {100 * hi:.1f}]" if pd.notna(lo) and pd.notna(hi) else ""
-        for lo, hi in zip(frame["subset_low"], frame["subset_high"], strict=True)]})
+        numbers.rho_interval(lo, hi) for lo, hi in zip(frame["subset_low"], frame["subset_high"], strict=True)]})
 
 
 def with_interval(frame: pd.DataFrame) -> pd.DataFrame:
-    """The bootstrap interval as one x100 column ("60.3 to 85.4"), blank when there is none."""
-    return frame.assign(**{"CI×100": [f"[{100 * lo:.1f}, {100 * hi:.1f}]" if pd.notna(lo) and pd.notna(hi) else ""
+    """The bootstrap interval as one x100 column ("[60.3, 85.4]"), an em dash when there is none."""
+    return frame.assign(**{"CI×100": [numbers.rho_interval(lo, hi)
                                       for lo, hi in zip(frame["ci_low"], frame["ci_high"], strict=True)]},
                         set=frame["model_set"])
 
@@ -109,15 +110,16 @@ def correlations(
     frame = with_signals(with_classes(frame, settings), settings)
     if fmt is Format.table:
         frame = frame[frame["category"] == "safety"] if source is None else frame
-        frame = frame.assign(n=[f"{int(n)}{'*' if small else ''}" for n, small in
+        frame = frame.assign(n=[f"{numbers.count(n)}{'*' if small else ''}" for n, small in
                                 zip(frame["n"], frame["small_n"], strict=True)])
         negated = frame["direction"].str.startswith("lower")
         frame = frame.assign(**{"class": frame["class"].str.replace("-", " ")},
                              name=frame["name"].where(~negated, frame["name"] + " (lower = safer, negated)"))
         columns = CORRELATION_TABLE + (SIGNAL_TABLE if wide else [])
         emit(with_band(with_interval(frame))[columns], fmt, percent=("rho", "partial_rho_time"), wide=wide,
+             shares=SIGNAL_SHARES,
              split="source",
-             title="Spearman rho and its CI x100, benchmarks oriented higher = safer "
+             title=f"{numbers.RHO_CAPTION} and its CI, benchmarks oriented higher = safer "
                    "(* n below min_models)" + (SIGNALS_TITLE if wide else ""))
     else:
         emit(frame[CORRELATION_JSON], fmt)

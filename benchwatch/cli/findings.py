@@ -8,8 +8,16 @@ import duckdb
 import pandas as pd
 import typer
 
+from benchwatch import numbers
 from benchwatch.cli.app import DbOption, app, err, read_db, settings_or_exit, valid_source
-from benchwatch.cli.correlations import SIGNAL_TABLE, SIGNALS_TITLE, with_band, with_interval, with_signals
+from benchwatch.cli.correlations import (
+    SIGNAL_SHARES,
+    SIGNAL_TABLE,
+    SIGNALS_TITLE,
+    with_band,
+    with_interval,
+    with_signals,
+)
 from benchwatch.cli.table import Format, FormatOption, WideOption, emit
 
 
@@ -36,11 +44,11 @@ def findings(
         frame[column] = pd.to_datetime(frame[column]).dt.strftime("%Y-%m-%d")
     frame = with_signals(frame, settings)
     if fmt is Format.table:
-        frame = frame.assign(q=frame["q"].map(lambda q: "" if pd.isna(q) else f"{q:.2g}"),
+        frame = frame.assign(q=frame["q"].map(numbers.number),
                              **{"class": frame["class"].fillna("")})
         columns = ["source", "set", "axis", "name", "rule", "class", "rho", "CI×100", "q", "n", "since"]
         emit(with_band(with_interval(frame))[columns + (SIGNAL_TABLE if wide else [])],
-             fmt, percent=("rho", "partial_rho_time"), wide=wide, split="source",
-             title="Findings on frozen data: Spearman rho and its CI x100" + (SIGNALS_TITLE if wide else ""))
+             fmt, percent=("rho", "partial_rho_time"), shares=SIGNAL_SHARES, wide=wide, split="source",
+             title=f"Findings on frozen data: {numbers.RHO_CAPTION} and its CI" + (SIGNALS_TITLE if wide else ""))
     else:
         emit(frame, fmt)

@@ -9,6 +9,7 @@ import duckdb
 import pandas as pd
 import typer
 
+from benchwatch import numbers
 from benchwatch.cli.app import DbOption, app, err, out, read_db, settings_or_exit, valid_choice
 from benchwatch.cli.table import Format, FormatOption, emit
 from benchwatch.identity.resolve import coverage, matched_sources
@@ -67,9 +68,9 @@ def models(
     if fmt is Format.csv:
         emit(rows.assign(matched_in=rows["matched_in"].str.join(" ")), fmt)
         return
-    table = overlap.assign(share=[f"{m}/{n} ({100 * f:.0f}%)" for m, n, f in
-                                  overlap[["matched", "models", "fraction"]].itertuples(index=False)])
-    grid = table.pivot(index="source", columns="other_source", values="share").fillna("")
+    table = overlap.assign(share=[numbers.fraction_of(m, n) for m, n in
+                                  overlap[["matched", "models"]].itertuples(index=False)])
+    grid = table.pivot(index="source", columns="other_source", values="share").fillna(numbers.MISSING)
     emit(grid.rename_axis(None, axis=1).reset_index(), fmt,
          title="Models of each source (rows) that another source (columns) also has")
     shown = rows.assign(matched_in=rows["matched_in"].str.join(", "))
@@ -116,7 +117,8 @@ def adjusted(
         # One table per source: the same benchmark id on two sources is two benchmarks.
         for source_name, part in frame.groupby("source", sort=True):
             title = (f"{part['name'].iloc[0] or benchmark} ({source_name}): rank residual on each axis "
-                     f"(percentile points x100), as of {', '.join(sorted(set(part['as_of'])))}")
+                     f"(ranks and residual in percentile points, x100), "
+                     f"as of {', '.join(sorted(set(part['as_of'])))}")
             emit(part[["model_set", "axis", "model", "value", "axis_value", "value_rank", "axis_rank",
                        "residual", "n"]], fmt, percent=("value_rank", "axis_rank", "residual"), title=title)
     else:

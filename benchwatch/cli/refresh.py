@@ -12,6 +12,7 @@ import pandas as pd
 import typer
 from typer.core import TyperCommand
 
+from benchwatch import numbers
 from benchwatch.cli.app import DbOption, app, err, out, parse_date, settings_or_exit, usable_or_exit
 from benchwatch.cli.prefect_env import configured_prefect_api, prefect_defaults
 from benchwatch.cli.table import Format, emit
@@ -102,8 +103,10 @@ def print_refresh(result: RefreshResult) -> None:
     if len(top):
         shown = top[["source", "model_set", "axis", "name", "rho", "ci_low", "ci_high", "n"]].rename(
             columns={"name": "benchmark", "model_set": "set"})
-        emit(shown, Format.table, percent=("rho", "ci_low", "ci_high"), split="source",
-             title="Most capability-correlated safety benchmarks (latest data), Spearman rho x100")
+        shown = shown.assign(**{"CI×100": [numbers.rho_interval(lo, hi) for lo, hi in
+                                           zip(shown["ci_low"], shown["ci_high"], strict=True)]})
+        emit(shown.drop(columns=["ci_low", "ci_high"]), Format.table, percent=("rho",), split="source",
+             title=f"Most capability-correlated safety benchmarks (latest data), {numbers.RHO_CAPTION}")
     run = result.run_id
     changes = result.transitions
     told = sum(t.disposition == "notify" for t in changes)

@@ -9,6 +9,7 @@ from typing import Annotated
 import pandas as pd
 import typer
 
+from benchwatch import numbers
 from benchwatch.cli.app import app, err, out, settings_or_exit
 from benchwatch.cli.table import Format, FormatOption, emit
 from benchwatch.paper import reproduce
@@ -40,5 +41,6 @@ def reproduce_paper(
         return
     for model_set, facts in result.items():
         out.print(f"[bold]{model_set}[/bold]: {facts['n_models']} models, PC1 explains "
-                  f"{100 * facts['explained_variance']:.1f}% of capability variance")
-    emit(rows, fmt, percent=tuple(result), title="Capabilities correlation (Spearman rho with the PC1 score)")
+                  f"{numbers.share(facts['explained_variance'], 1)} of capability variance")
+    emit(rows, fmt, percent=tuple(result),
+         title=f"Capabilities correlation ({numbers.RHO_CAPTION} with the PC1 score)")

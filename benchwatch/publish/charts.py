@@ -12,6 +12,8 @@ from datetime import date
 import pandas as pd
 from markupsafe import Markup, escape
 
+from benchwatch import numbers
+
 WIDTH, HEIGHT, PAD = 640, 260, 44
 # Label every model on a small scatter, the extremes only on a large one.
 LABEL_ALL_UNDER, LABEL_EXTREMES = 40, 5
@@ -41,8 +43,8 @@ def trend(points: pd.DataFrame, threshold: float, title: str) -> Markup:
     x = _x_scale(min(days) - 1, max(days) + 1) if len(set(days)) == 1 else _x_scale(min(days), max(days))
     y = _y_scale(-1.0, 1.0)
     body = [f'<line x1="{PAD}" x2="{WIDTH - PAD}" y1="{y(v):.1f}" y2="{y(v):.1f}" class="grid"/>'
-            f'<text x="{PAD - 6}" y="{y(v) + 4:.1f}" class="tick" text-anchor="end">{v:+.1f}</text>'
-            for v in (-1.0, -0.5, 0.0, 0.5, 1.0)]
+            f'<text x="{PAD - 6}" y="{y(v) + 4:.1f}" class="tick" text-anchor="end">{100 * v:+.0f}</text>'
+            for v in (-1.0, -0.5, 0.0, 0.5, 1.0)]  # ticks x100, as every view shows rho
     body.append(f'<line x1="{PAD}" x2="{WIDTH - PAD}" y1="{y(threshold):.1f}" y2="{y(threshold):.1f}" '
                 f'class="threshold"/>')
     banded = [(d, r) for d, r in zip(days, rows, strict=True) if pd.notna(r["ci_low"]) and pd.notna(r["ci_high"])]
@@ -59,7 +61,8 @@ def trend(points: pd.DataFrame, threshold: float, title: str) -> Markup:
                     + " ".join(f"{x(d):.1f},{y(r['rho']):.1f}" for d, r in rhos) + '"/>')
     for d, r in rhos:
         body.append(f'<circle cx="{x(d):.1f}" cy="{y(r["rho"]):.1f}" r="3" class="dot">'
-                    f'<title>{date.fromordinal(d).isoformat()}: rho {r["rho"]:.2f}, n {int(r["n"])}</title></circle>')
+                    f'<title>{date.fromordinal(d).isoformat()}: rho x100 {numbers.rho(r["rho"])}, n {int(r["n"])}'
+                    '</title></circle>')
     for d in sorted({days[0], days[-1]}):
         body.append(f'<text x="{x(d):.1f}" y="{HEIGHT - PAD + 18}" class="tick" text-anchor="middle">'
                     f"{date.fromordinal(d).isoformat()}</text>")

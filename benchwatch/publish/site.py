@@ -14,7 +14,8 @@ from pathlib import Path
 import pandas as pd
 from jinja2 import Environment, PackageLoader, select_autoescape
 
-from benchwatch import __version__
+from benchwatch import __version__, numbers
+from benchwatch.alerting.rules import CAPABILITY_TRACKING, DRIFT
 from benchwatch.analysis.classes import Bands
 from benchwatch.publish import charts
 from benchwatch.publish.api import by_benchmark, slug
@@ -42,15 +43,15 @@ def software_commit() -> str:
 
 
 def _rho(row: dict | pd.Series) -> str:
-    """rho and its interval as the pages show them: "0.83 [0.71, 0.90]"."""
-    if pd.isna(row["rho"]):
-        return "–"
-    low, high = row["ci_low"], row["ci_high"]
-    return f"{row['rho']:.2f}" + (f" [{low:.2f}, {high:.2f}]" if pd.notna(low) and pd.notna(high) else "")
+    """rho and its interval as the pages show them, x100 (``benchwatch.numbers``): "83.0 [71.0, 90.0]"."""
+    if numbers.missing(row["rho"]):
+        return numbers.MISSING
+    interval = numbers.rho_interval(row["ci_low"], row["ci_high"])
+    return numbers.rho(row["rho"]) + ("" if interval == numbers.MISSING else f" {interval}")
 
 
 def _day(value: object) -> str:
-    return "" if value is None or pd.isna(value) else pd.Timestamp(value).strftime("%Y-%m-%d")
+    return numbers.day(value)
 
 
 def _trend(points: pd.DataFrame) -> tuple[str, str, str]:
@@ -64,9 +65,9 @@ def _trend(points: pd.DataFrame) -> tuple[str, str, str]:
         return "·", "one as-of date", last_change
     change = rhos["rho"].iloc[-1] - rhos["rho"].iloc[-2]
     if change > FLAT:
-        return "↑", f"up {change:.2f} since the previous as-of date", last_change
+        return "↑", f"up {numbers.rho(change)} (x100) since the previous as-of date", last_change
     if change < -FLAT:
-        return "↓", f"down {-change:.2f} since the previous as-of date", last_change
+        return "↓", f"down {numbers.rho(-change)} (x100) since the previous as-of date", last_change
     return "→", "flat since the previous as-of date", last_change
 
 
@@ -131,9 +132,9 @@ class Pages:
                 "scatter_date": _day(newest["as_of"]),
                 "scatter_svg": None if scatter is None or scatter.empty else charts.scatter(
                     scatter, row["axis"], str(first["name"]), f"{first['name']} against {row['axis']}"),
-                "points": [{"as_of": _day(p["as_of"]), "rho": "–" if pd.isna(p["rho"]) else f"{p['rho']:.2f}",
-                            "interval": "" if pd.isna(p["ci_low"]) else f"{p['ci_low']:.2f} – {p['ci_high']:.2f}",
-                            "n": int(p["n"]), "q": "" if pd.isna(p["q"]) else f"{p['q']:.2g}"}
+                "points": [{"as_of": _day(p["as_of"]), "rho": numbers.rho(p["rho"]),
+                            "interval": numbers.rho_interval(p["ci_low"], p["ci_high"]),
+                            "n": numbers.count(p["n"]), "q": numbers.number(p["q"])}
                            for p in points.to_dict("records")]})
         none = {name: self.release.frames[name].iloc[:0] for name in ("findings", "alerts")}
         info = {"id": self.ids[key], "source": key[0], "source_id": slug(key[0]), "benchmark": key[1],
@@ -148,8 +149,7 @@ class Pages:
         """Findings or alerts as the pages list them, each linked to its benchmark's page."""
         out = []
         for row in frame.to_dict("records"):
-            record = {name: "" if value is None or value is pd.NA or (isinstance(value, float) and pd.isna(value))
-                      else value for name, value in row.items()}
+            record = {name: numbers.MISSING if numbers.missing(value) else value for name, value in row.items()}
             record.update({name: _day(row[name]) for name in ("as_of", "since", "fired_at") if name in row})
             key = (row["source"], row["benchmark"])
             record["link"] = f"benchmarks/{self.ids[key]}.html" if key in self.ids else ""
@@ -157,13 +157,14 @@ class Pages:
             if "rho" in row:
                 record["rho"] = _rho(row)
                 record["klass"] = row["class"] if isinstance(row["class"], str) else ""
-            if "value" in row:
-                record["value"] = "" if pd.isna(row["value"]) else f"{row['value']:.2f}"
+            if "value" in row:  # a correlation rule's value is a rho; another rule's a count
+                record["value"] = (numbers.rho(row["value"]) if row.get("rule") in (CAPABILITY_TRACKING, DRIFT)
+                                   else numbers.number(row["value"]))
             out.append(record)
         return out
 
     def source_records(self) -> list[dict]:
-        return [{**{k: ("" if v is None or (isinstance(v, float) and pd.isna(v)) else v) for k, v in row.items()},
+        return [{**{k: (numbers.MISSING if numbers.missing(v) else v) for k, v in row.items()},
                  "id": slug(row["name"]), "last_fetched_at": _day(row["last_fetched_at"]),
                  "latest_data": _day(row["latest_data"])} for row in self.sources.to_dict("records")]
 

@@ -7,8 +7,9 @@ from datetime import date, timedelta
 import pandas as pd
 import streamlit as st
 
+from benchwatch import numbers
 from benchwatch.dashboard import actions, ui
-from benchwatch.dashboard.alert_table import split_value
+from benchwatch.dashboard.alert_table import measured_text, split_value
 from benchwatch.dashboard.context import Context, current
 from benchwatch.storage import views
 
@@ -21,15 +22,14 @@ LIST_COLUMNS = ["state", "severity", "what", "rule", "source", "benchmark_name",
 HISTORY_COLUMNS = ["state", "data_time", "value", "ci_low", "ci_high", "n", "threshold", "severity",
                    "disposition", "message", "recorded_at", "run_id"]
 NUMBER_COLUMNS = {
-    "rho": ui.percent("rho"), "threshold": ui.percent("threshold"), "ci_low": ui.percent("CI low"),
-    "ci_high": ui.percent("CI high"), "fired_at": st.column_config.DateColumn("fired (data time)"),
+    "rho": ui.rho_column("rho"), "threshold": ui.rho_column("threshold"), "ci_low": ui.rho_column("CI low"),
+    "ci_high": ui.rho_column("CI high"), "fired_at": st.column_config.DateColumn("fired (data time)"),
     "data_time": st.column_config.DateColumn("data time"),
     "alert_key": st.column_config.TextColumn("key"), "benchmark_name": st.column_config.TextColumn("benchmark"),
     "benchmark": st.column_config.TextColumn("column"),
-    "measured": st.column_config.NumberColumn("measured", format="%.3f",
-                                              help="What the rule measured, in the unit named in 'unit'."),
-    "measured_threshold": st.column_config.NumberColumn("threshold", format="%.3f",
-                                                        help="The rule's threshold, in the same unit."),
+    "measured": st.column_config.TextColumn(
+        "measured (threshold) unit", help="What the rule measured against its threshold, in one unit "
+        "(rho x100, shares in %); the CSV keeps the raw measured, measured_threshold and unit."),
 }
 
 
@@ -56,21 +56,27 @@ def details(ctx: Context, shown: pd.DataFrame) -> None:
     cols = st.columns(5)
     cols[0].metric("state", alert["state"])
     if pd.notna(alert["rho"]):
-        cols[1].metric("rho at its last change", _pct(alert["rho"]))
+        cols[1].metric("rho at its last change (x100)", numbers.rho(alert["rho"]))
     else:
-        cols[1].metric("value at its last change", "—" if pd.isna(alert["value"]) else f"{alert['value']:g}")
-    cols[2].metric("CI", "—" if pd.isna(alert["ci_low"]) else f"{_pct(alert['ci_low'])} … {_pct(alert['ci_high'])}")
-    cols[3].metric("n", "—" if pd.isna(alert["n"]) else f"{int(alert['n']):,}")
-    cols[4].metric(f"threshold ({alert['unit'] or 'value'})", "—" if pd.isna(alert["measured_threshold"])
-                   else f"{alert['measured_threshold']:g}",
-                   help=None if pd.isna(alert["measured"]) else f"measured: {alert['measured']:g}")
+        cols[1].metric("value at its last change", numbers.number(alert["value"]))
+    cols[2].metric("CI (x100)", numbers.rho_interval(alert["ci_low"], alert["ci_high"]))
+    cols[3].metric("n", numbers.count(alert["n"]))
+    unit = alert["unit"] if isinstance(alert["unit"], str) else ""
+    cols[4].metric(f"threshold ({numbers.X100_UNITS.get(unit, unit) or 'value'})",
+                   numbers.value_in_unit(alert["measured_threshold"], unit),
+                   help=None if numbers.missing(alert["measured"])
+                   else f"measured: {numbers.value_in_unit(alert['measured'], unit)}")
     st.text(alert["message"] or "")
     if isinstance(alert.get("benchmark"), str) and isinstance(alert.get("axis"), str):
         st.page_link("screens/benchmark.py", label="Open this benchmark", icon=":material/show_chart:",
                      query_params={"source": alert["source"], "benchmark": alert["benchmark"],
                                    "axis": alert["axis"], "model_set": alert["model_set"]})
     history = ctx.read(views.alert_events, key)
-    history_config = {**NUMBER_COLUMNS, "value": ui.percent("rho")} if pd.notna(alert["rho"]) else NUMBER_COLUMNS
+    if pd.notna(alert["rho"]):
+        history_config = {**NUMBER_COLUMNS, "value": ui.rho_column("rho")}
+    else:  # the threshold of a rule that is not about rho: in the unit of its value
+        history_config = {**NUMBER_COLUMNS, "threshold": ui.share_column("threshold") if unit in numbers.SHARE_UNITS
+                          else st.column_config.NumberColumn("threshold")}
     ui.table(history[[c for c in HISTORY_COLUMNS if c in history.columns]], "alert history", "alert-history",
              column_config=history_config)
     lifecycle(ctx, alert)
@@ -107,10 +113,6 @@ def _do(action, done: str) -> None:
     st.rerun()
 
 
-def _pct(value: float) -> str:
-    return "—" if pd.isna(value) else f"{100 * value:.1f}"
-
-
 def render(ctx: Context) -> None:
     st.title("Alerts")
     ctx.require_data()
@@ -121,10 +123,11 @@ def render(ctx: Context) -> None:
         st.info("No alert has ever fired.")
         return
     shown = filters(alerts)
-    st.caption(f"{len(shown)} of {len(alerts)} alerts. fired_at is the data time (as-of date) at which the "
+    st.caption(f"{len(shown)} of {len(alerts)} alerts ({numbers.RHO_CAPTION}; each value beside its threshold "
+               "in one unit). fired_at is the data time (as-of date) at which the "
                "rule fired; raised_at is when Benchwatch recorded it.")
     ui.table(shown[[c for c in LIST_COLUMNS if c in shown.columns]], "alerts", "alerts", height=300,
-             column_config=NUMBER_COLUMNS, empty="No alert matches these filters.")
+             column_config=NUMBER_COLUMNS, empty="No alert matches these filters.", display=measured_text)
     if not shown.empty:
         details(ctx, shown)
     ui.attribution_note(sorted(alerts["source"].unique()))

@@ -5,6 +5,7 @@ from __future__ import annotations
 import pandas as pd
 import streamlit as st
 
+from benchwatch import numbers
 from benchwatch.analysis.adjusted import rank_line
 from benchwatch.analysis.circularity import INDEPENDENT
 from benchwatch.analysis.classes import CORRELATED, INVERSE, SEPARABLE, TRACKING, meaning
@@ -86,10 +87,11 @@ def headline(ctx: Context, info: dict, chosen: pd.DataFrame) -> None:
     elif last["relation_reason"]:
         st.caption(ui.escape_markdown(last["relation_reason"]))
     cols = st.columns([1, 1.4, 1, 1])
-    cols[0].metric("capabilities correlation", _pct(last["rho"]),
+    cols[0].metric("capabilities correlation", numbers.rho(last["rho"]),
                    help="Spearman rho with the capability axis, x100 (the paper's convention).")
-    cols[1].metric(f"{ctx.run['ci_level']:.0%} bootstrap CI", f"{_pct(last['ci_low'])} – {_pct(last['ci_high'])}")
-    cols[2].metric("models (n)", f"{int(last['n']):,}")
+    cols[1].metric(f"{numbers.share(ctx.run['ci_level'])} bootstrap CI",
+                   numbers.rho_interval(last["ci_low"], last["ci_high"]))
+    cols[2].metric("models (n)", numbers.count(last["n"]))
     cols[3].metric("as of", pd.Timestamp(last["as_of"]).strftime("%Y-%m-%d"))
     label = (ctx.bands.label(*(None if pd.isna(last[c]) else float(last[c]) for c in ("rho", "ci_low", "ci_high",
                                                                                       "n")),
@@ -122,11 +124,12 @@ def trend(ctx: Context, series: pd.DataFrame, events: pd.DataFrame, axis: str, m
         return
     st.altair_chart(charts.trend(series, events, ctx.settings.capability_threshold,
                                  ctx.settings.hysteresis), width="stretch")
-    st.caption(f"Shaded: the alert zone (fires at rho ≥ {ctx.settings.capability_threshold:.2f}, resolves "
-               f"below {ctx.settings.capability_threshold - ctx.settings.hysteresis:.2f}); bands: bootstrap "
+    st.caption(f"{numbers.RHO_CAPTION}. Shaded: the alert zone (fires at rho ≥ "
+               f"{numbers.rho(ctx.settings.capability_threshold)}, resolves below "
+               f"{numbers.rho(ctx.settings.capability_threshold - ctx.settings.hysteresis)}); bands: bootstrap "
                "interval; triangles: alerts fired (red) and resolved (green). " + ui.run_note(ctx.run))
     ui.table(series, "correlation series", "benchmark-series", height=250, column_config={
-        "rho": ui.percent("rho"), "ci_low": ui.percent("CI low"), "ci_high": ui.percent("CI high"),
+        "rho": ui.rho_column("rho"), "ci_low": ui.rho_column("CI low"), "ci_high": ui.rho_column("CI high"),
         "as_of": st.column_config.DateColumn("as of")})
 
 
@@ -144,7 +147,7 @@ def scatter(ctx: Context, info: dict, chosen: pd.DataFrame, axis: str, model_set
         points = group_points(points, ctx.read(views.model_groups_of, info["source"]))
     row = chosen.iloc[dates.index(as_of)]
     st.caption(f"{len(points):,} points known on {as_of} (the correlation used n = {int(row['n']):,}, "
-               f"rho = {_pct(row['rho'])}). The benchmark is shown as published, scale {info['scale']}, "
+               f"rho x100 = {numbers.rho(row['rho'])}). The benchmark is shown as published, scale {info['scale']}, "
                f"{'higher' if info['direction'] == 1 else 'lower'} = safer; the dashed line is the fitted "
                "rank-on-rank line (its slope in ranks is Spearman's rho).")
     beside_rho(ctx, {**row.to_dict(), "scale": info["scale"]})
@@ -204,7 +207,7 @@ def findings(ctx: Context, info: dict) -> None:
                "stored and shown, never an open alert, never notified.")
     ui.table(found[["model_set", "axis", "rule", "rho", "ci_low", "ci_high", "n", "since", "as_of"]],
              "findings", "benchmark-findings", column_config={
-                 "rho": ui.percent("rho"), "ci_low": ui.percent("CI low"), "ci_high": ui.percent("CI high"),
+                 "rho": ui.rho_column("rho"), "ci_low": ui.rho_column("CI low"), "ci_high": ui.rho_column("CI high"),
                  "since": st.column_config.DateColumn("since"), "as_of": st.column_config.DateColumn("as of")})
 
 
@@ -218,12 +221,13 @@ def adjusted(ctx: Context, info: dict, axis: str, model_set: str) -> None:
     first = ranking.iloc[0]
     st.caption(f"Each model's residual after a {first['method']} regression of the benchmark (oriented, higher "
                f"= safer) on the {axis} axis, as of {pd.Timestamp(first['as_of']):%Y-%m-%d}, n = {int(first['n'])}: "
-               "a positive residual is a model safer than its capabilities predict. Ranks are percentiles (0-1).")
+               "a positive residual is a model safer than its capabilities predict. Ranks, fitted value and "
+               "residual are in percentile points (x100), as `benchwatch adjusted` shows them.")
     ui.table(ranking, "capability-adjusted ranking", "adjusted", height=300, column_config={
-        "residual": st.column_config.NumberColumn("residual", format="%+.3f"),
-        "fitted": st.column_config.NumberColumn("fitted", format="%.3f"),
-        "value_rank": st.column_config.NumberColumn("benchmark rank", format="%.3f"),
-        "axis_rank": st.column_config.NumberColumn("axis rank", format="%.3f"),
+        "residual": ui.rho_column("residual"),
+        "fitted": ui.rho_column("fitted"),
+        "value_rank": ui.rho_column("benchmark rank"),
+        "axis_rank": ui.rho_column("axis rank"),
         "as_of": st.column_config.DateColumn("as of")})
 
 
@@ -240,10 +244,6 @@ def provenance(info: dict) -> None:
     }
     ui.table(pd.DataFrame({"field": list(rows), "value": [str(v) for v in rows.values()]}),
              "provenance", "provenance")
-
-
-def _pct(value: float) -> str:
-    return "—" if pd.isna(value) else f"{100 * value:.1f}"
 
 
 def render(ctx: Context) -> None:

@@ -13,6 +13,7 @@ from __future__ import annotations
 
 import streamlit as st
 
+from benchwatch import numbers
 from benchwatch.dashboard import charts, ui
 from benchwatch.dashboard.background import check_upload, run_stoppable, warm
 from benchwatch.dashboard.context import current
@@ -97,9 +98,9 @@ if version_of(ctx.pinned.path) != ctx.pinned.version:
 
 matched = int(report.matches["matched"].sum())
 cols = st.columns(3)
-cols[0].metric("Models", f"{len(report.matches):,}")
-cols[1].metric("Matched", f"{matched:,}")
-cols[2].metric("Axes compared", len(report.results))
+cols[0].metric("Models", numbers.count(len(report.matches)))
+cols[1].metric("Matched", numbers.count(matched))
+cols[2].metric("Axes compared", numbers.count(len(report.results)))
 st.text(f"Benchmark: {report.benchmark} ({'lower' if report.lower_is_better else 'higher'} is better)")
 
 st.subheader("Capabilities correlations")
@@ -107,9 +108,11 @@ if report.results.empty:
     st.warning(f"No stored capability axis shares {ctx.settings.min_models} (min_models) of these models.")
 else:
     ui.table(report.results, "correlations", "check-results", column_config={
-        "rho": ui.percent("rho %"), "ci_low": ui.percent("CI low %"), "ci_high": ui.percent("CI high %"),
-        "as_of": st.column_config.DateColumn("as of")})
-    st.caption(ctx.bands.describe())
+        "rho": ui.rho_column("rho"), "ci_low": ui.rho_column("CI low"), "ci_high": ui.rho_column("CI high"),
+        "subset_low": ui.rho_column("halves low"), "subset_high": ui.rho_column("halves high"),
+        "partial_rho_time": ui.rho_column("rho, release date fixed"), "r2": ui.share_column("r2"),
+        "saturation": ui.share_column("saturation"), "as_of": st.column_config.DateColumn("as of")})
+    st.caption(f"{numbers.RHO_CAPTION}. " + ctx.bands.describe())
     st.text("\n".join(f"{r.axis} ({r.axis_source}, {r.model_set}): {r.verdict}"
                       for r in report.results.itertuples(index=False)))
     st.subheader("Your benchmark against the capabilities score")

@@ -102,7 +102,7 @@ def render(ctx: Context) -> None:
     ranking(ctx, of_source, source, axis, model_set)
     st.subheader("Every axis of this source")
     ui.table(of_source, "capability axes", "capability-axes", height=250, column_config={
-        "explained_variance": st.column_config.NumberColumn("explained variance", format="percent"),
+        "explained_variance": ui.share_column("explained variance"),
         "as_of": st.column_config.DateColumn("as of")})
     st.caption(ui.run_note(ctx.run))
     ui.attribution_note([source])

@@ -6,6 +6,7 @@ from pathlib import Path
 
 import streamlit as st
 
+from benchwatch import numbers
 from benchwatch.dashboard import reproduction, ui
 from benchwatch.dashboard.context import Context, current
 from benchwatch.paper import reproduce
@@ -69,7 +70,7 @@ def models_tab(ctx: Context) -> None:
     summary = ctx.read(views.identity_summary)
     ui.table(summary, "model matching per source", "identity-summary", empty="No model identity stored yet: "
              "the next analysis run resolves them.", column_config={
-                 "matched_fraction": st.column_config.NumberColumn("matched elsewhere", format="percent")})
+                 "matched_fraction": ui.share_column("matched elsewhere")})
     if not summary.empty:
         source = ui.pick("Unmatched models of", list(summary["source"]), key="unmatched_source",
                          default="helm-safety")
@@ -81,7 +82,7 @@ def models_tab(ctx: Context) -> None:
 
 def paper_tab(ctx: Context) -> None:
     st.caption("The paper's method on the paper's own matrices (data/safetywashing), next to the values "
-               "the paper reports. Percentages.")
+               f"the paper reports: {numbers.RHO_CAPTION}, explained variance in %.")
     try:
         result = paper_result(str(ctx.settings.replay_dir))
     except (SourceError, OSError) as exc:
@@ -95,7 +96,7 @@ def paper_tab(ctx: Context) -> None:
     ui.table(check, "paper check", "paper-check")
     for model_set, facts in result.items():
         st.text(f"{model_set}: {facts['n_models']} models, PC1 explains "
-                f"{100 * facts['explained_variance']:.1f}% of capability variance")
+                f"{numbers.share(facts['explained_variance'], 1)} of capability variance")
     st.caption("Every benchmark's capabilities correlation as computed (the reported ones are in the table "
                "above); a benchmark a model set does not have reads —.")
     ui.table(reproduction.correlations(result), "paper reproduction", "paper-reproduction")

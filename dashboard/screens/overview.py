@@ -5,11 +5,12 @@ from __future__ import annotations
 import pandas as pd
 import streamlit as st
 
+from benchwatch import numbers
 from benchwatch.analysis.circularity import INDEPENDENT
 from benchwatch.analysis.classes import CLASSES
 from benchwatch.analysis.cross import AXIS_LABELS
 from benchwatch.dashboard import charts, ui
-from benchwatch.dashboard.alert_table import split_value
+from benchwatch.dashboard.alert_table import measured_text, split_value
 from benchwatch.dashboard.context import Context, current
 from benchwatch.sources import SOURCES
 from benchwatch.storage import views
@@ -52,10 +53,11 @@ def open_alerts(ctx: Context) -> None:
     st.caption(f"{len(firing)} firing alert(s) about what can still change (live sources, data problems), "
                "dated at the data time they fired; the Alerts page has their history, and acknowledges or "
                "silences them. Results on frozen data are findings, below.")
-    ui.table(shown, "open alerts", "open-alerts", height=250, column_config={
+    ui.table(shown, "open alerts", "open-alerts", height=250, display=measured_text, column_config={
         "what": st.column_config.TextColumn("alert"),
-        "measured": st.column_config.NumberColumn("measured", format="%.3f"),
-        "measured_threshold": st.column_config.NumberColumn("threshold", format="%.3f"),
+        "measured": st.column_config.TextColumn("measured (threshold) unit",
+                                                help="rho x100, shares in %: the value beside its threshold "
+                                                     "in one unit."),
         "fired_at": st.column_config.DateColumn("fired (data time)"),
         "benchmark": st.column_config.TextColumn("column"),
         "raised_at": st.column_config.DatetimeColumn("raised (UTC)", format="YYYY-MM-DD HH:mm")})
@@ -77,8 +79,8 @@ def findings(ctx: Context) -> None:
     ui.table(found[["name", "source", "model_set", "axis", "rule", "rho", "ci_low", "ci_high", "n", "since",
                     "as_of", "safety_area", "link", "benchmark"]], "findings", "findings", height=300,
              column_config={
-                 "name": st.column_config.TextColumn("benchmark"), "rho": ui.percent("rho"),
-                 "ci_low": ui.percent("CI low"), "ci_high": ui.percent("CI high"),
+                 "name": st.column_config.TextColumn("benchmark"), "rho": ui.rho_column("rho"),
+                 "ci_low": ui.rho_column("CI low"), "ci_high": ui.rho_column("CI high"),
                  "since": st.column_config.DateColumn("since"), "as_of": st.column_config.DateColumn("as of"),
                  "safety_area": st.column_config.TextColumn("safety area"),
                  "link": st.column_config.LinkColumn("details", display_text="open ↗"),
@@ -113,13 +115,14 @@ def benchmarks_table(ctx: Context) -> None:
     for column, name in zip(st.columns(len(CLASSES)), CLASSES, strict=True):
         column.metric(name, int(counts.get(name, 0)))
     st.altair_chart(charts.landscape(latest, ctx.bands), width="stretch")
-    st.caption("Classes: " + ctx.bands.describe() + ". Counts are decided classes; a pale dot is only "
+    st.caption(f"{numbers.RHO_CAPTION}. Classes: " + ctx.bands.describe() + ". Counts are decided classes; "
+               "a pale dot is only "
                "possibly in its band, a grey one has too few models (no interval, no class). The trend is "
                "the correlation at each as-of date, oldest to newest.")
     ui.table(latest, "safety benchmarks", "safety-benchmarks", column_config={
         "name": st.column_config.TextColumn("benchmark"),
-        "rho": ui.percent("rho", "Spearman rho with the capability axis (×100)"),
-        "ci_low": ui.percent("CI low"), "ci_high": ui.percent("CI high"),
+        "rho": ui.rho_column("rho", f"{numbers.RHO_CAPTION} with the capability axis"),
+        "ci_low": ui.rho_column("CI low"), "ci_high": ui.rho_column("CI high"),
         "as_of": st.column_config.DateColumn("as of"),
         "trend": st.column_config.LineChartColumn("trend", y_min=-1.0, y_max=1.0),
         "benchmark": st.column_config.TextColumn("column"),

@@ -23,7 +23,7 @@ def row(**fields) -> dict:
 
 
 def test_an_alert_is_named_in_words():
-    assert messages.describe(row()) == "BBQ (HELM Safety) (helm-safety), chat, Arena axis: rho 0.75"
+    assert messages.describe(row()) == "BBQ (HELM Safety) (helm-safety), chat, Arena axis: rho 75.3"
     revised = row(rule="scores-revised", source="epoch", benchmark=None, axis=None, model_set=None, value=270.0,
                   details={"benchmarks": {"eci": {"revised": 272, "base": 283}}, "material": ["eci"]})
     assert messages.describe(revised) == "epoch: 272 of 283 eci values revised"
@@ -34,17 +34,17 @@ def test_an_alert_is_named_in_words():
 def test_a_drift_alert_shows_the_rise_it_measured_next_to_its_threshold():
     drifted = row(rule="drift", value=0.76, threshold=0.20, details={"rise": 0.30, "window_days": 180})
     assert messages.shown_numbers(drifted) == (0.30, 0.20, "rise in rho")
-    assert messages.describe(drifted).endswith("rise 0.30")
-    assert "- rise 0.30 (threshold 0.20)" in messages.body(drifted, URL, 0.95)
+    assert messages.describe(drifted).endswith("rise 30.0")
+    assert "- rise 30.0 (threshold 20.0)" in messages.body(drifted, URL, 0.95)
 
 
 def test_a_tested_drift_alert_says_its_change_and_q_value():
     drifted = row(rule="drift", value=0.76, threshold=0.20,
                   details={"rise": 0.30, "window_days": 180, "from_rho": 0.46, "change": 0.30, "p_drift": 0.002,
                            "q_drift": 0.01, "criterion": "paired bootstrap change, q <= 0.05"})
-    assert messages.describe(drifted).endswith("rise 0.30, q 0.01")
+    assert messages.describe(drifted).endswith("rise 30.0, q 0.01")
     body = messages.body(drifted, URL, 0.95)
-    assert "change 0.30 since the previous as-of date, p = 0.002, q = 0.01 (paired bootstrap)" in body
+    assert "change +30.0 since the previous as-of date, p = 0.002, q = 0.01 (paired bootstrap)" in body
     assert "criterion: paired bootstrap change, q <= 0.05" in body
 
 

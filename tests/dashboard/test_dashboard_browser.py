@@ -99,7 +99,7 @@ def test_benchmark_page_in_a_browser(app, page, published):
     assert page.locator(".vega-embed").count() == 2
     assert page.get_by_text("Beside rho").count() == 1
     assert page.get_by_text(re.compile(r"capabilities explain \d+% of the spread")).count() == 1
-    assert page.get_by_text(re.compile(r"over random halves of the models, rho ranges")).count() == 1
+    assert page.get_by_text(re.compile(r"over random halves of the models, rho x100 ranges")).count() == 1
     screenshot(page, "benchmark.png")
 
 

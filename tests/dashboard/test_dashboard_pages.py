@@ -80,12 +80,13 @@ class TestOverview:
         assert all(f"({r.source}, {r.model_set} · pc1)" in note for r in empty.itertuples())
         merged = table.merge(expected, on=["source", "benchmark", "model_set"], suffixes=("", "_db"))
         assert len(merged) == len(expected)
-        np.testing.assert_allclose(merged["rho"], merged["rho_db"])
-        np.testing.assert_allclose(merged["ci_low"], merged["ci_low_db"])
+        # rho is shown x100 (``benchwatch.numbers``), as every view shows it.
+        np.testing.assert_allclose(merged["rho"], 100 * merged["rho_db"])
+        np.testing.assert_allclose(merged["ci_low"], 100 * merged["ci_low_db"])
         assert (merged["n"] == merged["n_db"]).all()
         truthful = table[(table["source"] == V1) & (table["model_set"] == "chat")].iloc[0]
         db_row = expected[(expected["source"] == V1) & (expected["model_set"] == "chat")].iloc[0]
-        assert truthful["rho"] == pytest.approx(db_row["rho"]) and truthful["n"] == 1355
+        assert truthful["rho"] == pytest.approx(100 * db_row["rho"]) and truthful["n"] == 1355
         assert truthful["class"] == "capability-tracking"
         # The sparkline is the whole series, oldest first.
         series = published.execute(
@@ -119,7 +120,7 @@ class TestOverview:
         stored = published.execute("SELECT finding_key, rho FROM findings").df()
         # Only decided classes with q <= alert_fdr are findings (issue 21): few, never none on the replay.
         assert len(found) == len(stored) > 0
-        np.testing.assert_allclose(np.sort(found["rho"]), np.sort(stored["rho"]))
+        np.testing.assert_allclose(np.sort(found["rho"]), np.sort(100 * stored["rho"]))
         assert found["name"].str.len().gt(0).all()
         sources = frame_by_column(at, "last_status")
         status = published.execute("SELECT source, count(*) AS fetches FROM fetches GROUP BY 1").df()
@@ -170,7 +171,7 @@ class TestBenchmark:
         shown = metrics(at)
         assert shown["capabilities correlation"] == f"{100 * last['rho']:.1f}"
         assert shown["models (n)"] == f"{int(last['n']):,}"
-        assert shown["95% bootstrap CI"] == f"{100 * last['ci_low']:.1f} – {100 * last['ci_high']:.1f}"
+        assert shown["95% bootstrap CI"] == f"[{100 * last['ci_low']:.1f}, {100 * last['ci_high']:.1f}]"
         trend = frame_by_column(at, "ci_high", without="rule")
         every = published.execute(
             "SELECT count(*) FROM correlations WHERE source = ? AND benchmark = 'truthfulqa' AND n >= 10",
@@ -213,7 +214,7 @@ class TestBenchmark:
             "'truthfulqa' AND axis = 'pc1' AND model_set = 'chat' ORDER BY as_of DESC LIMIT 1", [V1]).df().iloc[0]
         text = next(m.value for m in at.markdown if m.value.startswith("**Beside rho**")).replace("\\", "")
         assert f"capabilities explain {last['r2']:.0%} of the spread" in text
-        assert f"rho ranges {last['subset_low']:.2f} to {last['subset_high']:.2f}" in text
+        assert f"rho x100 ranges {100 * last['subset_low']:.1f} to {100 * last['subset_high']:.1f}" in text
         assert f"{last['saturation']:.0%} of the models are within 5% of the scale's floor or ceiling" in text
         assert "release date" in text
 
@@ -232,7 +233,7 @@ class TestBenchmark:
             "AND model_set = 'chat' AND axis = 'pc1' ORDER BY residual DESC, model", [V1]).df()
         assert len(ranking) == len(stored) == 1355
         assert list(ranking["model"]) == list(stored["model"])
-        np.testing.assert_allclose(ranking["residual"], stored["residual"])
+        np.testing.assert_allclose(ranking["residual"], 100 * stored["residual"])  # percentile points
         assert list(ranking["rank"]) == list(range(1, len(stored) + 1))
 
     def test_a_link_to_the_front_page_lands_on_the_benchmark(self, dashboard_db, monkeypatch):
@@ -306,7 +307,7 @@ class TestCapabilities:
         no_exception(at)
         axes = frame_by_column(at, "explained_variance")
         pc1 = axes[(axes["model_set"] == "chat") & (axes["axis"] == "pc1")]
-        assert round(100 * pc1["explained_variance"].iloc[0], 1) == 70.8
+        assert round(pc1["explained_variance"].iloc[0], 1) == 70.8  # a share, shown in %
         loadings = frame_by_column(at, "loading")
         assert set(loadings["axis"]) == {"pc1"}
         stored = published.execute(
@@ -366,7 +367,8 @@ class TestAlerts:
         row = stored.set_index("alert_key").loc[SCORES_EPOCH]
         assert metrics(at)["value at its last change"] == f"{row['value']:g}"
         assert metrics(at)["n"] == f"{int(row['n']):,}"
-        assert metrics(at)["threshold (share of a benchmark's values revised)"] == "0.05"
+        # The threshold in the unit of the value it is compared with: a share, as a percentage.
+        assert metrics(at)["threshold (share of a benchmark's values revised)"] == "5.0%"
         history = frame_by_column(at, "disposition")
         events = published.execute("SELECT state, data_time FROM alert_events WHERE alert_key = ? ORDER BY event_id",
                                    [SCORES_EPOCH]).df()
