@@ -147,7 +147,8 @@ def _save(settings, file: Path, user, report, name: str, safety_area: str) -> No
         err.print(f"--save: {exc.errors()[0]['msg']}", markup=False)
         raise typer.Exit(2) from None
     target.parent.mkdir(parents=True, exist_ok=True)
-    (shutil.copytree if file.is_dir() else shutil.copyfile)(file, target)
+    # copy2 (and copytree's copy2) keep the modification time: the source is dated by it, not by today.
+    (shutil.copytree if file.is_dir() else shutil.copy2)(file, target)
     try:
         config = register_custom_source(spec)
         saved = load_settings(db=settings.db)

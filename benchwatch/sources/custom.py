@@ -30,6 +30,7 @@ from benchwatch.sources.http import HttpClient
 from benchwatch.sources.tabular import (
     InputError,
     eee_lines,
+    file_time,
     numbers,
     one_record,
     read_frame,
@@ -93,11 +94,9 @@ class CustomFileSource(Source):
         if path.is_dir():
             lines = [item.read_text("utf-8").replace("\n", " ") for item in sorted(path.rglob("*.json"))]
             files = {EEE_FOLDER: "\n".join(lines).encode()}
-            stamp = max((p.stat().st_mtime for p in path.rglob("*.json")), default=path.stat().st_mtime)
         else:
             files = {path.name: path.read_bytes()}
-            stamp = path.stat().st_mtime
-        when = datetime.fromtimestamp(stamp, UTC).replace(tzinfo=None)
+        when = file_time(path)
         return Snapshot(self.name, when.date().isoformat(), when, str(path), files)
 
     def parse(self, snapshot: Snapshot) -> ParsedBatch:
