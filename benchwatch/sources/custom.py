@@ -106,7 +106,10 @@ class CustomFileSource(Source):
         except InputError as exc:
             raise ParseError(self.name, snapshot.location, str(exc)) from None
         columns = [b.column for b in self.spec.benchmarks]
-        long = wide.melt(id_vars=["model", "model_set"], value_vars=columns, var_name="benchmark")
+        # One block per benchmark column, not ``melt``: a score column may itself be called "value"
+        # (``benchwatch history --format csv`` writes one), which melt's output column would clash with.
+        long = pd.concat([pd.DataFrame({"model": wide["model"], "model_set": wide["model_set"], "benchmark": column,
+                                        "value": wide[column]}) for column in columns], ignore_index=True)
         long = long[long["value"].notna()]
         observations = long.assign(observed_at=pd.Timestamp(snapshot.observed_at))
         observations["observed_at"] = observations["observed_at"].astype("datetime64[us]")
