@@ -131,7 +131,7 @@ def test_save_registers_a_custom_source_and_ingests_it(db, latest, tmp_path):
     env = {"BENCHWATCH_CONFIG": str(config), "BENCHWATCH_HOME": str(tmp_path / "home")}
     result = run("check", str(csv), "--name", "Our refusals", "--lower-is-better", "--save", "our-lab",
                  "--safety-area", "jailbreaks", db=copy, env=env)
-    assert "saved as custom source 'our-lab'" in result.stdout
+    assert "saved as custom source 'our-lab'" in result.stderr  # the report keeps standard output
     text = config.read_text()
     assert 'name = "our-lab"' in text and 'column = "refusal rate"' in text and "direction = -1" in text
     with duckdb.connect(str(copy), read_only=True) as con:

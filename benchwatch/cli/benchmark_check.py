@@ -159,7 +159,8 @@ def _save(settings, file: Path, user, report, name: str, safety_area: str) -> No
     if ingested.status == "failed":
         err.print(f"--save: {ingested.error}", markup=False)
         raise typer.Exit(1)
-    out.print(f"saved as custom source {name!r} in {config} (file copied to {target}); "
+    # On standard error: standard output holds the report (JSON or HTML stays parseable).
+    err.print(f"saved as custom source {name!r} in {config} (file copied to {target}); "
               f"{ingested.rows_added} values stored; the next refresh correlates it and alerts on it",
               markup=False, highlight=False)
 
