@@ -24,8 +24,10 @@ database carries its process id (``benchwatch-backup-<pid>-*``,
 ``<db>.restore<pid>``, the published copy's ``.tmp<pid>``), and the next backup
 or restore removes those of processes no longer running. A restore prepares
 the new file and its published copy beside the old ones, then puts them in
-place with two renames, one after the other: a kill before them leaves the old
-database and its copy, after them the new ones.
+place with two renames under a journal (``publish.swap_in``): a kill before the
+journal is written leaves the old database and its copy, a kill after it leaves
+the journal, which the next writer through the door completes before it opens
+the file (the new database and its copy).
 """
 
 from __future__ import annotations
@@ -45,7 +47,7 @@ from typing import Any
 import duckdb
 
 from benchwatch.storage.db import StorageError, check_schema, connect, unusable, utcnow
-from benchwatch.storage.publish import published_path
+from benchwatch.storage.publish import published_path, swap_in, swap_journal
 from benchwatch.storage.writer import writer_door
 
 PREFIX = "benchwatch-"
@@ -246,10 +248,7 @@ def restore_backup(backup: str, db: Path, endpoint_url: str | None, wait_seconds
         backup = f"{backup.rstrip('/')}/{path.rsplit('/', 1)[-1]}"
     manifest = json.loads(fs.cat_file(f"{path}/{MANIFEST}"))
     db.parent.mkdir(parents=True, exist_ok=True)
-    sweep(db.parent, f"{db.name}.restore*")
-    _unlink_stale_asides(db)
     published = published_path(db)
-    sweep(db.parent, f"{published.name}.tmp*")
     tmp = db.with_name(f"{db.name}.restore{os.getpid()}")
     copy = db.with_name(f"{db.name}.restore{os.getpid()}.published")
     try:
@@ -257,18 +256,20 @@ def restore_backup(backup: str, db: Path, endpoint_url: str | None, wait_seconds
         _check(tmp, manifest, backup)
         _prepare(tmp, copy)
         with writer_door(db, wait_seconds, publish_copy=False):
+            # Inside the door, a killed restore's journaled swap is complete (``finish_swap``):
+            # only then are its files leftovers.
+            sweep(db.parent, f"{db.name}.restore*")
+            _unlink_stale_asides(db)
+            sweep(db.parent, f"{published.name}.tmp*")
             stamp = f"{utcnow():%Y%m%dT%H%M%S}"
             aside = db.with_name(f"{db.name}.before-restore-{stamp}") if db.exists() else None
-            wal = Path(f"{db}.wal")
-            if wal.exists():  # a killed writer's log goes aside with its file
-                os.replace(wal, wal.with_name(f"{wal.name}.before-restore-{stamp}"))
             if aside is not None:
                 os.link(db, aside)  # the old file stays at its path until the new one replaces it
-            os.replace(tmp, db)
-            os.replace(copy, published)
+            swap_in(db, tmp, copy, Path(f"{db}.wal.before-restore-{stamp}"))
     finally:
-        tmp.unlink(missing_ok=True)
-        copy.unlink(missing_ok=True)
+        if not swap_journal(db).exists():  # else the next writer puts them in place
+            tmp.unlink(missing_ok=True)
+            copy.unlink(missing_ok=True)
     return backup, manifest, aside
 
 

@@ -99,7 +99,7 @@ def _reads_whole(con: duckdb.DuckDBPyConnection) -> bool:
     try:
         for (name,) in con.execute(
                 "SELECT table_name FROM duckdb_tables() WHERE schema_name = 'main'").fetchall():
-            con.table(name).fetch_arrow_table()
+            con.table(name).to_arrow_table()
     except duckdb.Error:
         return False
     return True

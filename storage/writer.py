@@ -6,7 +6,8 @@ refresh and the rebuild it runs, an ack, a silence or a test notification from
 the CLI, the dashboard's actions, a backup, a restore) goes through the same
 sequence, written here once: take the exclusive advisory lock beside the file,
 waiting at most the configured ``writer_wait_seconds`` for a writer already in
-(then ``WriterBusy``, naming the file); open the database and bring it to this
+(then ``WriterBusy``, naming the file); complete the swap of a restore killed
+half-way (``publish.finish_swap``); open the database and bring it to this
 release's schema; let the caller act; publish the readers' copy; close,
 whatever happened. The lock is an ``flock`` on ``<db>.lock``: the kernel
 releases it when its holder dies, so a killed refresh never leaves the door shut.
@@ -25,7 +26,7 @@ from pathlib import Path
 import duckdb
 
 from benchwatch.storage.db import DatabaseLocked, StorageError, connect
-from benchwatch.storage.publish import publish, published_path
+from benchwatch.storage.publish import finish_swap, publish, published_path
 
 log = logging.getLogger(__name__)
 
@@ -120,6 +121,7 @@ def writer_door(db: Path, wait_seconds: float, *, publish_copy: bool = True, upg
     """
     db = Path(db)
     with _locked(db, wait_seconds):
+        finish_swap(db)  # a restore killed between its renames: completed before anything opens the file
         door = Door(db, upgrade, wait_seconds)
         try:
             yield door

@@ -131,7 +131,7 @@ def test_save_registers_a_custom_source_and_ingests_it(db, latest, tmp_path):
     env = {"BENCHWATCH_CONFIG": str(config), "BENCHWATCH_HOME": str(tmp_path / "home")}
     result = run("check", str(csv), "--name", "Our refusals", "--lower-is-better", "--save", "our-lab",
                  "--safety-area", "jailbreaks", db=copy, env=env)
-    assert "saved as custom source 'our-lab'" in result.stdout
+    assert "saved as custom source 'our-lab'" in result.stderr  # the report keeps standard output
     text = config.read_text()
     assert 'name = "our-lab"' in text and 'column = "refusal rate"' in text and "direction = -1" in text
     with duckdb.connect(str(copy), read_only=True) as con:
@@ -197,3 +197,33 @@ def test_a_checked_benchmark_an_axis_is_built_from_holds_by_construction():
     assert (out.loc["arena", "relation"], out.loc["arena", "class"]) == ("independent", "capability-tracking")
     other = circularity_of(rows, "My refusal benchmark", load_registry())
     assert set(other["relation"]) == {"independent"}
+
+
+def test_saving_a_file_gives_the_answer_its_check_gave(db, data_dir, tmp_path):
+    """``check FILE`` and ``check FILE --save NAME`` + ``refresh`` + ``correlations --source NAME`` agree:
+    rho, interval, n and as-of date, on HELM Safety's recorded HarmBench scores (HELM's names, no model
+    set column). The file is dated 2026-03-01: the saved source keeps that date, not the wall clock."""
+    copy = tmp_path / "bw.duckdb"
+    shutil.copyfile(db, copy)
+    recorded = tmp_path / "harmbench.csv"
+    shutil.copyfile(data_dir / "helm-safety" / "helm_safety_v1.17.0_scores.csv", recorded)
+    stamp = pd.Timestamp("2026-03-01 12:00", tz="UTC").timestamp()
+    os.utime(recorded, (stamp, stamp))
+    env = {"BENCHWATCH_CONFIG": str(tmp_path / "benchwatch.toml"), "BENCHWATCH_HOME": str(tmp_path / "home")}
+    columns = ["--model-column", "model_display_name", "--score-column", BENCHMARK]
+    checked = pd.DataFrame(json.loads(run("check", str(recorded), *columns, "--format", "json",
+                                          db=copy, env=env).stdout)["results"])
+    run("check", str(recorded), *columns, "--format", "json", "--save", "my-harmbench", db=copy, env=env)
+    run("refresh", "--source", "my-harmbench", db=copy, env=env)
+    saved = pd.DataFrame(json.loads(run("correlations", "--source", "my-harmbench", "--format", "json",
+                                        db=copy, env=env).stdout))
+    assert set(saved["model_set"]) == {"chat"}  # HELM's models are chat models, as the check compared them
+    assert {"eci", "compute", "pc1-joint"} <= set(saved["axis"])  # no Arena in this database
+    fields = ["rho", "ci_low", "ci_high", "n", "as_of"]
+    for row in saved.itertuples(index=False):
+        # The check's row for the axis and set over the most models: the stored axis holding them all.
+        same = checked[(checked["axis"] == row.axis) & (checked["model_set"] == row.model_set)].iloc[0]
+        # pc1-joint is refitted in each resample when stored; the check correlates the stored scores.
+        compared = fields if row.axis != "pc1-joint" else ["rho", "n", "as_of"]
+        assert {f: same[f] for f in compared} == {f: getattr(row, f) for f in compared}, row.axis
+    assert (saved["as_of"] >= "2026-03-01").all() and (saved["as_of"] < pd.Timestamp.now().strftime("%F")).all()

@@ -69,7 +69,9 @@ def home(replayed_db: Path, data_dir: Path, tmp_path_factory: pytest.TempPathFac
     folder = tmp_path_factory.mktemp("readme-home")
     shutil.copyfile(replayed_db, folder / "benchwatch.duckdb")
     env = {key: value for key, value in os.environ.items() if key != "BENCHWATCH_DB"}
-    return {**env, "BENCHWATCH_HOME": str(folder), "BENCHWATCH_REPLAY_DIR": str(data_dir),
+    # The settings file in the home too: `check --save` registers a custom source in it.
+    return {**env, "BENCHWATCH_HOME": str(folder), "BENCHWATCH_CONFIG": str(folder / "benchwatch.toml"),
+            "BENCHWATCH_REPLAY_DIR": str(data_dir),
             "BENCHWATCH_BOOTSTRAP_RESAMPLES": "200", "COLUMNS": "120"}
 
 

@@ -158,7 +158,8 @@ def _save(settings, file: Path, user, report, name: str, safety_area: str) -> No
         err.print(f"--save: {exc.errors()[0]['msg']}", markup=False)
         raise typer.Exit(2) from None
     target.parent.mkdir(parents=True, exist_ok=True)
-    (shutil.copytree if file.is_dir() else shutil.copyfile)(file, target)
+    # copy2 (and copytree's copy2) keep the modification time: the source is dated by it, not by today.
+    (shutil.copytree if file.is_dir() else shutil.copy2)(file, target)
     try:
         config = register_custom_source(spec)
         saved = load_settings(db=settings.db)
@@ -169,7 +170,8 @@ def _save(settings, file: Path, user, report, name: str, safety_area: str) -> No
     if ingested.status == "failed":
         err.print(f"--save: {ingested.error}", markup=False)
         raise typer.Exit(1)
-    out.print(f"saved as custom source {name!r} in {config} (file copied to {target}); "
+    # On standard error: standard output holds the report (JSON or HTML stays parseable).
+    err.print(f"saved as custom source {name!r} in {config} (file copied to {target}); "
               f"{ingested.rows_added} values stored; the next refresh correlates it and alerts on it",
               markup=False, highlight=False)
 

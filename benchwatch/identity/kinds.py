@@ -21,6 +21,9 @@ where one can be told. In order, the first that speaks wins:
 from __future__ import annotations
 
 import re
+from collections.abc import Collection
+
+import pandas as pd
 
 KINDS = ("base", "chat")
 # Leaderboards whose every entry is a chat/instruct deployment.
@@ -53,3 +56,23 @@ def kind_of(source: str, model: str, model_type: object, name_kind: str | None) 
             return "base", "name pattern: bare name of a pre-trained open-weight checkpoint"
         return "chat", "name pattern: post-trained or API model name"
     return None, "unknown"
+
+
+def borrowed_kinds(identity: pd.DataFrame, sources: Collection[str]) -> pd.DataFrame:
+    """``identity`` with each unknown kind of ``sources`` (a file of your own that flags neither base
+    nor chat) taken from the same canonical id in the other sources, where they agree on one kind.
+
+    ``benchwatch check`` compares such a file's models within the sets the stored axes put them in;
+    a saved file (a custom source) must be split the same way, or its correlations pool base and chat
+    models the check kept apart (and differ from the check's).
+    """
+    own = identity["source"].isin(list(sources))
+    elsewhere = identity[~own & identity["kind"].notna()].groupby("canonical_id")["kind"].agg(
+        lambda kinds: kinds.iloc[0] if kinds.nunique() == 1 else None)
+    unknown = own & identity["kind"].isna()
+    borrowed = identity.loc[unknown, "canonical_id"].map(elsewhere)
+    found = borrowed.dropna().index
+    out = identity.copy()
+    out.loc[found, "kind"] = borrowed[found]
+    out.loc[found, "kind_rule"] = "the kind the other sources give this model"
+    return out

@@ -25,6 +25,8 @@ one merge per rule, and suggestions for at most ``SUGGEST_AT_MOST`` names.
 
 from __future__ import annotations
 
+from collections.abc import Collection
+
 import numpy as np
 import pandas as pd
 import pyarrow as pa
@@ -193,3 +195,24 @@ def suggestions(unmatched: pd.DataFrame, identity: pd.DataFrame) -> tuple[list[s
         text = [str(detail).removeprefix("could be ") if flag else own
                 for own, flag, detail in zip(text, ambiguous, head["detail"], strict=True)]
     return text, max(0, len(unmatched) - len(head))
+
+
+def matched_as_checked(identity: pd.DataFrame, sources: Collection[str]) -> pd.DataFrame:
+    """``identity`` with the models of ``sources`` (custom sources: files of your own) resolved as
+    ``benchwatch check`` matches a file's names (``match_names`` against the other sources), so a
+    saved file's models are the ones its check compared: a name HELM publishes takes HELM's
+    resolution, its curated aliases included, which the plain rules alone would miss."""
+    own = identity["source"].isin(list(sources))
+    if not own.any():
+        return identity
+    found = match_names(identity.loc[own, "model"], identity[~own])
+    out = identity.copy()
+    canonical = found["canonical_id"].to_numpy()
+    out.loc[own, "canonical_id"] = canonical
+    out.loc[own, "base_id"] = [str(c).partition(":")[0] for c in canonical]
+    out.loc[own, "variant"] = [str(c).partition(":")[2] or None for c in canonical]
+    # A name another source publishes keeps that source's rule (the stored rules are the resolver's).
+    published = found["rule"].str.startswith("exact name in ")
+    out.loc[own, "match_rule"] = found["rule"].where(~published, found["detail"].str.partition(":")[0]).to_numpy()
+    out.loc[own, "match_detail"] = (found["rule"] + ": " + found["detail"]).where(published, found["detail"]).to_numpy()
+    return out

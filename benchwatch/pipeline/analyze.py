@@ -24,6 +24,8 @@ from benchwatch.analysis.engine import AXIS_COMPUTE, Params, Results, analyze_so
 from benchwatch.analysis.evidence import too_few, with_qvalues
 from benchwatch.analysis.history import asof_dates, known_on
 from benchwatch.analysis.signals import release_dates as model_release_dates
+from benchwatch.identity.kinds import borrowed_kinds
+from benchwatch.identity.match import matched_as_checked
 from benchwatch.identity.resolve import identity_version, resolve
 from benchwatch.settings import Settings
 from benchwatch.sources import catalog, full_registry
@@ -106,7 +108,10 @@ def plan_analysis(
         return None
     units = []
     sources = catalog(settings)
-    identity = resolve(identity_store.stored_models(con))
+    # A custom source's models resolve as ``check`` matched them, and a file that flags no kind
+    # takes the one the other sources give its models: saving a file does not change its answer.
+    customs = [c.name for c in settings.custom_sources]
+    identity = borrowed_kinds(matched_as_checked(resolve(identity_store.stored_models(con)), customs), customs)
     # Each model's kind (base/chat, ``identity.kinds``): a source without its own split is split by it.
     kinds = identity[["source", "model", "kind"]]
     release = model_release_dates(identity_store.model_release_dates(con), identity)

@@ -127,6 +127,11 @@ def check_benchmark(
     groups = group_of(identity_store.model_groups(con), identity)
     results = circularity_of(check_axes(values, axes, params_of(con, settings), release, groups), label,
                              full_registry(settings))
+    if user.dated is not None and len(results):
+        # A pair is known once both sides are: the later of the file's date and the axis's, the date
+        # ``--save`` + refresh stores this correlation at.
+        day = pd.Timestamp(user.dated.date())
+        results["as_of"] = pd.to_datetime(results["as_of"]).where(pd.to_datetime(results["as_of"]) >= day, day)
     return CheckReport(label, lower, matches, results, axes, unsuggested, settings.capability_threshold,
                        settings.saturation_flag, groups)
 
@@ -155,7 +160,7 @@ def circularity_of(results: pd.DataFrame, label: str, registry: pd.DataFrame) ->
 
 def _refuse_same_model(matched: pd.DataFrame, name: str) -> None:
     """Two of the file's names resolved to one canonical id: say which, keep neither silently."""
-    keys = matched["canonical_id"] + "\0" + matched["model_set"].fillna("").astype(str)
+    keys = matched["canonical_id"] + "\0" + matched["model_set"].astype(object).fillna("").astype(str)
     dupes = matched[keys.duplicated(keep=False)]
     if dupes.empty:
         return

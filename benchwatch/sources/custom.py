@@ -30,6 +30,7 @@ from benchwatch.sources.http import HttpClient
 from benchwatch.sources.tabular import (
     InputError,
     eee_lines,
+    file_time,
     numbers,
     one_record,
     read_frame,
@@ -93,11 +94,9 @@ class CustomFileSource(Source):
         if path.is_dir():
             lines = [item.read_text("utf-8").replace("\n", " ") for item in sorted(path.rglob("*.json"))]
             files = {EEE_FOLDER: "\n".join(lines).encode()}
-            stamp = max((p.stat().st_mtime for p in path.rglob("*.json")), default=path.stat().st_mtime)
         else:
             files = {path.name: path.read_bytes()}
-            stamp = path.stat().st_mtime
-        when = datetime.fromtimestamp(stamp, UTC).replace(tzinfo=None)
+        when = file_time(path)
         return Snapshot(self.name, when.date().isoformat(), when, str(path), files)
 
     def parse(self, snapshot: Snapshot) -> ParsedBatch:
@@ -107,7 +106,10 @@ class CustomFileSource(Source):
         except InputError as exc:
             raise ParseError(self.name, snapshot.location, str(exc)) from None
         columns = [b.column for b in self.spec.benchmarks]
-        long = wide.melt(id_vars=["model", "model_set"], value_vars=columns, var_name="benchmark")
+        # One block per benchmark column, not ``melt``: a score column may itself be called "value"
+        # (``benchwatch history --format csv`` writes one), which melt's output column would clash with.
+        long = pd.concat([pd.DataFrame({"model": wide["model"], "model_set": wide["model_set"], "benchmark": column,
+                                        "value": wide[column]}) for column in columns], ignore_index=True)
         long = long[long["value"].notna()]
         observations = long.assign(observed_at=pd.Timestamp(snapshot.observed_at))
         observations["observed_at"] = observations["observed_at"].astype("datetime64[us]")

@@ -20,7 +20,8 @@ import json
 import re
 from collections.abc import Sequence
 from dataclasses import dataclass
-from datetime import datetime
+from dataclasses import replace
+from datetime import UTC, datetime
 from pathlib import Path
 
 import numpy as np
@@ -257,7 +258,7 @@ def table_scores(frame: pd.DataFrame, name: str, model_column: str | None = None
     if len(missing) == len(values):
         raise InputError(f"{name}: column {score!r} has no score")
     refuse_duplicates(models, name)
-    sets = frame[model_set].astype(str).str.strip() if model_set else pd.Series(None, index=frame.index)
+    sets = frame[model_set].astype(str).str.strip() if model_set else pd.Series(None, index=frame.index, dtype=object)
     rows = pd.DataFrame({"model": models, "score": values, "model_set": sets}).iloc[
         np.flatnonzero(np.isfinite(values))].reset_index(drop=True)
     return rows, (model, score, model_set)
@@ -272,6 +273,19 @@ class UserScores:
     benchmark: str
     lower_is_better: bool | None = None
     columns: tuple[str, str, str | None] | None = None  # a table's model, score and set columns
+    # When the file was last written (``file_time``); None for an upload. A result's as-of date
+    # is the later of it and the axis's, the date a saved copy of the file is stored at.
+    dated: datetime | None = None
+
+
+def file_time(path: Path) -> datetime:
+    """When a file (or a folder of EEE records: its newest record) was last written, in UTC: the
+    date of a file's data, for ``check`` and for a custom source alike."""
+    if path.is_dir():
+        stamp = max((p.stat().st_mtime for p in path.rglob("*.json")), default=path.stat().st_mtime)
+    else:
+        stamp = path.stat().st_mtime
+    return datetime.fromtimestamp(stamp, UTC).replace(tzinfo=None)
 
 
 def scores_from_path(path: Path, evaluation: str | None = None, model_column: str | None = None,
@@ -291,9 +305,9 @@ def scores_from_path(path: Path, evaluation: str | None = None, model_column: st
         if fmt == "eee" or (fmt == "json" and _is_eee(path)):
             frame, key, lower = eee_scores(read_eee(path, limits), path.name, evaluation)
             check_rows(len(frame), path.name, limits)
-            return UserScores(frame, key, lower)
-        return scores_from_bytes(path.read_bytes(), path.name, evaluation, model_column, score_column,
-                                 set_column, limits)
+            return UserScores(frame, key, lower, dated=file_time(path))
+        return replace(scores_from_bytes(path.read_bytes(), path.name, evaluation, model_column, score_column,
+                                         set_column, limits), dated=file_time(path))
     except OSError as exc:
         raise InputError(f"{path}: cannot be read ({exc.strerror or exc})") from None
 

@@ -25,6 +25,7 @@ from benchwatch.pipeline.refresh import refresh
 from benchwatch.settings import load_settings
 from benchwatch.storage.backup import MANIFEST, PREFIX, TEMP_PREFIX, table_counts
 from benchwatch.storage.publish import published_path
+from benchwatch.storage.writer import writer_door
 
 BENCHWATCH = [sys.executable, "-m", "benchwatch.cli"]
 
@@ -101,7 +102,8 @@ def backup_trials(db: Path, backups: Path, kills: int, rng: random.Random, env: 
 def restore_trials(db: Path, backups: Path, kills: int, rng: random.Random, env: dict, replay_dir: Path
                    ) -> KillReport:
     """Alternate restores of two backups of different states, killing each at a random time: after
-    every kill the database and its published copy hold the same state, old or new."""
+    every kill and the next writer's entry (which completes a swap the kill cut, ``publish.finish_swap``)
+    the database and its published copy hold the same state, old or new."""
     report = KillReport("restore")
     first = sorted(p for p in backups.glob(f"{PREFIX}*") if (p / MANIFEST).exists())
     old = counts(db)
@@ -115,6 +117,8 @@ def restore_trials(db: Path, backups: Path, kills: int, rng: random.Random, env:
     while report.kills < kills:
         target = str(second[-1]) if counts(db) == states[str(first[-1])] else str(first[-1])
         report.kills += _kill_at(["restore", target, "--db", str(db)], env, rng.uniform(0.3, report.run_seconds))
+        with writer_door(db, 0, publish_copy=False):  # the next writer completes a swap the kill cut
+            pass
         found, copy = counts(db), counts(published_path(db))
         if found is None or found != copy or found not in states.values():
             report.unusable += 1

@@ -147,3 +147,19 @@ safety_area = "jailbreaks"
     assert f"gone: {tmp_path / 'missing.csv'}: no such file or folder" in " ".join(output.split())
     assert "nanobind: leaked" not in output, output[-3000:]
     assert "Traceback" not in output
+
+
+def test_a_score_column_called_value_is_ingested(helm, data_dir, tmp_path):
+    """``benchwatch history --format csv`` names its score column ``value``: saved as a custom source,
+    every row is stored under that benchmark (a clash with the long format's own column once failed it)."""
+    db, wide = helm
+    path = tmp_path / "history.csv"
+    wide.rename(columns={"refusal": "value"})[["Model", "value"]].to_csv(path, index=False)
+    spec = {**entry(path), "benchmarks": [{"column": "value", "category": "safety", "safety_area": "jailbreaks",
+                                          "direction": 1}]}
+    settings = load_settings(db=tmp_path / "bw.duckdb", replay_dir=data_dir, custom_sources=[spec])
+    [report] = refresh(settings, [LAB], analyze=False).reports
+    assert report.status == "ok" and report.rows_added == len(wide)
+    with duckdb.connect(str(settings.db), read_only=True) as con:
+        stored = con.execute("SELECT model, value FROM observations WHERE source = ? ORDER BY model", [LAB]).df()
+    assert stored["value"].tolist() == wide.sort_values("Model")["refusal"].tolist()
