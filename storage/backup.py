@@ -262,7 +262,7 @@ def restore_backup(backup: str, db: Path, endpoint_url: str | None, wait_seconds
             _unlink_stale_asides(db)
             sweep(db.parent, f"{published.name}.tmp*")
             stamp = f"{utcnow():%Y%m%dT%H%M%S}"
-            aside = db.with_name(f"{db.name}.before-restore-{stamp}") if db.exists() else None
+            aside = _free_name(db.with_name(f"{db.name}.before-restore-{stamp}")) if db.exists() else None
             if aside is not None:
                 os.link(db, aside)  # the old file stays at its path until the new one replaces it
             swap_in(db, tmp, copy, Path(f"{db}.wal.before-restore-{stamp}"))
@@ -271,6 +271,15 @@ def restore_backup(backup: str, db: Path, endpoint_url: str | None, wait_seconds
             tmp.unlink(missing_ok=True)
             copy.unlink(missing_ok=True)
     return backup, manifest, aside
+
+
+def _free_name(path: Path) -> Path:
+    """``path``, or ``path-2``, ``path-3``... if a restore within the same second set a file aside there."""
+    candidate, n = path, 1
+    while candidate.exists():
+        n += 1
+        candidate = path.with_name(f"{path.name}-{n}")
+    return candidate
 
 
 def _unlink_stale_asides(db: Path) -> None:
