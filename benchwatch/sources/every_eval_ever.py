@@ -246,6 +246,10 @@ class EveryEvalEver(Source):
         if self.collections:
             entries = entries[entries["collection"].isin(self.collections)]
             stored = stored[stored["collection"].isin(self.collections)]
+        if entries.empty:
+            # An empty listing is refused rather than read as every collection withdrawn.
+            followed = f" of the collections followed ({', '.join(self.collections)})" if self.collections else ""
+            raise ParseError(self.name, f"{pinned}/entries.jsonl", f"the manifest lists no records{followed}")
         pair = ["object_path", "sha256"]
         new = entries.merge(stored[pair], on=pair, how="left", indicator=True)
         new = new[new["_merge"] == "left_only"].drop(columns="_merge")
