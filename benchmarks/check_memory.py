@@ -64,7 +64,7 @@ def main() -> None:
         for rows in [0, *sorted(args.rows)]:
             csv = Path(tmp) / f"scores-{rows}.csv"
             helm = write_file(db, max(rows, 1), csv)
-            seconds, mib = timed_check(db, csv, Path(tmp) / f"report-{rows}.json")
+            seconds, _cpu, mib = timed_check(db, csv, Path(tmp) / f"report-{rows}.json")
             measured.append((max(rows, helm), seconds, mib))
         figures += summary(measured)
     emit("benchwatch check: peak memory and time by file size", figures)
