@@ -44,6 +44,8 @@ ones to within 0.0025 on the recorded data (tests and
 from __future__ import annotations
 
 import functools
+import os
+from concurrent.futures import ThreadPoolExecutor
 from dataclasses import dataclass
 from typing import TYPE_CHECKING
 
@@ -263,6 +265,14 @@ def _walk(wt: np.ndarray, vt: np.ndarray, y: SortedColumns, exact32: bool) -> tu
     return total_vt, end_through
 
 
+@functools.lru_cache(maxsize=1)
+def _walk_pool() -> ThreadPoolExecutor:
+    """Threads for the exact path's walk: its blocks of resamples are independent and numpy
+    releases the GIL in each step's gathers and arithmetic, so every core walks its own blocks
+    (each block's sums are computed as on one thread: the results do not depend on the split)."""
+    return ThreadPoolExecutor(max_workers=max(1, len(os.sched_getaffinity(0))), thread_name_prefix="walk")
+
+
 def _column_comoments(
     w: np.ndarray, v: np.ndarray, y: SortedColumns, total: np.ndarray,
 ) -> tuple[np.ndarray, np.ndarray]:
@@ -293,10 +303,14 @@ def _column_comoments(
     total_vt = np.empty((k, b), dtype=wide)
     end_through = np.empty((len(ties.group_column), b), dtype=wide)
     width = max(64, WALK_CELLS // k)  # resamples walked at once: the (k, width) blocks stay in cache
-    for start in range(0, b, width):
+
+    def walk(start: int) -> None:
         part = slice(start, min(b, start + width))
         total_vt[:, part], end_through[:, part] = _walk(
             np.ascontiguousarray(wt[:, part]), np.ascontiguousarray(vt[:, part]), y, exact32)
+
+    _ = (y.tie_groups, y.order_by_position)  # built once, before the threads read them
+    list(_walk_pool().map(walk, range(0, b, width)))
     sxy = total_vt.T.copy()
     centre = (total + 1.0) / 2.0
     sxy += ((0.5 - centre) * v.sum(axis=1, dtype=wide) - 0.5 * np.einsum("bm,bm->b", w, v, dtype=wide))[:, None]

@@ -29,7 +29,6 @@ Pure: arrays and frames in, a frame out (one row per benchmark column).
 from __future__ import annotations
 
 import re
-import warnings
 from collections.abc import Mapping
 from dataclasses import dataclass, field
 
@@ -38,6 +37,7 @@ import pandas as pd
 
 from benchwatch import numbers
 from benchwatch.analysis.bootstrap import average_ranks, linear_moments, rho_in_resamples, sort_columns
+from benchwatch.analysis.intervals import column_quantiles
 from benchwatch.analysis.method import EXACT_MAX_MODELS, MIN_PAIRS, _group_columns_by_mask
 
 SIGNAL_COLUMNS = ["slope", "r2", "subset_low", "subset_high", "saturation", "partial_rho_time", "n_time"]
@@ -183,9 +183,8 @@ def _subset_band(y: np.ndarray, x: np.ndarray, usable: np.ndarray, subsets: int,
             rho = _linear_half_rho(x[rows], y[np.ix_(rows, columns)], w)
         else:
             rho = _exact_half_rho(x[rows], y[np.ix_(rows, columns)], w)
-        with warnings.catch_warnings():
-            warnings.simplefilter("ignore", RuntimeWarning)  # a constant half-sample has no rho
-            low[columns], high[columns] = np.nanpercentile(rho, SUBSET_PERCENTILES, axis=0)
+        # a constant half-sample has no rho: NaN, skipped (``np.nanpercentile``'s numbers, one sort)
+        low[columns], high[columns] = column_quantiles(rho, tuple(np.true_divide(SUBSET_PERCENTILES, 100)))
     return low, high
 
 
