@@ -44,10 +44,14 @@ ones to within 0.0025 on the recorded data (tests and
 from __future__ import annotations
 
 import functools
+import hashlib
 import os
+import threading
+from collections import OrderedDict
+from collections.abc import Callable, Hashable
 from concurrent.futures import ThreadPoolExecutor
 from dataclasses import dataclass
-from typing import TYPE_CHECKING
+from typing import TYPE_CHECKING, Generic, TypeVar
 
 import numpy as np
 
@@ -60,6 +64,37 @@ BLOCK_CELLS = 4_000_000
 WALK_CELLS = 32_768
 # The linearized path holds only resamples x models counts at once.
 LINEAR_BLOCK_CELLS = 8_000_000
+# Sorts and first-order coefficients kept for reuse (``_Memo``): one model set's columns are sorted
+# for each axis and again by each axis's subset band (``analysis.signals``), the axis's matrix by
+# the PC1 fit and by the re-fit; a date's entries are a few dozen, most of them single columns.
+MEMO_SORTS, MEMO_MOMENTS = 32, 4
+
+Value = TypeVar("Value")
+
+
+class _Memo(Generic[Value]):
+    """A small least-recently-used store of pure results, safe to share between threads.
+
+    The engine asks for the same sort of the same columns several times per model set and date
+    (each axis, each axis's subset band); keyed by the values' digest, the second ask is free.
+    """
+
+    def __init__(self, size: int) -> None:
+        self._items: OrderedDict[Hashable, Value] = OrderedDict()
+        self._size = size
+        self._lock = threading.Lock()
+
+    def get(self, key: Hashable, compute: Callable[[], Value]) -> Value:
+        with self._lock:
+            if key in self._items:
+                self._items.move_to_end(key)
+                return self._items[key]
+        value = compute()
+        with self._lock:
+            self._items[key] = value
+            while len(self._items) > self._size:
+                self._items.popitem(last=False)
+        return value
 
 
 @dataclass(frozen=True)
@@ -79,6 +114,18 @@ class SortedColumns:
     ties: bool
     # ``order`` as indices into the flattened (k, n) matrix (faster than *_along_axis)
     flat: np.ndarray
+    # A digest of the sorted values (``sort_columns``): equal keys, equal columns.
+    key: Hashable = None
+
+    @functools.cached_property
+    def centred(self) -> np.ndarray:
+        """(k, n) ranks less their mean (n + 1) / 2."""
+        return self.ranks - (self.ranks.shape[1] + 1) / 2.0
+
+    @functools.cached_property
+    def squares(self) -> np.ndarray:
+        """(k,) sum of squared centred ranks of each column."""
+        return np.einsum("kn,kn->k", self.centred, self.centred)
 
     @functools.cached_property
     def order_by_position(self) -> np.ndarray:
@@ -107,15 +154,29 @@ def tie_bounds(ordered: np.ndarray) -> tuple[np.ndarray, np.ndarray, bool]:
 
 
 def sort_columns(values: np.ndarray) -> SortedColumns:
-    """Sort each column of a finite (n, k) matrix once: order, tie groups, average ranks."""
+    """Sort each column of a finite (n, k) matrix once: order, tie groups, average ranks.
+
+    The result is kept (``MEMO_SORTS``, read-only arrays) under a digest of the values: the same
+    columns asked for again (the next axis, the subset band) are not sorted again.
+    """
     rows = np.ascontiguousarray(np.asarray(values, dtype=float).T)
+    key = (rows.shape, hashlib.blake2b(rows, digest_size=16).digest())
+    return _SORTS.get(key, lambda: _sort_rows(rows, key))
+
+
+def _sort_rows(rows: np.ndarray, key: Hashable) -> SortedColumns:
     k, n = rows.shape
     order = np.argsort(rows, axis=1)
     flat = order + (np.arange(k) * n)[:, None]
     first, last, ties = tie_bounds(np.take(rows, flat))
     ranks = np.empty((k, n))
     ranks.ravel()[flat] = (first + last) / 2.0 + 1.0
-    return SortedColumns(order, first, last, ranks, ties, flat)
+    for array in (order, first, last, ranks, flat):
+        array.flags.writeable = False
+    return SortedColumns(order, first, last, ranks, ties, flat, key)
+
+
+_SORTS: _Memo[SortedColumns] = _Memo(MEMO_SORTS)
 
 
 def average_ranks(values: np.ndarray) -> np.ndarray:
@@ -133,10 +194,9 @@ def average_ranks(values: np.ndarray) -> np.ndarray:
 
 def rank_correlation(x: SortedColumns, y: SortedColumns) -> np.ndarray:
     """Spearman rho of each y column with x: Pearson r of their centered average ranks."""
-    centre = (x.ranks.shape[1] + 1) / 2.0
-    rx, ry = x.ranks[0] - centre, y.ranks - centre
+    rx = x.centred[0]
     with np.errstate(invalid="ignore", divide="ignore"):
-        return (ry @ rx) / np.sqrt((rx @ rx) * np.einsum("kn,kn->k", ry, ry))
+        return (y.centred @ rx) / np.sqrt((rx @ rx) * y.squares)
 
 
 def count_blocks(n: int, resamples: int, seed: int, block: int) -> tuple[np.ndarray, ...]:
@@ -421,16 +481,23 @@ class LinearMoments:
 def linear_moments(x: SortedColumns, y: SortedColumns) -> LinearMoments:
     """The co-moment coefficients of each y column with x (see the module docstring).
 
+    Kept (``MEMO_MOMENTS``) for sorts with keys: the subset band asks for the bootstrap's.
+
     The product with them runs in float32 (counts - 1 are small integers,
     exact in float32; g's entries are at most ~n^2/4): its rounding moves a
     resample's rho by about 1e-7 (measured up to 20,000 models), far below
     the bootstrap's own Monte Carlo noise, and the full-sample sums
     (``base``) stay float64.
     """
+    if x.key is None or y.key is None:
+        return _linear_moments(x, y)
+    return _MOMENTS.get((x.key, y.key), lambda: _linear_moments(x, y))
+
+
+def _linear_moments(x: SortedColumns, y: SortedColumns) -> LinearMoments:
     k, n = y.order.shape
-    centre = (n + 1) / 2.0
-    rx = x.ranks - centre  # (1, n)
-    ry = y.ranks - centre  # (k, n)
+    rx = x.centred  # (1, n)
+    ry = y.centred  # (k, n)
     by_x = _above_sums(x, np.vstack([rx, ry]))  # x's order, weights rx and each ry
     y_rx = _above_sums(y, rx)
     y_ry = _above_sums(y, ry)
@@ -438,8 +505,12 @@ def linear_moments(x: SortedColumns, y: SortedColumns) -> LinearMoments:
     g[0] = rx[0] * rx[0] + 2.0 * by_x[0]
     g[1:1 + k] = rx * ry + by_x[1:] + y_rx
     g[1 + k:] = ry * ry + 2.0 * y_ry
-    base = np.concatenate([[rx[0] @ rx[0]], ry @ rx[0], np.einsum("kn,kn->k", ry, ry)])
+    base = np.concatenate([[rx[0] @ rx[0]], ry @ rx[0], y.squares])
+    g.flags.writeable = False
     return LinearMoments(g, base)
+
+
+_MOMENTS: _Memo[LinearMoments] = _Memo(MEMO_MOMENTS)
 
 
 def rank_comoment_coefficients(sort: SortedColumns) -> np.ndarray:
