@@ -205,25 +205,26 @@ def count_blocks(n: int, resamples: int, seed: int, block: int) -> tuple[np.ndar
     The draws are ``default_rng(seed).integers(0, n, (resamples, n))`` read
     row block by row block: the generator's stream does not depend on how
     the rows are split, so every block size gives the same resamples. The
-    last two results are kept (read-only): the engine asks for the same
-    resamples once per axis of a model set.
+    blocks are read-only views of one (resamples, n) matrix, and the last two
+    matrices are kept: the engine asks for the same resamples once per axis of
+    a model set, whatever block size each path holds.
     """
-    return _count_blocks(int(n), int(resamples), int(seed), int(block))
+    counts = _counts(int(n), int(resamples), int(seed))
+    return tuple(counts[start:start + block] for start in range(0, resamples, max(1, int(block))))
 
 
 @functools.lru_cache(maxsize=2)
-def _count_blocks(n: int, resamples: int, seed: int, block: int) -> tuple[np.ndarray, ...]:
+def _counts(n: int, resamples: int, seed: int) -> np.ndarray:
     rng = np.random.default_rng(seed)
-    blocks = []
+    counts = np.empty((resamples, n), dtype=np.int32)  # at most n: half the memory of int64
+    block = block_size(n, resamples)  # draws held at once
     for start in range(0, resamples, block):
         rows = min(block, resamples - start)
         draws = rng.integers(0, n, size=(rows, n))
-        counts = np.empty((rows, n), dtype=np.int32)  # at most n: half the memory of int64
-        for row, drawn in enumerate(draws):  # row by row: the bins stay in cache
+        for row, drawn in enumerate(draws, start):  # row by row: the bins stay in cache
             counts[row] = np.bincount(drawn, minlength=n)
-        counts.flags.writeable = False
-        blocks.append(counts)
-    return tuple(blocks)
+    counts.flags.writeable = False
+    return counts
 
 
 def block_size(cells_per_resample: int, resamples: int, cells: int = BLOCK_CELLS) -> int:
