@@ -14,8 +14,9 @@ taken walking the sorted positions once for all columns of a group, over
 cell a gather of the counts and of count x axis rank (whole rows: the
 arrays are laid out models x resamples), one add and one product. The sum
 of squared ranks is a constant of the resample where a column has no ties;
-tie groups are summed as groups (one sparse product each), to
-correct both sums. The axis may be fixed (sorted once) or given per resample
+tie groups are summed as groups (sparse products over whole rows, in the
+same blocks of resamples as the walk), to correct both sums. The
+blocks of resamples are walked on every core (numpy releases the GIL). The axis may be fixed (sorted once) or given per resample
 (a re-fitted PC1, ``analysis.refit``: sorted per resample). O(B n) per column.
 
 Linearized. A resample's rank of model i is *linear* in the counts:
@@ -269,8 +270,9 @@ class TieGroups:
     one rank, which depends on the group's total weight and the cumulative weight at its last
     position. So the walk along the sorted positions (``_column_comoments``) reads ``v`` through
     ``untied_order`` (a tied position reads a row of zeros) and records the cumulative weight at
-    each group's end; ``group_models`` sums rows of (models, resamples) arrays into their groups
-    and ``in_column`` groups into their columns, each as one sparse product over whole rows.
+    each group's end; ``group_models`` sums rows of (models, resamples) arrays into their groups,
+    ``in_column`` groups into their columns and ``column_models`` models into their tied columns,
+    each as one sparse product over whole rows.
     """
 
     untied_order: np.ndarray  # (m, k) ``order_by_position`` with every tied position set to m
@@ -280,6 +282,7 @@ class TieGroups:
     columns: np.ndarray  # (c,) the columns with ties
     group_models: sparse.csr_matrix  # (g, m) 0/1: the models of each group
     in_column: sparse.csr_matrix  # (c, g) 0/1: the groups of each tied column
+    column_models: sparse.csr_matrix  # (c, m) 0/1: the tied models of each tied column
 
     @classmethod
     def of(cls, y: SortedColumns) -> TieGroups:
@@ -296,14 +299,30 @@ class TieGroups:
         untied_order = np.where(tied, m, y.order).T.copy()
         by_end = np.argsort(end, kind="stable")
         # Built from their row pointers (the groups' positions and the columns' groups are contiguous).
+        models = y.order.ravel()[index]
         return cls(
             untied_order, by_end, np.searchsorted(end[by_end], np.arange(m + 1)), group_column,
             group_column[column_start],
-            sparse.csr_matrix((np.ones(len(index)), y.order.ravel()[index], np.r_[starts, len(index)]),
-                              shape=(len(starts), m)),
+            sparse.csr_matrix((np.ones(len(index)), models, np.r_[starts, len(index)]), shape=(len(starts), m)),
             sparse.csr_matrix((np.ones(len(starts)), np.arange(len(starts)), np.r_[column_start, len(starts)]),
                               shape=(len(column_start), len(starts))),
+            sparse.csr_matrix((np.ones(len(index)), models, np.r_[starts[column_start], len(index)]),
+                              shape=(len(column_start), m)),
         )
+
+
+def _tie_sums(wt: np.ndarray, vt: np.ndarray, end_through: np.ndarray, ties: TieGroups,
+              ) -> tuple[np.ndarray, np.ndarray]:
+    """(c, b) each tied column's correction to S_xy and to 12 S_yy (``_column_comoments``), from
+    the counts and ``v`` laid out (models, resamples) and T at each group's end (one sparse
+    product per sum)."""
+    value, weight = vt[:-1].astype(np.float64), wt.astype(np.float64)
+    group_v, group_w = ties.group_models @ value, ties.group_models @ weight
+    moved = ties.in_column @ (group_v * (end_through - group_w / 2.0))
+    moved += (ties.column_models @ (value * weight)) / 2.0
+    merged = ties.column_models @ (weight * weight * weight - weight)
+    merged -= ties.in_column @ (group_w * group_w * group_w - group_w)
+    return moved, merged
 
 
 def _walk(wt: np.ndarray, vt: np.ndarray, y: SortedColumns, exact32: bool) -> tuple[np.ndarray, np.ndarray]:
@@ -362,13 +381,15 @@ def _column_comoments(
     # v is a multiple of 1/2 and T an integer up to N: their product is exact in float32 below 2^23.
     exact32 = w.dtype == np.float32 and float(np.abs(v).max(initial=0.0)) * float(total.max(initial=0.0)) < 2.0**22
     total_vt = np.empty((k, b), dtype=wide)
-    end_through = np.empty((len(ties.group_column), b), dtype=wide)
+    tied_xy, tied_yy = np.empty((len(ties.columns), b)), np.empty((len(ties.columns), b))
     width = max(64, WALK_CELLS // k)  # resamples walked at once: the (k, width) blocks stay in cache
 
     def walk(start: int) -> None:
         part = slice(start, min(b, start + width))
-        total_vt[:, part], end_through[:, part] = _walk(
-            np.ascontiguousarray(wt[:, part]), np.ascontiguousarray(vt[:, part]), y, exact32)
+        block_w, block_v = np.ascontiguousarray(wt[:, part]), np.ascontiguousarray(vt[:, part])
+        total_vt[:, part], end_through = _walk(block_w, block_v, y, exact32)
+        if len(ties.columns):
+            tied_xy[:, part], tied_yy[:, part] = _tie_sums(block_w, block_v, end_through, ties)
 
     _ = (y.tie_groups, y.order_by_position)  # built once, before the threads read them
     list(_walk_pool().map(walk, range(0, b, width)))
@@ -378,14 +399,9 @@ def _column_comoments(
     weights = w.astype(wide)
     cubes = weights * weights * weights - weights
     syy = np.repeat((((total**3 - total) - cubes.sum(axis=1)) / 12.0)[:, None], k, axis=1)
-    if len(ties.group_column):
-        # Laid out (groups, resamples): a group's sums are one sparse product over the models' rows.
-        value, weight = vt[:-1].astype(wide), weights.T
-        group_v, group_w = ties.group_models @ value, ties.group_models @ weight
-        moved = group_v * (end_through - group_w / 2.0) + (ties.group_models @ (value * weight)) / 2.0
-        merged = ties.group_models @ cubes.T - (group_w * group_w * group_w - group_w)
-        sxy[:, ties.columns] += (ties.in_column @ moved).T
-        syy[:, ties.columns] += (ties.in_column @ merged).T / 12.0
+    if len(ties.columns):
+        sxy[:, ties.columns] += tied_xy.T
+        syy[:, ties.columns] += tied_yy.T / 12.0
     return sxy, syy
 
 
