@@ -38,6 +38,8 @@ from common import Figure, emit
 RESAMPLES = 1000
 TARGET = (10_000, 300, 36)
 LIMIT_SECONDS, LIMIT_MIB = 60.0, 4096.0
+# Issue 26: every point of the grid under this, on an idle 2-core machine, and the grid monotone.
+POINT_SECONDS = 15.0
 GRID = {
     "models": [(n, 300, 36) for n in (100, 1_000, 5_000, 10_000, 20_000)],
     "benchmarks": [(10_000, c, 36) for c in (10, 50, 100, 300, 500)],
@@ -46,6 +48,9 @@ GRID = {
 # Where each axis's fit starts (see above).
 FIT_FROM = {"models": 5_000, "benchmarks": 50, "as-of dates": 6}
 LARGEST = (20_000, 500, 60)
+# Around the exact/linearized switch (``EXACT_MAX_MODELS`` = 500): the most models on the exact path,
+# one more, and twice as many (the issue's 400 x 300 x 6 against 4,000 x 300 x 6).
+SWITCH = [(400, 300, 6), (500, 300, 6), (501, 300, 6), (1_000, 300, 6), (4_000, 300, 6)]
 
 
 def synthetic(models: int, benchmarks: int, seed: int = 0):
@@ -116,7 +121,8 @@ def main() -> None:
     if args.point:
         print(json.dumps(run_point(*args.point)))
         return
-    points = sorted({p for axis in GRID.values() for p in axis} | ({LARGEST} if not args.quick else set()))
+    points = sorted({p for axis in GRID.values() for p in axis} | set(SWITCH)
+                    | ({LARGEST} if not args.quick else set()))
     if args.quick:
         points = [p for p in points if p[0] < 20_000]
     results = {}
@@ -137,6 +143,28 @@ def main() -> None:
         figures.append(Figure(f"growth exponent in {axis} ({along[0][key]}..{along[-1][key]}), wall; CPU",
                               wall, "", peer=cpu, peer_name="CPU",
                               target="<= 1 (linear; + log for the rank sort)", met=min(wall, cpu) <= 1.1))
+    slowest = max(
+        (results[p] for axis in GRID.values() for p in axis if p in results), key=lambda r: r["seconds"])
+    figures.append(Figure(f"slowest grid point ({slowest['models']} x {slowest['benchmarks']} x {slowest['dates']}),"
+                          " wall; CPU", slowest["seconds"], "s", peer=slowest["cpu_seconds"], peer_name="CPU",
+                          target=f"every point < {POINT_SECONDS:.0f} s (idle machine)",
+                          met=slowest["seconds"] < POINT_SECONDS))
+    for axis, grid in GRID.items():
+        along = [results[p] for p in grid if p in results]
+        for clock in ("seconds", "cpu_seconds"):
+            drops = [f"{a[keys[axis]]}->{b[keys[axis]]}" for a, b in zip(along, along[1:], strict=False)
+                     if b[clock] < a[clock]]
+            figures.append(Figure(f"monotone in {axis} ({'wall' if clock == 'seconds' else 'CPU'}): "
+                                  f"cheaper points {', '.join(drops) or 'none'}", len(drops), "",
+                                  target="0 (more work never costs less)", met=not drops))
+    switch = [results[p] for p in SWITCH]
+    drops = [f"{a['models']}->{b['models']}" for a, b in zip(switch, switch[1:], strict=False)
+             if b["cpu_seconds"] < a["cpu_seconds"]]
+    figures.append(Figure(
+        "switch: " + " / ".join(f"{r['models']:,}" for r in switch) + " models x 300 x 6, wall "
+        + " / ".join(f"{r['seconds']:.1f}" for r in switch) + " s, CPU "
+        + " / ".join(f"{r['cpu_seconds']:.1f}" for r in switch) + f" s: cheaper points (CPU) {', '.join(drops) or 'none'}",
+        len(drops), "", target="0 (monotone in models across EXACT_MAX_MODELS)", met=not drops))
     target = results[TARGET]
     figures += [
         Figure("10,000 models x 300 benchmarks x 36 dates x 1,000 resamples, wall; CPU", target["seconds"], "s",
