@@ -14,7 +14,9 @@ from scipy.stats import rankdata, spearmanr
 from benchwatch.analysis.bootstrap import (
     average_ranks,
     count_blocks,
+    _linear_moments,
     exact_rho,
+    linear_moments,
     linearized_rho,
     sort_columns,
 )
@@ -39,6 +41,33 @@ def test_counts_are_the_loop_draws_whatever_the_block_size():
     for block in (1, 3, 50, 64):
         assert (np.concatenate(count_blocks(37, 50, 7, block)) == expected).all()
     assert (resample_counts(37, 50, 7) == expected).all()
+
+
+def test_the_counts_of_every_block_size_are_views_of_one_read_only_matrix():
+    # The fixed and the re-fitted axis hold different block sizes; they must not draw twice.
+    small, large = count_blocks(41, 30, 3, 7), count_blocks(41, 30, 3, 30)
+    assert small[0].base is large[0].base is not None
+    assert not small[0].flags.writeable
+
+
+def test_a_sort_asked_for_again_is_the_kept_one_and_new_values_are_sorted_anew():
+    rng = np.random.default_rng(8)
+    values = np.round(rng.normal(size=(50, 6)), 1)
+    first = sort_columns(values)
+    again = sort_columns(values.copy())
+    assert again is first and not first.ranks.flags.writeable
+    np.testing.assert_array_equal(first.ranks.T, rankdata(values, axis=0))
+    changed = values.copy()
+    changed[0, 0] = changed[:, 0].max() + 1.0
+    other = sort_columns(changed)
+    assert other is not first
+    np.testing.assert_array_equal(other.ranks.T, rankdata(changed, axis=0))
+    x = sort_columns(values[:, :1])
+    kept = linear_moments(x, first)
+    assert linear_moments(x, sort_columns(values.copy())) is kept
+    fresh = _linear_moments(x, first)
+    np.testing.assert_array_equal(kept.g, fresh.g)
+    np.testing.assert_array_equal(kept.base, fresh.base)
 
 
 def test_exact_bootstrap_equals_a_loop_with_ties_and_missing_values():
