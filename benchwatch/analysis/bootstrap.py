@@ -67,8 +67,9 @@ WALK_CELLS = 32_768
 LINEAR_BLOCK_CELLS = 8_000_000
 # Sorts and first-order coefficients kept for reuse (``_Memo``): one model set's columns are sorted
 # for each axis and again by each axis's subset band (``analysis.signals``), the axis's matrix by
-# the PC1 fit and by the re-fit; a date's entries are a few dozen, most of them single columns.
-MEMO_SORTS, MEMO_MOMENTS = 32, 4
+# the PC1 fit and by the re-fit: four sorts a date (the axis matrix, two axes, the columns), so the
+# last two dates' are kept and no more (a sort of 20,000 x 500 holds about half a GiB).
+MEMO_SORTS, MEMO_MOMENTS = 8, 4
 
 Value = TypeVar("Value")
 
@@ -154,13 +155,16 @@ def tie_bounds(ordered: np.ndarray) -> tuple[np.ndarray, np.ndarray, bool]:
     return first, last, True
 
 
-def sort_columns(values: np.ndarray) -> SortedColumns:
+def sort_columns(values: np.ndarray, keep: bool = True) -> SortedColumns:
     """Sort each column of a finite (n, k) matrix once: order, tie groups, average ranks.
 
-    The result is kept (``MEMO_SORTS``, read-only arrays) under a digest of the values: the same
-    columns asked for again (the next axis, the subset band) are not sorted again.
+    With ``keep`` the result is kept (``MEMO_SORTS``, read-only arrays) under a digest of the
+    values: the same columns asked for again (the next axis, the subset band) are not sorted
+    again. A sort nobody asks for twice passes ``keep=False`` so as not to push those out.
     """
     rows = np.ascontiguousarray(np.asarray(values, dtype=float).T)
+    if not keep:
+        return _sort_rows(rows, None)
     key = (rows.shape, hashlib.blake2b(rows, digest_size=16).digest())
     return _SORTS.get(key, lambda: _sort_rows(rows, key))
 

@@ -144,7 +144,8 @@ def score_gradient(filled: np.ndarray, u: np.ndarray, step: np.ndarray, y: Sorte
     """
     k = len(u)
     shifts = np.concatenate([np.eye(k) * step, -np.eye(k) * step]) + u  # (2k, k)
-    rho = np.stack([rank_correlation(sort_columns((filled @ weights)[:, None]), y) for weights in shifts])  # (2k, k_y)
+    rho = np.stack([rank_correlation(sort_columns((filled @ weights)[:, None], keep=False), y)
+                    for weights in shifts])  # (2k, k_y)
     return ((rho[:k] - rho[k:]) / (2.0 * step[:, None])).T
 
 
