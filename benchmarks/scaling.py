@@ -163,7 +163,8 @@ def main() -> None:
     figures.append(Figure(
         "switch: " + " / ".join(f"{r['models']:,}" for r in switch) + " models x 300 x 6, wall "
         + " / ".join(f"{r['seconds']:.1f}" for r in switch) + " s, CPU "
-        + " / ".join(f"{r['cpu_seconds']:.1f}" for r in switch) + f" s: cheaper points (CPU) {', '.join(drops) or 'none'}",
+        + " / ".join(f"{r['cpu_seconds']:.1f}" for r in switch)
+        + f" s: cheaper points (CPU) {', '.join(drops) or 'none'}",
         len(drops), "", target="0 (monotone in models across EXACT_MAX_MODELS)", met=not drops))
     target = results[TARGET]
     figures += [

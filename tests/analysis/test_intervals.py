@@ -87,5 +87,6 @@ def test_column_quantiles_are_numpys_bit_for_bit_with_and_without_missing_resamp
                 expected = np.nanquantile(values, quantiles, axis=0)
             np.testing.assert_array_equal(column_quantiles(values, quantiles), expected)
             complete = np.nan_to_num(values)
-            np.testing.assert_array_equal(column_quantiles(complete, quantiles), np.quantile(complete, quantiles, axis=0))
+            np.testing.assert_array_equal(column_quantiles(complete, quantiles),
+                                          np.quantile(complete, quantiles, axis=0))
 
