@@ -17,7 +17,8 @@ of squared ranks is a constant of the resample where a column has no ties;
 tie groups are summed as groups (sparse products over whole rows, in the
 same blocks of resamples as the walk), to correct both sums. The
 blocks of resamples are walked on every core (numpy releases the GIL).
-The axis may be fixed (sorted once) or given per resample (a re-fitted PC1, ``analysis.refit``: sorted per resample). O(B n) per column.
+The axis may be fixed (sorted once) or given per resample (a re-fitted
+PC1, ``analysis.refit``: sorted per resample). O(B n) per column.
 
 Linearized. A resample's rank of model i is *linear* in the counts:
 ``r_i(w) = sum_j w_j a_ij + 1/2`` with ``a_ij = [x_j < x_i] + [x_j = x_i]/2``.
