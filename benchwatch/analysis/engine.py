@@ -35,11 +35,30 @@ AXIS_ACCURACY = "accuracy"
 COUNT_SCALES = frozenset({"count"})
 
 
+def plain_strings(frame: pd.DataFrame) -> pd.DataFrame:
+    """``frame`` with its text columns as Python objects (numpy ``object``), values unchanged.
+
+    pandas' default string dtype is Arrow-backed: every take, reindex and index lookup on it
+    converts between Arrow and Python, which was a third of a full recompute (thousands of
+    small frames per run). The analysis works on the same values held as objects.
+    """
+    text = [name for name, dtype in frame.dtypes.items()
+            if isinstance(dtype, pd.StringDtype) or str(dtype) == "str"]
+    return frame.astype(dict.fromkeys(text, object)) if text else frame
+
+
+def registry_column(registry: pd.DataFrame, name: str, columns: pd.Index) -> pd.Series:
+    """The registry's ``name`` for each of ``columns`` (NaN where a column is not registered).
+
+    One source's registry rows have one row per column; only the two columns asked for are
+    indexed (``set_index`` on the whole registry copies every field, per call)."""
+    return registry[name].set_axis(pd.Index(registry["column"], name="column")).reindex(columns)
+
+
 def target_mask(registry: pd.DataFrame, columns: pd.Index) -> pd.Series:
     """Which columns are correlated with the axes: safety and other benchmarks, not counts."""
-    rows = registry.set_index("column").reindex(columns)
-    counts = rows["scale"].isin(COUNT_SCALES) if "scale" in rows else False
-    return rows["category"].isin(["safety", "other"]) & ~counts
+    counts = registry_column(registry, "scale", columns).isin(COUNT_SCALES) if "scale" in registry else False
+    return registry_column(registry, "category", columns).isin(["safety", "other"]) & ~counts
 
 
 @dataclass(frozen=True)
@@ -80,9 +99,18 @@ class Results:
 
 def oriented_matrix(long: pd.DataFrame, registry: pd.DataFrame) -> pd.DataFrame:
     """Models x source columns, every column multiplied by its direction (higher = safer)."""
-    wide = long.pivot_table(index="model", columns="benchmark", values="value", aggfunc="first")
-    direction = registry.set_index("column")["direction"].reindex(wide.columns).fillna(1)
-    return wide.sort_index(axis=0).sort_index(axis=1) * direction.sort_index().to_numpy()
+    valid = long.loc[long["value"].notna() & long["model"].notna() & long["benchmark"].notna()]
+    # What ``pivot_table(aggfunc="first")`` keeps, sorted both ways, without its group-by: each
+    # (model, benchmark)'s first non-missing value; only models and columns with a value.
+    model_code, models = pd.factorize(valid["model"], sort=True)
+    column_code, columns = pd.factorize(valid["benchmark"], sort=True)
+    key = model_code.astype(np.int64) * max(len(columns), 1) + column_code
+    first = np.unique(key, return_index=True)[1]
+    values = np.full((len(models), len(columns)), np.nan)
+    values[model_code[first], column_code[first]] = valid["value"].to_numpy(dtype=float)[first]
+    direction = registry_column(registry, "direction", columns).fillna(1).to_numpy(dtype=float)
+    return pd.DataFrame(values * direction, index=pd.Index(models, name="model"),
+                        columns=pd.Index(columns, name="benchmark"))
 
 
 def split_by_kind(models: pd.DataFrame) -> pd.DataFrame:
@@ -131,7 +159,7 @@ def analyze_matrix(
     PC1 facts (loadings, explained variance, models dropped). ``release``
     (model -> release date, where known) feeds the time-held-fixed rho.
     """
-    category = registry.set_index("column")["category"].reindex(wide.columns)
+    category = registry_column(registry, "category", wide.columns)
     capability = wide.loc[:, category == "capability"]
     targets = wide.loc[:, target_mask(registry, wide.columns).to_numpy()]
     axes: dict[str, pd.Series] = {}
@@ -186,7 +214,7 @@ def _paired_accuracy(
     both oriented (higher = safer, higher = more accurate): the paper's calibration view."""
     if "paired_accuracy" not in registry.columns:
         return []
-    paired = registry.set_index("column")["paired_accuracy"].reindex(targets.columns).fillna("")
+    paired = registry_column(registry, "paired_accuracy", targets.columns).fillna("")
     frames = []
     for benchmark, accuracy in paired[paired.isin(wide.columns)].items():
         stats = spearman_with_ci(targets[[benchmark]].to_numpy(dtype=float), wide[accuracy].to_numpy(dtype=float),
@@ -235,13 +263,13 @@ def safety_residuals(
     """Each model's rank residual on every axis, for the safety columns of ``wide``. With ``paired``
     (the source's own analysis, where its accuracy columns are in ``wide``), a calibration metric
     also on its paired accuracy column: axis ``accuracy``, the axis it is correlated with."""
-    category = registry.set_index("column")["category"].reindex(wide.columns)
+    category = registry_column(registry, "category", wide.columns)
     safety = wide.loc[:, category == "safety"]
     if safety.shape[1] == 0:
         return pd.DataFrame()
     parts = [residuals_frame(safety, axes)] if axes else []
     if paired and "paired_accuracy" in registry.columns:
-        pairs = registry.set_index("column")["paired_accuracy"].reindex(safety.columns).fillna("")
+        pairs = registry_column(registry, "paired_accuracy", safety.columns).fillna("")
         parts += [residuals_frame(safety[[benchmark]], {AXIS_ACCURACY: wide[accuracy]})
                   for benchmark, accuracy in pairs[pairs.isin(wide.columns)].items()]
     parts = [part for part in parts if len(part)]
