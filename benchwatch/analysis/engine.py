@@ -99,18 +99,23 @@ class Results:
 
 def oriented_matrix(long: pd.DataFrame, registry: pd.DataFrame) -> pd.DataFrame:
     """Models x source columns, every column multiplied by its direction (higher = safer)."""
-    valid = long.loc[long["value"].notna() & long["model"].notna() & long["benchmark"].notna()]
-    # What ``pivot_table(aggfunc="first")`` keeps, sorted both ways, without its group-by: each
-    # (model, benchmark)'s first non-missing value; only models and columns with a value.
-    model_code, models = pd.factorize(valid["model"], sort=True)
-    column_code, columns = pd.factorize(valid["benchmark"], sort=True)
-    key = model_code.astype(np.int64) * max(len(columns), 1) + column_code
-    first = np.unique(key, return_index=True)[1]
-    values = np.full((len(models), len(columns)), np.nan)
-    values[model_code[first], column_code[first]] = valid["value"].to_numpy(dtype=float)[first]
-    direction = registry_column(registry, "direction", columns).fillna(1).to_numpy(dtype=float)
-    return pd.DataFrame(values * direction, index=pd.Index(models, name="model"),
-                        columns=pd.Index(columns, name="benchmark"))
+    wide = first_values(long, "model", "benchmark")
+    return wide * registry_column(registry, "direction", wide.columns).fillna(1).to_numpy(dtype=float)
+
+
+def first_values(long: pd.DataFrame, index: str, columns: str) -> pd.DataFrame:
+    """``index`` x ``columns`` of ``long``'s ``value``: each cell's first non-missing value in row
+    order, labels sorted both ways, only labels with a value (``pivot_table(aggfunc="first")``).
+
+    One factorization and one assignment, no group-by: the analysis builds thousands of these.
+    """
+    valid = long.loc[long["value"].notna() & long[index].notna() & long[columns].notna()]
+    row_code, rows = pd.factorize(valid[index], sort=True)
+    column_code, labels = pd.factorize(valid[columns], sort=True)
+    first = np.unique(row_code.astype(np.int64) * max(len(labels), 1) + column_code, return_index=True)[1]
+    values = np.full((len(rows), len(labels)), np.nan)
+    values[row_code[first], column_code[first]] = valid["value"].to_numpy(dtype=float)[first]
+    return pd.DataFrame(values, index=pd.Index(rows, name=index), columns=pd.Index(labels, name=columns))
 
 
 def split_by_kind(models: pd.DataFrame) -> pd.DataFrame:
@@ -151,13 +156,15 @@ def is_pooled_remainder(model_set: pd.Series) -> pd.Series:
 
 
 def analyze_matrix(
-    wide: pd.DataFrame, registry: pd.DataFrame, params: Params, release: pd.Series | None = None
+    wide: pd.DataFrame, registry: pd.DataFrame, params: Params, release: pd.Series | None = None,
+    context: SignalContext | None = None,
 ) -> tuple[dict[str, pd.Series], pd.DataFrame, dict]:
     """Axes and correlations for one model set at one date.
 
     Returns the axis vectors (by axis name), the correlations frame, and the
     PC1 facts (loadings, explained variance, models dropped). ``release``
-    (model -> release date, where known) feeds the time-held-fixed rho.
+    (model -> release date, where known) feeds the time-held-fixed rho; ``context``, where the
+    caller has it, is ``signal_context(registry, release)`` (one per source and date, not per set).
     """
     category = registry_column(registry, "category", wide.columns)
     capability = wide.loc[:, category == "capability"]
@@ -179,7 +186,7 @@ def analyze_matrix(
     if compute.shape[1]:
         axes[AXIS_COMPUTE] = compute.iloc[:, 0].dropna()
     frames = []
-    context = signal_context(registry, release)
+    context = context if context is not None else signal_context(registry, release)
     for axis_name, vector in axes.items():
         if targets.shape[1] == 0:
             continue
@@ -241,20 +248,38 @@ def analyze_source(
     registry = registry[registry["source"] == source]
     parts = []
     for as_of in dates:
-        known = known_on(history, as_of)
-        if known.empty:
-            continue
-        models = split_by_kind(known.drop_duplicates("model"))
-        wide_all = oriented_matrix(known, registry)
-        for set_name, members in model_sets(models, pooled).items():
-            wide = wide_all.loc[wide_all.index.intersection(members)]
-            axes, correlations, facts = analyze_matrix(wide, registry, params, release)
-            keys = {"source": source, "model_set": set_name, "as_of": as_of}
-            result = _results(keys, axes, correlations, facts, len(wide), params)
-            if as_of == dates[-1]:
-                result.residuals = safety_residuals(wide, registry, axes, keys, paired=True)
-            parts.append(result)
+        matrices = set_matrices(known_on(history, as_of), registry, pooled)
+        parts += analyze_sets(source, as_of, matrices, registry, params, release, as_of == dates[-1])[0]
     return Results.concat(parts)
+
+
+def set_matrices(known: pd.DataFrame, registry: pd.DataFrame, pooled: bool) -> dict[str, pd.DataFrame]:
+    """Each model set's oriented models x columns matrix at one date (``model_sets`` of the rows
+    ``known``, ``oriented_matrix``); ``registry``: the source's rows."""
+    if known.empty:
+        return {}
+    wide = oriented_matrix(known, registry)
+    sets = model_sets(split_by_kind(known.drop_duplicates("model")), pooled)
+    return {name: wide.loc[wide.index.intersection(members)] for name, members in sets.items()}
+
+
+def analyze_sets(
+    source: str, as_of: date, matrices: dict[str, pd.DataFrame], registry: pd.DataFrame, params: Params,
+    release: pd.Series | None, residuals: bool,
+) -> tuple[list[Results], dict[str, dict[str, pd.Series]]]:
+    """Each set's results at one date (``set_matrices``), residuals only with ``residuals`` (the
+    source's last date), and each set's own axes (the drift test reuses them)."""
+    parts, set_axes = [], {}
+    context = signal_context(registry, release)
+    for set_name, wide in matrices.items():
+        axes, correlations, facts = analyze_matrix(wide, registry, params, release, context)
+        keys = {"source": source, "model_set": set_name, "as_of": as_of}
+        result = _results(keys, axes, correlations, facts, len(wide), params)
+        if residuals:
+            result.residuals = safety_residuals(wide, registry, axes, keys, paired=True)
+        parts.append(result)
+        set_axes[set_name] = axes
+    return parts, set_axes
 
 
 def safety_residuals(

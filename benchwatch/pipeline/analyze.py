@@ -20,7 +20,7 @@ from benchwatch.analysis.adjusted import METHOD as RESIDUAL_METHOD
 from benchwatch.analysis.adjusted import latest_residuals
 from benchwatch.analysis.circularity import annotate, classify_pairs, shared_items
 from benchwatch.analysis.drift import run_qvalues, series_changes
-from benchwatch.analysis.engine import AXIS_COMPUTE, Params, Results, analyze_source, plain_strings
+from benchwatch.analysis.engine import AXIS_COMPUTE, Params, Results, analyze_sets, plain_strings, set_matrices
 from benchwatch.analysis.evidence import too_few, with_qvalues
 from benchwatch.analysis.history import asof_dates, known_on
 from benchwatch.analysis.signals import release_dates as model_release_dates
@@ -113,8 +113,8 @@ def plan_analysis(
     customs = [c.name for c in settings.custom_sources]
     # Text as Python objects (``engine.plain_strings``): the units take and index these frames thousands
     # of times.
-    identity = plain_strings(borrowed_kinds(matched_as_checked(resolve(identity_store.stored_models(con)), customs),
-                                            customs))
+    identity = matched_as_checked(resolve(identity_store.stored_models(con)), customs)
+    identity = plain_strings(borrowed_kinds(identity, customs) if customs else identity)
     # Each model's kind (base/chat, ``identity.kinds``): a source without its own split is split by it.
     kinds = identity[["source", "model", "kind"]]
     release = model_release_dates(identity_store.model_release_dates(con), identity)
@@ -140,23 +140,17 @@ def analyze_unit(unit: AnalysisUnit, registry: pd.DataFrame, params: Params) -> 
     """Every model set and axis of one unit: pure, so it runs on any task runner's worker.
 
     Same results as ``analyze_source`` over all the source's dates: residuals
-    only at its last date.
+    only at its last date. The drift test reuses the unit's set matrices and axes.
     """
-    results = analyze_source(unit.source, unit.known, registry, unit.pooled, [unit.as_of], params, unit.release)
-    if not unit.latest:
-        results.residuals = pd.DataFrame()
-    results.correlations = with_drift_test(results.correlations, unit, registry, params)
+    own = registry[registry["source"] == unit.source]
+    matrices = set_matrices(unit.known, own, unit.pooled)
+    parts, axes = analyze_sets(unit.source, unit.as_of, matrices, own, params, unit.release, unit.latest)
+    results = Results.concat(parts)
+    if not results.correlations.empty and unit.previous is not None:
+        tests = series_changes(unit.source, unit.previous, unit.known, registry, unit.pooled, params,
+                               after=(matrices, axes))
+        results.correlations = results.correlations.merge(tests, on=["model_set", "axis", "benchmark"], how="left")
     return results
-
-
-def with_drift_test(correlations: pd.DataFrame, unit: AnalysisUnit, registry: pd.DataFrame,
-                    params: Params) -> pd.DataFrame:
-    """The unit's rows with the paired drift test since the source's previous as-of date
-    (``drift.series_changes``); rows without one (first date, cross axes) keep NULL."""
-    if correlations.empty or unit.previous is None:
-        return correlations
-    tests = series_changes(unit.source, unit.previous, unit.known, registry, unit.pooled, params)
-    return correlations.merge(tests, on=["model_set", "axis", "benchmark"], how="left")
 
 
 def save_analysis(
