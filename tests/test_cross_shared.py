@@ -24,12 +24,29 @@ class PerTarget(cross.NewestValues):
 
     def __init__(self, joined: dict[str, pd.DataFrame], registry: pd.DataFrame) -> None:
         self.joined = joined
+        self.registry = registry
 
     def of(self, source, as_of):
         return cross.newest_values(known_on(self.joined[source], as_of))
 
     def axes_at(self, as_of):
         return {source: cross.newest_values(known_on(frame, as_of)) for source, frame in self.joined.items()}
+
+    def wide_at(self, as_of):
+        """Each source's axis and capability values, pivoted by pandas."""
+        picked = {source: frame[frame["benchmark"].isin(wanted(source, self.registry))]
+                  for source, frame in self.axes_at(as_of).items()}
+        return {source: frame.pivot(index="canonical_id", columns="benchmark", values="value")
+                for source, frame in picked.items() if len(frame)}
+
+    def capability_at(self, as_of):
+        return cross.capability_columns(self.wide_at(as_of), self.registry)
+
+
+def wanted(source: str, registry: pd.DataFrame) -> set[str]:
+    """The columns another source reads from ``source``: its external axes and capability columns."""
+    capability = registry[(registry["category"] == "capability") & (registry["source"] == source)]
+    return {c for spec in cross.EXTERNAL_AXES.values() for s, c in spec if s == source} | set(capability["column"])
 
 
 @pytest.fixture(scope="module")
@@ -55,17 +72,38 @@ def test_shared_newest_values_equal_each_sources_newest_values_at_every_date(rep
     dates = sorted({d.date() for s in stamps for d in (s, s - pd.Timedelta(days=1))})
     assert len(dates) > 100
     dates = [*dates[::12], dates[-1]]  # every twelfth and the last keep the reference's cost down
-    capability = plan.registry[plan.registry["category"] == "capability"]
     for as_of in dates:
         axes = shared.axes_at(as_of)
         assert list(axes) == list(joined)
         for source, frame in joined.items():
             expected = cross.newest_values(known_on(frame, as_of))
             pd.testing.assert_frame_equal(shared.of(source, as_of), expected)
-            wanted = {c for spec in cross.EXTERNAL_AXES.values() for s, c in spec if s == source}
-            wanted |= set(capability.loc[capability["source"] == source, "column"])
-            pd.testing.assert_frame_equal(axes[source], expected[expected["benchmark"].isin(wanted)])
+            columns = wanted(source, plan.registry)
+            pd.testing.assert_frame_equal(axes[source], expected[expected["benchmark"].isin(columns)])
     assert shared.axes_at(dates[0]) is shared.axes_at(dates[0])  # kept, not recomputed
+
+
+def test_shared_wide_values_equal_the_pivot_of_each_sources_newest_values(replay):
+    """``wide_at`` and ``capability_at`` (numpy from codes made once) against pandas' pivot of the
+    newest values and ``capability_columns`` of it, at dates where values appear and change."""
+    _, plan, joined = replay
+    shared, reference = cross.NewestValues(joined, plan.registry), PerTarget(joined, plan.registry)
+    stamps = pd.concat([frame["valid_from"] for frame in joined.values()]).dt.normalize().unique()
+    dates = sorted({d.date() for d in stamps})
+    checked = 0
+    for as_of in [*dates[::20], dates[-1]]:
+        wide, expected = shared.wide_at(as_of), reference.wide_at(as_of)
+        for source, frame in expected.items():
+            pd.testing.assert_frame_equal(wide[source], frame, check_exact=True, check_index_type=False,
+                                          check_column_type=False)
+            checked += frame.notna().to_numpy().sum()
+        capability, expected = shared.capability_at(as_of), reference.capability_at(as_of)
+        assert list(capability) == list(expected)
+        for source, frame in expected.items():
+            # Rows of models with no capability value at all are never joined (``joint_from``).
+            pd.testing.assert_frame_equal(capability[source], frame[frame.notna().any(axis=1)], check_exact=True,
+                                          check_names=False)
+    assert checked > 10_000
 
 
 def test_cross_source_analysis_of_the_replay_equals_the_per_target_recomputation(replay, monkeypatch):

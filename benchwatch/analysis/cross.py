@@ -50,8 +50,10 @@ from benchwatch.analysis.circularity import left_out, same_benchmark
 from benchwatch.analysis.engine import (
     Params,
     Results,
+    first_values,
     model_sets,
     oriented_matrix,
+    registry_column,
     safety_residuals,
     signal_context,
     split_by_kind,
@@ -99,6 +101,13 @@ def newest_values(known: pd.DataFrame) -> pd.DataFrame:
     return ordered.drop_duplicates(["canonical_id", "benchmark"], keep="last")
 
 
+def by_model(values: pd.DataFrame) -> pd.DataFrame:
+    """``newest_values``' rows as canonical ids x benchmarks (``engine.first_values``; one value per
+    pair there), so a set's axis and capability columns are a reindex, not a filter and a pivot of
+    the source's rows per set. A pair without a value is NaN, as one with no row."""
+    return first_values(values, "canonical_id", "benchmark")
+
+
 def axis_vector(
     latest: Mapping[str, pd.DataFrame], spec: tuple[tuple[str, str], ...], members: pd.Index
 ) -> tuple[pd.Series, list[str]]:
@@ -108,14 +117,21 @@ def axis_vector(
     id, benchmark) (``newest_values``). Returns the values (canonical id ->
     value, only models with one) and the "source:column" entries that contributed.
     """
+    sources = {source for source, _ in spec}
+    return axis_from({s: by_model(f) for s, f in latest.items() if s in sources}, spec, members)
+
+
+def axis_from(
+    wide: Mapping[str, pd.DataFrame], spec: tuple[tuple[str, str], ...], members: pd.Index
+) -> tuple[pd.Series, list[str]]:
+    """``axis_vector`` from each source's values as canonical ids x benchmarks (``by_model``)."""
     vector = pd.Series(np.nan, index=members, dtype=float)
     used = []
     for source, column in spec:
-        frame = latest.get(source)
-        if frame is None or frame.empty:
+        frame = wide.get(source)
+        if frame is None or column not in frame.columns:
             continue
-        rows = frame[frame["benchmark"] == column]
-        values = rows.set_index("canonical_id")["value"].reindex(members)
+        values = frame[column].reindex(members)
         fill = vector.isna() & values.notna()
         if fill.any():
             vector[fill] = values[fill]
@@ -131,17 +147,34 @@ def joint_capabilities(
     ``latest`` as for ``axis_vector``; every column is multiplied by its
     registry direction, so higher is more capable.
     """
-    frames = []
-    for source, frame in latest.items():
-        rows = registry[(registry["source"] == source) & (registry["category"] == "capability")]
+    wide = {source: by_model(frame) for source, frame in latest.items()}
+    return joint_from(capability_columns(wide, registry), members, min_coverage)
+
+
+def capability_columns(wide: Mapping[str, pd.DataFrame], registry: pd.DataFrame) -> dict[str, pd.DataFrame]:
+    """Each source's capability columns of ``wide`` (``by_model``), oriented (times the registry
+    direction, higher = more capable) and named "source:column": what ``joint_from`` joins."""
+    capability = registry[registry["category"] == "capability"]
+    out = {}
+    for source, frame in wide.items():
+        rows = capability[capability["source"] == source]
         if rows.empty or frame.empty:
             continue
-        values = frame[frame["benchmark"].isin(rows["column"]) & frame["canonical_id"].isin(members)]
-        if values.empty:
-            continue
-        wide = values.pivot(index="canonical_id", columns="benchmark", values="value")
-        direction = rows.set_index("column")["direction"].reindex(wide.columns).fillna(1)
-        frames.append((wide * direction).add_prefix(f"{source}:"))
+        values = frame.loc[:, frame.columns.isin(rows["column"])]
+        if values.shape[1]:
+            out[source] = (values * registry_column(rows, "direction", values.columns).fillna(1)).add_prefix(
+                f"{source}:")
+    return out
+
+
+def joint_from(capability: Mapping[str, pd.DataFrame], members: pd.Index, min_coverage: float) -> pd.DataFrame:
+    """``joint_capabilities`` from each source's ``capability_columns``: a column enters where a
+    member has a value in it and it covers at least ``min_coverage`` of the members."""
+    frames = []
+    for frame in capability.values():
+        values = frame.loc[frame.index.isin(members)].dropna(axis=1, how="all")
+        if values.shape[1]:
+            frames.append(values)
     if not frames:
         return pd.DataFrame(index=members)
     joint = pd.concat(frames, axis=1).reindex(members)
@@ -167,6 +200,18 @@ class NewestValues:
         self._axes = {source: _Timeline(frame[frame["benchmark"].isin({c for s, c in wanted if s == source})])
                       for source, frame in joined.items()}
         self._shared: dict[date, dict[str, pd.DataFrame]] = {}
+        self._wide: dict[date, dict[str, pd.DataFrame]] = {}
+        self._capability: dict[date, dict[str, pd.DataFrame]] = {}
+        # Each source's capability rows oriented and named as ``capability_columns`` gives them.
+        self._capability_lines = {}
+        for source, frame in joined.items():
+            rows = capability[capability["source"] == source]
+            picked = frame[frame["benchmark"].isin(rows["column"])]
+            if len(picked):
+                direction = registry_column(rows, "direction", pd.Index(picked["benchmark"])).fillna(1)
+                self._capability_lines[source] = _Timeline(picked.assign(
+                    value=picked["value"].to_numpy(dtype=float) * direction.to_numpy(dtype=float),
+                    benchmark=f"{source}:" + picked["benchmark"]))
 
     def of(self, source: str, as_of: date) -> pd.DataFrame:
         """All of ``source``'s newest values as of ``as_of``."""
@@ -179,20 +224,51 @@ class NewestValues:
             self._shared[as_of] = {source: timeline.at(as_of) for source, timeline in self._axes.items()}
         return self._shared[as_of]
 
+    def wide_at(self, as_of: date) -> dict[str, pd.DataFrame]:
+        """``axes_at`` as canonical ids x benchmarks (``by_model``), kept per date like it."""
+        if as_of not in self._wide:
+            self._wide[as_of] = {source: timeline.wide(as_of) for source, timeline in self._axes.items()}
+        return self._wide[as_of]
+
+    def capability_at(self, as_of: date) -> dict[str, pd.DataFrame]:
+        """``capability_columns`` of ``wide_at``, kept per date like it."""
+        if as_of not in self._capability:
+            wide = {source: line.wide(as_of) for source, line in self._capability_lines.items()}
+            self._capability[as_of] = {source: frame for source, frame in wide.items() if frame.shape[1]}
+        return self._capability[as_of]
+
 
 class _Timeline:
     """One source's rows sorted as ``newest_values`` sorts them, each with its (canonical id,
-    benchmark) key as an integer: ``at`` equals ``newest_values(known_on(rows, as_of))``."""
+    benchmark) key as an integer: ``at`` equals ``newest_values(known_on(rows, as_of))`` and
+    ``wide`` equals ``by_model`` of it, from codes made once (sorted labels, as the pivot sorts)."""
 
     def __init__(self, rows: pd.DataFrame) -> None:
         self.rows = rows.sort_values(["valid_from", "model"], kind="stable")
         self.key = self.rows.groupby(["canonical_id", "benchmark"], sort=False, dropna=False).ngroup().to_numpy()
+        self.id_code, self.ids = pd.factorize(self.rows["canonical_id"], sort=True)
+        self.column_code, self.columns = pd.factorize(self.rows["benchmark"], sort=True)
+        self.values = self.rows["value"].to_numpy(dtype=float)
 
-    def at(self, as_of: date) -> pd.DataFrame:
+    def positions(self, as_of: date) -> np.ndarray:
+        """Positions in ``rows`` of each key's newest row known on ``as_of``, in row order."""
         known = np.flatnonzero(known_mask(self.rows, as_of))
         # The last known row of each key: the first of the reversed keys.
         last = np.unique(self.key[known][::-1], return_index=True)[1]
-        return self.rows.iloc[np.sort(known[len(known) - 1 - last])]
+        return np.sort(known[len(known) - 1 - last])
+
+    def at(self, as_of: date) -> pd.DataFrame:
+        return self.rows.iloc[self.positions(as_of)]
+
+    def wide(self, as_of: date) -> pd.DataFrame:
+        at = self.positions(as_of)
+        at = at[~np.isnan(self.values[at]) & (self.id_code[at] >= 0) & (self.column_code[at] >= 0)]
+        ids, columns = np.unique(self.id_code[at]), np.unique(self.column_code[at])
+        values = np.full((len(ids), len(columns)), np.nan)
+        values[np.searchsorted(ids, self.id_code[at]), np.searchsorted(columns, self.column_code[at])] = \
+            self.values[at]
+        return pd.DataFrame(values, index=pd.Index(self.ids[ids], name="canonical_id"),
+                            columns=pd.Index(self.columns[columns], name="benchmark"))
 
 
 def cross_dates(
@@ -264,15 +340,15 @@ def analyze_cross_source(
         category = own.set_index("column")["category"].reindex(wide_all.columns)
         if targets_all.shape[1] == 0 or not (category == "safety").any():
             continue
-        shared = newest.axes_at(as_of)
-        latest = {source: mine if source == target else shared[source] for source in joined}
+        # The target's own axis and capability values are among the shared ones (``axes_at``).
+        latest, capability = newest.wide_at(as_of), newest.capability_at(as_of)
         models = mine.drop_duplicates("canonical_id")[["canonical_id", "model_set", "kind"]]
         for set_name, members in target_sets(models, pooled).items():
             # Sorted: the bootstrap resamples models by position, so a fixed order makes a rho's
             # interval reproducible from the stored axis (``benchwatch check`` recomputes it).
             members = members.intersection(targets_all.index).sort_values()
             keys = {"source": target, "model_set": set_name, "as_of": as_of}
-            axes, facts = _axes(latest, registry, members, params, skip_axes, min_coverage, target)
+            axes, facts = _axes(latest, capability, members, params, skip_axes, min_coverage, target)
             result = _set_results(keys, targets_all.loc[members], axes, facts, names, params, ids,
                                   groups=groups, shares=shares, context=context)
             if as_of == dates[-1]:
@@ -283,16 +359,18 @@ def analyze_cross_source(
 
 
 def _axes(
-    latest: Mapping[str, pd.DataFrame], registry: pd.DataFrame, members: pd.Index, params: Params,
+    latest: Mapping[str, pd.DataFrame], capability: Mapping[str, pd.DataFrame], members: pd.Index, params: Params,
     skip_axes: frozenset[str], min_coverage: float, target: str,
 ) -> tuple[dict[str, pd.Series], dict[str, dict]]:
-    """Axis vectors over the set's members, and what each axis row records."""
+    """Axis vectors over the set's members, and what each axis row records. ``latest``: each
+    source's values as of the date as canonical ids x benchmarks (``by_model``); ``capability``:
+    their ``capability_columns``."""
     axes: dict[str, pd.Series] = {}
     facts: dict[str, dict] = {}
     for name, spec in EXTERNAL_AXES.items():
         if name in skip_axes:
             continue
-        vector, used = axis_vector(latest, spec, members)
+        vector, used = axis_from(latest, spec, members)
         if vector.empty:
             continue
         axes[name] = vector
@@ -301,7 +379,7 @@ def _axes(
                        "axis_sources": ", ".join(used), "min_coverage": np.nan}
     if AXIS_PC1_JOINT in skip_axes:
         return axes, facts
-    joint = joint_capabilities(latest, registry, members, min_coverage)
+    joint = joint_from(capability, members, min_coverage)
     external = [c for c in joint.columns if not c.startswith(f"{target}:")]
     pc1 = capability_axis(joint, params.policy, params.seed) if external else None
     if pc1 is not None and any(not c.startswith(f"{target}:") for c in pc1.loadings.index):

@@ -27,9 +27,8 @@ from benchwatch.analysis.engine import (
     AXIS_COMPUTE,
     AXIS_PC1,
     Params,
-    model_sets,
-    oriented_matrix,
-    split_by_kind,
+    registry_column,
+    set_matrices,
     target_mask,
 )
 from benchwatch.analysis.method import MIN_PAIRS, capability_axis, resample_counts, weighted_ranks
@@ -151,7 +150,7 @@ DRIFT_COLUMNS = ["drift_change", "p_drift"]
 def _set_axes(wide: pd.DataFrame, registry: pd.DataFrame, params: Params) -> dict[str, pd.Series]:
     """The source's own axes over one set's models at one date: PC1 fitted on that date's models
     (as the row's rho is), and the compute column where the source has one."""
-    category = registry.set_index("column")["category"].reindex(wide.columns)
+    category = registry_column(registry, "category", wide.columns)
     axes = {}
     pc1 = capability_axis(wide.loc[:, category == "capability"], params.policy, params.seed)
     if pc1 is not None:
@@ -162,17 +161,9 @@ def _set_axes(wide: pd.DataFrame, registry: pd.DataFrame, params: Params) -> dic
     return axes
 
 
-def _set_matrices(known: pd.DataFrame, registry: pd.DataFrame, pooled: bool) -> dict[str, pd.DataFrame]:
-    """Each model set's oriented models x columns matrix at one date (as ``engine.analyze_source`` splits)."""
-    if known.empty:
-        return {}
-    wide = oriented_matrix(known, registry)
-    sets = model_sets(split_by_kind(known.drop_duplicates("model")), pooled)
-    return {name: wide.loc[wide.index.intersection(members)] for name, members in sets.items()}
-
-
 def series_changes(
     source: str, known_from: pd.DataFrame, known_to: pd.DataFrame, registry: pd.DataFrame, pooled: bool, params: Params,
+    after: tuple[dict[str, pd.DataFrame], dict[str, dict[str, pd.Series]]] | None = None,
 ) -> pd.DataFrame:
     """The paired drift test of every (model_set, axis, benchmark) series of one source between two dates.
 
@@ -180,22 +171,27 @@ def series_changes(
     (``history.known_on``). Own axes only (PC1 and compute). PC1 is the axis each date's rho
     uses, fitted on that date's models, and held fixed inside the resamples: re-fitting it per
     resample, as the rho's interval does, would multiply the cost by the number of series for
-    an axis whose noise the pairing already mostly cancels. Returns model_set, axis, benchmark,
-    drift_change, p_drift; empty when a date has nothing.
+    an axis whose noise the pairing already mostly cancels. ``after``: this date's set matrices
+    and axes where the caller has them (``engine.analyze_sets``), the same ones computed again
+    otherwise. Returns model_set, axis, benchmark, drift_change, p_drift; empty when a date has nothing.
     """
     registry = registry[registry["source"] == source]
-    before, after = _set_matrices(known_from, registry, pooled), _set_matrices(known_to, registry, pooled)
+    before = set_matrices(known_from, registry, pooled)
+    if after is None:
+        matrices = set_matrices(known_to, registry, pooled)
+        after = matrices, {name: _set_axes(wide, registry, params) for name, wide in matrices.items()}
     rows = []
-    for name in sorted(before.keys() & after.keys()):
-        rows += _set_changes(name, before[name], after[name], registry, params)
+    for name in sorted(before.keys() & after[0].keys()):
+        rows += _set_changes(name, before[name], after[0][name], _set_axes(before[name], registry, params),
+                             after[1][name], registry, params)
     return pd.DataFrame(rows, columns=["model_set", "axis", "benchmark", *DRIFT_COLUMNS])
 
 
 def _set_changes(
-    name: str, before: pd.DataFrame, after: pd.DataFrame, registry: pd.DataFrame, params: Params
+    name: str, before: pd.DataFrame, after: pd.DataFrame, axes_from: dict[str, pd.Series],
+    axes_to: dict[str, pd.Series], registry: pd.DataFrame, params: Params,
 ) -> list[dict]:
     """One model set's tests: every target column present at both dates against every axis of both."""
-    axes_from, axes_to = _set_axes(before, registry, params), _set_axes(after, registry, params)
     targets = after.columns[target_mask(registry, after.columns).to_numpy()].intersection(before.columns)
     models = before.index.union(after.index)
     rows = []

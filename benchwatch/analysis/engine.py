@@ -35,11 +35,30 @@ AXIS_ACCURACY = "accuracy"
 COUNT_SCALES = frozenset({"count"})
 
 
+def plain_strings(frame: pd.DataFrame) -> pd.DataFrame:
+    """``frame`` with its text columns as Python objects (numpy ``object``), values unchanged.
+
+    pandas' default string dtype is Arrow-backed: every take, reindex and index lookup on it
+    converts between Arrow and Python, which was a third of a full recompute (thousands of
+    small frames per run). The analysis works on the same values held as objects.
+    """
+    text = [name for name, dtype in frame.dtypes.items()
+            if isinstance(dtype, pd.StringDtype) or str(dtype) == "str"]
+    return frame.astype(dict.fromkeys(text, object)) if text else frame
+
+
+def registry_column(registry: pd.DataFrame, name: str, columns: pd.Index) -> pd.Series:
+    """The registry's ``name`` for each of ``columns`` (NaN where a column is not registered).
+
+    One source's registry rows have one row per column; only the two columns asked for are
+    indexed (``set_index`` on the whole registry copies every field, per call)."""
+    return registry[name].set_axis(pd.Index(registry["column"], name="column")).reindex(columns)
+
+
 def target_mask(registry: pd.DataFrame, columns: pd.Index) -> pd.Series:
     """Which columns are correlated with the axes: safety and other benchmarks, not counts."""
-    rows = registry.set_index("column").reindex(columns)
-    counts = rows["scale"].isin(COUNT_SCALES) if "scale" in rows else False
-    return rows["category"].isin(["safety", "other"]) & ~counts
+    counts = registry_column(registry, "scale", columns).isin(COUNT_SCALES) if "scale" in registry else False
+    return registry_column(registry, "category", columns).isin(["safety", "other"]) & ~counts
 
 
 @dataclass(frozen=True)
@@ -80,9 +99,23 @@ class Results:
 
 def oriented_matrix(long: pd.DataFrame, registry: pd.DataFrame) -> pd.DataFrame:
     """Models x source columns, every column multiplied by its direction (higher = safer)."""
-    wide = long.pivot_table(index="model", columns="benchmark", values="value", aggfunc="first")
-    direction = registry.set_index("column")["direction"].reindex(wide.columns).fillna(1)
-    return wide.sort_index(axis=0).sort_index(axis=1) * direction.sort_index().to_numpy()
+    wide = first_values(long, "model", "benchmark")
+    return wide * registry_column(registry, "direction", wide.columns).fillna(1).to_numpy(dtype=float)
+
+
+def first_values(long: pd.DataFrame, index: str, columns: str) -> pd.DataFrame:
+    """``index`` x ``columns`` of ``long``'s ``value``: each cell's first non-missing value in row
+    order, labels sorted both ways, only labels with a value (``pivot_table(aggfunc="first")``).
+
+    One factorization and one assignment, no group-by: the analysis builds thousands of these.
+    """
+    valid = long.loc[long["value"].notna() & long[index].notna() & long[columns].notna()]
+    row_code, rows = pd.factorize(valid[index], sort=True)
+    column_code, labels = pd.factorize(valid[columns], sort=True)
+    first = np.unique(row_code.astype(np.int64) * max(len(labels), 1) + column_code, return_index=True)[1]
+    values = np.full((len(rows), len(labels)), np.nan)
+    values[row_code[first], column_code[first]] = valid["value"].to_numpy(dtype=float)[first]
+    return pd.DataFrame(values, index=pd.Index(rows, name=index), columns=pd.Index(labels, name=columns))
 
 
 def split_by_kind(models: pd.DataFrame) -> pd.DataFrame:
@@ -123,15 +156,17 @@ def is_pooled_remainder(model_set: pd.Series) -> pd.Series:
 
 
 def analyze_matrix(
-    wide: pd.DataFrame, registry: pd.DataFrame, params: Params, release: pd.Series | None = None
+    wide: pd.DataFrame, registry: pd.DataFrame, params: Params, release: pd.Series | None = None,
+    context: SignalContext | None = None,
 ) -> tuple[dict[str, pd.Series], pd.DataFrame, dict]:
     """Axes and correlations for one model set at one date.
 
     Returns the axis vectors (by axis name), the correlations frame, and the
     PC1 facts (loadings, explained variance, models dropped). ``release``
-    (model -> release date, where known) feeds the time-held-fixed rho.
+    (model -> release date, where known) feeds the time-held-fixed rho; ``context``, where the
+    caller has it, is ``signal_context(registry, release)`` (one per source and date, not per set).
     """
-    category = registry.set_index("column")["category"].reindex(wide.columns)
+    category = registry_column(registry, "category", wide.columns)
     capability = wide.loc[:, category == "capability"]
     targets = wide.loc[:, target_mask(registry, wide.columns).to_numpy()]
     axes: dict[str, pd.Series] = {}
@@ -151,7 +186,7 @@ def analyze_matrix(
     if compute.shape[1]:
         axes[AXIS_COMPUTE] = compute.iloc[:, 0].dropna()
     frames = []
-    context = signal_context(registry, release)
+    context = context if context is not None else signal_context(registry, release)
     for axis_name, vector in axes.items():
         if targets.shape[1] == 0:
             continue
@@ -186,7 +221,7 @@ def _paired_accuracy(
     both oriented (higher = safer, higher = more accurate): the paper's calibration view."""
     if "paired_accuracy" not in registry.columns:
         return []
-    paired = registry.set_index("column")["paired_accuracy"].reindex(targets.columns).fillna("")
+    paired = registry_column(registry, "paired_accuracy", targets.columns).fillna("")
     frames = []
     for benchmark, accuracy in paired[paired.isin(wide.columns)].items():
         stats = spearman_with_ci(targets[[benchmark]].to_numpy(dtype=float), wide[accuracy].to_numpy(dtype=float),
@@ -213,20 +248,38 @@ def analyze_source(
     registry = registry[registry["source"] == source]
     parts = []
     for as_of in dates:
-        known = known_on(history, as_of)
-        if known.empty:
-            continue
-        models = split_by_kind(known.drop_duplicates("model"))
-        wide_all = oriented_matrix(known, registry)
-        for set_name, members in model_sets(models, pooled).items():
-            wide = wide_all.loc[wide_all.index.intersection(members)]
-            axes, correlations, facts = analyze_matrix(wide, registry, params, release)
-            keys = {"source": source, "model_set": set_name, "as_of": as_of}
-            result = _results(keys, axes, correlations, facts, len(wide), params)
-            if as_of == dates[-1]:
-                result.residuals = safety_residuals(wide, registry, axes, keys, paired=True)
-            parts.append(result)
+        matrices = set_matrices(known_on(history, as_of), registry, pooled)
+        parts += analyze_sets(source, as_of, matrices, registry, params, release, as_of == dates[-1])[0]
     return Results.concat(parts)
+
+
+def set_matrices(known: pd.DataFrame, registry: pd.DataFrame, pooled: bool) -> dict[str, pd.DataFrame]:
+    """Each model set's oriented models x columns matrix at one date (``model_sets`` of the rows
+    ``known``, ``oriented_matrix``); ``registry``: the source's rows."""
+    if known.empty:
+        return {}
+    wide = oriented_matrix(known, registry)
+    sets = model_sets(split_by_kind(known.drop_duplicates("model")), pooled)
+    return {name: wide.loc[wide.index.intersection(members)] for name, members in sets.items()}
+
+
+def analyze_sets(
+    source: str, as_of: date, matrices: dict[str, pd.DataFrame], registry: pd.DataFrame, params: Params,
+    release: pd.Series | None, residuals: bool,
+) -> tuple[list[Results], dict[str, dict[str, pd.Series]]]:
+    """Each set's results at one date (``set_matrices``), residuals only with ``residuals`` (the
+    source's last date), and each set's own axes (the drift test reuses them)."""
+    parts, set_axes = [], {}
+    context = signal_context(registry, release)
+    for set_name, wide in matrices.items():
+        axes, correlations, facts = analyze_matrix(wide, registry, params, release, context)
+        keys = {"source": source, "model_set": set_name, "as_of": as_of}
+        result = _results(keys, axes, correlations, facts, len(wide), params)
+        if residuals:
+            result.residuals = safety_residuals(wide, registry, axes, keys, paired=True)
+        parts.append(result)
+        set_axes[set_name] = axes
+    return parts, set_axes
 
 
 def safety_residuals(
@@ -235,13 +288,13 @@ def safety_residuals(
     """Each model's rank residual on every axis, for the safety columns of ``wide``. With ``paired``
     (the source's own analysis, where its accuracy columns are in ``wide``), a calibration metric
     also on its paired accuracy column: axis ``accuracy``, the axis it is correlated with."""
-    category = registry.set_index("column")["category"].reindex(wide.columns)
+    category = registry_column(registry, "category", wide.columns)
     safety = wide.loc[:, category == "safety"]
     if safety.shape[1] == 0:
         return pd.DataFrame()
     parts = [residuals_frame(safety, axes)] if axes else []
     if paired and "paired_accuracy" in registry.columns:
-        pairs = registry.set_index("column")["paired_accuracy"].reindex(safety.columns).fillna("")
+        pairs = registry_column(registry, "paired_accuracy", safety.columns).fillna("")
         parts += [residuals_frame(safety[[benchmark]], {AXIS_ACCURACY: wide[accuracy]})
                   for benchmark, accuracy in pairs[pairs.isin(wide.columns)].items()]
     parts = [part for part in parts if len(part)]

@@ -30,5 +30,11 @@ def known_mask(history: pd.DataFrame, as_of: date) -> np.ndarray:
     """Which rows of ``history`` ``known_on`` keeps, as a boolean array (for callers that
     select positions themselves, ``cross.NewestValues``)."""
     cutoff = pd.Timestamp(as_of + timedelta(days=1))
-    valid_to = history["valid_to"]
-    return ((history["valid_from"] < cutoff) & (valid_to.isna() | (valid_to >= cutoff))).to_numpy(dtype=bool)
+    valid_from, valid_to = history["valid_from"], history["valid_to"]
+    if all(isinstance(c.dtype, np.dtype) and c.dtype.kind == "M" for c in (valid_from, valid_to)):
+        # Plain datetime64 columns (as storage reads them): the same comparisons on the arrays,
+        # without a Series per comparison (the analysis asks thousands of times).
+        start, end = valid_from.to_numpy(), valid_to.to_numpy()
+        stamp = cutoff.to_datetime64()
+        return (start < stamp) & (np.isnat(end) | (end >= stamp))
+    return ((valid_from < cutoff) & (valid_to.isna() | (valid_to >= cutoff))).to_numpy(dtype=bool)

@@ -20,7 +20,7 @@ from benchwatch.analysis.adjusted import METHOD as RESIDUAL_METHOD
 from benchwatch.analysis.adjusted import latest_residuals
 from benchwatch.analysis.circularity import annotate, classify_pairs, shared_items
 from benchwatch.analysis.drift import run_qvalues, series_changes
-from benchwatch.analysis.engine import AXIS_COMPUTE, Params, Results, analyze_source
+from benchwatch.analysis.engine import AXIS_COMPUTE, Params, Results, analyze_sets, plain_strings, set_matrices
 from benchwatch.analysis.evidence import too_few, with_qvalues
 from benchwatch.analysis.history import asof_dates, known_on
 from benchwatch.analysis.signals import release_dates as model_release_dates
@@ -111,7 +111,10 @@ def plan_analysis(
     # A custom source's models resolve as ``check`` matched them, and a file that flags no kind
     # takes the one the other sources give its models: saving a file does not change its answer.
     customs = [c.name for c in settings.custom_sources]
-    identity = borrowed_kinds(matched_as_checked(resolve(identity_store.stored_models(con)), customs), customs)
+    # Text as Python objects (``engine.plain_strings``): the units take and index these frames thousands
+    # of times.
+    identity = matched_as_checked(resolve(identity_store.stored_models(con)), customs)
+    identity = plain_strings(borrowed_kinds(identity, customs) if customs else identity)
     # Each model's kind (base/chat, ``identity.kinds``): a source without its own split is split by it.
     kinds = identity[["source", "model", "kind"]]
     release = model_release_dates(identity_store.model_release_dates(con), identity)
@@ -120,7 +123,7 @@ def plan_analysis(
         if span is None:
             continue
         dates = asof_dates(span[0].date(), span[1].date(), settings.asof_frequency)
-        history = obs.history_frame(con, name).merge(
+        history = plain_strings(obs.history_frame(con, name)).merge(
             kinds.loc[kinds["source"] == name, ["model", "kind"]], on="model", how="left")
         own = release[release["source"] == name].set_index("model")["release_date"]
         known = [known_on(history, as_of) for as_of in dates]
@@ -128,7 +131,7 @@ def plan_analysis(
                                known[i - 1] if i else None)
                   for i, as_of in enumerate(dates)]
     progress(f"analysis: {len(units)} (source, as-of date) units")
-    return AnalysisPlan(started, version, params, units, full_registry(settings),
+    return AnalysisPlan(started, version, params, units, plain_strings(full_registry(settings)),
                         {name: cls.pooled for name, cls in sources.items()}, settings.min_models,
                         identity, release)
 
@@ -137,23 +140,17 @@ def analyze_unit(unit: AnalysisUnit, registry: pd.DataFrame, params: Params) -> 
     """Every model set and axis of one unit: pure, so it runs on any task runner's worker.
 
     Same results as ``analyze_source`` over all the source's dates: residuals
-    only at its last date.
+    only at its last date. The drift test reuses the unit's set matrices and axes.
     """
-    results = analyze_source(unit.source, unit.known, registry, unit.pooled, [unit.as_of], params, unit.release)
-    if not unit.latest:
-        results.residuals = pd.DataFrame()
-    results.correlations = with_drift_test(results.correlations, unit, registry, params)
+    own = registry[registry["source"] == unit.source]
+    matrices = set_matrices(unit.known, own, unit.pooled)
+    parts, axes = analyze_sets(unit.source, unit.as_of, matrices, own, params, unit.release, unit.latest)
+    results = Results.concat(parts)
+    if not results.correlations.empty and unit.previous is not None:
+        tests = series_changes(unit.source, unit.previous, unit.known, registry, unit.pooled, params,
+                               after=(matrices, axes))
+        results.correlations = results.correlations.merge(tests, on=["model_set", "axis", "benchmark"], how="left")
     return results
-
-
-def with_drift_test(correlations: pd.DataFrame, unit: AnalysisUnit, registry: pd.DataFrame,
-                    params: Params) -> pd.DataFrame:
-    """The unit's rows with the paired drift test since the source's previous as-of date
-    (``drift.series_changes``); rows without one (first date, cross axes) keep NULL."""
-    if correlations.empty or unit.previous is None:
-        return correlations
-    tests = series_changes(unit.source, unit.previous, unit.known, registry, unit.pooled, params)
-    return correlations.merge(tests, on=["model_set", "axis", "benchmark"], how="left")
 
 
 def save_analysis(
@@ -234,9 +231,9 @@ def cross_source_analysis(
     if not spans:
         return Results.concat([])
     newest = max(span[1] for span in spans.values()).date()
-    joined = {name: cross.with_identity(obs.history_frame(con, name),
+    joined = {name: cross.with_identity(plain_strings(obs.history_frame(con, name)),
                                         identity[identity["source"] == name]) for name in spans}
-    groups = cross.group_of(identity_store.model_groups(con), identity)
+    groups = cross.group_of(plain_strings(identity_store.model_groups(con)), identity)
     shared = cross.NewestValues(joined, registry)  # every target reads it: one computation per date
     parts = []
     for target, span in spans.items():
