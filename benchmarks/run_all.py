@@ -111,7 +111,8 @@ def main() -> None:
         if "dashboard" in chosen and (HERE / "dashboard_render.py").is_file():
             print("analyzing and publishing a copy of it for the dashboard ...", flush=True)
             shutil.copyfile(db, db.with_name("analyzed.duckdb"))
-            analyze_and_publish(db.with_name("analyzed.duckdb"))
+            # --quick: 100 resamples (the pages render the stored results; their count changes no page's work)
+            analyze_and_publish(db.with_name("analyzed.duckdb"), 100 if args.quick else None)
         for name, command in chosen.items():
             if not (HERE / command[0]).is_file():
                 print(f"\n[{name}] {command[0]} not present, skipped")
