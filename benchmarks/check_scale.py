@@ -21,7 +21,7 @@ import tempfile
 import time
 from pathlib import Path
 
-from common import REPO, Figure, emit
+from common import Figure, default_replay_dir, emit
 
 BENCHMARK = "harm_bench_safety_score"
 RESAMPLES = 100
@@ -33,9 +33,7 @@ def build_database(path: Path) -> None:
     from benchwatch.pipeline.refresh import refresh
     from benchwatch.settings import load_settings
 
-    settings = load_settings(db=path, bootstrap_resamples=RESAMPLES)
-    if settings.replay_dir is None:  # run from outside the checkout: the recorded data beside it
-        settings = load_settings(db=path, bootstrap_resamples=RESAMPLES, replay_dir=REPO.parent / "shared" / "data")
+    settings = load_settings(db=path, bootstrap_resamples=RESAMPLES, replay_dir=default_replay_dir())
     result = refresh(settings, ["helm-safety", "epoch"])
     if result.failed:
         raise RuntimeError(f"replay failed: {[(r.source, r.error) for r in result.failed]}")

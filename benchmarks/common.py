@@ -133,12 +133,14 @@ def replay_database(path: Path, replay_dir: Path | None = None) -> dict[str, flo
     return seconds
 
 
-def analyze_and_publish(path: Path) -> None:
-    """Add what a refresh adds after ingest: an analysis run, alerts, the published copy."""
+def analyze_and_publish(path: Path, resamples: int | None = None) -> None:
+    """Add what a refresh adds after ingest: an analysis run (the settings' resamples unless given),
+    alerts, the published copy."""
     from benchwatch.pipeline.refresh import refresh
     from benchwatch.settings import load_settings
 
-    refresh(load_settings(db=path), [], force=True)
+    overrides = {} if resamples is None else {"bootstrap_resamples": resamples}
+    refresh(load_settings(db=path, **overrides), [], force=True)
 
 
 def add_synthetic_models(path: Path, factor: int, seed: int = 0) -> dict[str, int]:

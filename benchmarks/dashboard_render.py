@@ -31,15 +31,14 @@ import time
 from pathlib import Path
 
 import streamlit as st
-from common import Figure, add_synthetic_models, analyze_and_publish, emit
+from common import REPO, Figure, add_synthetic_models, analyze_and_publish, emit
 from streamlit.logger import set_log_level
 from streamlit.testing.v1 import AppTest
 
 from benchwatch.settings import load_settings
 from benchwatch.storage.publish import published_path
-from tests.paths import REPO_ROOT
 
-APP = REPO_ROOT / "dashboard" / "app.py"
+APP = REPO / "dashboard" / "app.py"
 # Page, and the pickers set on it (as a user would, after it opened).
 PAGES: dict[str, tuple[str | None, dict[str, str]]] = {
     "Overview": (None, {}),

@@ -7,6 +7,9 @@ ones that need a full replay database share one built here. ``--quick``
 runs the notebook reference with 100 resamples and skips the largest
 scaling points; the README's figures come from a run without it.
 ``dashboard_render.py`` (the dashboard's own benchmark) runs when present.
+Runs from any folder (the scripts run beside this file, the recorded data is
+found beside the checkout). The start and the end are dated, with the load
+average: figures taken on a busy machine say so.
 """
 
 from __future__ import annotations
@@ -42,8 +45,30 @@ def scripts(db: Path, quick: bool, baseline: Path) -> dict[str, list[str]]:
                       *(["--resamples", "100"] if quick else [])],
         "ingest": ["ingest_floor.py"],
         "refresh": ["refresh_unchanged.py"],
+        "check": ["check_scale.py"],
         "dashboard": ["dashboard_render.py", "--db", str(db.with_name("analyzed.duckdb"))],
     }
+
+
+# Expected minutes of each part on an idle 2-core machine (full run, --quick), from the scripts'
+# own figures of 2026-12-02 (see each script); a loaded machine multiplies them by about its load
+# average over the two cores. Printed at the start so a run's length is known before it is waited for.
+EXPECTED_MINUTES = {
+    "replay database": (1.0, 1.0), "analysis": (5.5, 1.0), "scaling": (5.0, 3.5), "agreement": (0.5, 0.5),
+    "recompute": (5.0, 1.5), "ingest": (0.5, 0.5), "refresh": (2.0, 2.0), "check": (0.5, 0.5),
+    "dashboard": (2.0, 2.0),
+}
+
+
+def expected(chosen: list[str], quick: bool) -> str:
+    """The expected duration of each chosen part and their sum, for an idle machine."""
+    parts = [p for p in EXPECTED_MINUTES if p in chosen or (p == "replay database" and set(chosen) & NEEDS_REPLAY)]
+    minutes = {p: EXPECTED_MINUTES[p][1 if quick else 0] for p in parts}
+    listed = ", ".join(f"{p} {m:g}" for p, m in minutes.items())
+    return f"expected on an idle 2-core machine: {sum(minutes.values()):g} min ({listed})"
+
+
+NEEDS_REPLAY = {"analysis", "agreement", "recompute", "dashboard"}
 
 
 def extract(commit: str, folder: Path) -> None:
@@ -71,7 +96,7 @@ def main() -> None:
     parser = argparse.ArgumentParser(description=__doc__.split("\n\n")[0])
     parser.add_argument("--quick", action="store_true")
     parser.add_argument("--only", nargs="*",
-                        help="names: analysis scaling agreement recompute ingest refresh dashboard")
+                        help="names: analysis scaling agreement recompute ingest refresh check dashboard")
     args = parser.parse_args()
     started = machine()
     print(f"started: {started}", flush=True)
@@ -84,20 +109,22 @@ def main() -> None:
         if "recompute" in chosen:
             extract(RECOMPUTE_BASELINE, baseline)
             extract(RECOMPUTE_SAME, baseline.with_name(RECOMPUTE_SAME))
-        if {"analysis", "agreement", "recompute", "dashboard"} & set(chosen):
+        print(expected(list(chosen), args.quick), flush=True)
+        if NEEDS_REPLAY & set(chosen):
             print("building a full replay database ...", flush=True)
             replay_database(db)
         if "dashboard" in chosen and (HERE / "dashboard_render.py").is_file():
             print("analyzing and publishing a copy of it for the dashboard ...", flush=True)
             shutil.copyfile(db, db.with_name("analyzed.duckdb"))
-            analyze_and_publish(db.with_name("analyzed.duckdb"))
+            # --quick: 100 resamples (the pages render the stored results; their count changes no page's work)
+            analyze_and_publish(db.with_name("analyzed.duckdb"), 100 if args.quick else None)
         for name, command in chosen.items():
             if not (HERE / command[0]).is_file():
                 print(f"\n[{name}] {command[0]} not present, skipped")
                 continue
             print(f"\n===== {name}: {' '.join(command)}", flush=True)
             figures, code, seconds = run(command)
-            print(f"[{name}] exit {code}, {seconds:.0f} s")
+            print(f"[{name}] exit {code}, {seconds:.0f} s ({machine()})", flush=True)
             if code:
                 failures.append(name)
             all_figures += figures

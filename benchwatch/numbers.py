@@ -126,9 +126,12 @@ def unit_label(unit: str) -> str:
 
 
 def measured(value: Any, threshold: Any, unit: str) -> str:
-    """A value against its threshold in one unit: "86.7 (threshold 70.0) rho x100"."""
-    if missing(value):
+    """A value against its threshold in one unit: "86.7 (threshold 70.0) rho x100". A cell a table
+    has already written as ``MISSING`` (the dashboard's text columns) is missing too."""
+    if missing(value) or isinstance(value, str) and value == MISSING:
         return MISSING
+    if isinstance(threshold, str) and threshold == MISSING:
+        threshold = None
     return f"{value_in_unit(value, unit)} (threshold {value_in_unit(threshold, unit)}) {unit_label(unit)}".rstrip()
 
 

@@ -64,3 +64,10 @@ def test_scaled_multiplies_only_the_named_columns_and_leaves_the_frame_alone():
     out = numbers.scaled(frame, ["rho", "absent"])
     assert out["rho"].iloc[0] == 50.0 and pd.isna(out["rho"].iloc[1]) and list(out["n"]) == [10, 20]
     assert frame["rho"].iloc[0] == 0.5
+
+
+def test_measured_takes_a_cell_a_table_already_wrote_as_missing():
+    # The dashboard's tables write missing text cells as MISSING before formatting (a 10x database's
+    # alerts without a threshold made the Overview raise on float("—")).
+    assert numbers.measured(0.867, numbers.MISSING, "rho") == numbers.measured(0.867, None, "rho")
+    assert numbers.measured(numbers.MISSING, numbers.MISSING, "rho") == numbers.MISSING

@@ -6,6 +6,7 @@ output is for people (aligned, percentages where the paper uses them).
 
 from __future__ import annotations
 
+import importlib
 import os
 import sys
 from collections.abc import Iterator
@@ -17,13 +18,55 @@ from typing import Annotated
 import duckdb
 import typer
 from rich.console import Console
+from typer.core import TyperGroup
 
 from benchwatch.settings import Settings, SettingsError, load_settings
 from benchwatch.sources import catalog
 from benchwatch.storage.db import StorageError, connect, unusable
 from benchwatch.storage.writer import preflight, reader_path
 
-app = typer.Typer(add_completion=False, no_args_is_help=True,
+# The module of this package that registers each command, in the order ``--help`` lists them. A run
+# imports only its command's module (``benchwatch check`` never loads Apprise, Jinja or the refresh's
+# flows): start-up is most of a short command's time. tests/cli/test_lazy_commands.py keeps this
+# table and the registered commands the same.
+COMMAND_MODULES = {
+    "backup": "backup", "restore": "backup", "check": "benchmark_check", "correlations": "correlations",
+    "dashboard": "dashboard", "findings": "findings", "models": "models", "adjusted": "models",
+    "publish": "publish", "refresh": "refresh", "rebuild": "rebuild", "reproduce-paper": "reproduce_paper",
+    "serve": "service", "up": "service", "unmapped": "unmapped", "history": "values", "alerts": "alerts",
+    "archive": "archive", "sources": "sources",
+}
+
+
+class LazyCommands(TyperGroup):
+    """The command group, filled on demand: a command's module is imported when the command is
+    looked up (``--help`` and completion list them all, so they import every module)."""
+
+    def list_commands(self, ctx: typer.Context) -> list[str]:
+        self._load(*dict.fromkeys(COMMAND_MODULES.values()))
+        return [name for name in COMMAND_MODULES if name in self.commands]
+
+    def get_command(self, ctx: typer.Context, cmd_name: str):  # noqa: ANN201 - click's Command
+        if cmd_name not in self.commands and cmd_name in COMMAND_MODULES:
+            self._load(COMMAND_MODULES[cmd_name])
+        return super().get_command(ctx, cmd_name)
+
+    def _load(self, *modules: str) -> None:
+        """Import the modules (each registers its commands on ``app``) and add what they registered."""
+        for module in modules:
+            importlib.import_module(f"{__package__}.{module}")
+        built = typer.main.get_group(app)
+        for name, command in built.commands.items():
+            self.commands.setdefault(name, command)
+
+
+def _commands() -> None:
+    """Benchwatch: does this safety benchmark measure safety, or just capabilities?"""
+
+
+# A callback makes Typer build a group even before any command module is imported (it builds a
+# lone command when one is registered); the callback itself takes no option and does nothing.
+app = typer.Typer(add_completion=False, no_args_is_help=True, cls=LazyCommands, callback=_commands,
                   help="Benchwatch: does this safety benchmark measure safety, or just capabilities?")
 
 

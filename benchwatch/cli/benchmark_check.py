@@ -23,7 +23,6 @@ from benchwatch.cli.app import DbOption, app, err, fail, out, read_db, settings_
 from benchwatch.cli.benchmark_report import RHO_COLUMNS, as_html, cell_text, write_json
 from benchwatch.cli.table import Format, emit
 from benchwatch.pipeline.benchmark_check import check_benchmark
-from benchwatch.pipeline.refresh import refresh
 from benchwatch.settings import CustomSource, SettingsError, load_settings, register_custom_source
 from benchwatch.sources import catalog
 from benchwatch.sources.tabular import InputError, detect_format, scores_from_path
@@ -145,6 +144,8 @@ def _save(settings, file: Path, user, report, name: str, safety_area: str) -> No
     if name in catalog(settings):
         err.print(f"--save: a source called {name!r} exists already", markup=False)
         raise typer.Exit(2)
+    from benchwatch.pipeline.refresh import refresh  # only --save writes: a plain check never loads the flows
+
     target = settings.home / "custom" / name / file.name
     fmt = detect_format(file)
     model, score, model_set = user.columns or ("model", report.benchmark, None)

@@ -50,7 +50,7 @@ def match_names(names: pd.Series, identity: pd.DataFrame) -> pd.DataFrame:
     Matched as frames, one merge per rule, each distinct name normalized once, so 100,000 names
     cost a few joins. An ambiguous name's detail lists the ids it could be.
     """
-    distinct = pd.Series(names.drop_duplicates().to_numpy(), dtype=object)
+    distinct = names.drop_duplicates().reset_index(drop=True)
     published = identity.sort_values(["source", "model"]).drop_duplicates("model")
     exact = published[_isin(published["model"], distinct)]
     stored_detail = exact["match_detail"].fillna("").astype(str)
@@ -89,7 +89,11 @@ def _by_rules(rest: pd.Series, identity: pd.DataFrame) -> pd.DataFrame:
     return out
 
 
-def _arrow(values: pd.Series) -> pa.Array:
+def _arrow(values: pd.Series) -> pa.Array | pa.ChunkedArray:
+    """The column as Arrow strings: Arrow-backed text (pandas' ``str``, what a file reads as) as it is
+    held, without making a Python string per value; anything else through its values."""
+    if isinstance(values.dtype, pd.StringDtype) and values.dtype.storage == "pyarrow":
+        return pa.array(values.array).cast(pa.string())
     return pa.array(values.to_numpy(dtype=object), type=pa.string())
 
 
