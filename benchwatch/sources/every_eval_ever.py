@@ -60,7 +60,7 @@ import pandas as pd
 from benchwatch.records import MODEL_COLUMNS, OBSERVATION_COLUMNS, ParsedBatch, Previous, Snapshot
 from benchwatch.settings import DEFAULT_EEE_COLLECTIONS, Settings
 from benchwatch.sources.base import ParseError, Source
-from benchwatch.sources.eee_records import RecordError, flatten, parse_record, retrieved_at
+from benchwatch.sources.eee_records import RecordError, flatten, load_json, parse_record, retrieved_at
 from benchwatch.sources.http import FetchError, HttpClient
 from benchwatch.upstreams import UPSTREAMS
 
@@ -325,7 +325,7 @@ class EveryEvalEver(Source):
                 continue
             path = name.removeprefix(OBJECT_PREFIX)
             try:
-                record = json.loads(content)
+                record = load_json(content)
             except (UnicodeDecodeError, json.JSONDecodeError) as exc:
                 raise ParseError(self.name, snapshot.location, f"{path}: not JSON ({exc})") from None
             records.append((path, record))
