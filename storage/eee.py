@@ -12,6 +12,8 @@ adapter's cron read its upstream.
 
 from __future__ import annotations
 
+from datetime import date
+
 import duckdb
 import pandas as pd
 
@@ -20,6 +22,8 @@ from benchwatch.storage.db import where
 SOURCE = "every-eval-ever"
 RECORD_COLUMNS = ["object_path", "sha256", "collection", "model", "source_name", "evaluator_relationship",
                   "adapter", "cron_run_date", "retrieved_at"]
+# What a point shows of where its value came from (``score_provenance``'s columns beyond the key).
+PROVENANCE_COLUMNS = ["collection", "evaluator_relationship", "adapter", "cron_run_date"]
 SCORE_COLUMNS = ["object_path", "sha256", "model", "benchmark", "evaluation_name", "declared_area", "value",
                  "observed_at"]
 
@@ -70,11 +74,17 @@ def save_provenance(con: duckdb.DuckDBPyConnection, provenance: dict[str, pd.Dat
 
 
 def score_provenance(con: duckdb.DuckDBPyConnection, model: str | None = None,
-                     benchmark: str | None = None) -> pd.DataFrame:
+                     benchmark: str | None = None, as_of: date | None = None) -> pd.DataFrame:
     """Each EEE observation's provenance: the newest record supplying its (model, benchmark) at or
     before the value's start (model, benchmark, valid_from, collection, evaluator_relationship,
-    adapter, cron_run_date)."""
-    clause, params = where({"o.model": model, "o.benchmark": benchmark}, ["o.source = ?"], [SOURCE])
+    adapter, cron_run_date). With ``as_of``: only the values known by the end of that day (published
+    by then and not yet closed), the analysis's rule, so a point drawn for a date has its own."""
+    fixed, params = ["o.source = ?"], [SOURCE]
+    if as_of is not None:
+        fixed += ["o.valid_from < (?::DATE + INTERVAL 1 DAY)",
+                  "(o.valid_to IS NULL OR o.valid_to >= (?::DATE + INTERVAL 1 DAY))"]
+        params += [as_of, as_of]
+    clause, params = where({"o.model": model, "o.benchmark": benchmark}, fixed, params)
     return con.execute(
         f"""
         WITH scored AS (
