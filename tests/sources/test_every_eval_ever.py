@@ -14,6 +14,8 @@ every_eval_ever ``cron/README.md`` (``cron_run_date``, ``cron_adapter``)."""
 from __future__ import annotations
 
 import json
+import os
+import re
 import subprocess
 import sys
 from datetime import datetime
@@ -280,3 +282,30 @@ def test_a_record_disagreeing_with_the_registry_direction_is_a_warning():
     assert any("disagrees with the registry's direction" in w and "hle.calibration_error" in w
                for w in batch.warnings)
     assert len(batch.observations) == 2  # stored as published; a reviewer decides
+
+
+def test_values_show_provenance_for_eee_rows_and_the_missing_mark_for_others(live, upstream):
+    record = hle_record("openai/gpt-4o", "GPT-4o", 2.7, 89.0, 1777000000)
+    record["source_metadata"]["additional_details"] = {"type_of_addition": "cron", "cron_run_date": "2026-08-14",
+                                                       "cron_adapter": "hle"}
+    store = Datastore(upstream)
+    store.add("hle", record_bytes(record))
+    store.publish()
+    con = connect(live.db)
+    assert fetch(con, live).status == "ok"
+    assert ingest_source(con, "helm-capabilities", live, mode="replay").status == "ok"
+    other = con.execute("SELECT model, benchmark FROM observations WHERE source = 'helm-capabilities' "
+                        "ORDER BY model, benchmark LIMIT 1").fetchone()
+    con.close()
+    shown = subprocess.run([sys.executable, "-m", "benchwatch.cli", "history", "--format", "table",
+                            "--db", str(live.db)], capture_output=True, text=True, check=True,
+                           env={**os.environ, "COLUMNS": "400"}).stdout
+    header, rows = shown.splitlines()[1], [re.split(r"\s{2,}", line.strip()) for line in shown.splitlines()[3:]]
+    columns = re.split(r"\s{2,}", header.strip())
+    assert columns[-4:] == ["collection", "evaluator_relationship", "adapter", "cron_run_date"]
+    eee = [r for r in rows if r[0] == EEE]
+    assert len(eee) == 2 and all(r[-4:] == ["hle", "third_party", "hle", "2026-08-14"] for r in eee)
+    others = [r for r in rows if r[0] == "helm-capabilities"]
+    assert any(r[1] == other[0] and r[2] == other[1] for r in others)
+    assert others and all(r[-4:] == ["—"] * 4 for r in others)
+    assert "None" not in shown and "nan" not in shown.lower().split()
