@@ -13,6 +13,7 @@ every_eval_ever ``cron/README.md`` (``cron_run_date``, ``cron_adapter``)."""
 
 from __future__ import annotations
 
+import io
 import json
 import os
 import re
@@ -21,10 +22,12 @@ import sys
 from datetime import datetime
 
 import pandas as pd
+import pyarrow.parquet as pq
 import pytest
 
 from benchwatch.identity.resolve import resolve
 from benchwatch.pipeline.ingest import ingest_source
+from benchwatch.publish.tables import TABLES, csv_bytes, parquet_bytes
 from benchwatch.records import Snapshot
 from benchwatch.registry import load_registry
 from benchwatch.sources import build
@@ -309,3 +312,27 @@ def test_values_show_provenance_for_eee_rows_and_the_missing_mark_for_others(liv
     assert any(r[1] == other[0] and r[2] == other[1] for r in others)
     assert others and all(r[-4:] == ["—"] * 4 for r in others)
     assert "None" not in shown and "nan" not in shown.lower().split()
+
+
+def test_the_published_observations_carry_eee_provenance(live, upstream):
+    record = hle_record("openai/gpt-4o", "GPT-4o", 2.7, 89.0, 1777000000)
+    record["source_metadata"]["additional_details"] = {"type_of_addition": "cron", "cron_run_date": "2026-08-14",
+                                                       "cron_adapter": "hle"}
+    store = Datastore(upstream)
+    store.add("hle", record_bytes(record))
+    store.publish()
+    con = connect(live.db)
+    assert fetch(con, live).status == "ok"
+    assert ingest_source(con, "helm-capabilities", live, mode="replay").status == "ok"
+    table = next(t for t in TABLES if t.name == "observations")
+    frame = table.frame(con)
+    con.close()
+    assert len(frame) == len(frame.drop_duplicates(["source", "model", "benchmark", "valid_from"]))
+    rows = pd.read_csv(io.BytesIO(csv_bytes(table, frame)), keep_default_na=False)
+    eee = rows[rows["source"] == EEE]
+    assert eee[["evaluator_relationship", "adapter", "cron_run_date"]].values.tolist() == [
+        ["third_party", "hle", "2026-08-14"]] * 2
+    others = rows[rows["source"] == "helm-capabilities"]
+    assert len(others) > 0 and (others[["evaluator_relationship", "adapter", "cron_run_date"]] == "").all().all()
+    parquet = pq.read_table(io.BytesIO(parquet_bytes(table, frame))).to_pandas()
+    assert str(parquet.loc[parquet["source"] == EEE, "cron_run_date"].iloc[0]) == "2026-08-14"
