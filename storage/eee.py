@@ -4,7 +4,8 @@ The datastore's manifest names every record by object path and sha256. What
 Benchwatch holds of that listing (``eee_records``) is what lets a refresh fetch
 only records it has not stored, and find the records (or whole collections) the
 manifest stopped naming: those are unlisted here, never deleted, and their values
-withdrawn through the observations' own withdrawal (``revisions.chain``).
+withdrawn through the observations' own withdrawal (``revisions.chain``). A record
+listed under another collection is moved here (its collection updated), its values untouched.
 ``eee_scores`` ties every score to the record it came from, so a point can say
 who measured it (first or third party), which adapter published it and when the
 adapter's cron read its upstream.
@@ -42,9 +43,10 @@ def known_records(con: duckdb.DuckDBPyConnection) -> tuple[pd.DataFrame, pd.Data
 
 
 def save_provenance(con: duckdb.DuckDBPyConnection, provenance: dict[str, pd.DataFrame], fetch_id: int) -> None:
-    """Write one snapshot's records, their scores and the records it unlists (inside the caller's
-    transaction, with the observations they explain)."""
+    """Write one snapshot's records, their scores, the records it unlists and those moved into its
+    collection (inside the caller's transaction, with the observations they explain)."""
     unlisted = provenance.get("unlisted", pd.DataFrame(columns=["object_path"]))
+    moved = provenance.get("moved", pd.DataFrame(columns=["object_path", "sha256", "collection"]))
     records = provenance.get("records", pd.DataFrame(columns=RECORD_COLUMNS)).reindex(columns=RECORD_COLUMNS)
     scores = provenance.get("scores", pd.DataFrame(columns=SCORE_COLUMNS)).reindex(columns=SCORE_COLUMNS)
     if len(unlisted):
@@ -52,6 +54,11 @@ def save_provenance(con: duckdb.DuckDBPyConnection, provenance: dict[str, pd.Dat
         con.execute("UPDATE eee_records SET listed = false, unlisted_by = ? "
                     "WHERE listed AND object_path IN (SELECT object_path FROM eee_unlisted_df)", [fetch_id])
         con.unregister("eee_unlisted_df")
+    if len(moved):
+        con.register("eee_moved_df", moved[["object_path", "sha256", "collection"]])
+        con.execute("UPDATE eee_records r SET collection = m.collection, fetch_id = ? FROM eee_moved_df m "
+                    "WHERE r.listed AND r.object_path = m.object_path AND r.sha256 = m.sha256", [fetch_id])
+        con.unregister("eee_moved_df")
     if len(records):
         con.register("eee_records_df", records.astype(object).where(records.notna(), None))
         con.execute(

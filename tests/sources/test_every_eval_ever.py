@@ -336,3 +336,30 @@ def test_the_published_observations_carry_eee_provenance(live, upstream):
     assert len(others) > 0 and (others[["evaluator_relationship", "adapter", "cron_run_date"]] == "").all().all()
     parquet = pq.read_table(io.BytesIO(parquet_bytes(table, frame))).to_pandas()
     assert str(parquet.loc[parquet["source"] == EEE, "cron_run_date"].iloc[0]) == "2026-08-14"
+
+
+def test_a_record_moving_between_collections_is_one_move(live, upstream):
+    store = Datastore(upstream)
+    bodies = [record_bytes(hle_record(f"lab/model-{k}", f"Model {k}", 10.0 + k, 50.0, 1777000000)) for k in range(3)]
+    paths = [store.add("hle", body) for body in bodies]
+    store.publish()
+    con = connect(live.db)
+    assert fetch(con, live).status == "ok"
+    before = con.execute("SELECT model, benchmark, value, valid_from FROM observations ORDER BY ALL").fetchall()
+    # The datastore lists the second record under a new collection: same object, same sha256.
+    line, body = store.collections["hle"].pop(1)
+    uuid = line["object_uuid"]
+    assert store.add("hle-v2", body, object_uuid=uuid) == paths[1]
+    store.publish()
+    upstream.log.clear()
+    report = fetch(con, live)
+    assert report.status == "ok", report.error
+    assert objects_fetched(upstream) == []  # nothing refetched
+    assert (report.rows_added, report.rows_revised, report.rows_withdrawn) == (0, 0, 0)
+    assert con.execute("SELECT model, benchmark, value, valid_from FROM observations WHERE valid_to IS NULL "
+                       "ORDER BY ALL").fetchall() == before  # the values untouched, none closed
+    assert con.execute("SELECT object_path, collection, listed FROM eee_records ORDER BY object_path").fetchall() == \
+        sorted([(paths[0], "hle", True), (paths[1], "hle-v2", True), (paths[2], "hle", True)])
+    shown = score_provenance(con, model="lab/model-1")
+    assert shown["collection"].tolist() == ["hle-v2", "hle-v2"]
+    con.close()
