@@ -287,7 +287,9 @@ def test_a_record_disagreeing_with_the_registry_direction_is_a_warning():
     assert len(batch.observations) == 2  # stored as published; a reviewer decides
 
 
-def test_values_show_provenance_for_eee_rows_and_the_missing_mark_for_others(live, upstream):
+def eee_beside_another_source(live, upstream):
+    """A database holding one cron-stamped EEE record (third party, adapter hle, run 2026-08-14) and the
+    recorded HELM Capabilities values (a source that keeps no provenance)."""
     record = hle_record("openai/gpt-4o", "GPT-4o", 2.7, 89.0, 1777000000)
     record["source_metadata"]["additional_details"] = {"type_of_addition": "cron", "cron_run_date": "2026-08-14",
                                                        "cron_adapter": "hle"}
@@ -297,6 +299,11 @@ def test_values_show_provenance_for_eee_rows_and_the_missing_mark_for_others(liv
     con = connect(live.db)
     assert fetch(con, live).status == "ok"
     assert ingest_source(con, "helm-capabilities", live, mode="replay").status == "ok"
+    return con
+
+
+def test_values_show_provenance_for_eee_rows_and_the_missing_mark_for_others(live, upstream):
+    con = eee_beside_another_source(live, upstream)
     other = con.execute("SELECT model, benchmark FROM observations WHERE source = 'helm-capabilities' "
                         "ORDER BY model, benchmark LIMIT 1").fetchone()
     con.close()
@@ -315,15 +322,7 @@ def test_values_show_provenance_for_eee_rows_and_the_missing_mark_for_others(liv
 
 
 def test_the_published_observations_carry_eee_provenance(live, upstream):
-    record = hle_record("openai/gpt-4o", "GPT-4o", 2.7, 89.0, 1777000000)
-    record["source_metadata"]["additional_details"] = {"type_of_addition": "cron", "cron_run_date": "2026-08-14",
-                                                       "cron_adapter": "hle"}
-    store = Datastore(upstream)
-    store.add("hle", record_bytes(record))
-    store.publish()
-    con = connect(live.db)
-    assert fetch(con, live).status == "ok"
-    assert ingest_source(con, "helm-capabilities", live, mode="replay").status == "ok"
+    con = eee_beside_another_source(live, upstream)
     table = next(t for t in TABLES if t.name == "observations")
     frame = table.frame(con)
     con.close()
