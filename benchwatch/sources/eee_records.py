@@ -31,6 +31,7 @@ string for a number, or a real error) goes through ``jsonschema`` and the rules
 above, so every refusal and its message come from the one reference path; the
 relaxed schema never relaxes inside ``oneOf``/``anyOf``/``allOf``/``not``/``if``
 branches, where dropping a property's constraint could change which branch matches.
+
 Every string is kept as published: names with markup or mention syntax are
 data, made inert where they are shown, exported or notified.
 """
