@@ -15,11 +15,15 @@ so its peak memory (``ru_maxrss``) is its own, on one database:
 
 The peer of the first ingest is DuckDB's own ``read_json`` of the same record
 files from disk, unnested to one row per result (no HTTP, no checks, no
-history). Requests are counted from the server's log. The real datastore
+history), timed in wall and CPU seconds. Requests are counted from the server's
+log. The schema check is timed apart on a sample of the same records, in the
+same run: ``jsonschema`` alone (the check before) against the check a fetch
+runs (``jsonschema-rs`` first), with the share of records each refused (equal).
+Progress goes to stderr as each step ends, so a run cut short says how far it got. The real datastore
 (Evaluation Cards, arXiv 2606.09809): 5,816 models, 635 benchmarks, 101,843
 results; the point here is 6,000 x 650 x 100,000, and ``--scale 3`` adds 3x.
 
-    python benchmarks/eee_scale.py [--records 100000] [--scale 3]
+    python benchmarks/eee_scale.py [--records 100000] [--scale 1 3]   (--scale 3: the 3x point alone)
 """
 
 from __future__ import annotations
@@ -71,14 +75,37 @@ def duckdb_floor(base: Path) -> dict:
 
     con = duckdb.connect()
     con.execute("SET enable_progress_bar = false")
-    wall = time.perf_counter()
+    wall, cpu = time.perf_counter(), time.process_time()
     rows = con.execute(
         f"""
         SELECT count(*) FROM (
             SELECT model_info.id AS model, unnest(evaluation_results) AS result
             FROM read_json('{base}/flat/objects/*/*/*.json', format = 'auto'))
         """).fetchone()[0]
-    return {"seconds": time.perf_counter() - wall, "peak_mib": peak_rss_mib(), "rows": rows}
+    return {"seconds": time.perf_counter() - wall, "cpu_seconds": time.process_time() - cpu,
+            "peak_mib": peak_rss_mib(), "rows": rows}
+
+
+def schema_check(base: Path, sample: int) -> dict:
+    """In the child: CPU seconds a record of the schema check, reference (``jsonschema``) and as
+    fetched (``jsonschema-rs`` first), on the same records parsed once."""
+    from benchwatch.sources.eee_records import RecordError, check_record, load_json, reference_check
+
+    paths = sorted((base / "flat/objects").glob("*/*/*.json"))
+    picked = random.Random(0).sample(paths, min(sample, len(paths)))
+    records = [load_json(p.read_bytes()) for p in picked]
+    out = {"records": len(records)}
+    for label, check in (("reference", reference_check), ("fetch", check_record)):
+        check(records[0], "warm-up")
+        cpu, refused = time.process_time(), 0
+        for record in records:
+            try:
+                check(record, "r")
+            except RecordError:
+                refused += 1
+        out[label] = (time.process_time() - cpu) / len(records) * 1e3
+        out[f"{label}_refused"] = refused
+    return out
 
 
 def child(*args: str) -> dict:
@@ -152,34 +179,54 @@ def point(models: int, benchmarks: int, records: int, work: Path) -> dict:
     wall = time.perf_counter()
     lines = write_scale_datastore(folder, models, benchmarks, records)
     generated = time.perf_counter() - wall
+    progress(f"{records:,} records generated", {"seconds": generated})
     base = folder / ROOT
     db, home = work / f"bw-{records}.duckdb", work / f"home-{records}"
     home.mkdir()
-    floor = child("--floor", str(base))
+    checks = progress("schema check", child("--schema-check", str(base)))
+    floor = progress("read_json", child("--floor", str(base)))
     server = Server(folder)
     try:
         first = child("--refresh", str(db), str(home), server.url)
         first["requests"], first["objects"], _ = server.requests()
+        progress("first ingest", first)
         same = child("--refresh", str(db), str(home), server.url)
         same["requests"], same["objects"], same["not_modified"] = server.requests()
+        progress("unchanged refresh", same)
         changed = change(base, lines, CHANGE_SHARE, seed=1)
         moved = child("--refresh", str(db), str(home), server.url)
         moved["requests"], moved["objects"], _ = server.requests()
+        progress("1% change", moved)
     finally:
         server.stop()
     return {"models": models, "benchmarks": benchmarks, "records": records, "generated_s": generated,
-            "floor": floor, "first": first, "unchanged": same, "changed_records": changed, "change": moved}
+            "checks": checks, "floor": floor, "first": first, "unchanged": same, "changed_records": changed,
+            "change": moved}
+
+
+def progress(step: str, result: dict) -> dict:
+    """A step's figures on stderr as it ends, with the time and load (a run cut short still says them)."""
+    load = ", ".join(f"{x:.1f}" for x in os.getloadavg())
+    print(f"[{time.strftime('%H:%M:%S', time.gmtime())} UTC, load {load}] {step}: {json.dumps(result)}",
+          file=sys.stderr, flush=True)
+    return result
 
 
 def figures(r: dict) -> list[Figure]:
-    first, same, moved, floor = r["first"], r["unchanged"], r["change"], r["floor"]
+    first, same, moved, floor, checks = r["first"], r["unchanged"], r["change"], r["floor"], r["checks"]
     label = f"{r['models']:,} models x {r['benchmarks']} benchmarks x {r['records']:,} records"
     return [
         Figure(f"{label}: first full ingest ({first['objects']:,} records fetched), wall; DuckDB read_json",
                first["seconds"], "s", peer=floor["seconds"], peer_name="read_json",
                ratio=first["seconds"] / floor["seconds"], target="<= 3x read_json",
                met=first["seconds"] <= 3 * floor["seconds"]),
-        Figure("  first ingest, CPU", first["cpu_seconds"], "s"),
+        Figure("  first ingest, CPU; read_json's CPU", first["cpu_seconds"], "s", peer=floor["cpu_seconds"],
+               peer_name="read_json CPU", ratio=first["cpu_seconds"] / floor["cpu_seconds"]),
+        Figure(f"  schema check, CPU ms a record ({checks['records']:,} records; refused "
+               f"{checks['fetch_refused']} vs {checks['reference_refused']}); jsonschema alone",
+               checks["fetch"], "ms", peer=checks["reference"], peer_name="jsonschema",
+               ratio=checks["reference"] / checks["fetch"], target="same records refused",
+               met=checks["fetch_refused"] == checks["reference_refused"]),
         Figure("  first ingest, peak memory", first["peak_mib"], "MiB", peer=floor["peak_mib"],
                peer_name="read_json", target="< 2048 MiB", met=first["peak_mib"] < 2 * GIB),
         Figure(f"  values stored ({floor['rows']:,} results in the files)", first["current_values"], ""),
@@ -199,6 +246,8 @@ def main() -> None:
     parser = argparse.ArgumentParser(description=__doc__.split("\n\n")[0])
     parser.add_argument("--refresh", nargs=3, metavar=("DB", "HOME", "URL"))
     parser.add_argument("--floor", metavar="DATASTORE")
+    parser.add_argument("--schema-check", metavar="DATASTORE")
+    parser.add_argument("--sample", type=int, default=2_000, help="records the schema check is timed on")
     parser.add_argument("--models", type=int, default=6_000)
     parser.add_argument("--benchmarks", type=int, default=650)
     parser.add_argument("--records", type=int, default=100_000)
@@ -210,6 +259,9 @@ def main() -> None:
         return
     if args.floor:
         print(json.dumps(duckdb_floor(Path(args.floor))))
+        return
+    if args.schema_check:
+        print(json.dumps(schema_check(Path(args.schema_check), args.sample)))
         return
     results = []
     with tempfile.TemporaryDirectory(prefix="benchwatch-eee-scale-") as tmp:

@@ -5,6 +5,8 @@ Every chart gives its numbers in tooltips, which Vega renders as text.
 
 from __future__ import annotations
 
+from collections.abc import Mapping
+
 import altair as alt
 import numpy as np
 import pandas as pd
@@ -15,6 +17,11 @@ from benchwatch.analysis.classes import CLASSES, POSSIBLY, TOO_FEW
 # rho is drawn x100, as every view shows it (``benchwatch.numbers``): the charts scale their data.
 RHO_SCALE = alt.Scale(domain=[-100, 100])
 RHO_COLUMNS = ("rho", "ci_low", "ci_high", "value")
+
+# A point's provenance as the Benchmark page shows it, column -> title (Every Eval Ever keeps it per
+# score: ``storage.eee``; other sources keep none).
+PROVENANCE = {"evaluator_relationship": "measured by", "adapter": "adapter", "cron_run_date": "cron run",
+              "collection": "collection"}
 
 
 def _rho_tooltips() -> list[alt.Tooltip]:
@@ -113,9 +120,10 @@ LINE_POINTS = 400  # points of the fitted rank line drawn over a density
 
 
 def scatter(points: pd.DataFrame, x_title: str, y_title: str, log_x: bool = False,
-            line: pd.DataFrame | None = None) -> alt.Chart:
+            line: pd.DataFrame | None = None, details: Mapping[str, str] | None = None) -> alt.Chart:
     """The paper's figure: a point per model, capability-axis value against the benchmark, the
-    model's name on hover, and the fitted rank line (``analysis.adjusted.rank_line``).
+    model's name on hover, and the fitted rank line (``analysis.adjusted.rank_line``). ``details``:
+    more text columns of ``points`` shown on hover (column -> title), e.g. a value's provenance.
 
     More than ``AGGREGATE_ABOVE`` models: a binned density of every model (the count on hover)
     with the ``LABELLED`` most capable drawn and named on top (``aggregated``)."""
@@ -123,7 +131,9 @@ def scatter(points: pd.DataFrame, x_title: str, y_title: str, log_x: bool = Fals
     y_scale = alt.Scale(zero=False)
     tooltip = [alt.Tooltip("name:N", title="model"), alt.Tooltip("model:N", title="id"),
                alt.Tooltip("axis_value:Q", title=x_title, format=".4g"),
-               alt.Tooltip("value:Q", title=y_title, format=".4g")]
+               alt.Tooltip("value:Q", title=y_title, format=".4g"),
+               *(alt.Tooltip(f"{column}:N", title=title) for column, title in (details or {}).items()
+                 if column in points)]
     x = alt.X("axis_value:Q", title=x_title, scale=x_scale)
     y = alt.Y("value:Q", title=y_title, scale=y_scale)
     if aggregated(points):
@@ -146,6 +156,22 @@ def scatter(points: pd.DataFrame, x_title: str, y_title: str, log_x: bool = Fals
         layers.append(alt.Chart(line).mark_line(color="#d62728", strokeDash=[6, 3]).encode(
             x=alt.X("axis_value:Q", scale=x_scale), y=alt.Y("fitted_value:Q")))
     return (alt.layer(*layers) if len(layers) > 1 else layers[0]).properties(height=380)
+
+
+def with_provenance(points: pd.DataFrame, provenance: pd.DataFrame) -> pd.DataFrame:
+    """The points with where each value came from, as text a person reads (first or third party,
+    the adapter, the cron run's date, the collection), ``MISSING`` where the source keeps none (every
+    source but Every Eval Ever, a grouped point): never "None" or "nan" in a tooltip or a cell."""
+    merged = points.merge(provenance[["model", *PROVENANCE]], on="model", how="left")
+
+    def text(value: object, column: str) -> str:
+        if numbers.missing(value):
+            return numbers.MISSING
+        if column == "cron_run_date":
+            return pd.Timestamp(value).strftime("%Y-%m-%d")
+        return str(value).replace("_", " ") if column == "evaluator_relationship" else str(value)
+
+    return merged.assign(**{c: [text(v, c) for v in merged[c].astype(object)] for c in PROVENANCE})
 
 
 def aggregated(points: pd.DataFrame) -> bool:

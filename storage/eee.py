@@ -4,13 +4,16 @@ The datastore's manifest names every record by object path and sha256. What
 Benchwatch holds of that listing (``eee_records``) is what lets a refresh fetch
 only records it has not stored, and find the records (or whole collections) the
 manifest stopped naming: those are unlisted here, never deleted, and their values
-withdrawn through the observations' own withdrawal (``revisions.chain``).
+withdrawn through the observations' own withdrawal (``revisions.chain``). A record
+listed under another collection is moved here (its collection updated), its values untouched.
 ``eee_scores`` ties every score to the record it came from, so a point can say
 who measured it (first or third party), which adapter published it and when the
 adapter's cron read its upstream.
 """
 
 from __future__ import annotations
+
+from datetime import date
 
 import duckdb
 import pandas as pd
@@ -20,6 +23,8 @@ from benchwatch.storage.db import where
 SOURCE = "every-eval-ever"
 RECORD_COLUMNS = ["object_path", "sha256", "collection", "model", "source_name", "evaluator_relationship",
                   "adapter", "cron_run_date", "retrieved_at"]
+# What a point shows of where its value came from (``score_provenance``'s columns beyond the key).
+PROVENANCE_COLUMNS = ["collection", "evaluator_relationship", "adapter", "cron_run_date"]
 SCORE_COLUMNS = ["object_path", "sha256", "model", "benchmark", "evaluation_name", "declared_area", "value",
                  "observed_at"]
 
@@ -38,9 +43,10 @@ def known_records(con: duckdb.DuckDBPyConnection) -> tuple[pd.DataFrame, pd.Data
 
 
 def save_provenance(con: duckdb.DuckDBPyConnection, provenance: dict[str, pd.DataFrame], fetch_id: int) -> None:
-    """Write one snapshot's records, their scores and the records it unlists (inside the caller's
-    transaction, with the observations they explain)."""
+    """Write one snapshot's records, their scores, the records it unlists and those moved into its
+    collection (inside the caller's transaction, with the observations they explain)."""
     unlisted = provenance.get("unlisted", pd.DataFrame(columns=["object_path"]))
+    moved = provenance.get("moved", pd.DataFrame(columns=["object_path", "sha256", "collection"]))
     records = provenance.get("records", pd.DataFrame(columns=RECORD_COLUMNS)).reindex(columns=RECORD_COLUMNS)
     scores = provenance.get("scores", pd.DataFrame(columns=SCORE_COLUMNS)).reindex(columns=SCORE_COLUMNS)
     if len(unlisted):
@@ -48,6 +54,11 @@ def save_provenance(con: duckdb.DuckDBPyConnection, provenance: dict[str, pd.Dat
         con.execute("UPDATE eee_records SET listed = false, unlisted_by = ? "
                     "WHERE listed AND object_path IN (SELECT object_path FROM eee_unlisted_df)", [fetch_id])
         con.unregister("eee_unlisted_df")
+    if len(moved):
+        con.register("eee_moved_df", moved[["object_path", "sha256", "collection"]])
+        con.execute("UPDATE eee_records r SET collection = m.collection, fetch_id = ? FROM eee_moved_df m "
+                    "WHERE r.listed AND r.object_path = m.object_path AND r.sha256 = m.sha256", [fetch_id])
+        con.unregister("eee_moved_df")
     if len(records):
         con.register("eee_records_df", records.astype(object).where(records.notna(), None))
         con.execute(
@@ -70,11 +81,17 @@ def save_provenance(con: duckdb.DuckDBPyConnection, provenance: dict[str, pd.Dat
 
 
 def score_provenance(con: duckdb.DuckDBPyConnection, model: str | None = None,
-                     benchmark: str | None = None) -> pd.DataFrame:
+                     benchmark: str | None = None, as_of: date | None = None) -> pd.DataFrame:
     """Each EEE observation's provenance: the newest record supplying its (model, benchmark) at or
     before the value's start (model, benchmark, valid_from, collection, evaluator_relationship,
-    adapter, cron_run_date)."""
-    clause, params = where({"o.model": model, "o.benchmark": benchmark}, ["o.source = ?"], [SOURCE])
+    adapter, cron_run_date). With ``as_of``: only the values known by the end of that day (published
+    by then and not yet closed), the analysis's rule, so a point drawn for a date has its own."""
+    fixed, params = ["o.source = ?"], [SOURCE]
+    if as_of is not None:
+        fixed += ["o.valid_from < (?::DATE + INTERVAL 1 DAY)",
+                  "(o.valid_to IS NULL OR o.valid_to >= (?::DATE + INTERVAL 1 DAY))"]
+        params += [as_of, as_of]
+    clause, params = where({"o.model": model, "o.benchmark": benchmark}, fixed, params)
     return con.execute(
         f"""
         WITH scored AS (

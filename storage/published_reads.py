@@ -14,6 +14,7 @@ from pathlib import Path
 import duckdb
 import pandas as pd
 
+from benchwatch.storage import eee
 from benchwatch.storage.db import connect
 from benchwatch.storage.publish import published_path
 from benchwatch.storage.results import last_run
@@ -45,13 +46,17 @@ def correlations(con: duckdb.DuckDBPyConnection) -> pd.DataFrame:
 
 def observations(con: duckdb.DuckDBPyConnection) -> pd.DataFrame:
     """Every value ever observed with the span it was valid (as-of): the history a reader filters
-    to any date (``valid_from <= d < valid_to``)."""
-    return con.execute(
+    to any date (``valid_from <= d < valid_to``), and where an Every Eval Ever value came from (who
+    measured it, the adapter, the cron run date: ``storage.eee``; empty for other sources)."""
+    frame = con.execute(
         """
         SELECT source, model, benchmark, value, valid_from, valid_to, closed_reason
         FROM observations
         ORDER BY source, model, benchmark, valid_from, value
         """).df()
+    keys = ["source", "model", "benchmark", "valid_from"]
+    kept = eee.score_provenance(con)[[*keys, "evaluator_relationship", "adapter", "cron_run_date"]]
+    return frame.merge(kept.drop_duplicates(keys), on=keys, how="left")
 
 
 def findings(con: duckdb.DuckDBPyConnection) -> pd.DataFrame:

@@ -16,6 +16,7 @@ from datetime import date
 import duckdb
 import pandas as pd
 
+from benchwatch.storage import eee
 from benchwatch.storage.alerts import list_alerts
 from benchwatch.storage.db import where
 from benchwatch.storage.findings import list_findings
@@ -336,6 +337,16 @@ def scatter(
         {"source": source, "set": model_set, "as_of": as_of, "run": run_id, "axis": axis,
          "benchmark": benchmark},
     ).df()
+
+
+def point_provenance(con: duckdb.DuckDBPyConnection, source: str, benchmark: str, as_of: date) -> pd.DataFrame:
+    """Where each value ``scatter`` draws for ``as_of`` came from (model, collection,
+    evaluator_relationship, adapter, cron_run_date): kept for Every Eval Ever only (``storage.eee``),
+    no rows for another source."""
+    if source != eee.SOURCE:
+        return pd.DataFrame(columns=["model", *eee.PROVENANCE_COLUMNS])
+    found = eee.score_provenance(con, benchmark=benchmark, as_of=as_of)
+    return found.sort_values("valid_from").drop_duplicates("model", keep="last")[["model", *eee.PROVENANCE_COLUMNS]]
 
 
 def model_groups_of(con: duckdb.DuckDBPyConnection, source: str) -> pd.DataFrame:

@@ -93,6 +93,12 @@ TABLES: tuple[Table, ...] = (
               _field("valid_to", "datetime", "When it was revised or withdrawn (UTC); empty while current.",
                      format="%Y-%m-%dT%H:%M:%S"),
               _field("closed_reason", "string", "revised or withdrawn, when closed."),
+              _field("evaluator_relationship", "string", "Every Eval Ever: who measured the value, as the "
+                     "record states it (first_party, third_party, ...); empty for other sources."),
+              _field("adapter", "string", "Every Eval Ever: the adapter that published the record "
+                     "(source_metadata.additional_details.cron_adapter); empty for other sources."),
+              _field("cron_run_date", "date", "Every Eval Ever: the day the adapter's cron read its "
+                     "upstream; empty for other sources."),
           ), ()),
     Table("findings", "What the rules find on frozen sources' data (never alerts)", published_reads.findings, (
         _field("key", "string", "Stable id of the finding."),

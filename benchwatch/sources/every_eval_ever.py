@@ -11,10 +11,12 @@ and entries, and only records whose (object path, sha256) Benchwatch has not
 stored are fetched (``storage.eee`` holds the listing). A record the manifest
 stops naming, or a whole collection that disappears, is unlisted and its values
 withdrawn (closed as ``withdrawn``, kept as history), unless another listed record
-still supplies them. Every collection by default; ``eee_collections`` restricts.
+still supplies them. A record the manifest lists under another collection (same
+object path and sha256) is one move: its collection is updated, nothing is
+fetched, withdrawn or re-added. Every collection by default; ``eee_collections`` restricts.
 
 One snapshot per collection that changed (its new records, the records it no
-longer names and the values they took with them); the last one also carries the
+longer names and the values they took with them, the records moved into it); the last one also carries the
 manifest and its validators: with a record refused it carries none, so the next
 refresh reads the manifest again and retries what is missing.
 
@@ -60,7 +62,7 @@ import pandas as pd
 from benchwatch.records import MODEL_COLUMNS, OBSERVATION_COLUMNS, ParsedBatch, Previous, Snapshot
 from benchwatch.settings import DEFAULT_EEE_COLLECTIONS, Settings
 from benchwatch.sources.base import ParseError, Source
-from benchwatch.sources.eee_records import RecordError, flatten, parse_record, retrieved_at
+from benchwatch.sources.eee_records import RecordError, flatten, load_json, parse_record, retrieved_at
 from benchwatch.sources.http import FetchError, HttpClient
 from benchwatch.upstreams import UPSTREAMS
 
@@ -69,6 +71,7 @@ MANIFEST = "flat/latest_manifest.json"
 PINNED = "flat/manifests/sha256_{core}"
 OBJECT_PREFIX = "objects/"
 UNLISTED_FILE = "unlisted.jsonl"
+MOVED_FILE = "moved.jsonl"
 WITHDRAWN_FILE = "withdrawn.jsonl"
 MANIFEST_FILE = "manifest.json"
 MANIFEST_LABEL = "manifest"
@@ -255,16 +258,21 @@ class EveryEvalEver(Source):
         new = new[new["_merge"] == "left_only"].drop(columns="_merge")
         gone = stored.merge(entries[pair], on=pair, how="left", indicator=True)
         gone = gone[gone["_merge"] == "left_only"].drop(columns="_merge")
+        moved = entries.merge(stored, on=pair, suffixes=("", "_was"))
+        moved = moved[moved["collection"] != moved["collection_was"]]
         still = supplied[~supplied["object_path"].isin(gone["object_path"])]
         created = created_at(manifest) or _utcnow()
         bodies, refused = self._records(http, new)
         changed = []
-        for collection in sorted(set(new["collection"]) | set(gone["collection"])):
+        for collection in sorted(set(new["collection"]) | set(gone["collection"]) | set(moved["collection"])):
             files, stamps = {}, []
             for path in new.loc[new["collection"] == collection, "object_path"]:
                 if path in bodies:
                     files[OBJECT_PREFIX + path], when = bodies[path]
                     stamps.append(when)
+            arrived = moved[moved["collection"] == collection]
+            if len(arrived):
+                files[MOVED_FILE] = _jsonl(arrived[[*pair, "collection_was"]])
             unlisted = gone[gone["collection"] == collection]
             if len(unlisted):
                 files[UNLISTED_FILE] = _jsonl(unlisted[pair])
@@ -325,7 +333,7 @@ class EveryEvalEver(Source):
                 continue
             path = name.removeprefix(OBJECT_PREFIX)
             try:
-                record = json.loads(content)
+                record = load_json(content)
             except (UnicodeDecodeError, json.JSONDecodeError) as exc:
                 raise ParseError(self.name, snapshot.location, f"{path}: not JSON ({exc})") from None
             records.append((path, record))
@@ -350,7 +358,8 @@ class EveryEvalEver(Source):
                                "developer": models["developer"]})
         withdrawn = _read_jsonl(snapshot.files.get(WITHDRAWN_FILE), ["model", "benchmark"])
         provenance = {}
-        if snapshot.label != MANIFEST_LABEL and (records or UNLISTED_FILE in snapshot.files):
+        if snapshot.label != MANIFEST_LABEL and (records or UNLISTED_FILE in snapshot.files
+                                                 or MOVED_FILE in snapshot.files):
             provenance = {
                 "records": _provenance(records, hashes, snapshot.label),
                 "scores": pd.DataFrame({
@@ -359,6 +368,8 @@ class EveryEvalEver(Source):
                     "declared_area": declared_areas(rows["described"]), "value": rows["value"],
                     "observed_at": rows["observed_at"]}).drop_duplicates(["object_path", "benchmark"]),
                 "unlisted": _read_jsonl(snapshot.files.get(UNLISTED_FILE), ["object_path", "sha256"]),
+                "moved": _read_jsonl(snapshot.files.get(MOVED_FILE), ["object_path", "sha256", "collection_was"]
+                                     ).assign(collection=snapshot.label),
             }
         return ParsedBatch(observations[OBSERVATION_COLUMNS].reset_index(drop=True),
                            models[[*MODEL_COLUMNS, "developer"]].reset_index(drop=True), warnings,

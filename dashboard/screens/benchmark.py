@@ -145,6 +145,8 @@ def scatter(ctx: Context, info: dict, chosen: pd.DataFrame, axis: str, model_set
                                                                points["model"]), members=points["model"])
     if axis in GROUP_AXES and not points.empty:
         points = group_points(points, ctx.read(views.model_groups_of, info["source"]))
+    points = charts.with_provenance(points, ctx.read(views.point_provenance, info["source"], info["column"],
+                                              pd.Timestamp(as_of).date()))
     row = chosen.iloc[dates.index(as_of)]
     st.caption(f"{len(points):,} points known on {as_of} (the correlation used n = {int(row['n']):,}, "
                f"rho x100 = {numbers.rho(row['rho'])}). The benchmark is shown as published, scale {info['scale']}, "
@@ -158,14 +160,15 @@ def scatter(ctx: Context, info: dict, chosen: pd.DataFrame, axis: str, model_set
     if axis == "compute":
         x_title = "training compute (FLOP, log scale)"
     line = rank_line(points.set_index("model")["value"], points.set_index("model")["axis_value"])
-    st.altair_chart(charts.scatter(points, x_title, info["name"], log_x=axis == "compute", line=line),
-                    width="stretch")
+    st.altair_chart(charts.scatter(points, x_title, info["name"], log_x=axis == "compute", line=line,
+                                   details=charts.PROVENANCE), width="stretch")
     if charts.aggregated(points):
         st.caption(f"Aggregated: {len(points):,} models (more than {charts.AGGREGATE_ABOVE:,}) are drawn as a "
                    f"density, shaded by the models in each cell (on hover); the {charts.LABELLED} most capable "
                    "are drawn and named on top. Every model is in the table below.")
-    ui.table(points[["name", "model", "axis_value", "value", "members"]].rename(
-        columns={"axis_value": AXIS_LABELS.get(axis, axis), "value": info["name"], "model": "id"}),
+    ui.table(points[["name", "model", "axis_value", "value", "members", *charts.PROVENANCE]].rename(
+        columns={"axis_value": AXIS_LABELS.get(axis, axis), "value": info["name"], "model": "id",
+                 **charts.PROVENANCE}),
         "points at this date", "benchmark-models", height=250)
 
 

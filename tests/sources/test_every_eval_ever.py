@@ -13,16 +13,21 @@ every_eval_ever ``cron/README.md`` (``cron_run_date``, ``cron_adapter``)."""
 
 from __future__ import annotations
 
+import io
 import json
+import os
+import re
 import subprocess
 import sys
 from datetime import datetime
 
 import pandas as pd
+import pyarrow.parquet as pq
 import pytest
 
 from benchwatch.identity.resolve import resolve
 from benchwatch.pipeline.ingest import ingest_source
+from benchwatch.publish.tables import TABLES, csv_bytes, parquet_bytes
 from benchwatch.records import Snapshot
 from benchwatch.registry import load_registry
 from benchwatch.sources import build
@@ -280,3 +285,80 @@ def test_a_record_disagreeing_with_the_registry_direction_is_a_warning():
     assert any("disagrees with the registry's direction" in w and "hle.calibration_error" in w
                for w in batch.warnings)
     assert len(batch.observations) == 2  # stored as published; a reviewer decides
+
+
+def eee_beside_another_source(live, upstream):
+    """A database holding one cron-stamped EEE record (third party, adapter hle, run 2026-08-14) and the
+    recorded HELM Capabilities values (a source that keeps no provenance)."""
+    record = hle_record("openai/gpt-4o", "GPT-4o", 2.7, 89.0, 1777000000)
+    record["source_metadata"]["additional_details"] = {"type_of_addition": "cron", "cron_run_date": "2026-08-14",
+                                                       "cron_adapter": "hle"}
+    store = Datastore(upstream)
+    store.add("hle", record_bytes(record))
+    store.publish()
+    con = connect(live.db)
+    assert fetch(con, live).status == "ok"
+    assert ingest_source(con, "helm-capabilities", live, mode="replay").status == "ok"
+    return con
+
+
+def test_values_show_provenance_for_eee_rows_and_the_missing_mark_for_others(live, upstream):
+    con = eee_beside_another_source(live, upstream)
+    other = con.execute("SELECT model, benchmark FROM observations WHERE source = 'helm-capabilities' "
+                        "ORDER BY model, benchmark LIMIT 1").fetchone()
+    con.close()
+    shown = subprocess.run([sys.executable, "-m", "benchwatch.cli", "history", "--format", "table",
+                            "--db", str(live.db)], capture_output=True, text=True, check=True,
+                           env={**os.environ, "COLUMNS": "400"}).stdout
+    header, rows = shown.splitlines()[1], [re.split(r"\s{2,}", line.strip()) for line in shown.splitlines()[3:]]
+    columns = re.split(r"\s{2,}", header.strip())
+    assert columns[-4:] == ["collection", "evaluator_relationship", "adapter", "cron_run_date"]
+    eee = [r for r in rows if r[0] == EEE]
+    assert len(eee) == 2 and all(r[-4:] == ["hle", "third_party", "hle", "2026-08-14"] for r in eee)
+    others = [r for r in rows if r[0] == "helm-capabilities"]
+    assert any(r[1] == other[0] and r[2] == other[1] for r in others)
+    assert others and all(r[-4:] == ["—"] * 4 for r in others)
+    assert "None" not in shown and "nan" not in shown.lower().split()
+
+
+def test_the_published_observations_carry_eee_provenance(live, upstream):
+    con = eee_beside_another_source(live, upstream)
+    table = next(t for t in TABLES if t.name == "observations")
+    frame = table.frame(con)
+    con.close()
+    assert len(frame) == len(frame.drop_duplicates(["source", "model", "benchmark", "valid_from"]))
+    rows = pd.read_csv(io.BytesIO(csv_bytes(table, frame)), keep_default_na=False)
+    eee = rows[rows["source"] == EEE]
+    assert eee[["evaluator_relationship", "adapter", "cron_run_date"]].values.tolist() == [
+        ["third_party", "hle", "2026-08-14"]] * 2
+    others = rows[rows["source"] == "helm-capabilities"]
+    assert len(others) > 0 and (others[["evaluator_relationship", "adapter", "cron_run_date"]] == "").all().all()
+    parquet = pq.read_table(io.BytesIO(parquet_bytes(table, frame))).to_pandas()
+    assert str(parquet.loc[parquet["source"] == EEE, "cron_run_date"].iloc[0]) == "2026-08-14"
+
+
+def test_a_record_moving_between_collections_is_one_move(live, upstream):
+    store = Datastore(upstream)
+    bodies = [record_bytes(hle_record(f"lab/model-{k}", f"Model {k}", 10.0 + k, 50.0, 1777000000)) for k in range(3)]
+    paths = [store.add("hle", body) for body in bodies]
+    store.publish()
+    con = connect(live.db)
+    assert fetch(con, live).status == "ok"
+    before = con.execute("SELECT model, benchmark, value, valid_from FROM observations ORDER BY ALL").fetchall()
+    # The datastore lists the second record under a new collection: same object, same sha256.
+    line, body = store.collections["hle"].pop(1)
+    uuid = line["object_uuid"]
+    assert store.add("hle-v2", body, object_uuid=uuid) == paths[1]
+    store.publish()
+    upstream.log.clear()
+    report = fetch(con, live)
+    assert report.status == "ok", report.error
+    assert objects_fetched(upstream) == []  # nothing refetched
+    assert (report.rows_added, report.rows_revised, report.rows_withdrawn) == (0, 0, 0)
+    assert con.execute("SELECT model, benchmark, value, valid_from FROM observations WHERE valid_to IS NULL "
+                       "ORDER BY ALL").fetchall() == before  # the values untouched, none closed
+    assert con.execute("SELECT object_path, collection, listed FROM eee_records ORDER BY object_path").fetchall() == \
+        sorted([(paths[0], "hle", True), (paths[1], "hle-v2", True), (paths[2], "hle", True)])
+    shown = score_provenance(con, model="lab/model-1")
+    assert shown["collection"].tolist() == ["hle-v2", "hle-v2"]
+    con.close()
