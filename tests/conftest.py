@@ -25,6 +25,7 @@ from filelock import FileLock  # noqa: E402
 
 from benchwatch.settings import Settings, load_settings  # noqa: E402
 from tests.loopback import Upstream  # noqa: E402
+from tests.prefect_harness import PrefectApi, prefect_api  # noqa: E402
 from tests.paths import DATA_DIR  # noqa: E402
 
 
@@ -81,3 +82,11 @@ def replayed_db(tmp_path_factory: pytest.TempPathFactory, data_dir: Path, worker
 def full_db(replayed_db: Path) -> Path:
     """The shared full replay, by the name the CLI tests use (read-only: copy it to write)."""
     return replayed_db
+
+
+@pytest.fixture(scope="session")
+def prefect_server() -> PrefectApi:
+    """One temporary Prefect API per worker (``tests/prefect_harness.py``): the modules that run flows
+    under it enter ``harness(prefect_server)`` instead of starting a server each."""
+    with prefect_api() as api:
+        yield api

@@ -12,7 +12,6 @@ import pytest
 from benchwatch.analysis import cross
 from benchwatch.analysis.history import known_on
 from benchwatch.pipeline import analyze
-from benchwatch.pipeline.refresh import refresh
 from benchwatch.settings import load_settings
 from benchwatch.storage import observations as obs
 from benchwatch.storage.db import connect
@@ -50,12 +49,10 @@ def wanted(source: str, registry: pd.DataFrame) -> set[str]:
 
 
 @pytest.fixture(scope="module")
-def replay(tmp_path_factory, data_dir):
-    """Every recorded source replayed into a fresh database (no analysis), and the recompute's inputs."""
-    db = tmp_path_factory.mktemp("cross") / "bw.duckdb"
-    settings = load_settings(db=db, replay_dir=data_dir, bootstrap_resamples=50)
-    assert not refresh(settings, analyze=False).failed
-    connection = connect(db, read_only=True)
+def replay(replayed_db, data_dir):
+    """Every recorded source replayed (the shared full replay, read only), and the recompute's inputs."""
+    settings = load_settings(db=replayed_db, replay_dir=data_dir, bootstrap_resamples=50)
+    connection = connect(replayed_db, read_only=True)
     plan = analyze.plan_analysis(connection, settings, force=True)
     joined = {name: cross.with_identity(obs.history_frame(connection, name),
                                         plan.identity[plan.identity["source"] == name])

@@ -1,7 +1,7 @@
 """The real CLI and the real Prefect flow: a rehearsal through ``benchwatch refresh --until``, then the
 flow; ``benchwatch alerts`` (list, ack, silence, history, test-notify) on the result.
 
-One temporary Prefect server for the module (``prefect_test_harness``).
+The worker's temporary Prefect server, shared with the other modules that run flows (``tests/prefect_harness.py``).
 """
 
 from __future__ import annotations
@@ -10,21 +10,21 @@ import json
 
 import pytest
 from prefect.artifacts import Artifact
-from prefect.testing.utilities import prefect_test_harness
 from typer.testing import CliRunner
 
 from benchwatch.cli import app
 from benchwatch.flows.refresh import refresh as refresh_flow
 from tests.alerts.receivers import Webhook, free_port
 from tests.alerts.support import SCHEMA, SCORES, TOKEN, V2
+from tests.prefect_harness import harness as shared_harness
 
 REQUIRED_KEYS = {"key", "rule", "source", "benchmark", "model_set", "axis", "severity", "state", "fired_at",
                  "raised_at", "resolved_at", "value", "threshold", "notified"}
 
 
 @pytest.fixture(scope="module", autouse=True)
-def harness():
-    with prefect_test_harness(server_startup_timeout=180):
+def harness(prefect_server):
+    with shared_harness(prefect_server):
         yield
 
 

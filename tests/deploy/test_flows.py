@@ -11,7 +11,6 @@ import pandas as pd
 import pytest
 from distributed import LocalCluster
 from prefect.task_runners import ThreadPoolTaskRunner
-from prefect.testing.utilities import prefect_test_harness
 from prefect_dask import DaskTaskRunner
 
 from benchwatch.flows.analysis import analyze_and_alert
@@ -22,6 +21,7 @@ from benchwatch.pipeline.ingest import ingest_source
 from benchwatch.settings import load_settings
 from benchwatch.storage.db import connect
 from benchwatch.storage.publish import publish, published_path
+from tests.prefect_harness import harness as shared_harness
 
 SOURCES = ["safetywashing-paper", "helm-safety"]
 RESULT_TABLES = ["correlations", "capability_axes", "capability_loadings", "capability_scores",
@@ -41,8 +41,8 @@ def ingested(tmp_path_factory, data_dir):
 
 
 @pytest.fixture(scope="module")
-def harness():
-    with prefect_test_harness(server_startup_timeout=180):
+def harness(prefect_server):
+    with shared_harness(prefect_server):
         yield
 
 

@@ -7,17 +7,17 @@ import duckdb
 import pytest
 from prefect.events.clients import AssertingEventsClient
 from prefect.testing.fixtures import asserting_events_worker  # noqa: F401 - a pytest fixture
-from prefect.testing.utilities import prefect_test_harness
 
 from benchwatch.flows.probe import CHECK_FAILED, sources_check
 from tests.eee_datastore import Datastore, hle_record, record_bytes
 from tests.sources.test_lmarena import first_rows
 from tests.sources.test_probe import ECI, ECI_BYTES, FIRST_ROWS, INFO, INFO_BODY
+from tests.prefect_harness import harness as shared_harness
 
 
 @pytest.fixture(scope="module", autouse=True)
-def harness():
-    with prefect_test_harness(server_startup_timeout=180):
+def harness(prefect_server):
+    with shared_harness(prefect_server):
         yield
 
 

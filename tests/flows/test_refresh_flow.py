@@ -4,14 +4,14 @@ from __future__ import annotations
 
 import duckdb
 import pytest
-from prefect.testing.utilities import prefect_test_harness
 
 from benchwatch.flows.refresh import refresh
+from tests.prefect_harness import harness as shared_harness
 
 
 @pytest.fixture(scope="module", autouse=True)
-def harness():
-    with prefect_test_harness(server_startup_timeout=180):
+def harness(prefect_server):
+    with shared_harness(prefect_server):
         yield
 
 

@@ -16,17 +16,14 @@ from benchwatch.identity.aliases import load_aliases
 from benchwatch.identity.match import AMBIGUOUS, match_names, suggestions
 from benchwatch.identity.normalize import KNOWN_ORGS
 from benchwatch.identity.resolve import resolve
-from benchwatch.pipeline.refresh import refresh
-from benchwatch.settings import load_settings
 from benchwatch.storage import identity as identity_store
 
 
 @pytest.fixture(scope="module")
-def identity(tmp_path_factory, data_dir) -> pd.DataFrame:
-    db = tmp_path_factory.mktemp("match") / "bw.duckdb"
-    result = refresh(load_settings(db=db, replay_dir=data_dir), analyze=False)
-    assert not result.failed
-    with duckdb.connect(str(db), read_only=True) as con:  # what the analysis stores as model_aliases
+def identity(replayed_db) -> pd.DataFrame:
+    """Every stored model of the shared full replay, resolved (its models table is the one a replay
+    without the analysis writes: the analysis adds no model)."""
+    with duckdb.connect(str(replayed_db), read_only=True) as con:  # what the analysis stores as model_aliases
         return resolve(identity_store.stored_models(con))
 
 
@@ -135,17 +132,25 @@ def test_no_two_canonical_ids_collapse_over_every_stored_alias(identity):
     assert got["matched"].mean() > 0.5  # the spellings mostly match: the test is not vacuous
 
 
-@settings(max_examples=300, deadline=None, suppress_health_check=[HealthCheck.function_scoped_fixture])
+# 30 examples of 10 spellings each: the 300 spellings of the one-name-per-example version, in one
+# ``match_names`` call per example (its fixed cost per call was most of the test's time).
+SPELLINGS_PER_EXAMPLE = 10
+
+
+@settings(max_examples=30, deadline=None, suppress_health_check=[HealthCheck.function_scoped_fixture])
 @given(data=st.data())
 def test_any_spelling_of_any_stored_name_finds_its_model_or_none(identity, data):
     """Property: any stored model name (every source's, aliases included), in any case, with any
     separators and a known organisation's prefix, matches its own canonical id or nothing."""
-    row = data.draw(st.sampled_from(range(len(identity))))
-    source, model, canonical = identity.iloc[row][["source", "model", "canonical_id"]]
-    written = respell(model, data.draw(st.sampled_from(["lower", "upper", "title", "as is"])),
-                      data.draw(st.sampled_from(["", " ", "-", "_", "  "])),
-                      data.draw(st.sampled_from(["", *sorted(KNOWN_ORGS)[:8]])))
-    got = match_names(pd.Series([written, model]), identity)
-    exact = got.iloc[1]["canonical_id"]  # the first source (by name) publishing it, when two do
-    if got.iloc[0]["matched"]:
-        assert got.iloc[0]["canonical_id"] == exact, (source, model, written, got.iloc[0].to_dict())
+    spelled = st.tuples(st.sampled_from(range(len(identity))), st.sampled_from(["lower", "upper", "title", "as is"]),
+                        st.sampled_from(["", " ", "-", "_", "  "]), st.sampled_from(["", *sorted(KNOWN_ORGS)[:8]]))
+    draws = data.draw(st.lists(spelled, min_size=SPELLINGS_PER_EXAMPLE, max_size=SPELLINGS_PER_EXAMPLE))
+    models = identity.iloc[[row for row, *_ in draws]][["source", "model", "canonical_id"]]
+    written = [respell(model, *spelling) for model, (_, *spelling) in zip(models["model"], draws, strict=True)]
+    got = match_names(pd.Series([*written, *models["model"]]), identity)
+    spelled_got, exact = got.iloc[:len(written)], got.iloc[len(written):]  # exact: the first source publishing it
+    for (source, model, _), name, found, own in zip(models.itertuples(index=False, name=None), written,
+                                                    spelled_got.itertuples(index=False), exact["canonical_id"],
+                                                    strict=True):
+        if found.matched:
+            assert found.canonical_id == own, (source, model, name, found)

@@ -6,16 +6,16 @@ from __future__ import annotations
 import json
 
 import pytest
-from prefect.testing.utilities import prefect_test_harness
 
 from benchwatch.flows.publish import publish
+from tests.prefect_harness import harness as shared_harness
 
 pytestmark = pytest.mark.slow
 
 
 @pytest.fixture(scope="module", autouse=True)
-def harness():
-    with prefect_test_harness(server_startup_timeout=180):
+def harness(prefect_server):
+    with shared_harness(prefect_server):
         yield
 
 

@@ -15,7 +15,8 @@ from tests.reliability.wire import wires
 def _pairs() -> list:
     """Every (source, case). The default run takes one diagonal of the matrix (each case once,
     on a source that changes from case to case, every source in turn); the rest is marked
-    ``matrix`` and runs in CI's own step (``pytest -m matrix``) and in the reliability report."""
+    ``matrix``: ``pytest -m matrix`` runs it, and CI runs every cell through the reliability report,
+    which fails on what this test asserts."""
     names = list(SOURCES)
     return [pytest.param(source, case, id=f"{source}-{case.kind}",
                          marks=() if (i + j) % len(names) == 0 else pytest.mark.matrix)

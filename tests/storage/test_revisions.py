@@ -14,6 +14,7 @@ from benchwatch.records import ParsedBatch, Snapshot
 from benchwatch.storage.db import connect
 from benchwatch.storage.observations import Pending, ingest, ingest_many
 from benchwatch.storage.revisions import is_revision
+from tests.storage.conftest import copy_of
 
 SOURCE = "test-source"
 MODELS = ["m1", "m2", "m3"]
@@ -90,9 +91,9 @@ def reference(pending: list[Pending]) -> dict[str, list[tuple]]:
 @settings(max_examples=60, deadline=None, suppress_health_check=[HealthCheck.function_scoped_fixture])
 @given(parts=st.lists(st.lists(cell, min_size=0, max_size=8), min_size=1, max_size=6),
        split=st.integers(min_value=0, max_value=6))
-def test_a_run_written_at_once_equals_one_snapshot_at_a_time(tmp_path_factory, parts, split):
+def test_a_run_written_at_once_equals_one_snapshot_at_a_time(tmp_path_factory, empty_db, parts, split):
     folder = tmp_path_factory.mktemp("run")
-    one_by_one, at_once = connect(folder / "a.duckdb"), connect(folder / "b.duckdb")
+    one_by_one, at_once = (connect(copy_of(empty_db, folder / name)) for name in ("a.duckdb", "b.duckdb"))
     pending = snapshots(parts)
     for item in pending:
         ingest(one_by_one, SOURCE, item.snapshot, item.batch, item.started_at)

@@ -14,6 +14,7 @@ from hypothesis import strategies as st
 from benchwatch.storage.db import connect
 from benchwatch.storage.observations import Pending, ingest_many
 from benchwatch.storage.revisions import MassWithdrawal, is_revision
+from tests.storage.conftest import copy_of
 from tests.storage.test_revisions import SOURCE, cell, snapshots
 
 
@@ -56,9 +57,9 @@ def reference(pending: list[Pending]) -> list[tuple]:
 @settings(max_examples=60, deadline=None, suppress_health_check=[HealthCheck.function_scoped_fixture])
 @given(parts=st.lists(st.lists(cell, min_size=0, max_size=8), min_size=1, max_size=6),
        split=st.integers(min_value=0, max_value=6))
-def test_withdrawals_at_once_equal_one_snapshot_at_a_time(tmp_path_factory, parts, split):
+def test_withdrawals_at_once_equal_one_snapshot_at_a_time(tmp_path_factory, empty_db, parts, split):
     folder = tmp_path_factory.mktemp("full")
-    one_by_one, at_once = connect(folder / "a.duckdb"), connect(folder / "b.duckdb")
+    one_by_one, at_once = (connect(copy_of(empty_db, folder / name)) for name in ("a.duckdb", "b.duckdb"))
     pending = snapshots(parts)
     for item in pending:
         ingest_many(one_by_one, SOURCE, [item], full=True)
