@@ -99,11 +99,13 @@ def run_stoppable(work: Callable[..., T], *args: Any, tick: Callable[[float], No
                 except subprocess.TimeoutExpired:
                     tick(time.monotonic() - started)
         finally:
-            if child.poll() is None:
+            stopped = child.poll() is None
+            if stopped:
                 child.kill()
+            child.wait()
+            if stopped:  # said once the child is gone, so the log never names a live process
                 log.warning("benchwatch: a check stopped before it finished (its session stopped or reran); "
                             "child process %d killed", child.pid)
-            child.wait()
         if child.returncode != 0 or not answer.exists():
             said = errors.read_text(errors="replace").strip().splitlines() if errors.exists() else []
             last = said[-1:] or [f"exit code {child.returncode}"]
