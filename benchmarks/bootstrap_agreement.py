@@ -59,7 +59,7 @@ def main() -> None:
     params = Params(resamples=settings.bootstrap_resamples, seed=settings.bootstrap_seed,
                     ci_level=settings.ci_level)
     # The recorded data's bootstrap calls are captured while the temporary database exists.
-    with replay_inputs(args.db, settings.asof_frequency) as (_, work):
+    with replay_inputs(args.db, settings.asof_frequency, "all") as (_, work):
         calls = []
         original = engine.spearman_with_ci
 
