@@ -43,8 +43,9 @@ SHARE_UNITS = {"share of a benchmark's values revised": "of a benchmark's values
 
 
 def missing(value: Any) -> bool:
-    """True for None, NaN, NaT and pandas' NA: the values shown as ``MISSING``."""
-    if value is None or value is pd.NA or value is pd.NaT:
+    """True for None, NaN, NaT and pandas' NA: the values shown as ``MISSING``; and for ``MISSING``
+    itself, a cell a table has already written for people (the dashboard's text columns)."""
+    if value is None or value is pd.NA or value is pd.NaT or (isinstance(value, str) and value == MISSING):
         return True
     try:
         return bool(pd.isna(value))
@@ -126,12 +127,9 @@ def unit_label(unit: str) -> str:
 
 
 def measured(value: Any, threshold: Any, unit: str) -> str:
-    """A value against its threshold in one unit: "86.7 (threshold 70.0) rho x100". A cell a table
-    has already written as ``MISSING`` (the dashboard's text columns) is missing too."""
-    if missing(value) or isinstance(value, str) and value == MISSING:
+    """A value against its threshold in one unit: "86.7 (threshold 70.0) rho x100"."""
+    if missing(value):
         return MISSING
-    if isinstance(threshold, str) and threshold == MISSING:
-        threshold = None
     return f"{value_in_unit(value, unit)} (threshold {value_in_unit(threshold, unit)}) {unit_label(unit)}".rstrip()
 
 
